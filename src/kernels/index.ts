@@ -1,14 +1,23 @@
 /**
- * Our kernels, registered on top of a stock tfjs backend. See issue "Fast CPU training".
- * Placeholder until the kernel set lands: reports that nothing extra is registered.
+ * Our kernels, registered on top of a stock tfjs backend (`tf.registerKernel`), so model code stays plain tfjs
+ * and every backend keeps working. Two layers, each optional:
+ *  - `wasm/`   pure-JS/WASM registrations that fill the stock wasm backend's gaps (portable, always available);
+ *  - `native/` an N-API addon over oneDNN / OpenBLAS, used when it was built, skipped with a one-line notice if not.
  */
+import { installWasmKernels } from "./wasm/index.js";
+import { installNativeKernels } from "./native/index.js";
+
 export interface KernelReport {
-  /** Kernel names we registered or overrode, with which implementation ("wasm-js", "native-dnnl", ...). */
+  /** Kernel name -> implementation that now serves it ("wasm-js", "native-dnnl", "native-openblas", ...). */
   registered: Record<string, string>;
   /** One-line notes, e.g. why the native layer was skipped. */
   notes: string[];
 }
 
-export function installKernels(_backend: string): KernelReport {
-  return { registered: {}, notes: [] };
+export function installKernels(backend: string): KernelReport {
+  const report: KernelReport = { registered: {}, notes: [] };
+  if (backend !== "wasm") return report;
+  installWasmKernels(report);
+  installNativeKernels(report);
+  return report;
 }

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# System packages the project uses, from Debian's repositories (run as root, or with sudo):
+#   dataset-fashion-mnist  the embedded default dataset (/usr/share/datasets/fashion-mnist)
+#   chromium               headless figure rendering (plotly -> SVG/PNG through playwright-core)
+#   libdnnl-dev, libopenblas-dev, g++   the optional native kernel layer (skipped if absent)
+#   jupyter-*              running the notebooks in Jupyter with the tslab kernel (optional for tests)
+#   python3-torch          only for `npm run bench`'s PyTorch comparison (optional)
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends \
+  dataset-fashion-mnist chromium libdnnl-dev libopenblas-dev g++ make python3 \
+  jupyter-nbconvert jupyter-client python3-nbclient python3-ipykernel \
+  ${LTR_WITH_TORCH:+python3-torch python3-numpy}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The project's test command: type-check, unit/integration tests (vitest), headless notebook replay.
+# Ends with one line "N passed, N failed" summing every part, which is what CI reads.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p build
+passed=0; failed=0
+
+echo "== type-check (tsc --noEmit)"
+if npx tsc -p tsconfig.check.json; then passed=$((passed+1)); else failed=$((failed+1)); echo "type-check FAILED"; fi
+
+echo "== vitest"
+rm -f build/vitest.json
+npx vitest run --reporter=default --reporter=json --outputFile.json=build/vitest.json "$@"
+vrc=$?
+if [ -f build/vitest.json ]; then
+  read -r vp vf < <(node -e 'const r=require("./build/vitest.json");console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrors||0) + r.testResults.filter(t=>t.status==="failed"&&t.assertionResults.length===0).length)')
+  passed=$((passed+vp)); failed=$((failed+vf))
+elif [ $vrc -ne 0 ]; then failed=$((failed+1)); fi
+
+if [ -f scripts/replay-notebooks.cjs ] && [ -z "${LTR_SKIP_NOTEBOOKS:-}" ] && [ $# -eq 0 ]; then
+  echo "== notebooks (smoke profile, headless replay)"
+  node scripts/replay-notebooks.cjs --out build/notebooks --profile smoke notebooks | tee build/notebooks.log
+  read -r np nf < <(node -e 'const t=require("fs").readFileSync("build/notebooks.log","utf8").match(/notebooks: (\d+) passed, (\d+) failed/);console.log(t?t[1]:0, t?t[2]:1)')
+  passed=$((passed+np)); failed=$((failed+nf))
+fi
+
+echo "tests: ${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,74 @@
+/** Small helpers shared by the subcommands: option parsing with --help, and user-facing errors. */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** An error whose message is meant for the user as is (no stack trace). */
+export class UsageError extends Error {
+  constructor(message: string, readonly exitCode = 2) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export interface OptionDoc {
+  type: "string" | "boolean";
+  multiple?: boolean;
+  short?: string;
+  /** Shown in --help, e.g. "FILE". */
+  arg?: string;
+  help: string;
+  default?: string | boolean;
+}
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  usage: string;
+  options: Record<string, OptionDoc>;
+  /** Extra paragraphs after the options. */
+  notes?: string[];
+}
+
+export function helpText(spec: CommandSpec): string {
+  const lines = [`ltr ${spec.name} — ${spec.summary}`, "", `usage: ${spec.usage}`, "", "options:"];
+  const all: [string, OptionDoc][] = [...Object.entries(spec.options), ["help", { type: "boolean", short: "h", help: "show this help" }]];
+  const left = all.map(([k, o]) => `  ${o.short ? `-${o.short}, ` : ""}--${k}${o.arg ? ` ${o.arg}` : ""}`);
+  const w = Math.max(...left.map((l) => l.length)) + 2;
+  all.forEach(([, o], i) => {
+    const def = o.default !== undefined ? ` (default: ${o.default})` : "";
+    lines.push(left[i].padEnd(w) + o.help + def + (o.multiple ? " (repeatable)" : ""));
+  });
+  if (spec.notes?.length) lines.push("", ...spec.notes);
+  return lines.join("\n");
+}
+
+export type ParsedValues = Record<string, string | boolean | string[] | undefined>;
+
+/** Parse argv against a command spec; returns null when --help was printed. */
+export function parseCommand(spec: CommandSpec, argv: string[]): { values: ParsedValues; positionals: string[] } | null {
+  const options: ParseArgsConfig["options"] = { help: { type: "boolean", short: "h" } };
+  for (const [k, o] of Object.entries(spec.options)) {
+    options[k] = { type: o.type, multiple: o.multiple, ...(o.short ? { short: o.short } : {}) };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(`ltr ${spec.name}: ${(e as Error).message}\n\n${helpText(spec)}`);
+  }
+  if (parsed.values.help) {
+    console.log(helpText(spec));
+    return null;
+  }
+  return { values: parsed.values as ParsedValues, positionals: parsed.positionals };
+}
+
+export function requireString(values: ParsedValues, key: string, command: string): string {
+  const v = values[key];
+  if (typeof v !== "string" || v === "") throw new UsageError(`ltr ${command}: --${key} is required (see ltr ${command} --help)`);
+  return v;
+}
+
+/** A subcommand that a later part of the project fills in: say so and fail, never a silent no-op. */
+export function notBuilt(what: string): never {
+  throw new UsageError(`ltr ${what} is not built yet in this version of decoupling-lt`, 3);
+}

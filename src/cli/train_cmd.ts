@@ -1,0 +1,37 @@
+/** `ltr train --cfg FILE`: stage 1 (representation) or stage 2 (classifier) training. */
+import { type CommandSpec, parseCommand } from "./args.js";
+import { CFG_OPTIONS, loadFromArgs } from "./common.js";
+import { checkComponents } from "./components.js";
+
+export const spec: CommandSpec = {
+  name: "train",
+  summary: "train a stage-1 representation (feat_*.yaml) or a stage-2 classifier (cls_*.yaml)",
+  usage: "ltr train --cfg FILE [--set KEY=VALUE ...] [--resume] [--backend NAME] [--run-dir DIR]",
+  options: {
+    ...CFG_OPTIONS,
+    resume: { type: "boolean", help: "continue an interrupted run from its latest checkpoint (same result as an uninterrupted run)" },
+    "run-dir": { type: "string", arg: "DIR", help: "run folder (default runs/<dataset>/<stage>_seed<seed>, or training_opt.log_dir)" },
+  },
+  notes: [
+    "Stage 1 (no `stage2` section): writes runs/<name>/{config.yaml,log.jsonl,latest.ckpt,best.ckpt,results.json,manifest.json}.",
+    "Stage 2 (a `stage2` section and model_dir pointing at a stage-1 run): joint | ncm | crt | tau_norm | lws.",
+  ],
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const p = parseCommand(spec, argv);
+  if (!p) return 0;
+  const loaded = loadFromArgs(p.values, "train");
+  await checkComponents(loaded.config, loaded.source);
+  const runDir = typeof p.values["run-dir"] === "string" ? p.values["run-dir"] : undefined;
+  if (loaded.config.stage2) {
+    const { trainStage2 } = await import("../train/stage2.js");
+    const r = await trainStage2({ loaded, runDir });
+    console.log(JSON.stringify({ run: r.runDir, method: r.method, val: r.val, test: r.test, ...(r.extra ?? {}) }, null, 2));
+  } else {
+    const { trainStage1 } = await import("../train/stage1.js");
+    const r = await trainStage1({ loaded, resume: Boolean(p.values.resume), runDir });
+    console.log(JSON.stringify({ run: r.runDir, best_epoch: r.bestEpoch, val: r.val, test: r.test, wall_time_s: r.wallTimeS }, null, 2));
+  }
+  return 0;
+}

@@ -1,0 +1,139 @@
+/**
+ * Load an experiment config: YAML file -> merged onto the documented defaults -> `--set key.path=value`
+ * overrides -> schema validation -> cross-field checks. Every error names the file (or the override) and the key.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { dump, load } from "js-yaml";
+import { DEFAULTS, DEFAULT_SAMPLER, DEFAULT_STAGE2, type ExperimentConfig } from "./defaults.js";
+import { CONFIG_SCHEMA, ConfigError, checkValue, specAt } from "./schema.js";
+
+/** Nullable sections whose defaults apply once a file or override gives them (they default to null). */
+const SECTION_DEFAULTS: Record<string, unknown> = {
+  "training_opt.sampler": DEFAULT_SAMPLER,
+  stage2: DEFAULT_STAGE2,
+};
+
+type Rec = Record<string, unknown>;
+const isRec = (v: unknown): v is Rec => typeof v === "object" && v !== null && !Array.isArray(v);
+const clone = <T>(v: T): T => structuredClone(v);
+
+/** Merge `over` onto `base` recursively; unknown keys are kept so the schema can report them. */
+function merge(base: unknown, over: unknown, path: string): unknown {
+  if (isRec(over)) {
+    let start: unknown = base;
+    if (start === null && path in SECTION_DEFAULTS) start = clone(SECTION_DEFAULTS[path]);
+    if (!isRec(start)) return clone(over);
+    const out: Rec = { ...clone(start) };
+    for (const [k, v] of Object.entries(over)) out[k] = merge(out[k], v, path ? `${path}.${k}` : k);
+    return out;
+  }
+  return clone(over);
+}
+
+/** Parse a YAML scalar or flow value given on the command line (`64`, `5e-4`, `null`, `{type: class_balanced}`). */
+function parseOverrideValue(raw: string): unknown {
+  if (raw === "") return "";
+  try {
+    return load(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Apply one `key.path=value` override to a merged config object, type-checking the value at that key. */
+export function applyOverride(cfg: Rec, assignment: string): void {
+  const eq = assignment.indexOf("=");
+  if (eq <= 0) throw new ConfigError(`--set ${assignment}`, [`expected key.path=value, e.g. training_opt.batch_size=64`]);
+  const path = assignment.slice(0, eq).trim();
+  const value = parseOverrideValue(assignment.slice(eq + 1));
+  const source = `--set ${assignment}`;
+  let spec;
+  try {
+    spec = specAt(CONFIG_SCHEMA, path);
+  } catch (e) {
+    throw new ConfigError(source, [(e as Error).message]);
+  }
+  const segs = path.split(".");
+  let node: Rec = cfg;
+  for (let i = 0; i < segs.length - 1; i++) {
+    const sub = segs.slice(0, i + 1).join(".");
+    let next = node[segs[i]];
+    if (next === null || next === undefined) {
+      next = sub in SECTION_DEFAULTS ? clone(SECTION_DEFAULTS[sub]) : {};
+      node[segs[i]] = next;
+    }
+    node = next as Rec;
+  }
+  const last = segs[segs.length - 1];
+  const merged = merge(node[last], value, path);
+  const problems: string[] = [];
+  checkValue(merged, spec, path, problems);
+  if (problems.length) throw new ConfigError(source, problems);
+  node[last] = merged;
+}
+
+/** Cross-field rules that a per-key type check cannot express. */
+export function crossCheck(cfg: ExperimentConfig): string[] {
+  const p: string[] = [];
+  if (cfg.stage2 !== null && cfg.model_dir === null)
+    p.push(`stage2.method '${cfg.stage2.method}' needs a stage-1 run to start from: set model_dir to its run folder (e.g. runs/FashionMNIST_LT/feat_uniform_seed0)`);
+  if (cfg.networks.feat_model.fix && cfg.model_dir === null)
+    p.push(`networks.feat_model.fix is true but model_dir is null: a frozen backbone must come from a previous run`);
+  if (cfg.stage2 !== null && cfg.stage2.tau_grid.start > cfg.stage2.tau_grid.stop)
+    p.push(`stage2.tau_grid: start (${cfg.stage2.tau_grid.start}) must not exceed stop (${cfg.stage2.tau_grid.stop})`);
+  if (cfg.training_opt.sampler?.type === "q_power" && !(cfg.training_opt.sampler.q >= 0))
+    p.push(`training_opt.sampler.q must be >= 0 for q_power`);
+  return p;
+}
+
+export interface LoadedConfig {
+  config: ExperimentConfig;
+  /** The file it came from (or "<defaults>"). */
+  source: string;
+  /** The overrides applied, in order. */
+  overrides: string[];
+  /** sha256 of the canonical JSON of the resolved config. */
+  hash: string;
+}
+
+/** Resolve a config from parsed YAML content (already read); `source` names it in errors. */
+export function resolveConfig(raw: unknown, source: string, overrides: string[] = []): LoadedConfig {
+  if (!isRec(raw)) throw new ConfigError(source, [`the file must hold a YAML mapping at the top level, got ${raw === null ? "null" : typeof raw}`]);
+  const merged = merge(clone(DEFAULTS), raw, "") as Rec;
+  const problems: string[] = [];
+  checkValue(merged, CONFIG_SCHEMA, "", problems);
+  if (problems.length) throw new ConfigError(source, problems);
+  for (const o of overrides) applyOverride(merged, o);
+  const config = merged as unknown as ExperimentConfig;
+  const cross = crossCheck(config);
+  if (cross.length) throw new ConfigError(overrides.length ? `${source} (after ${overrides.map((o) => `--set ${o}`).join(" ")})` : source, cross);
+  return { config, source, overrides, hash: configHash(config) };
+}
+
+/** Load and resolve a YAML config file. */
+export function loadConfig(file: string, overrides: string[] = []): LoadedConfig {
+  if (!existsSync(file)) throw new ConfigError(file, [`file not found; configs live under config/<Dataset>/, e.g. config/FashionMNIST_LT/feat_uniform.yaml`]);
+  let raw: unknown;
+  try {
+    raw = load(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new ConfigError(file, [`not valid YAML: ${(e as Error).message.split("\n")[0]}`]);
+  }
+  return resolveConfig(raw, file, overrides);
+}
+
+/** Canonical JSON (sorted keys) so equal configs hash equally whatever the key order in the file. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  if (isRec(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(",")}}`;
+  return JSON.stringify(v);
+}
+
+export function configHash(cfg: ExperimentConfig): string {
+  return createHash("sha256").update(canonicalJson(cfg)).digest("hex");
+}
+
+export function dumpConfig(cfg: ExperimentConfig): string {
+  return dump(cfg, { lineWidth: 120 });
+}

@@ -1,0 +1,143 @@
+/**
+ * Run manifests: everything needed to say where a number came from — the resolved config and its hash,
+ * seed, data hash, backend (and which of our kernels were active), package versions, git commit, machine
+ * and wall time. Written beside every run's outputs and copied with them into `results/`.
+ */
+import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import type { BackendInfo } from "../backend.js";
+import type { ExperimentConfig } from "../config/defaults.js";
+import { writeJsonAtomic } from "./atomic.js";
+
+export interface RunManifest {
+  kind: string;
+  name: string;
+  config_source: string;
+  config_overrides: string[];
+  config_hash: string;
+  seed: number;
+  data: { dataset: string; sha256: string | null; detail?: unknown };
+  backend: BackendInfo | null;
+  versions: Record<string, string>;
+  git: { commit: string | null; dirty: boolean | null };
+  machine: { cpu: string; cores: number; memory_gib: number; node: string; platform: string };
+  started_at: string;
+  ended_at: string | null;
+  wall_time_s: number | null;
+  status: "running" | "finished" | "failed" | "interrupted";
+  /** Free-form results summary (best epoch, val/test accuracies...). */
+  summary?: Record<string, unknown>;
+  config: ExperimentConfig | Record<string, unknown>;
+}
+
+const PACKAGES = [
+  "@tensorflow/tfjs",
+  "@tensorflow/tfjs-core",
+  "@tensorflow/tfjs-backend-wasm",
+  "js-yaml",
+  "arquero",
+  "sharp",
+];
+
+/** Installed versions of the packages that decide numerical results (plus this project's own). */
+export function packageVersions(): Record<string, string> {
+  const req = createRequire(join(process.cwd(), "noop.js"));
+  const out: Record<string, string> = { node: process.versions.node };
+  for (const p of ["decoupling-lt", ...PACKAGES]) {
+    try {
+      const file = p === "decoupling-lt" ? join(projectRoot(), "package.json") : `${p}/package.json`;
+      out[p] = (req(file) as { version: string }).version;
+    } catch {
+      /* not installed */
+    }
+  }
+  return out;
+}
+
+/** The project root: the nearest folder above cwd holding this project's package.json. */
+export function projectRoot(): string {
+  const req = createRequire(join(process.cwd(), "noop.js"));
+  let dir = process.cwd();
+  for (;;) {
+    try {
+      const pkg = req(join(dir, "package.json")) as { name?: string };
+      if (pkg.name === "decoupling-lt") return dir;
+    } catch {
+      /* keep walking */
+    }
+    const up = join(dir, "..");
+    if (up === dir) return process.cwd();
+    dir = up;
+  }
+}
+
+export function gitState(cwd = projectRoot()): { commit: string | null; dirty: boolean | null } {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    const status = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString();
+    return { commit, dirty: status.trim().length > 0 };
+  } catch {
+    return { commit: null, dirty: null };
+  }
+}
+
+export function machineInfo(): RunManifest["machine"] {
+  const c = cpus();
+  return {
+    cpu: c[0]?.model ?? "unknown",
+    cores: c.length,
+    memory_gib: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
+
+export interface ManifestArgs {
+  kind: string;
+  name: string;
+  config: ExperimentConfig | Record<string, unknown>;
+  configSource: string;
+  configOverrides: string[];
+  configHash: string;
+  seed: number;
+  data: RunManifest["data"];
+  backend: BackendInfo | null;
+}
+
+export function startManifest(a: ManifestArgs): RunManifest {
+  return {
+    kind: a.kind,
+    name: a.name,
+    config_source: a.configSource,
+    config_overrides: a.configOverrides,
+    config_hash: a.configHash,
+    seed: a.seed,
+    data: a.data,
+    backend: a.backend,
+    versions: packageVersions(),
+    git: gitState(),
+    machine: machineInfo(),
+    started_at: new Date().toISOString(),
+    ended_at: null,
+    wall_time_s: null,
+    status: "running",
+    config: a.config,
+  };
+}
+
+export function finishManifest(m: RunManifest, status: RunManifest["status"], summary?: Record<string, unknown>): RunManifest {
+  const end = new Date();
+  return {
+    ...m,
+    ended_at: end.toISOString(),
+    wall_time_s: Math.round((end.getTime() - new Date(m.started_at).getTime()) / 100) / 10,
+    status,
+    summary: summary ?? m.summary,
+  };
+}
+
+export function writeManifest(path: string, m: RunManifest): void {
+  writeJsonAtomic(path, m);
+}

@@ -1,0 +1,212 @@
+/**
+ * The epoch loop shared by stage 1 (backbone + classifier trained jointly) and the images mode of stage 2
+ * (frozen backbone, cRT or LWS head): cosine lr per epoch, ⌊N/B⌋ sampled batches, SGD, evaluation on val
+ * after every epoch, best-on-val weights kept, a resumable checkpoint written atomically after every epoch.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ExperimentConfig } from "../config/defaults.js";
+import type { Dataset } from "../data/types.js";
+import { evaluate, type EvalResult } from "../metrics.js";
+import type { Backbone, Classifier } from "../models/types.js";
+import type { RngState } from "../rng.js";
+import { Rng } from "../rng.js";
+import { type Checkpoint, loadCheckpoint, saveCheckpoint, type TensorData } from "../run/checkpoint.js";
+import type { OpenedRun } from "../run/rundir.js";
+import type { BatchSampler } from "../samplers/types.js";
+import { evalSummary } from "./report.js";
+import { runPass } from "./evaluate.js";
+import { Progress } from "./progress.js";
+import { cosineLr } from "./schedule.js";
+import { Sgd } from "./sgd.js";
+import { exportMap, exportVariables, importVariables, tensorsUnder } from "./state.js";
+
+export interface LoopArgs {
+  cfg: ExperimentConfig;
+  dataset: Dataset;
+  backbone: Backbone;
+  head: Classifier;
+  /** Train the backbone (stage 1) or keep it frozen (stage 2). */
+  trainBackbone: boolean;
+  /** Frozen backbone only: BatchNorm in train mode (batch stats, running stats keep updating, as the original
+   *  code) or eval mode. Ignored when the backbone trains (always train mode then). */
+  frozenBnMode: "train" | "eval";
+  sampler: BatchSampler;
+  run: OpenedRun;
+  /** Silence the progress bar (tests). */
+  quiet?: boolean;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  lr: Record<string, number>;
+  train_loss: number;
+  train_acc: number;
+  val: EvalResult;
+  images_per_s: number;
+  seconds: number;
+}
+
+export interface LoopResult {
+  bestEpoch: number;
+  bestVal: EvalResult;
+  history: EpochRecord[];
+  /** Mean training images/s over the epochs run in this process. */
+  imagesPerSecond: number;
+}
+
+interface LatestMeta {
+  epoch: number;
+  bestEpoch: number;
+  bestAcc: number;
+  samplerState: unknown;
+  rngState: RngState;
+  history: EpochRecord[];
+  configHash?: string;
+}
+
+/** Thrown when the loss stops being finite; the last good checkpoint stays untouched. */
+export class DivergenceError extends Error {
+  constructor(epoch: number, step: number, loss: number, lastGood: string) {
+    super(`training diverged: loss is ${loss} at epoch ${epoch + 1}, step ${step + 1}; the last good checkpoint is kept at ${lastGood}. Lower the learning rate (networks.*.optim_params.lr) and resume or restart.`);
+    this.name = "DivergenceError";
+  }
+}
+
+function weightsOf(a: LoopArgs): Record<string, TensorData> {
+  const out: Record<string, TensorData> = {};
+  exportVariables(a.backbone.trainable(), "feat_model.", out);
+  exportVariables(a.backbone.buffers(), "feat_model.", out);
+  exportVariables(a.head.trainable(), "classifier.", out);
+  exportVariables(a.head.buffers(), "classifier.", out);
+  return out;
+}
+
+/** Load backbone and head weights from a checkpoint written by this loop (best.ckpt or latest.ckpt). */
+export function loadWeights(backbone: Backbone | null, head: Classifier | null, ck: Checkpoint<unknown>, source: string): void {
+  if (backbone) {
+    importVariables(backbone.trainable(), "feat_model.", ck.tensors, source);
+    importVariables(backbone.buffers(), "feat_model.", ck.tensors, source);
+  }
+  if (head) {
+    importVariables(head.trainable(), "classifier.", ck.tensors, source);
+    importVariables(head.buffers(), "classifier.", ck.tensors, source);
+  }
+}
+
+export async function trainLoop(a: LoopArgs): Promise<LoopResult> {
+  const { cfg, dataset, backbone, head, sampler, run } = a;
+  const E = cfg.training_opt.num_epochs;
+  const fm = cfg.networks.feat_model.optim_params;
+  const cl = cfg.networks.classifier.optim_params;
+  const groups = [{ name: "classifier", params: head.trainable(), args: { lr: cl.lr, momentum: cl.momentum, weightDecay: cl.weight_decay } }];
+  if (a.trainBackbone) groups.unshift({ name: "feat_model", params: backbone.trainable(), args: { lr: fm.lr, momentum: fm.momentum, weightDecay: fm.weight_decay } });
+  const baseLr: Record<string, number> = Object.fromEntries(groups.map((g) => [g.name, g.args.lr]));
+  const opt = new Sgd(groups);
+  const varList = groups.flatMap((g) => [...g.params.values()]);
+  const rng = new Rng(cfg.seed).fork(0xa06);
+
+  let startEpoch = 0;
+  let bestEpoch = -1;
+  let bestAcc = -1;
+  let bestVal: EvalResult | null = null;
+  const history: EpochRecord[] = [];
+
+  if (run.resumed) {
+    const ck = loadCheckpoint<LatestMeta>(run.paths.latest);
+    loadWeights(backbone, head, ck, run.paths.latest);
+    const st = tensorsUnder(ck.tensors, "optim.");
+    opt.loadState(st);
+    st.forEach((t) => t.dispose());
+    sampler.setState(ck.meta.samplerState);
+    rng.setState(ck.meta.rngState);
+    startEpoch = ck.meta.epoch + 1;
+    bestEpoch = ck.meta.bestEpoch;
+    bestAcc = ck.meta.bestAcc;
+    history.push(...ck.meta.history);
+    bestVal = history.find((h) => h.epoch === bestEpoch)?.val ?? null;
+    run.logger.log("info", { message: "resumed", from_epoch: startEpoch });
+  }
+
+  const steps = sampler.stepsPerEpoch();
+  if (steps < 1) throw new Error(`training_opt.batch_size=${cfg.training_opt.batch_size} exceeds the ${dataset.train.size} training images: no full batch per epoch`);
+  const progress = new Progress({ totalSteps: E * steps, doneSteps: startEpoch * steps, every: Math.max(1, cfg.training_opt.display_step * 5), quiet: a.quiet });
+  const bnTrain = a.trainBackbone || a.frozenBnMode === "train";
+  const numClasses = dataset.numClasses;
+  let ipsSum = 0;
+  let ipsN = 0;
+
+  for (let epoch = startEpoch; epoch < E; epoch++) {
+    const t0 = Date.now();
+    const lr: Record<string, number> = {};
+    for (const g of Object.keys(baseLr)) {
+      lr[g] = cfg.coslr ? cosineLr(baseLr[g], epoch, E, cfg.endlr) : baseLr[g];
+      opt.setLr(g, lr[g]);
+    }
+    const batches = sampler.epoch(epoch);
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    let next = dataset.train.loadBatch(batches[0], { augment: true, rng });
+    for (let s = 0; s < batches.length; s++) {
+      const b = await next;
+      if (s + 1 < batches.length) next = dataset.train.loadBatch(batches[s + 1], { augment: true, rng });
+      const stats = tf.tidy(() => {
+        const x = tf.tensor4d(b.x, b.shape);
+        const y = tf.oneHot(tf.tensor1d(b.labels, "int32"), numClasses);
+        // A frozen backbone runs outside the gradient tape: no backward pass through it at all.
+        const frozenFeat = a.trainBackbone ? null : backbone.apply(x, bnTrain);
+        let logitsKept: tf.Tensor | null = null;
+        const { value, grads } = tf.variableGrads(() => {
+          const feat = frozenFeat ?? backbone.apply(x, true);
+          const logits = head.apply(feat);
+          logitsKept = tf.keep(logits);
+          return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+        }, varList);
+        opt.step(grads);
+        const hit = tf.sum(tf.cast(tf.equal(tf.argMax(logitsKept!, 1), tf.tensor1d(b.labels, "int32")), "float32"));
+        return tf.stack([value, hit]);
+      });
+      const [loss, hit] = stats.dataSync();
+      stats.dispose();
+      if (!Number.isFinite(loss)) throw new DivergenceError(epoch, s, loss, run.paths.latest);
+      lossSum += loss * b.labels.length;
+      correct += hit;
+      seen += b.labels.length;
+      progress.step(epoch, E, s, steps, loss, b.labels.length);
+      if ((s + 1) % cfg.training_opt.display_step === 0) run.logger.log("step", { epoch, step: s, loss, lr });
+    }
+    const trainSeconds = (Date.now() - t0) / 1000;
+    const pass = await runPass({ backbone, head, split: dataset.val, batchSize: cfg.training_opt.eval_batch_size });
+    const val = evaluate(pass.preds!, pass.labels, dataset.trainCounts);
+    const rec: EpochRecord = {
+      epoch,
+      lr,
+      train_loss: lossSum / seen,
+      train_acc: correct / seen,
+      val,
+      images_per_s: seen / trainSeconds,
+      seconds: (Date.now() - t0) / 1000,
+    };
+    ipsSum += rec.images_per_s;
+    ipsN++;
+    history.push(rec);
+    run.logger.log("epoch", { ...rec, val: evalSummary(val) });
+    if (val.top1 > bestAcc) {
+      bestAcc = val.top1;
+      bestEpoch = epoch;
+      bestVal = val;
+      saveCheckpoint(run.paths.best, { tensors: weightsOf(a), meta: { epoch, val: evalSummary(val) } });
+    }
+    const tensors = weightsOf(a);
+    exportMap(opt.state(), "optim.", tensors);
+    const meta: LatestMeta = { epoch, bestEpoch, bestAcc, samplerState: sampler.state(), rngState: rng.state(), history };
+    saveCheckpoint(run.paths.latest, { tensors, meta });
+    progress.message(
+      `epoch ${epoch + 1}/${E}: loss ${rec.train_loss.toFixed(4)} train acc ${(rec.train_acc * 100).toFixed(1)} | val top1 ${(val.top1 * 100).toFixed(2)} ` +
+        `many ${(val.many * 100).toFixed(1)} medium ${(val.medium * 100).toFixed(1)} few ${(val.few * 100).toFixed(1)} | ${rec.images_per_s.toFixed(0)} img/s ${rec.seconds.toFixed(1)} s`,
+    );
+  }
+  opt.dispose();
+  if (!bestVal) throw new Error("no epoch was evaluated");
+  return { bestEpoch, bestVal, history, imagesPerSecond: ipsN ? ipsSum / ipsN : 0 };
+}
