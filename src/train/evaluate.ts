@@ -37,20 +37,18 @@ export async function runPass(a: PassArgs): Promise<PassResult> {
     const rows = idx.subarray(0, m);
     for (let i = 0; i < m; i++) rows[i] = start + i;
     const b = await a.split.loadBatch(rows, { augment: false, rng });
-    const [p, f] = tf.tidy(() => {
+    const out = tf.tidy(() => {
       const x = tf.tensor4d(b.x, b.shape);
       const feat = a.backbone.apply(x, false);
-      const pr = a.head ? tf.argMax(a.head.apply(feat), 1) : null;
-      return [pr, feats ? feat : null] as const;
+      const res: tf.Tensor[] = [];
+      if (a.head) res.push(tf.argMax(a.head.apply(feat), 1));
+      if (feats) res.push(feat);
+      return res;
     });
-    if (p) {
-      preds!.set(p.dataSync() as Int32Array, start);
-      p.dispose();
-    }
-    if (f) {
-      feats!.set(f.dataSync() as Float32Array, start * d);
-      f.dispose();
-    }
+    let k = 0;
+    if (preds) preds.set(out[k++].dataSync() as Int32Array, start);
+    if (feats) feats.set(out[k++].dataSync() as Float32Array, start * d);
+    out.forEach((t) => t.dispose());
   }
   const indices = new Int32Array(n);
   for (let i = 0; i < n; i++) indices[i] = i;

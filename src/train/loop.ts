@@ -34,6 +34,16 @@ export interface LoopArgs {
   run: OpenedRun;
   /** Silence the progress bar (tests). */
   quiet?: boolean;
+  /** Stop (as if interrupted) after this many epochs of this process, once the checkpoint is written. */
+  stopAfterEpochs?: number;
+}
+
+/** Thrown by `stopAfterEpochs`: the run is left resumable, exactly as after a Ctrl-C between epochs. */
+export class InterruptedRun extends Error {
+  constructor(readonly epoch: number) {
+    super(`run stopped after epoch ${epoch + 1}; continue it with --resume`);
+    this.name = "InterruptedRun";
+  }
 }
 
 export interface EpochRecord {
@@ -135,78 +145,85 @@ export async function trainLoop(a: LoopArgs): Promise<LoopResult> {
   let ipsSum = 0;
   let ipsN = 0;
 
-  for (let epoch = startEpoch; epoch < E; epoch++) {
-    const t0 = Date.now();
-    const lr: Record<string, number> = {};
-    for (const g of Object.keys(baseLr)) {
-      lr[g] = cfg.coslr ? cosineLr(baseLr[g], epoch, E, cfg.endlr) : baseLr[g];
-      opt.setLr(g, lr[g]);
+  try {
+    for (let epoch = startEpoch; epoch < E; epoch++) {
+      const t0 = Date.now();
+      const lr: Record<string, number> = {};
+      for (const g of Object.keys(baseLr)) {
+        lr[g] = cfg.coslr ? cosineLr(baseLr[g], epoch, E, cfg.endlr) : baseLr[g];
+        opt.setLr(g, lr[g]);
+      }
+      const batches = sampler.epoch(epoch);
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let next = dataset.train.loadBatch(batches[0], { augment: true, rng });
+      for (let s = 0; s < batches.length; s++) {
+        const b = await next;
+        if (s + 1 < batches.length) next = dataset.train.loadBatch(batches[s + 1], { augment: true, rng });
+        const stats = tf.tidy(() => {
+          const x = tf.tensor4d(b.x, b.shape);
+          const y = tf.oneHot(tf.tensor1d(b.labels, "int32"), numClasses);
+          // A frozen backbone runs outside the gradient tape: no backward pass through it at all.
+          const frozenFeat = a.trainBackbone ? null : backbone.apply(x, bnTrain);
+          let logitsKept: tf.Tensor | null = null;
+          const { value, grads } = tf.variableGrads(() => {
+            const feat = frozenFeat ?? backbone.apply(x, true);
+            const logits = head.apply(feat);
+            logitsKept = tf.keep(logits);
+            return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+          }, varList);
+          opt.step(grads);
+          const hit = tf.sum(tf.cast(tf.equal(tf.argMax(logitsKept!, 1), tf.tensor1d(b.labels, "int32")), "float32"));
+          // tf.keep exempts the logits from every tidy scope, so they must be freed by hand.
+          (logitsKept as tf.Tensor | null)?.dispose();
+          return tf.stack([value, hit]);
+        });
+        const [loss, hit] = stats.dataSync();
+        stats.dispose();
+        if (!Number.isFinite(loss)) throw new DivergenceError(epoch, s, loss, run.paths.latest);
+        lossSum += loss * b.labels.length;
+        correct += hit;
+        seen += b.labels.length;
+        progress.step(epoch, E, s, steps, loss, b.labels.length);
+        if ((s + 1) % cfg.training_opt.display_step === 0) run.logger.log("step", { epoch, step: s, loss, lr });
+      }
+      const trainSeconds = (Date.now() - t0) / 1000;
+      const pass = await runPass({ backbone, head, split: dataset.val, batchSize: cfg.training_opt.eval_batch_size });
+      const val = evaluate(pass.preds!, pass.labels, dataset.trainCounts);
+      const rec: EpochRecord = {
+        epoch,
+        lr,
+        train_loss: lossSum / seen,
+        train_acc: correct / seen,
+        val,
+        images_per_s: seen / trainSeconds,
+        seconds: (Date.now() - t0) / 1000,
+      };
+      ipsSum += rec.images_per_s;
+      ipsN++;
+      history.push(rec);
+      run.logger.log("epoch", { ...rec, val: evalSummary(val) });
+      if (val.top1 > bestAcc) {
+        bestAcc = val.top1;
+        bestEpoch = epoch;
+        bestVal = val;
+        saveCheckpoint(run.paths.best, { tensors: weightsOf(a), meta: { epoch, val: evalSummary(val) } });
+      }
+      const tensors = weightsOf(a);
+      exportMap(opt.state(), "optim.", tensors);
+      const meta: LatestMeta = { epoch, bestEpoch, bestAcc, samplerState: sampler.state(), rngState: rng.state(), history };
+      saveCheckpoint(run.paths.latest, { tensors, meta });
+      progress.message(
+        `epoch ${epoch + 1}/${E}: loss ${rec.train_loss.toFixed(4)} train acc ${(rec.train_acc * 100).toFixed(1)} | val top1 ${(val.top1 * 100).toFixed(2)} ` +
+          `many ${(val.many * 100).toFixed(1)} medium ${(val.medium * 100).toFixed(1)} few ${(val.few * 100).toFixed(1)} | ${rec.images_per_s.toFixed(0)} img/s ${rec.seconds.toFixed(1)} s`,
+      );
+      if (a.stopAfterEpochs !== undefined && epoch + 1 - startEpoch >= a.stopAfterEpochs) throw new InterruptedRun(epoch);
     }
-    const batches = sampler.epoch(epoch);
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    let next = dataset.train.loadBatch(batches[0], { augment: true, rng });
-    for (let s = 0; s < batches.length; s++) {
-      const b = await next;
-      if (s + 1 < batches.length) next = dataset.train.loadBatch(batches[s + 1], { augment: true, rng });
-      const stats = tf.tidy(() => {
-        const x = tf.tensor4d(b.x, b.shape);
-        const y = tf.oneHot(tf.tensor1d(b.labels, "int32"), numClasses);
-        // A frozen backbone runs outside the gradient tape: no backward pass through it at all.
-        const frozenFeat = a.trainBackbone ? null : backbone.apply(x, bnTrain);
-        let logitsKept: tf.Tensor | null = null;
-        const { value, grads } = tf.variableGrads(() => {
-          const feat = frozenFeat ?? backbone.apply(x, true);
-          const logits = head.apply(feat);
-          logitsKept = tf.keep(logits);
-          return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-        }, varList);
-        opt.step(grads);
-        const hit = tf.sum(tf.cast(tf.equal(tf.argMax(logitsKept!, 1), tf.tensor1d(b.labels, "int32")), "float32"));
-        return tf.stack([value, hit]);
-      });
-      const [loss, hit] = stats.dataSync();
-      stats.dispose();
-      if (!Number.isFinite(loss)) throw new DivergenceError(epoch, s, loss, run.paths.latest);
-      lossSum += loss * b.labels.length;
-      correct += hit;
-      seen += b.labels.length;
-      progress.step(epoch, E, s, steps, loss, b.labels.length);
-      if ((s + 1) % cfg.training_opt.display_step === 0) run.logger.log("step", { epoch, step: s, loss, lr });
-    }
-    const trainSeconds = (Date.now() - t0) / 1000;
-    const pass = await runPass({ backbone, head, split: dataset.val, batchSize: cfg.training_opt.eval_batch_size });
-    const val = evaluate(pass.preds!, pass.labels, dataset.trainCounts);
-    const rec: EpochRecord = {
-      epoch,
-      lr,
-      train_loss: lossSum / seen,
-      train_acc: correct / seen,
-      val,
-      images_per_s: seen / trainSeconds,
-      seconds: (Date.now() - t0) / 1000,
-    };
-    ipsSum += rec.images_per_s;
-    ipsN++;
-    history.push(rec);
-    run.logger.log("epoch", { ...rec, val: evalSummary(val) });
-    if (val.top1 > bestAcc) {
-      bestAcc = val.top1;
-      bestEpoch = epoch;
-      bestVal = val;
-      saveCheckpoint(run.paths.best, { tensors: weightsOf(a), meta: { epoch, val: evalSummary(val) } });
-    }
-    const tensors = weightsOf(a);
-    exportMap(opt.state(), "optim.", tensors);
-    const meta: LatestMeta = { epoch, bestEpoch, bestAcc, samplerState: sampler.state(), rngState: rng.state(), history };
-    saveCheckpoint(run.paths.latest, { tensors, meta });
-    progress.message(
-      `epoch ${epoch + 1}/${E}: loss ${rec.train_loss.toFixed(4)} train acc ${(rec.train_acc * 100).toFixed(1)} | val top1 ${(val.top1 * 100).toFixed(2)} ` +
-        `many ${(val.many * 100).toFixed(1)} medium ${(val.medium * 100).toFixed(1)} few ${(val.few * 100).toFixed(1)} | ${rec.images_per_s.toFixed(0)} img/s ${rec.seconds.toFixed(1)} s`,
-    );
+  } finally {
+    // Momentum buffers are only needed while training; they live on in latest.ckpt.
+    opt.dispose();
   }
-  opt.dispose();
   if (!bestVal) throw new Error("no epoch was evaluated");
   return { bestEpoch, bestVal, history, imagesPerSecond: ipsN ? ipsSum / ipsN : 0 };
 }

@@ -14,7 +14,7 @@ import { finishManifest, startManifest, writeManifest } from "../run/manifest.js
 import { openRun, resolveRunDir, runName } from "../run/rundir.js";
 import { buildBackbone, buildDataset, buildHead, buildSampler } from "./build.js";
 import { runPass } from "./evaluate.js";
-import { loadWeights, trainLoop } from "./loop.js";
+import { InterruptedRun, loadWeights, trainLoop } from "./loop.js";
 import { evalSummary } from "./report.js";
 import { join } from "node:path";
 
@@ -27,6 +27,8 @@ export interface Stage1Args {
   /** Pre-built dataset (tests); default: from the config. */
   dataset?: Dataset;
   quiet?: boolean;
+  /** Stop after this many epochs, leaving the run resumable (tests of --resume). */
+  stopAfterEpochs?: number;
 }
 
 export interface Stage1Result {
@@ -69,9 +71,10 @@ export async function trainStage1(a: Stage1Args): Promise<Stage1Result> {
     const sampler = buildSampler(cfg, ds);
     let loop;
     try {
-      loop = await trainLoop({ cfg, dataset: ds, backbone, head, trainBackbone: true, frozenBnMode: "eval", sampler, run, quiet: a.quiet });
+      loop = await trainLoop({ cfg, dataset: ds, backbone, head, trainBackbone: true, frozenBnMode: "eval", sampler, run, quiet: a.quiet, stopAfterEpochs: a.stopAfterEpochs });
     } catch (e) {
-      writeManifest(run.paths.manifest, finishManifest(manifest, "failed", { error: (e as Error).message }));
+      const status = e instanceof InterruptedRun ? "interrupted" : "failed";
+      writeManifest(run.paths.manifest, finishManifest(manifest, status, { error: (e as Error).message }));
       throw e;
     }
     // Test-set evaluation of the best-on-val weights (never used for any choice).

@@ -1,0 +1,269 @@
+/**
+ * Stage 2, classifier learning on a frozen stage-1 representation (`model_dir`): Joint, NCM, cRT, tau-norm, LWS.
+ *
+ *  - Feature path (all five; the default for cRT/LWS): pooled features of train (evaluation transform, BN in eval
+ *    mode — the original `train_plain`), val and test are extracted once and cached in the stage-1 run folder, then
+ *    the classifier runs on them (src/classifiers). This is also how features exported from the original code run.
+ *  - Images path (cRT/LWS with `stage2.input: images`, the paper's way): the frozen backbone sees augmented,
+ *    class-balanced batches; BatchNorm in eval mode by default or train mode as the original code (`bn_mode`).
+ *
+ * Selection (best epoch, tau) reads val only; test is evaluated once with the selected model.
+ * Writes <run>/results.json and manifest.json; the run folder defaults to <model_dir>/<stage>_seed<seed>.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { load } from "js-yaml";
+import { initBackend } from "../backend.js";
+import { classifiers, type ClassifierRunResult } from "../classifiers/registry.js";
+import type { ExperimentConfig } from "../config/defaults.js";
+import { type LoadedConfig, resolveConfig } from "../config/load.js";
+import type { Dataset } from "../data/types.js";
+import type { FeatureSet } from "../features/types.js";
+import { evaluate, type EvalResult } from "../metrics.js";
+import { LinearClassifier } from "../models/linear.js";
+import type { Backbone } from "../models/types.js";
+import { writeJsonAtomic } from "../run/atomic.js";
+import { loadCheckpoint, saveCheckpoint } from "../run/checkpoint.js";
+import { finishManifest, startManifest, writeManifest } from "../run/manifest.js";
+import { openRun, resolveRunDir, runPaths } from "../run/rundir.js";
+import { buildBackbone, buildDataset, buildHead, buildSampler } from "./build.js";
+import { runPass } from "./evaluate.js";
+import { fileSha256, splitFeatures, type SplitName } from "./features.js";
+import { LwsHead } from "./heads.js";
+import { loadWeights, trainLoop } from "./loop.js";
+import { evalSummary } from "./report.js";
+import { exportVariables } from "./state.js";
+
+/** A stage-1 run opened for stage 2: its config, its best weights loaded into a backbone, its linear classifier. */
+export interface Stage1Run {
+  dir: string;
+  config: ExperimentConfig;
+  backbone: Backbone;
+  /** The joint classifier: weight [C×d] row-major and bias [C]. */
+  stage1: { weight: Float32Array; bias: Float32Array };
+  ckptSha256: string;
+  dispose(): void;
+}
+
+/** Open a stage-1 run folder (config.yaml + best.ckpt) and load its best-on-val weights. */
+export function openStage1Run(dir: string, ds: Dataset): Stage1Run {
+  const p = runPaths(dir);
+  if (!existsSync(p.config) || !existsSync(p.best))
+    throw new Error(`model_dir ${dir} is not a finished stage-1 run (needs config.yaml and best.ckpt); train it first with ltr train --cfg <its feat_*.yaml>`);
+  const config = resolveConfig(load(readFileSync(p.config, "utf8")), p.config).config;
+  if (config.stage2) throw new Error(`model_dir ${dir} is a stage-2 run (stage2.method=${config.stage2.method}); point model_dir at a stage-1 run`);
+  const backbone = buildBackbone(config, ds);
+  const head = new LinearClassifier({ featDim: backbone.featDim, numClasses: ds.numClasses, seed: 0, name: "stage1_fc" });
+  try {
+    loadWeights(backbone, head, loadCheckpoint(p.best), p.best);
+    const stage1 = { weight: head.weight.dataSync() as Float32Array, bias: head.bias!.dataSync() as Float32Array };
+    return { dir, config, backbone, stage1: { weight: Float32Array.from(stage1.weight), bias: Float32Array.from(stage1.bias) }, ckptSha256: fileSha256(p.best), dispose: () => backbone.dispose() };
+  } catch (e) {
+    backbone.dispose();
+    throw e;
+  } finally {
+    head.dispose();
+  }
+}
+
+/** Features of train/val/test from a stage-1 run (cached in <run>/features/). */
+export async function stage1Features(s1: Stage1Run, ds: Dataset, batchSize: number): Promise<Record<SplitName, FeatureSet>> {
+  const out = {} as Record<SplitName, FeatureSet>;
+  for (const split of ["train", "val", "test"] as const) {
+    out[split] = await splitFeatures({ runDir: s1.dir, backbone: s1.backbone, dataset: ds, split, batchSize, ckptSha256: s1.ckptSha256 });
+  }
+  return out;
+}
+
+/** The classifier options of a stage-2 config, in the form the feature classifiers take. */
+export function classifierOptions(cfg: ExperimentConfig): Record<string, unknown> {
+  const s2 = cfg.stage2!;
+  switch (s2.method) {
+    case "ncm":
+      return { featType: s2.ncm.feat_type, dist: s2.ncm.dist };
+    case "tau_norm": {
+      const { start, stop, step } = s2.tau_grid;
+      const n = Math.floor((stop - start) / step + 1e-9) + 1;
+      return { taus: Array.from({ length: n }, (_, i) => Math.round((start + i * step) * 1e6) / 1e6) };
+    }
+    case "crt":
+    case "lws": {
+      const o = cfg.networks.classifier.optim_params;
+      return {
+        epochs: cfg.training_opt.num_epochs,
+        batchSize: cfg.training_opt.batch_size,
+        lr: o.lr,
+        momentum: o.momentum,
+        weightDecay: o.weight_decay,
+        seed: cfg.seed,
+        samplesPerClass: cfg.training_opt.sampler?.num_samples_cls ?? 4,
+      };
+    }
+    default:
+      return {};
+  }
+}
+
+function checkCompatible(cfg: ExperimentConfig, s1: ExperimentConfig, source: string, dir: string): void {
+  const problems: string[] = [];
+  if (cfg.training_opt.dataset !== s1.training_opt.dataset) problems.push(`training_opt.dataset is ${cfg.training_opt.dataset} but the stage-1 run used ${s1.training_opt.dataset}`);
+  if (cfg.networks.feat_model.type !== s1.networks.feat_model.type) problems.push(`networks.feat_model.type is ${cfg.networks.feat_model.type} but the stage-1 run used ${s1.networks.feat_model.type}`);
+  if (problems.length) throw new Error(`${source} does not match model_dir ${dir}: ${problems.join("; ")}`);
+}
+
+export interface Stage2Args {
+  loaded: LoadedConfig;
+  runDir?: string;
+  dataset?: Dataset;
+  quiet?: boolean;
+}
+
+export interface Stage2Result {
+  runDir: string;
+  method: string;
+  val: ReturnType<typeof evalSummary>;
+  test: ReturnType<typeof evalSummary>;
+  extra?: Record<string, unknown>;
+}
+
+/** Default stage-2 run folder: inside the stage-1 run, so each representation keeps its classifiers together. */
+export function stage2RunDir(cfg: ExperimentConfig): string {
+  if (cfg.training_opt.log_dir) return resolveRunDir(cfg.training_opt.log_dir);
+  return join(resolveRunDir(cfg.model_dir!), `${cfg.training_opt.stage}_seed${cfg.seed}`);
+}
+
+export async function trainStage2(a: Stage2Args): Promise<Stage2Result> {
+  const cfg = a.loaded.config;
+  if (!cfg.stage2 || !cfg.model_dir) throw new Error(`${a.loaded.source} is not a stage-2 config (needs a stage2 section and model_dir)`);
+  const method = cfg.stage2.method;
+  const entry = classifiers.get(method, "stage2.method");
+  const backend = await initBackend(cfg.backend);
+  const ds = a.dataset ?? (await buildDataset(cfg));
+  const s1dir = resolveRunDir(cfg.model_dir);
+  const s1 = openStage1Run(s1dir, ds);
+  try {
+    checkCompatible(cfg, s1.config, a.loaded.source, s1dir);
+    const dir = a.runDir ?? stage2RunDir(cfg);
+    const run = openRun(cfg, dir, true);
+    let manifest = startManifest({
+      kind: `stage2-${method}`,
+      name: dir,
+      config: cfg,
+      configSource: a.loaded.source,
+      configOverrides: a.loaded.overrides,
+      configHash: a.loaded.hash,
+      seed: cfg.seed,
+      data: { dataset: ds.name, sha256: ds.manifest.indicesSha256 },
+      backend,
+    });
+    (manifest as unknown as Record<string, unknown>).stage1 = { dir: s1dir, best_ckpt_sha256: s1.ckptSha256 };
+    writeManifest(run.paths.manifest, manifest);
+    const imagesMode = cfg.stage2.input === "images" && (method === "crt" || method === "lws");
+    let result: { val: EvalResult; test: EvalResult; weightNorms: Float64Array; extra: Record<string, unknown> };
+    try {
+      result = imagesMode ? await stage2Images(cfg, ds, s1, run, a.quiet) : await stage2Features(cfg, ds, s1, method, entry, a.quiet);
+    } catch (e) {
+      writeManifest(run.paths.manifest, finishManifest(manifest, "failed", { error: (e as Error).message }));
+      throw e;
+    }
+    const { weight, bias, scales, ...extra } = result.extra as Record<string, unknown>;
+    if (weight || scales) {
+      // Learned parameters go to a checkpoint, not into the JSON.
+      const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+      if (weight) tensors["classifier.fc.weight"] = { shape: [ds.numClasses, s1.backbone.featDim], data: Float32Array.from(weight as ArrayLike<number>) };
+      if (bias) tensors["classifier.fc.bias"] = { shape: [ds.numClasses], data: Float32Array.from(bias as ArrayLike<number>) };
+      if (scales) tensors["classifier.scales"] = { shape: [ds.numClasses], data: Float32Array.from(scales as ArrayLike<number>) };
+      saveCheckpoint(join(dir, "classifier.ckpt"), { tensors, meta: { method } });
+    }
+    const results = {
+      method,
+      input: imagesMode ? "images" : "features",
+      stage1_run: s1dir,
+      val: evalSummary(result.val),
+      test: evalSummary(result.test),
+      val_per_class: result.val.perClass,
+      test_per_class: result.test.perClass,
+      weight_norms: Array.from(result.weightNorms),
+      train_counts: ds.trainCounts,
+      extra: summariseExtra(extra),
+    };
+    writeJsonAtomic(join(dir, "results.json"), results);
+    run.logger.log("stage2", { method, val: results.val, test: results.test });
+    manifest = finishManifest(manifest, "finished", { method, val: results.val, test: results.test, ...("tau" in extra ? { tau: extra.tau } : {}) });
+    writeManifest(run.paths.manifest, manifest);
+    return { runDir: dir, method, val: results.val, test: results.test, extra: "tau" in extra ? { tau: extra.tau } : undefined };
+  } finally {
+    s1.dispose();
+  }
+}
+
+/** Tau sweeps as compact tables (percentages) rather than full per-class dumps; epoch logs kept. */
+function summariseExtra(extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...extra };
+  for (const k of ["valSweep", "testSweep"]) {
+    const sw = extra[k] as { taus: number[]; results: EvalResult[] } | undefined;
+    if (sw) out[k] = sw.taus.map((tau, i) => ({ tau, ...evalSummary(sw.results[i]) }));
+  }
+  return out;
+}
+
+async function stage2Features(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, method: string, entry: (typeof classifiers) extends { get(n: string): infer E } ? E : never, quiet?: boolean) {
+  const feats = await stage1Features(s1, ds, cfg.training_opt.eval_batch_size);
+  const r: ClassifierRunResult = await entry({
+    train: feats.train,
+    val: feats.val,
+    test: feats.test,
+    trainCounts: ds.trainCounts,
+    numClasses: ds.numClasses,
+    stage1: s1.stage1,
+    options: classifierOptions(cfg),
+    onEpoch: quiet ? undefined : (log) => process.stderr.write(`${method} ${JSON.stringify(log)}\n`),
+  });
+  return r;
+}
+
+async function stage2Images(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, run: ReturnType<typeof openRun>, quiet?: boolean) {
+  const method = cfg.stage2!.method;
+  const head = buildHead(cfg, s1.backbone.featDim, ds.numClasses, method === "lws" ? "lws" : "linear");
+  try {
+    if (head instanceof LwsHead) {
+      // LWS starts from the stage-1 classifier (frozen) with scales at 1.
+      const base = head.base;
+      tf.tidy(() => {
+        base.weight.assign(tf.tensor2d(s1.stage1.weight, [ds.numClasses, s1.backbone.featDim]));
+        base.bias!.assign(tf.tensor1d(s1.stage1.bias));
+      });
+    }
+    const loop = await trainLoop({ cfg, dataset: ds, backbone: s1.backbone, head, trainBackbone: false, frozenBnMode: cfg.stage2!.bn_mode, sampler: buildSampler(cfg, ds), run, quiet });
+    const best = loadCheckpoint(run.paths.best);
+    // The frozen backbone's BN statistics change in bn_mode 'train'; evaluate with what was saved for the best epoch.
+    loadWeights(s1.backbone, head, best, run.paths.best);
+    const pass = await runPass({ backbone: s1.backbone, head, split: ds.test, batchSize: cfg.training_opt.eval_batch_size });
+    const test = evaluate(pass.preds!, pass.labels, ds.trainCounts);
+    const w = exportVariables(head instanceof LwsHead ? head.base.trainable() : head.trainable(), "");
+    const weight = w["fc.weight"].data;
+    let weightNorms: Float64Array;
+    let scales: Float32Array | undefined;
+    const d = s1.backbone.featDim;
+    const norms = new Float64Array(ds.numClasses);
+    for (let j = 0; j < ds.numClasses; j++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += weight[j * d + k] ** 2;
+      norms[j] = Math.sqrt(s);
+    }
+    if (head instanceof LwsHead) {
+      scales = head.scales.dataSync() as Float32Array;
+      weightNorms = norms.map((n, j) => n * scales![j]);
+    } else weightNorms = norms;
+    const extra: Record<string, unknown> = { bestEpoch: loop.bestEpoch, log: loop.history.map((h) => ({ epoch: h.epoch, train_loss: h.train_loss, val: evalSummary(h.val) })) };
+    if (scales) extra.scales = Array.from(scales);
+    else {
+      extra.weight = weight;
+      extra.bias = w["fc.bias"].data;
+    }
+    return { val: loop.bestVal, test, weightNorms, extra };
+  } finally {
+    head.dispose();
+  }
+}
