@@ -1,23 +1,48 @@
-/** `ltr test --cfg FILE`: evaluate a run (joint classifier, or NCM with --knn), or save its features. */
-import { type CommandSpec, notBuilt, parseCommand } from "./args.js";
+/** `ltr test --cfg FILE`: evaluate a stage-1 run (joint classifier, or NCM with --knn), or save its features. */
+import { loadConfig } from "../config/load.js";
+import { resolveRunDir, runName } from "../run/rundir.js";
+import { classifyRun, saveRunFeatures } from "../train/stage2.js";
+import { evalSummary } from "../train/report.js";
+import { type CommandSpec, UsageError, parseCommand, requireString } from "./args.js";
 import { CFG_OPTIONS } from "./common.js";
 
 export const spec: CommandSpec = {
   name: "test",
-  summary: "evaluate a trained run on a split, NCM with --knn, or save pooled features",
-  usage: "ltr test --cfg FILE [--knn [--feat-type un|l2n|cl2n] [--dist l2|cos|dot]] [--save-feat train|val|test] [--split val|test]",
+  summary: "evaluate a trained stage-1 run on val/test (joint, or NCM with --knn), or save pooled features",
+  usage: "ltr test --cfg FILE [--knn [--feat-type un|l2n|cl2n] [--dist l2|cos|dot]] [--save-feat train|val|test [--npy]] [--run-dir DIR]",
   options: {
     ...CFG_OPTIONS,
-    knn: { type: "boolean", help: "nearest-class-mean classifier over training features" },
+    knn: { type: "boolean", help: "nearest-class-mean classifier over the training features (the original --knn)" },
     "feat-type": { type: "string", arg: "T", help: "NCM feature type: un | l2n | cl2n", default: "cl2n" },
-    dist: { type: "string", arg: "D", help: "NCM distance: l2 (squared Euclidean) | cos (true cosine) | dot (original code's scaled dot)", default: "l2" },
-    "save-feat": { type: "string", arg: "SPLIT", help: "write pooled features of train|val|test to the run folder" },
-    split: { type: "string", arg: "SPLIT", help: "split to evaluate: val | test", default: "test" },
+    dist: { type: "string", arg: "D", help: "NCM distance: l2 (squared Euclidean) | cos (true cosine) | dot (the original code's scaled dot product)", default: "l2" },
+    "save-feat": { type: "string", arg: "SPLIT", help: "write pooled features of train|val|test to <run>/features/<split>.ltf (BN eval mode, no augmentation)" },
+    npy: { type: "boolean", help: "with --save-feat: also write <split>_{feats,labels,idxs}.npy" },
+    "run-dir": { type: "string", arg: "DIR", help: "the run folder (default: the one the config's stage-1 run writes)" },
   },
+  notes: ["Prints Many / Medium / Few / All on val (selection split) and test. Features are cached in <run>/features/."],
 };
 
 export async function run(argv: string[]): Promise<number> {
   const p = parseCommand(spec, argv);
   if (!p) return 0;
-  return notBuilt("test");
+  const file = requireString(p.values, "cfg", "test");
+  const cfg = loadConfig(file, (p.values.set as string[] | undefined) ?? []).config;
+  const backend = typeof p.values.backend === "string" ? p.values.backend : undefined;
+  const dir = typeof p.values["run-dir"] === "string" ? resolveRunDir(p.values["run-dir"]) : cfg.stage2 && cfg.model_dir ? resolveRunDir(cfg.model_dir) : resolveRunDir(runName(cfg));
+  const save = p.values["save-feat"];
+  if (typeof save === "string") {
+    if (save !== "train" && save !== "val" && save !== "test") throw new UsageError(`ltr test: --save-feat must be train, val or test, got '${save}'`);
+    const files = await saveRunFeatures(dir, save, Boolean(p.values.npy), backend);
+    console.log(`features written:\n  ${files.join("\n  ")}`);
+    return 0;
+  }
+  const method = p.values.knn ? "ncm" : "joint";
+  const options = p.values.knn ? { featType: p.values["feat-type"] ?? "cl2n", dist: p.values.dist ?? "l2" } : {};
+  const { result } = await classifyRun({ runDir: dir, method, options, backend });
+  const v = evalSummary(result.val);
+  const t = evalSummary(result.test);
+  console.log(`${method}${p.values.knn ? ` (${options.featType}, ${options.dist})` : ""} on ${dir}`);
+  console.log(`split  Many   Medium Few    All`);
+  for (const [name, s] of [["val", v], ["test", t]] as const) console.log(`${name.padEnd(6)} ${[s.many, s.medium, s.few, s.top1].map((x) => x.toFixed(1).padEnd(6)).join(" ")}`);
+  return 0;
 }

@@ -4,8 +4,8 @@
  * by the checkpoint's hash, so NCM, tau-norm, cRT and LWS on features all reuse one extraction.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Dataset } from "../data/types.js";
 import { readFeatureHeader, readFeatures, writeFeatures } from "../features/format.js";
 import type { FeatureSet } from "../features/types.js";
@@ -51,6 +51,7 @@ export async function splitFeatures(a: FeatureCacheArgs): Promise<FeatureSet> {
   const split = a.dataset[a.split];
   const pass = await runPass({ backbone: a.backbone, split, batchSize: a.batchSize, keepFeatures: true });
   const fs: FeatureSet = { feats: pass.feats!, dim: a.backbone.featDim, labels: Int32Array.from(pass.labels), indices: pass.indices, n: split.size };
+  mkdirSync(dirname(path), { recursive: true });
   writeFeatures(path, fs, { split: a.split === "train" ? "train_plain" : a.split, source: a.runDir, extra: key });
   return fs;
 }

@@ -34,7 +34,8 @@ export class LwsHead implements Classifier {
     this.numClasses = a.numClasses;
     this.featDim = a.featDim;
     this.base = new LinearClassifier({ featDim: a.featDim, numClasses: a.numClasses, seed: a.seed, name: `lws_base_${lwsCount}` });
-    this.scales = tf.variable(tf.ones([a.numClasses]), true, `lws_${lwsCount++}/scales`);
+    const id = lwsCount++;
+    this.scales = tf.tidy(() => tf.variable(tf.ones([a.numClasses]), true, `lws_${id}/scales`));
   }
 
   apply(feat: tf.Tensor2D): tf.Tensor2D {

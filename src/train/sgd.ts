@@ -38,23 +38,34 @@ function checkArgs(group: string, a: SgdArgs): void {
   }
 }
 
+/** Makes momentum-buffer variable names unique per optimizer (tfjs names are global). */
+let sgdCounter = 0;
+
 export class Sgd {
   private readonly groups = new Map<string, SgdArgs>();
   /** By tfjs variable name, which is how `tf.variableGrads` keys its gradients. */
   private readonly slots = new Map<string, Slot>();
 
   constructor(groups: SgdGroup[]) {
+    // Validate everything before allocating, so a bad call leaves no buffers behind.
+    const seen = new Map<string, { group: string; key: string }>();
     for (const g of groups) {
       if (this.groups.has(g.name)) throw new Error(`Sgd: duplicate param group name '${g.name}'`);
       checkArgs(g.name, g.args);
       this.groups.set(g.name, { ...g.args });
       for (const [key, param] of g.params) {
-        const prev = this.slots.get(param.name);
+        const prev = seen.get(param.name);
         if (prev) throw new Error(`Sgd: parameter '${key}' of group '${g.name}' is already in group '${prev.group}' (as '${prev.key}')`);
         if (!param.trainable) throw new Error(`Sgd: '${key}' in group '${g.name}' is not trainable (a BN running stat?); pass module.trainable(), not buffers()`);
+        seen.set(param.name, { group: g.name, key });
+      }
+    }
+    const id = sgdCounter++;
+    for (const g of groups) {
+      for (const [key, param] of g.params) {
         // Zero buffers up front: μ·0 + g equals PyTorch's lazy "buf = g" on the first step, and the
         // tensor count stays constant across steps.
-        const buf = tf.tidy(() => tf.variable(tf.zerosLike(param), false, `sgd/${g.name}/${param.name}`));
+        const buf = tf.tidy(() => tf.variable(tf.zerosLike(param), false, `sgd#${id}/${g.name}/${key}`));
         this.slots.set(param.name, { group: g.name, key, param, buf });
       }
     }
@@ -86,13 +97,17 @@ export class Sgd {
         throw new Error(`Sgd.step: gradient '${name}' matches no parameter; keys must be tfjs variable names (e.g. ${some}), as returned by tf.variableGrads`);
       }
     }
+    // Check every shape before touching any parameter, so a bad call never leaves a half-applied step.
+    for (const [name, s] of this.slots) {
+      const g = grads[name];
+      if (g !== undefined && !tf.util.arraysEqual(g.shape, s.param.shape)) {
+        throw new Error(`Sgd.step: gradient for '${s.group}.${s.key}' has shape [${g.shape}], parameter has [${s.param.shape}]`);
+      }
+    }
     tf.tidy(() => {
       for (const [name, s] of this.slots) {
         const g = grads[name];
         if (g === undefined) continue;
-        if (!tf.util.arraysEqual(g.shape, s.param.shape)) {
-          throw new Error(`Sgd.step: gradient for '${s.group}.${s.key}' has shape [${g.shape}], parameter has [${s.param.shape}]`);
-        }
         const a = this.groups.get(s.group)!;
         const d = a.weightDecay > 0 ? tf.add(g, tf.mul(s.param, a.weightDecay)) : g;
         const v = a.momentum > 0 ? tf.add(tf.mul(s.buf, a.momentum), d) : d;

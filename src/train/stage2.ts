@@ -202,8 +202,8 @@ export async function trainStage2(a: Stage2Args): Promise<Stage2Result> {
 function summariseExtra(extra: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...extra };
   for (const k of ["valSweep", "testSweep"]) {
-    const sw = extra[k] as { taus: number[]; results: EvalResult[] } | undefined;
-    if (sw) out[k] = sw.taus.map((tau, i) => ({ tau, ...evalSummary(sw.results[i]) }));
+    const sw = extra[k] as { rows: { tau: number }[]; results: EvalResult[] } | undefined;
+    if (sw) out[k] = sw.rows.map((row, i) => ({ tau: row.tau, ...evalSummary(sw.results[i]), macro_acc: Math.round(sw.results[i].macroAcc * 10000) / 100 }));
   }
   return out;
 }
@@ -265,5 +265,66 @@ async function stage2Images(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, r
     return { val: loop.bestVal, test, weightNorms, extra };
   } finally {
     head.dispose();
+  }
+}
+
+export interface OnRunArgs {
+  /** Stage-1 run folder. */
+  runDir: string;
+  /** Classifier registry name. */
+  method: string;
+  options?: Record<string, unknown>;
+  backend?: string;
+  dataset?: Dataset;
+  quiet?: boolean;
+}
+
+/** Run one feature classifier directly on a stage-1 run folder (what `ltr test` and `ltr tau-norm` do). */
+export async function classifyRun(a: OnRunArgs): Promise<{ result: ClassifierRunResult; config: ExperimentConfig; dataset: Dataset }> {
+  const p = runPaths(a.runDir);
+  if (!existsSync(p.config)) throw new Error(`${a.runDir} is not a run folder (no config.yaml); runs live under runs/<dataset>/<stage>_seed<seed>`);
+  const config = resolveConfig(load(readFileSync(p.config, "utf8")), p.config).config;
+  await initBackend(a.backend ?? config.backend);
+  const ds = a.dataset ?? (await buildDataset(config));
+  const s1 = openStage1Run(a.runDir, ds);
+  try {
+    const feats = await stage1Features(s1, ds, config.training_opt.eval_batch_size);
+    const result = await classifiers.get(a.method)({
+      train: feats.train,
+      val: feats.val,
+      test: feats.test,
+      trainCounts: ds.trainCounts,
+      numClasses: ds.numClasses,
+      stage1: s1.stage1,
+      options: a.options,
+    });
+    return { result, config, dataset: ds };
+  } finally {
+    s1.dispose();
+  }
+}
+
+/** Export a stage-1 run's features of one split, also as .npy (feats, labels, idxs) for other tools. */
+export async function saveRunFeatures(runDir: string, split: SplitName, npy: boolean, backend?: string): Promise<string[]> {
+  const p = runPaths(runDir);
+  if (!existsSync(p.config)) throw new Error(`${runDir} is not a run folder (no config.yaml)`);
+  const config = resolveConfig(load(readFileSync(p.config, "utf8")), p.config).config;
+  await initBackend(backend ?? config.backend);
+  const ds = await buildDataset(config);
+  const s1 = openStage1Run(runDir, ds);
+  try {
+    const fs = await splitFeatures({ runDir, backbone: s1.backbone, dataset: ds, split, batchSize: config.training_opt.eval_batch_size, ckptSha256: s1.ckptSha256 });
+    const files = [join(runDir, "features", `${split}.ltf`)];
+    if (npy) {
+      const { writeNpy } = await import("../features/npy.js");
+      const base = join(runDir, "features", split);
+      writeNpy(`${base}_feats.npy`, fs.feats, [fs.n, fs.dim]);
+      writeNpy(`${base}_labels.npy`, fs.labels, [fs.n]);
+      writeNpy(`${base}_idxs.npy`, fs.indices, [fs.n]);
+      files.push(`${base}_feats.npy`, `${base}_labels.npy`, `${base}_idxs.npy`);
+    }
+    return files;
+  } finally {
+    s1.dispose();
   }
 }
