@@ -30,7 +30,9 @@ export function runName(cfg: ExperimentConfig): string {
 /** Resolve a run folder: absolute paths as given; relative ones under <project>/runs unless they already start with runs/. */
 export function resolveRunDir(name: string): string {
   if (isAbsolute(name)) return name;
-  if (name.startsWith("runs/") || name.startsWith("./") || name.startsWith("../")) return join(process.cwd(), name);
+  // "runs/..." is the project's run store wherever the command runs from (notebooks run inside notebooks/).
+  if (name.startsWith("runs/")) return join(projectRoot(), name);
+  if (name.startsWith("./") || name.startsWith("../")) return join(process.cwd(), name);
   return join(projectRoot(), "runs", name);
 }
 

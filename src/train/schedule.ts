@@ -24,7 +24,7 @@ export function cosineLr(lr0: number, epoch: number, numEpochs: number, endLr = 
  * epoch runs at endLr (spec §15 item 5). Provided only for replicating that behaviour.
  */
 export function cosineLrShifted(lr0: number, epoch: number, numEpochs: number, endLr = 0): number {
-  check(lr0, epoch, numEpochs - 1 >= 0 ? numEpochs : 1, endLr);
+  check(lr0, epoch, numEpochs, endLr);
   if (epoch >= numEpochs) throw new Error(`cosineLrShifted: epoch must be an integer in [0, ${numEpochs - 1}], got ${epoch}`);
   return cosineLr(lr0, epoch + 1, numEpochs, endLr);
 }

@@ -1,0 +1,120 @@
+/**
+ * ResNet / ResNeXt feature extractors (no classifier head), CIFAR and ImageNet layouts (spec §4).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { BatchNorm2d } from "./batchnorm.js";
+import { BasicBlock, Bottleneck, type Block, type BlockArgs } from "./blocks.js";
+import { Conv2d } from "./conv.js";
+import { ParamStore } from "./params.js";
+import type { Backbone, BackboneArgs, NamedVariables } from "./types.js";
+
+type BlockCtor = new (store: ParamStore, key: string, a: BlockArgs) => Block;
+
+export interface ResNetSpec {
+  /** Registry name, reported as `Backbone.name`. */
+  name: string;
+  /** "cifar": 3×3 stem (16 ch), 3 stages 16/32/64. "imagenet": 7×7/2 stem (64 ch) + 3×3/2 max-pool, 4 stages 64/128/256/512. */
+  layout: "cifar" | "imagenet";
+  /** Residual block type. */
+  block: "basic" | "bottleneck";
+  /** Blocks per stage. */
+  layers: number[];
+  /** Bottleneck groups (ResNeXt: 32). */
+  groups?: number;
+  /** Bottleneck width per group at planes 64 (ResNeXt 32×4d: 4). */
+  widthPerGroup?: number;
+}
+
+function validateArgs(spec: ResNetSpec, args: BackboneArgs): void {
+  const s = args.inputShape;
+  if (!Array.isArray(s) || s.length !== 3 || !s.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new Error(`backbone '${spec.name}': inputShape must be [H, W, C] positive integers, got ${JSON.stringify(s)}`);
+  }
+  if (!Number.isFinite(args.seed)) throw new Error(`backbone '${spec.name}': seed must be a finite number, got ${args.seed}`);
+}
+
+/** A ResNet built from a spec; see `backbones` for the registered instances. */
+export class ResNet implements Backbone {
+  readonly name: string;
+  readonly featDim: number;
+  private readonly store: ParamStore;
+  private readonly stem: Conv2d;
+  private readonly stemBn: BatchNorm2d;
+  private readonly blocks: Block[] = [];
+  private readonly maxPool: boolean;
+  private readonly inputShape: [number, number, number];
+
+  constructor(spec: ResNetSpec, args: BackboneArgs) {
+    validateArgs(spec, args);
+    this.name = spec.name;
+    this.inputShape = args.inputShape;
+    this.store = new ParamStore(spec.name, args.seed);
+    const cifar = spec.layout === "cifar";
+    const widths = cifar ? [16, 32, 64] : [64, 128, 256, 512];
+    if (spec.layers.length !== widths.length) {
+      throw new Error(`backbone '${spec.name}': a ${spec.layout} ResNet has ${widths.length} stages, got layers=${JSON.stringify(spec.layers)}`);
+    }
+    const stemC = widths[0];
+    this.stem = new Conv2d(this.store, "conv1", { inC: args.inputShape[2], outC: stemC, kernel: cifar ? 3 : 7, stride: cifar ? 1 : 2 });
+    this.stemBn = new BatchNorm2d(this.store, "bn1", stemC);
+    this.maxPool = !cifar;
+    const Ctor: BlockCtor = spec.block === "basic" ? BasicBlock : Bottleneck;
+    let inC = stemC;
+    widths.forEach((planes, s) => {
+      for (let b = 0; b < spec.layers[s]; b++) {
+        const stride = b === 0 && s > 0 ? 2 : 1;
+        const block = new Ctor(this.store, `layer${s + 1}.${b}`, {
+          inC,
+          planes,
+          stride,
+          groups: spec.groups,
+          widthPerGroup: spec.widthPerGroup,
+          groupedConv: args.groupedConv,
+        });
+        this.blocks.push(block);
+        inC = block.outC;
+      }
+    });
+    this.featDim = inC;
+  }
+
+  apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+    const [, h, w, c] = x.shape;
+    const [eh, ew, ec] = this.inputShape;
+    if (c !== ec) throw new Error(`backbone '${this.name}': input has ${c} channels, built for ${ec} (inputShape ${eh}x${ew}x${ec})`);
+    return tf.tidy(() => {
+      let y = tf.relu(this.stemBn.apply(this.stem.apply(x), training));
+      // PyTorch MaxPool2d(3, 2, padding=1): explicit pad 1 (TF 'same' would pad (0,1) and shift windows).
+      if (this.maxPool) y = tf.maxPool(y, 3, 2, 1);
+      for (const b of this.blocks) y = b.apply(y, training);
+      // Global average pool (the reference's AvgPool2d(7) at 224 px), then flatten.
+      return tf.mean(y, [1, 2]) as tf.Tensor2D;
+    });
+  }
+
+  trainable(): NamedVariables {
+    return this.store.trainable();
+  }
+
+  buffers(): NamedVariables {
+    return this.store.buffers();
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}
+
+/** Architectures by registry name. CIFAR ResNet-(6n+2): n blocks per stage. */
+export const RESNET_SPECS: Record<string, ResNetSpec> = {
+  resnet8: { name: "resnet8", layout: "cifar", block: "basic", layers: [1, 1, 1] },
+  resnet20: { name: "resnet20", layout: "cifar", block: "basic", layers: [3, 3, 3] },
+  resnet32: { name: "resnet32", layout: "cifar", block: "basic", layers: [5, 5, 5] },
+  resnet10: { name: "resnet10", layout: "imagenet", block: "basic", layers: [1, 1, 1, 1] },
+  resnet50: { name: "resnet50", layout: "imagenet", block: "bottleneck", layers: [3, 4, 6, 3] },
+  resnet101: { name: "resnet101", layout: "imagenet", block: "bottleneck", layers: [3, 4, 23, 3] },
+  resnet152: { name: "resnet152", layout: "imagenet", block: "bottleneck", layers: [3, 8, 36, 3] },
+  resnext50: { name: "resnext50", layout: "imagenet", block: "bottleneck", layers: [3, 4, 6, 3], groups: 32, widthPerGroup: 4 },
+  resnext101: { name: "resnext101", layout: "imagenet", block: "bottleneck", layers: [3, 4, 23, 3], groups: 32, widthPerGroup: 4 },
+  resnext152: { name: "resnext152", layout: "imagenet", block: "bottleneck", layers: [3, 8, 36, 3], groups: 32, widthPerGroup: 4 },
+};

@@ -1,0 +1,54 @@
+/**
+ * Reproduction profiles: `full` runs the configs as written (Fashion-MNIST-LT, 30 stage-1 epochs, 3 seeds);
+ * `smoke` runs the same pipeline on a tiny subset for 2 epochs and 1 seed, so every step executes for real in
+ * minutes (CI replays the notebooks with it). Runs are cached under runs/<profile>/ by config hash.
+ */
+export type ProfileName = "smoke" | "full";
+
+export interface Profile {
+  name: ProfileName;
+  /** Training seeds (the long-tailed subset itself is fixed: subset seed 0). */
+  seeds: number[];
+  /** Overrides applied to every stage-1 config. */
+  stage1: string[];
+  /** Overrides applied to every stage-2 config. */
+  stage2: string[];
+  /** Where published outputs go (full: results/, smoke: build/results-smoke/). */
+  outDir: string;
+}
+
+/** The four sampling strategies of the paper's representation table, by config name. */
+export const SAMPLERS = [
+  { stage: "feat_uniform", label: "Instance-balanced", short: "IB" },
+  { stage: "feat_balance", label: "Class-balanced", short: "CB" },
+  { stage: "feat_squareroot", label: "Square-root", short: "SR" },
+  { stage: "feat_shift", label: "Progressively-balanced", short: "PB" },
+] as const;
+
+/** The five classifiers of the paper's classifier table, by stage-2 config name. */
+export const CLASSIFIERS = [
+  { stage: "cls_joint", method: "joint", label: "Joint" },
+  { stage: "cls_ncm", method: "ncm", label: "NCM" },
+  { stage: "cls_crt", method: "crt", label: "cRT" },
+  { stage: "cls_taunorm", method: "tau_norm", label: "τ-norm" },
+  { stage: "cls_lws", method: "lws", label: "LWS" },
+] as const;
+
+export const PROFILES: Record<ProfileName, Profile> = {
+  full: { name: "full", seeds: [0, 1, 2], stage1: [], stage2: [], outDir: "results/FashionMNIST_LT" },
+  smoke: {
+    name: "smoke",
+    seeds: [0],
+    // 300, 190, 120, 76, 48, 30, 19, 12, 7, 5 images: all three shot groups present, ~800 images.
+    stage1: ["training_opt.num_epochs=2", "dataset.n_max=300", "dataset.imb_factor=60", "dataset.val_per_class=20"],
+    stage2: ["training_opt.num_epochs=2", "dataset.n_max=300", "dataset.imb_factor=60", "dataset.val_per_class=20"],
+    outDir: "build/results-smoke/FashionMNIST_LT",
+  },
+};
+
+export function getProfile(name: string | undefined): Profile {
+  const n = (name ?? process.env.LTR_PROFILE ?? "full") as ProfileName;
+  const p = PROFILES[n];
+  if (!p) throw new Error(`unknown profile '${name}'; valid profiles: ${Object.keys(PROFILES).join(", ")}`);
+  return p;
+}
