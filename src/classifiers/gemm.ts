@@ -1,0 +1,147 @@
+/**
+ * Row-chunked matrix products for classifiers on features. The big operand (N × d features) stays in a JS
+ * Float32Array and is streamed in row chunks; the fixed operand (a weight matrix) is stored pre-transposed as
+ * [d, C] so every tfjs call is a plain `matMul(x, w)`: stock tfjs-wasm runs `transposeA/transposeB` through a scalar
+ * loop at 0.2–2.3 GFLOP/s against ~27 for the XNNPACK no-transpose path (perf-notes §4). When a native
+ * BatchMatMul kernel is registered (src/kernels) `tf.matMul` picks it up transparently.
+ *
+ * Tiny products run in a JS loop instead: below ~256k multiply-adds the per-call tensor overhead dominates
+ * (measured on stock tfjs-wasm: 64×64·64×10 takes 0.65 ms through tfjs against 0.16 ms in JS; the two break even
+ * near 128×128·128×100; the JS loop runs at ~0.6 GFLOP/s, tfjs-wasm at 15–25 GFLOP/s).
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** "tf": always tfjs; "js": always the JS loop; "auto": JS for tiny products, tfjs otherwise. */
+export type GemmEngine = "tf" | "js" | "auto";
+
+/** Multiply-add count below which "auto" uses the JS loop. */
+export const JS_GEMM_MAX_MACS = 1 << 18;
+/** Default rows per streamed chunk: 512 × 2,048 floats = 4 MB in, 512 × 1,000 out. */
+export const DEFAULT_CHUNK_ROWS = 512;
+
+/** out[m×n] = a[m×k] · b[k×n], all row-major, in plain JS (i-k-j order so the inner loop is contiguous). */
+export function jsGemm(a: Float32Array, m: number, k: number, b: Float32Array, n: number, out = new Float32Array(m * n)): Float32Array {
+  out.fill(0, 0, m * n);
+  for (let i = 0; i < m; i++) {
+    const o = i * n;
+    for (let p = 0; p < k; p++) {
+      const av = a[i * k + p];
+      if (av === 0) continue; // features are post-ReLU, often sparse
+      const bo = p * n;
+      for (let j = 0; j < n; j++) out[o + j] += av * b[bo + j];
+    }
+  }
+  return out;
+}
+
+function useJs(engine: GemmEngine, macs: number): boolean {
+  return engine === "js" || (engine === "auto" && macs < JS_GEMM_MAX_MACS);
+}
+
+/** One-shot out[m×n] = a[m×k] · b[k×n] on the chosen engine (both operands uploaded when on tfjs). */
+export function gemm(a: Float32Array, m: number, k: number, b: Float32Array, n: number, engine: GemmEngine = "auto"): Float32Array {
+  if (a.length < m * k || b.length < k * n) throw new Error(`gemm: operand too short for [${m}×${k}]·[${k}×${n}]`);
+  if (useJs(engine, m * k * n)) return jsGemm(a, m, k, b, n);
+  const ta = tf.tensor2d(a.subarray(0, m * k), [m, k]);
+  const tb = tf.tensor2d(b.subarray(0, k * n), [k, n]);
+  return readAndDispose(tf.matMul(ta, tb), [ta, tb]);
+}
+
+/**
+ * Download a result and free it and its inputs. Deliberately not `tf.tidy(() => t.dataSync())`: tidy walks the
+ * returned value looking for tensors, element by element for a typed array, which cost 6× the GEMM itself
+ * (150 ms for a 512 × 1,000 result).
+ */
+function readAndDispose(result: tf.Tensor, inputs: tf.Tensor[]): Float32Array {
+  try {
+    return result.dataSync() as Float32Array;
+  } finally {
+    result.dispose();
+    for (const t of inputs) t.dispose();
+  }
+}
+
+/** Transpose a row-major [rows × cols] matrix into [cols × rows]. */
+export function transpose(a: Float32Array, rows: number, cols: number, out = new Float32Array(rows * cols)): Float32Array {
+  // Blocked so both the reads and the writes stay within a few cache lines.
+  const B = 32;
+  for (let i0 = 0; i0 < rows; i0 += B) {
+    const i1 = Math.min(rows, i0 + B);
+    for (let j0 = 0; j0 < cols; j0 += B) {
+      const j1 = Math.min(cols, j0 + B);
+      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[j * rows + i] = a[i * cols + j];
+    }
+  }
+  return out;
+}
+
+/**
+ * A fixed right-hand matrix B [k × n] (typically Wᵀ) kept resident as one tfjs tensor, multiplied by row chunks of
+ * a JS matrix. Call {@link RowGemm.dispose} when done (the registry entries do so in `finally`).
+ */
+export class RowGemm {
+  private tensor: tf.Tensor2D | null = null;
+
+  /**
+   * @param b the right-hand matrix, row-major [k × n] (pre-transposed weights: row p = feature dim p).
+   * @param k inner dimension (feature dim d).
+   * @param n output columns (number of classes C).
+   * @param engine which engine to use; "auto" decides per call from the product size.
+   */
+  constructor(readonly b: Float32Array, readonly k: number, readonly n: number, readonly engine: GemmEngine = "auto") {
+    if (b.length !== k * n) throw new Error(`RowGemm: matrix has ${b.length} values, expected k × n = ${k} × ${n}`);
+  }
+
+  /** out[rows × n] = x[rows × k] · B. `x` may be longer than rows × k (only the prefix is used). */
+  mul(x: Float32Array, rows: number, out?: Float32Array): Float32Array {
+    if (x.length < rows * this.k) throw new Error(`RowGemm.mul: x has ${x.length} values, need rows × k = ${rows} × ${this.k}`);
+    if (useJs(this.engine, rows * this.k * this.n)) return jsGemm(x, rows, this.k, this.b, this.n, out);
+    if (this.tensor === null) this.tensor = tf.keep(tf.tensor2d(this.b, [this.k, this.n]));
+    const w = this.tensor;
+    const xt = tf.tensor2d(x.subarray(0, rows * this.k), [rows, this.k]);
+    const res = readAndDispose(tf.matMul(xt, w), [xt]);
+    if (out === undefined) return res;
+    out.set(res);
+    return out;
+  }
+
+  /** Free the resident tensor (safe to call twice). */
+  dispose(): void {
+    this.tensor?.dispose();
+    this.tensor = null;
+  }
+}
+
+/**
+ * Stream `feats` [n × k] through `gemm` in chunks of `chunkRows`, calling `visit(logits, row0, rows)` with each
+ * chunk's [rows × C] product. The logits buffer is reused between calls (copy what you keep).
+ */
+export function forEachLogitChunk(
+  gemm: RowGemm,
+  feats: Float32Array,
+  n: number,
+  visit: (logits: Float32Array, row0: number, rows: number) => void,
+  chunkRows = DEFAULT_CHUNK_ROWS,
+): void {
+  const k = gemm.k;
+  for (let r0 = 0; r0 < n; r0 += chunkRows) {
+    const rows = Math.min(chunkRows, n - r0);
+    const logits = gemm.mul(feats.subarray(r0 * k, (r0 + rows) * k), rows);
+    visit(logits, r0, rows);
+  }
+}
+
+/** Index of the largest value in row `i` of a [rows × c] matrix (first index on ties). */
+export function argmaxRow(m: Float32Array, i: number, c: number): number {
+  const o = i * c;
+  let best = 0;
+  let bv = m[o];
+  for (let j = 1; j < c; j++) {
+    const v = m[o + j];
+    if (v > bv) {
+      bv = v;
+      best = j;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,31 @@
+/**
+ * Validation of the free-form `options` object a classifier receives from a config: every key must be known and of
+ * the right kind, and errors name the classifier, the key, the bad value and the valid choices.
+ */
+
+/** Kinds of option values. A string array lists the allowed values of a string option. */
+export type OptionKind = "number" | "integer" | "number[]" | readonly string[];
+
+/** Check `options` against `schema` and return it typed; unknown keys and wrong kinds throw. */
+export function checkOptions<T>(classifier: string, options: Record<string, unknown> | undefined, schema: Record<string, OptionKind>): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options ?? {})) {
+    const kind = schema[key];
+    const at = `classifier '${classifier}', option '${key}'`;
+    if (kind === undefined) {
+      const valid = Object.keys(schema);
+      throw new Error(`${at}: unknown option; valid options: ${valid.length ? valid.join(", ") : "(none)"}`);
+    }
+    if (value === undefined) continue;
+    if (kind === "number" && (typeof value !== "number" || !Number.isFinite(value))) throw new Error(`${at}: expected a number, got ${JSON.stringify(value)}`);
+    if (kind === "integer" && !Number.isInteger(value)) throw new Error(`${at}: expected an integer, got ${JSON.stringify(value)}`);
+    if (kind === "number[]" && !(Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "number" && Number.isFinite(v)))) {
+      throw new Error(`${at}: expected a non-empty list of numbers, got ${JSON.stringify(value)}`);
+    }
+    if (Array.isArray(kind) && !(typeof value === "string" && kind.includes(value))) {
+      throw new Error(`${at}: got ${JSON.stringify(value)}; valid values: ${kind.join(", ")}`);
+    }
+    out[key] = value;
+  }
+  return out as T;
+}

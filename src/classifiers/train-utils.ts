@@ -1,0 +1,76 @@
+/**
+ * Pieces shared by the trained stage-2 classifiers (cRT, LWS): PyTorch-style SGD with momentum and coupled weight
+ * decay, the per-epoch cosine schedule, the softmax cross-entropy gradient, and row gathering.
+ */
+
+/**
+ * Learning rate of epoch `e` (0-based) of `total`: lr0·½(1 + cos(π·e/E)). The first epoch runs at lr0 and the
+ * last at lr0·½(1+cos(π(E−1)/E)) > 0, i.e. the schedule is stepped once per epoch before training it (the
+ * PyTorch < 1.1 convention; with ≥ 1.1 the original code ran its last epoch at 0 — spec §15.5).
+ */
+export function cosineLr(lr0: number, e: number, total: number): number {
+  return lr0 * 0.5 * (1 + Math.cos((Math.PI * e) / total));
+}
+
+/**
+ * SGD with momentum as PyTorch: v ← μ·v + (g + wd·θ); θ ← θ − lr·v (v starts at 0, so the first step is v = g + wd·θ).
+ * Weight decay is coupled (added to the gradient) and applies to every parameter it is given, bias included.
+ */
+export class SgdMomentum {
+  private readonly v: Float32Array;
+  constructor(size: number, readonly momentum: number, readonly weightDecay: number) {
+    this.v = new Float32Array(size);
+  }
+  step(param: Float32Array, grad: Float32Array, lr: number): void {
+    const { v, momentum: mu, weightDecay: wd } = this;
+    if (param.length !== v.length || grad.length !== v.length) throw new Error(`SgdMomentum: size mismatch (${param.length}, ${grad.length}, ${v.length})`);
+    for (let i = 0; i < v.length; i++) {
+      const vi = mu * v[i] + grad[i] + wd * param[i];
+      v[i] = vi;
+      param[i] -= lr * vi;
+    }
+  }
+}
+
+/**
+ * Turn logits z [rows × c] into the gradient of the MEAN softmax cross-entropy, in place: (softmax(z) − onehot(y))/rows.
+ * Returns the summed loss and the number of rows whose arg-max equals the label (computed before the update).
+ */
+export function softmaxCrossEntropyGrad(z: Float32Array, rows: number, c: number, labels: ArrayLike<number>): { lossSum: number; correct: number } {
+  let lossSum = 0;
+  let correct = 0;
+  const inv = 1 / rows;
+  for (let i = 0; i < rows; i++) {
+    const o = i * c;
+    let mx = -Infinity;
+    let arg = 0;
+    for (let j = 0; j < c; j++) {
+      if (z[o + j] > mx) {
+        mx = z[o + j];
+        arg = j;
+      }
+    }
+    const y = labels[i];
+    if (arg === y) correct++;
+    let s = 0;
+    for (let j = 0; j < c; j++) s += Math.exp(z[o + j] - mx);
+    lossSum += Math.log(s) - (z[o + y] - mx);
+    const is = 1 / s;
+    for (let j = 0; j < c; j++) z[o + j] = Math.exp(z[o + j] - mx) * is * inv;
+    z[o + y] -= inv;
+  }
+  return { lossSum, correct };
+}
+
+/** Copy rows `idx` of a row-major [* × d] matrix into `out` [idx.length × d]. */
+export function gatherRows(src: Float32Array, d: number, idx: Int32Array, out = new Float32Array(idx.length * d)): Float32Array {
+  for (let k = 0; k < idx.length; k++) out.set(src.subarray(idx[k] * d, idx[k] * d + d), k * d);
+  return out;
+}
+
+/** Validate a numeric hyper-parameter; the error names the classifier and key. */
+export function checkPositive(where: string, key: string, v: number, allowZero = false): void {
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
+    throw new Error(`${where}: ${key} must be a ${allowZero ? "non-negative" : "positive"} number, got ${v}`);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Loading the `ltr_native` N-API addon (native/build/Release/ltr_native.node) and its typed surface.
+ *
+ * The addon is optional: it is built by `npm run build:native` (also run from `postinstall`) only where g++, the
+ * Node headers, oneDNN and OpenBLAS exist. Every function works zero-copy on Float32Array views of the wasm heap.
+ */
+import { createRequire } from "node:module";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+/** The functions exported by native/ltr_native.cc (see the header comment there for argument meanings). */
+export interface NativeAddon {
+  /** Sets the OpenMP (oneDNN and our loops) and OpenBLAS thread counts. */
+  setThreads(n: number): void;
+  /** Library versions and the current thread count. */
+  info(): { dnnl: string; openblas: string; threads: number };
+  /** Row-major batched C[i] = op(A[i])·op(B[i]); a stride of 0 broadcasts that operand over the batch. */
+  sgemm(
+    batch: number, transA: number, transB: number, m: number, n: number, k: number,
+    a: Float32Array, strideA: number, b: Float32Array, strideB: number, c: Float32Array, strideC: number,
+  ): void;
+  /** oneDNN NHWC convolution: kind 0 forward (x, w → y), 1 input gradient (dy, w → dx), 2 filter gradient (x, dy → dw). */
+  conv(kind: 0 | 1 | 2, params: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out[R,C] = a ∘ b with broadcast modes 0 full, 1 row vector [C], 2 column vector [R], 3 scalar. */
+  binary(op: number, r: number, c: number, a: Float32Array, aMode: number, b: Float32Array, bMode: number, out: Float32Array): void;
+  /** Element-wise unary op; `alpha` is the op's parameter (Step's value for x ≤ 0, the scale factor). */
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** out[O,I] = reduction over the middle axis of x[O,Rd,I]. */
+  reduce(op: number, o: number, rd: number, i: number, x: Float32Array, out: Float32Array): void;
+  /** Per-channel (last axis) batch normalisation of x[R,C]. */
+  batchNorm(
+    r: number, c: number, x: Float32Array, mean: Float32Array, variance: Float32Array,
+    offset: Float32Array | null, scale: Float32Array | null, eps: number, out: Float32Array,
+  ): void;
+  /** All FusedBatchNorm input gradients in two passes; null outputs are skipped. */
+  bnGrad(
+    r: number, c: number, x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array,
+    scale: Float32Array | null, eps: number, dx: Float32Array | null, dMean: Float32Array | null,
+    dVar: Float32Array | null, dScale: Float32Array | null, dOffset: Float32Array | null,
+  ): void;
+  /** Gradient of (a − b)² for a full [R,C] and b broadcast by `bMode`: da = 2(a−b)·dy, db = −Σ da over b's broadcast axes. */
+  /** Row-wise arg-max of x[R,C] into `out` (int32). */
+  argMaxRows(r: number, c: number, x: Float32Array, out: Int32Array): void;
+  sqDiffGrad(r: number, c: number, a: Float32Array, b: Float32Array, bMode: number, dy: Float32Array, da: Float32Array, db: Float32Array | null): void;
+}
+
+/** Outcome of trying to load the addon: the addon, or the one-line reason it is unavailable. */
+export type LoadResult = { addon: NativeAddon; path: string } | { addon: null; reason: string };
+
+const ADDON_REL = join("native", "build", "Release", "ltr_native.node");
+const PACKAGE_NAME = "decoupling-lt";
+
+/**
+ * The package root: walk up from the working directory to the `package.json` named decoupling-lt.
+ * (No `import.meta` in library code: the notebooks compile src/ to CommonJS.)
+ */
+export function findPackageRoot(start: string = process.cwd()): string | null {
+  let dir = start;
+  for (;;) {
+    const pj = join(dir, "package.json");
+    if (existsSync(pj)) {
+      try {
+        if ((JSON.parse(readFileSync(pj, "utf8")) as { name?: string }).name === PACKAGE_NAME) return dir;
+      } catch {
+        /* unreadable package.json: keep walking */
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
+}
+
+/** Thread count from `LTR_NUM_THREADS` (default 2, both cores of the reference machine). */
+export function requestedThreads(): number {
+  const raw = process.env.LTR_NUM_THREADS;
+  if (raw === undefined || raw === "") return 2;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`LTR_NUM_THREADS must be a positive integer, got '${raw}'; unset it to use 2 threads`);
+  }
+  return n;
+}
+
+let cached: LoadResult | null = null;
+
+/** Load the addon once; never throws (a failure becomes `{ addon: null, reason }`). */
+export function loadAddon(): LoadResult {
+  if (cached) return cached;
+  cached = tryLoad();
+  return cached;
+}
+
+function tryLoad(): LoadResult {
+  if (process.env.LTR_NATIVE === "0") return { addon: null, reason: "disabled by LTR_NATIVE=0" };
+  const root = findPackageRoot();
+  if (!root) return { addon: null, reason: `no ${PACKAGE_NAME} package.json above ${process.cwd()}` };
+  const path = join(root, ADDON_REL);
+  if (!existsSync(path)) return { addon: null, reason: `${ADDON_REL} not built (run \`npm run build:native\`)` };
+  // OpenMP threads that spin after each parallel region steal the cores from OpenBLAS's own thread pool (and from
+  // other processes on a shared machine): a cRT step took 5.8x longer with libgomp's default spinning. Sleep
+  // instead, unless the user chose a policy. Must be set before libgomp is loaded with the addon.
+  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
+    process.env.OMP_WAIT_POLICY = "passive";
+  }
+  try {
+    const req = createRequire(join(root, "noop.js"));
+    const addon = req(path) as NativeAddon;
+    addon.setThreads(requestedThreads());
+    return { addon, path };
+  } catch (e) {
+    return { addon: null, reason: `${path} failed to load: ${(e as Error).message.split("\n")[0]}` };
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * FusedBatchNorm forward (one pass: y = x·k + b per channel) and its gradient (all five input gradients in two
+ * passes, replacing tfjs's ~12 element-wise ops and a full-size Tile).
+ *
+ * The gradient override is global (`tf.registerGradient` is not per backend), so it checks at call time that the
+ * active backend is wasm and the shapes are per-channel, and otherwise runs the gradient it replaced.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { NativeAddon } from "./addon.js";
+import type { KernelReport } from "../index.js";
+import { f32, overrideKernel, sizeOf, type NativeKernelArgs } from "./wrap.js";
+
+/** Name of the helper kernel that computes the fused gradient on wasm. */
+export const BN_GRAD_KERNEL = "LtrFusedBatchNormGrad";
+
+/** True when `stat` is per-channel for `x` (C entries, all leading dims 1) or a single broadcast value. */
+export function perChannel(x: readonly number[], stat: readonly number[] | undefined): boolean {
+  if (!stat) return true;
+  const c = x[x.length - 1];
+  const n = sizeOf(stat);
+  if (n === 1) return true;
+  if (n !== c || stat.length > x.length) return false;
+  return stat[stat.length - 1] === c;
+}
+
+export function installBatchNormKernels(addon: NativeAddon, report: KernelReport): void {
+  overrideKernel("FusedBatchNorm", "native-omp", ({ inputs, backend, attrs }: NativeKernelArgs) => {
+    const { x, mean, variance, offset, scale } = inputs as Record<string, tf.TensorInfo | undefined>;
+    if (!x || !mean || !variance || x.shape.length === 0) return null;
+    const all = [x, mean, variance, offset, scale].filter((t): t is tf.TensorInfo => t !== undefined);
+    if (all.some((t) => t.dtype !== "float32")) return null;
+    if (!all.slice(1).every((t) => perChannel(x.shape, t.shape))) return null;
+    const c = x.shape[x.shape.length - 1];
+    const n = sizeOf(x.shape);
+    if (c === 0 || n === 0) return null;
+    const eps = Number((attrs as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001);
+    const out = backend.makeOutput(x.shape, "float32");
+    addon.batchNorm(n / c, c, f32(backend, x), f32(backend, mean), f32(backend, variance),
+      offset ? f32(backend, offset) : null, scale ? f32(backend, scale) : null, eps, f32(backend, out));
+    return out;
+  }, report);
+
+  // Helper kernel: inputs x, dy, mean, variance, scale?; outputs dx, dMean, dVar, dScale, dOffset.
+  if (!tf.getKernel(BN_GRAD_KERNEL, "wasm")) {
+    tf.registerKernel({
+      kernelName: BN_GRAD_KERNEL,
+      backendName: "wasm",
+      kernelFunc: ({ inputs, backend: b, attrs }) => {
+        const backend = b as NativeKernelArgs["backend"];
+        const { x, dy, mean, variance, scale } = inputs as Record<string, tf.TensorInfo | undefined>;
+        const eps = Number((attrs as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001);
+        const c = x!.shape[x!.shape.length - 1];
+        const outs = [
+          backend.makeOutput(x!.shape, "float32"),
+          backend.makeOutput(mean!.shape, "float32"),
+          backend.makeOutput(variance!.shape, "float32"),
+          backend.makeOutput(scale ? scale.shape : mean!.shape, "float32"),
+          backend.makeOutput(mean!.shape, "float32"),
+        ];
+        const [dx, dm, dv, ds, doff] = outs.map((t) => f32(backend, t));
+        addon.bnGrad(sizeOf(x!.shape) / c, c, f32(backend, x!), f32(backend, dy!), f32(backend, mean!),
+          f32(backend, variance!), scale ? f32(backend, scale) : null, eps, dx, dm, dv, ds, doff);
+        return outs;
+      },
+    });
+  }
+
+  const prev = tf.getGradient("FusedBatchNorm");
+  if (!prev || (prev as unknown as { ltrNative?: boolean }).ltrNative) return;
+  const config: tf.GradConfig & { ltrNative: boolean } = {
+    kernelName: "FusedBatchNorm",
+    inputsToSave: prev.inputsToSave,
+    outputsToSave: prev.outputsToSave,
+    saveAllInputs: prev.saveAllInputs,
+    ltrNative: true,
+    gradFunc: (dy, saved, attrs) => {
+      const [x, mean, variance, scale] = saved;
+      const g = dy as tf.Tensor;
+      const ok =
+        tf.getBackend() === "wasm" && x.dtype === "float32" && g.dtype === "float32" && x.rank > 0 &&
+        sizeOf(x.shape) > 0 && mean.size === variance.size &&
+        [mean, variance, scale].every((t) => t === undefined || (t.dtype === "float32" && perChannel(x.shape, t.shape)));
+      if (!ok) return prev.gradFunc(dy, saved, attrs);
+      // Compute everything eagerly: each input's closure runs in its own tidy, so sharing lazily would free the
+      // shared tensors after the first closure.
+      const inputs: tf.NamedTensorMap = { x, dy: g, mean, variance };
+      if (scale) inputs.scale = scale;
+      const [dx, dMean, dVar, dScale, dOffset] = tf.engine().runKernel(BN_GRAD_KERNEL, inputs, attrs as tf.NamedAttrMap) as tf.Tensor[];
+      return {
+        x: () => dx,
+        mean: () => dMean,
+        variance: () => dVar,
+        scale: () => dScale,
+        offset: () => dOffset,
+      };
+    },
+  };
+  tf.registerGradient(config);
+  report.registered["FusedBatchNorm (gradient)"] = "native-omp";
+}

@@ -1,0 +1,41 @@
+/**
+ * The native kernel layer: an N-API addon over oneDNN (convolutions), OpenBLAS (GEMM) and our own OpenMP/AVX loops
+ * (batch-norm, reductions, element-wise), registered on the tfjs wasm backend after the portable wasm kernels so
+ * they win where the addon loaded. Absent or broken addon → one note, and the wasm path stays.
+ *
+ * Environment: `LTR_NATIVE=0` disables the layer; `LTR_NUM_THREADS` sets the thread count (default 2).
+ */
+import type { KernelReport } from "../index.js";
+import { loadAddon, type NativeAddon } from "./addon.js";
+import { installConvKernels } from "./conv.js";
+import { installMatMulKernels } from "./matmul.js";
+import { installElementwiseKernels } from "./elementwise.js";
+import { installReduceKernels } from "./reduce.js";
+import { installBatchNormKernels } from "./batchnorm.js";
+import { installAliasKernels, installGradientOverrides } from "./gradients.js";
+import { overrideKernel } from "./wrap.js";
+
+export { loadAddon, requestedThreads, findPackageRoot, type NativeAddon, type LoadResult } from "./addon.js";
+
+/** Register every native kernel on wasm; on failure record why in `report.notes` and leave the wasm kernels. */
+export function installNativeKernels(report: KernelReport): void {
+  const loaded = loadAddon();
+  if (!loaded.addon) {
+    report.notes.push(`native kernel layer skipped: ${loaded.reason}`);
+    return;
+  }
+  const addon: NativeAddon = loaded.addon;
+  try {
+    installConvKernels(addon, report);
+    installMatMulKernels(addon, report);
+    installBatchNormKernels(addon, report);
+    installReduceKernels(addon, report);
+    installElementwiseKernels(addon, report);
+    installGradientOverrides(addon, report);
+    installAliasKernels(report, overrideKernel);
+    const info = addon.info();
+    report.notes.push(`native kernel layer: oneDNN ${info.dnnl}, ${info.threads} threads (${loaded.path})`);
+  } catch (e) {
+    report.notes.push(`native kernel layer partly installed: ${(e as Error).message.split("\n")[0]}`);
+  }
+}

@@ -1,0 +1,91 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { showFigure, showTable, type DisplayBundle } from "../../src/plot/notebook.js";
+import { FigureRenderer, findChromium, saveFigure } from "../../src/plot/render.js";
+import type { PlotlyFigure } from "../../src/plot/types.js";
+
+const fig: PlotlyFigure = {
+  data: [{ type: "bar", name: "counts", x: [0, 1, 2], y: [500, 50, 5] }],
+  layout: { title: { text: "Render probe" }, yaxis: { type: "log" } },
+};
+
+/** Pretend to be inside tslab: put a fake `tslab/dist/jupyter` into the CommonJS cache. */
+function withFakeTslab<T>(fn: (sent: DisplayBundle[]) => Promise<T>): Promise<T> {
+  const req = createRequire(join(process.cwd(), "noop.js"));
+  const key = req.resolve("tslab/dist/jupyter");
+  const sent: DisplayBundle[] = [];
+  const had = req.cache[key];
+  req.cache[key] = { exports: { lastWriteDisplayData: (m: DisplayBundle) => sent.push(m) } } as unknown as NodeJS.Module;
+  return fn(sent).finally(() => {
+    if (had) req.cache[key] = had;
+    else delete req.cache[key];
+  });
+}
+
+it("explains how to install chromium when it is missing", async () => {
+  const r = new FigureRenderer({ executablePath: "/nonexistent/chromium" });
+  await expect(r.renderPng(fig)).rejects.toThrow(/'\/nonexistent\/chromium'.*apt-get install chromium/);
+  await r.close();
+});
+
+it("showTable sends markdown + text inside tslab and prints outside", async () => {
+  const rows = [{ method: "Joint", All: 44.5 }, { method: "cRT", All: 49 }];
+  await withFakeTslab(async (sent) => {
+    showTable(rows, { title: "t" });
+    expect(sent).toHaveLength(1);
+    expect(Object.keys(sent[0].data)).toEqual(["text/markdown", "text/plain"]);
+    expect(sent[0].data["text/markdown"]).toBe("**t**\n\n| method | All |\n|:---|---:|\n| Joint | 44.50 |\n| cRT | 49.00 |");
+    expect(sent[0].data["text/plain"]).toBe("t\nmethod    All\n------  -----\nJoint   44.50\ncRT     49.00");
+  });
+});
+
+const chromium = findChromium();
+if (!chromium) console.warn("test/plot/render.test.ts: chromium not found, skipping the rendering tests (apt-get install chromium)");
+
+describe.skipIf(!chromium)("FigureRenderer (headless chromium)", () => {
+  const renderer = new FigureRenderer();
+  let dir = "";
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "ltr-plot-test-"));
+  });
+  afterAll(async () => {
+    await renderer.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("renders PNG bytes of the requested size", async () => {
+    const png = await renderer.renderPng(fig, { width: 320, height: 200, scale: 1 });
+    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    // IHDR: width and height, big-endian, at bytes 16..23.
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([320, 200]);
+  });
+
+  it("renders SVG text with the title and axis labels", async () => {
+    const svg = await renderer.renderSvg(fig, { width: 320, height: 200 });
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg).toContain("Render probe");
+    expect(svg).toContain('width="320"');
+  });
+
+  it("saveFigure writes .svg and .png atomically (no temp files left)", async () => {
+    const out = await saveFigure(fig, join(dir, "sub", "probe"), { renderer, width: 300, height: 200, scale: 1 });
+    expect(out).toEqual({ svg: join(dir, "sub", "probe.svg"), png: join(dir, "sub", "probe.png") });
+    expect(readFileSync(out.svg, "utf8")).toContain("Render probe");
+    expect(readFileSync(out.png).readUInt32BE(16)).toBe(300);
+    expect(readdirSync(join(dir, "sub")).sort()).toEqual(["probe.png", "probe.svg"]);
+  });
+
+  it("showFigure sends one bundle with PNG, plotly JSON and text", async () => {
+    await withFakeTslab(async (sent) => {
+      await showFigure(fig, { renderer, width: 300, height: 200, scale: 1 });
+      expect(sent).toHaveLength(1);
+      expect(Object.keys(sent[0].data).sort()).toEqual(["application/vnd.plotly.v1+json", "image/png", "text/plain"]);
+      expect(Buffer.from(sent[0].data["image/png"] as string, "base64").readUInt32BE(16)).toBe(300);
+      expect(sent[0].data["application/vnd.plotly.v1+json"]).toEqual({ data: fig.data, layout: fig.layout, config: {} });
+      expect(sent[0].data["text/plain"]).toBe("<Figure 'Render probe': 1 trace>");
+    });
+  });
+});
