@@ -64,7 +64,7 @@ function baseLayout(title: string | undefined, width: number, height: number): R
 }
 
 function axis(title: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { title: { text: title }, showline: true, linecolor: "#444", ticks: "outside", gridcolor: "#e5e5e5", zeroline: false, ...extra };
+  return { title: { text: title }, automargin: true, showline: true, linecolor: "#444", ticks: "outside", gridcolor: "#e5e5e5", zeroline: false, ...extra };
 }
 
 /**
@@ -164,6 +164,8 @@ export interface ClassCountFigureArgs {
   sortDescending?: boolean;
   /** Log-scale y axis (default true: the tail is invisible on a linear axis). */
   logY?: boolean;
+  /** Names of the classes (in class-index order) shown as x tick labels instead of indices; ignored with sortDescending. */
+  classNames?: string[];
   /** "bar", "line" (a step line per profile) or "auto" (default): bars up to 30 classes, lines above, where grouped bars become unreadable. */
   style?: "bar" | "line" | "auto";
   /** Draw dotted horizontal lines at the shot thresholds n = 100 and n = 20 (default true). */
@@ -189,6 +191,9 @@ export function classCountFigure(a: ClassCountFigureArgs): PlotlyFigure {
   const layout = baseLayout(a.title, a.width ?? 800, a.height ?? 450);
   const logY = a.logY ?? true;
   layout.xaxis = axis(a.sortDescending ? "class index (sorted by n_j)" : "class index");
+  if (a.classNames && !a.sortDescending) {
+    layout.xaxis = axis("class", { tickvals: a.classNames.map((_, j) => j), ticktext: a.classNames.map((n, j) => `${j} ${n}`), tickangle: -30 });
+  }
   layout.yaxis = axis("training images n_j", logY ? { ...logAxis(data.flatMap((t) => t.y as number[])), exponentformat: "none" } : {});
   layout.barmode = "group";
   layout.bargap = 0.1;

@@ -64,7 +64,7 @@ export function tauSliderHtml(sweep: TauSweepFigureArgs): string {
   table { border-collapse: collapse; font-size: 14px; margin-top: 8px; }
   th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: right; }
   th:first-child, td:first-child { text-align: left; }
-  .note { color: #666; font-size: 12px; margin-top: 8px; }
+  .note { color: #666; font-size: 12px; margin-top: 8px; max-width: 340px; }
 </style>
 </head>
 <body>
