@@ -5,9 +5,9 @@
  * loop at 0.2–2.3 GFLOP/s against ~27 for the XNNPACK no-transpose path (perf-notes §4). When a native
  * BatchMatMul kernel is registered (src/kernels) `tf.matMul` picks it up transparently.
  *
- * Tiny products run in a JS loop instead: below ~256k multiply-adds the per-call tensor overhead dominates
- * (measured on stock tfjs-wasm: 64×64·64×10 takes 0.65 ms through tfjs against 0.16 ms in JS; the two break even
- * near 128×128·128×100; the JS loop runs at ~0.6 GFLOP/s, tfjs-wasm at 15–25 GFLOP/s).
+ * Tiny products run in a JS loop instead: below ~32k multiply-adds the per-call tensor overhead dominates
+ * (measured on a loaded 2-core machine: 32×32·32×10 takes 0.24 ms in JS against 0.45–1.3 ms through tfjs,
+ * 64×64·64×10 is about even, and from 64×64·64×64 on tfjs is 8–50× faster; the JS loop runs at 0.1–0.6 GFLOP/s).
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -15,7 +15,7 @@ import * as tf from "@tensorflow/tfjs";
 export type GemmEngine = "tf" | "js" | "auto";
 
 /** Multiply-add count below which "auto" uses the JS loop. */
-export const JS_GEMM_MAX_MACS = 1 << 18;
+export const JS_GEMM_MAX_MACS = 1 << 15;
 /** Default rows per streamed chunk: 512 × 2,048 floats = 4 MB in, 512 × 1,000 out. */
 export const DEFAULT_CHUNK_ROWS = 512;
 

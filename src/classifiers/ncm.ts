@@ -139,6 +139,8 @@ export function forEachNcmChunk(
     for (let p = 0; p < d; p++) s += cent[j * d + p] * cent[j * d + p];
     cn2[j] = s;
   }
+  const empty: number[] = [];
+  for (let j = 0; j < c; j++) if (model.counts[j] === 0) empty.push(j);
   const g = new RowGemm(transpose(cent, c, d), d, c, run.engine ?? "auto");
   const chunk = run.chunkRows ?? DEFAULT_CHUNK_ROWS;
   const q = new Float32Array(Math.min(chunk, Math.max(n, 1)) * d);
@@ -148,17 +150,18 @@ export function forEachNcmChunk(
       transformRows(feats, r0, rows, d, model.featType, model.mean, q);
       if (dist === "cos") for (let i = 0; i < rows; i++) normaliseInPlace(q, i * d, d);
       const l = g.mul(q, rows);
-      for (let i = 0; i < rows; i++) {
-        let qn2 = 0;
-        if (dist === "l2") for (let p = 0; p < d; p++) qn2 += q[i * d + p] * q[i * d + p];
-        const o = i * c;
-        for (let j = 0; j < c; j++) {
-          if (model.counts[j] === 0) l[o + j] = -Infinity;
-          else if (dist === "l2") l[o + j] = 2 * l[o + j] - cn2[j] - qn2;
-          else if (dist === "dot") l[o + j] = l[o + j] / d;
-          // cos: the product of unit vectors is already the cosine
+      // One specialised loop per distance (this post-processing touches every logit, so no per-element branches).
+      if (dist === "l2") {
+        for (let i = 0; i < rows; i++) {
+          let qn2 = 0;
+          for (let p = i * d, e = p + d; p < e; p++) qn2 += q[p] * q[p];
+          for (let j = 0, o = i * c; j < c; j++) l[o + j] = 2 * l[o + j] - cn2[j] - qn2;
         }
-      }
+      } else if (dist === "dot") {
+        const inv = 1 / d;
+        for (let k = 0; k < rows * c; k++) l[k] *= inv;
+      } // cos: the product of unit vectors is already the cosine
+      for (const j of empty) for (let i = 0; i < rows; i++) l[i * c + j] = -Infinity;
       visit(l, r0, rows);
     }
   } finally {

@@ -52,11 +52,16 @@ export function softmaxCrossEntropyGrad(z: Float32Array, rows: number, c: number
     }
     const y = labels[i];
     if (arg === y) correct++;
+    const zy = z[o + y];
     let s = 0;
-    for (let j = 0; j < c; j++) s += Math.exp(z[o + j] - mx);
-    lossSum += Math.log(s) - (z[o + y] - mx);
-    const is = 1 / s;
-    for (let j = 0; j < c; j++) z[o + j] = Math.exp(z[o + j] - mx) * is * inv;
+    for (let j = 0; j < c; j++) {
+      const e = Math.exp(z[o + j] - mx);
+      z[o + j] = e;
+      s += e;
+    }
+    lossSum += Math.log(s) - (zy - mx);
+    const scale = inv / s;
+    for (let j = 0; j < c; j++) z[o + j] *= scale;
     z[o + y] -= inv;
   }
   return { lossSum, correct };

@@ -150,6 +150,7 @@ describe("lws", () => {
 
 describe("joint", () => {
   it("uses weight and bias as trained", async () => {
+    const before = tf.memory().numTensors;
     const train = fset([[1, 0], [0, 1]], [0, 1]);
     const test = fset([[1, 0.9], [0.2, 1]], [0, 1]);
     const r = await classifiers.get("joint")({
@@ -160,5 +161,6 @@ describe("joint", () => {
     expect(r.test.top1).toBe(0.5);
     expect([r.test.many, r.test.few]).toEqual([0, 1]);
     expect(Array.from(r.weightNorms)).toEqual([1, 1]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
