@@ -20,6 +20,7 @@
 //                                      input gradients in two passes (any output may be null)
 //   sqDiffGrad(R, C, a, b, bMode, dy, da, db|null)   gradient of (a - b)^2 for a full, b broadcast by bMode
 //   argMaxRows(R, C, x, out: Int32Array)   row-wise arg-max
+//   segmentSum(N, D, K, x, ids: Int32Array, out)   UnsortedSegmentSum over rows
 #include <node_api.h>
 #include <cblas.h>
 #include <omp.h>
@@ -345,9 +346,10 @@ inline float binop(float x, float y) {
   if (OP == kMul) return x * y;
   if (OP == kDiv) return x / y;
   if (OP == kSqDiff) return (x - y) * (x - y);
-  if (OP == kMax) return x > y ? x : y;
-  if (OP == kMin) return x < y ? x : y;
-  if (OP == kReluGrad) return y > 0.f ? x : 0.f;
+  // NaN must propagate everywhere (a diverged loss has to stay NaN so training can detect it).
+  if (OP == kMax) return (x > y || x != x) ? x : y;
+  if (OP == kMin) return (x < y || x != x) ? x : y;
+  if (OP == kReluGrad) return y > 0.f ? x : (y != y ? y : 0.f);
   return y == 2.f ? x * x : std::pow(x, y);  // kPow (tf.norm squares through Pow)
 }
 
@@ -439,7 +441,7 @@ void unaryKernel(int64_t n, const float* x, float* o, float alpha) {
   for (int64_t k = 0; k < n; ++k) {
     const float v = x[k];
     float r;
-    if (OP == kRelu) r = v > 0.f ? v : 0.f;
+    if (OP == kRelu) r = v < 0.f ? 0.f : v;  // NaN stays NaN
     else if (OP == kStep) r = v > 0.f ? 1.f : (v != v ? v : alpha);  // tfjs step: NaN stays NaN, x<=0 -> alpha
     else if (OP == kNeg) r = -v;
     else if (OP == kSquare) r = v * v;
@@ -488,6 +490,12 @@ napi_value Unary(napi_env env, napi_callback_info info) {
 
 enum RedOp { kSum = 0, kMean, kRMax, kRMin };
 
+// Max/min step that lets NaN win (as tfjs's reductions do), so a NaN anywhere shows in the result.
+inline float pick(bool isMax, float acc, float v) {
+  if (v != v || acc != acc) return v != v ? v : acc;
+  return isMax ? (v > acc ? v : acc) : (v < acc ? v : acc);
+}
+
 // Column reduction (O == 1, I large enough): each thread sums a block of rows into a private row, then the rows are
 // combined. Summation is in double per column chunk for stability against fp32 drift over ~10^5 rows.
 void reduceRows(int op, int64_t Rd, int64_t I, const float* x, float* out) {
@@ -519,7 +527,7 @@ void reduceRows(int op, int64_t Rd, int64_t I, const float* x, float* out) {
       for (int64_t j = 0; j < I; ++j) mx[j] = isMax ? -INFINITY : INFINITY;
       for (int64_t r = r0; r < r1; ++r) {
         const float* row = x + r * I;
-        for (int64_t j = 0; j < I; ++j) mx[j] = isMax ? std::max(mx[j], row[j]) : std::min(mx[j], row[j]);
+        for (int64_t j = 0; j < I; ++j) mx[j] = pick(isMax, mx[j], row[j]);
       }
     }
   }
@@ -530,7 +538,7 @@ void reduceRows(int op, int64_t Rd, int64_t I, const float* x, float* out) {
       out[j] = static_cast<float>(op == kMean ? s / double(Rd) : s);
     } else {
       float m = partMax[j];
-      for (int t = 1; t < T; ++t) m = op == kRMax ? std::max(m, partMax[size_t(t) * I + j]) : std::min(m, partMax[size_t(t) * I + j]);
+      for (int t = 1; t < T; ++t) m = pick(op == kRMax, m, partMax[size_t(t) * I + j]);
       if (Rd == 0) m = op == kRMax ? -INFINITY : INFINITY;
       out[j] = m;
     }
@@ -569,7 +577,7 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
         for (int64_t j = 0; j < I; ++j) out[j] = isMax ? -INFINITY : INFINITY;
         for (int64_t r = 0; r < Rd; ++r) {
           const float* row = xo + r * I;
-          for (int64_t j = 0; j < I; ++j) out[j] = isMax ? std::max(out[j], row[j]) : std::min(out[j], row[j]);
+          for (int64_t j = 0; j < I; ++j) out[j] = pick(isMax, out[j], row[j]);
         }
       }
     }
@@ -820,13 +828,44 @@ napi_value ArgMaxRows(napi_env env, napi_callback_info info) {
   });
 }
 
+// out[K, D] = sum of the rows x[i, :] with ids[i] == k (rows with an id outside [0, K) are dropped, as in tfjs).
+// Threads split the columns, so no two threads write one output element.
+napi_value SegmentSum(napi_env env, napi_callback_info info) {
+  return guarded(env, "segmentSum", [&]() {
+    Args a(env, info);
+    const int64_t N = a.i64(0), D = a.i64(1), K = a.i64(2);
+    size_t lx, li, lo;
+    const float* X = a.arr<float>(3, &lx);
+    const int32_t* ids = a.arr<int32_t>(4, &li);
+    float* O = a.arr<float>(5, &lo);
+    if (lx < size_t(N * D) || li < size_t(N) || lo < size_t(K * D)) throw ArgError{"segmentSum views are smaller than N/D/K imply"};
+    std::fill(O, O + K * D, 0.f);
+    const int T = (N * D >= kParallelMin && D >= 64) ? g_threads : 1;
+#pragma omp parallel num_threads(T)
+    {
+      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+      const int64_t j0 = D * t / nt, j1 = D * (t + 1) / nt;
+      for (int64_t i = 0; i < N; ++i) {
+        const int64_t k = ids[i];
+        if (k < 0 || k >= K) continue;
+        const float* xi = X + i * D;
+        float* ok = O + k * D;
+#pragma omp simd
+        for (int64_t j = j0; j < j1; ++j) ok[j] += xi[j];
+      }
+    }
+    return undef(env);
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   struct Fn {
     const char* name;
     napi_callback cb;
   } fns[] = {{"setThreads", SetThreads}, {"info", Info},       {"sgemm", Sgemm},       {"conv", Conv},
              {"binary", Binary},         {"unary", Unary},     {"reduce", Reduce},     {"batchNorm", BatchNorm},
-             {"bnGrad", BnGrad},         {"sqDiffGrad", SqDiffGrad}, {"argMaxRows", ArgMaxRows}};
+             {"bnGrad", BnGrad},         {"sqDiffGrad", SqDiffGrad}, {"argMaxRows", ArgMaxRows},
+             {"segmentSum", SegmentSum}};
   for (const auto& f : fns) {
     napi_value fn;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn);

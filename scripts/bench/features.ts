@@ -70,26 +70,25 @@ export function tauSweep(q: { x: Float32Array; y: Int32Array }, w: Float32Array,
   return correct.map((c) => c / n);
 }
 
-/** NCM: class means in one pass over the training features (JS loop), then cosine nearest-mean prediction. */
+/** NCM: class means in one pass over the training features (segment sums per chunk), then cosine nearest-mean. */
 export function ncm(train: { x: Float32Array; y: Int32Array }, q: { x: Float32Array; y: Int32Array }, z: FeatureSizes): number {
-  const sums = new Float64Array(z.classes * z.dim);
-  const counts = new Float64Array(z.classes);
-  for (let i = 0; i < train.y.length; i++) {
-    const c = train.y[i];
-    counts[c]++;
-    const off = c * z.dim;
-    const row = i * z.dim;
-    for (let d = 0; d < z.dim; d++) sums[off + d] += train.x[row + d];
-  }
-  const means = new Float32Array(z.classes * z.dim);
-  for (let c = 0; c < z.classes; c++) {
-    const k = counts[c] > 0 ? 1 / counts[c] : 0;
-    for (let d = 0; d < z.dim; d++) means[c * z.dim + d] = sums[c * z.dim + d] * k;
+  const counts = new Float32Array(z.classes);
+  for (let i = 0; i < train.y.length; i++) counts[train.y[i]]++;
+  let sums = tf.zeros([z.classes, z.dim]);
+  for (let r0 = 0; r0 < train.y.length; r0 += CHUNK) {
+    const rows = Math.min(CHUNK, train.y.length - r0);
+    const next = tf.tidy(() => {
+      const xb = tf.tensor2d(train.x.subarray(r0 * z.dim, (r0 + rows) * z.dim), [rows, z.dim]);
+      return tf.add(sums, tf.unsortedSegmentSum(xb, tf.tensor1d(train.y.subarray(r0, r0 + rows), "int32"), z.classes));
+    });
+    sums.dispose();
+    sums = next;
   }
   const M = tf.tidy(() => {
-    const m = tf.tensor2d(means, [z.classes, z.dim]);
+    const m = tf.div(sums, tf.tensor2d(counts.map((c) => Math.max(c, 1)), [z.classes, 1]));
     return tf.div(m, tf.add(tf.norm(m, 2, 1, true), 1e-12));
   });
+  sums.dispose();
   let correct = 0;
   const n = q.y.length;
   for (let r0 = 0; r0 < n; r0 += CHUNK) {

@@ -59,7 +59,24 @@ async function same(build: Build, tol = 2e-5): Promise<void> {
   expect(tf.memory().numTensors).toBe(before);
   const want = await on("cpu", build);
   expect(got.length).toBe(want.length);
-  for (let i = 0; i < got.length; i++) { if (process.env.DBG) console.log(i, relErr(got[i], want[i]), got[i].slice(0, 6), want[i].slice(0, 6)); expect(relErr(got[i], want[i])).toBeLessThan(tol); }
+  for (let i = 0; i < got.length; i++) expect(relErr(got[i], want[i]), `output ${i}`).toBeLessThan(tol);
+}
+
+/** Every output of a NaN-containing input must contain NaN exactly where the cpu backend has it. */
+async function setAndCheckNaN(xv: Float32Array): Promise<void> {
+  const build = () => {
+    const x = tf.tensor2d(xv, [60, 100]);
+    const z = tf.zerosLike(x);
+    return [
+      tf.relu(x), tf.relu6(x), tf.maximum(x, z), tf.minimum(x, z), x.max(0), x.min(1), x.max(), x.sum(0),
+      tf.grad((a: tf.Tensor) => tf.relu(a).sum())(x),
+    ];
+  };
+  const got = await on("wasm", build);
+  const want = await on("cpu", build);
+  got.forEach((g, i) => {
+    for (let k = 0; k < g.length; k++) expect(Number.isNaN(g[k])).toBe(Number.isNaN(want[i][k]));
+  });
 }
 
 suite("native kernels vs cpu backend", () => {
@@ -217,6 +234,19 @@ suite("native kernels vs cpu backend", () => {
     });
   });
 
+  it("NaN propagates through relu, its gradient, max/min and reductions (diverged losses stay NaN)", async () => {
+    const xv = rand(160, 6000, -1, 1);
+    xv[17] = NaN;
+    xv[4000] = NaN;
+    await setAndCheckNaN(xv);
+  });
+
+  it("unsortedSegmentSum over rows (ids out of range dropped)", async () => {
+    const xv = rand(150, 300 * 70);
+    const ids = Int32Array.from({ length: 300 }, (_, i) => ((i * 37) % 23) - 1);
+    await same(() => [tf.unsortedSegmentSum(tf.tensor2d(xv, [300, 70]), tf.tensor1d(ids, "int32"), 21)]);
+  });
+
   it("unsupported inputs fall back to the previous kernel (int32, non-contiguous axes)", async () => {
     await same(() => [
       tf.add(tf.tensor1d([1, 2, 3], "int32"), tf.tensor1d([4, 5, 6], "int32")).toFloat(),
@@ -250,5 +280,22 @@ suite("native kernels vs cpu backend", () => {
       }
     expect(relErr(got[0], ref)).toBeLessThan(1e-5);
     expect(relErr(got[2], ref.map((v) => Math.max(v, 0)))).toBeLessThan(1e-5);
+  });
+});
+
+describe("native kernel layer without the addon", () => {
+  it("LTR_NATIVE=0 leaves the wasm kernels and records a one-line note", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const script =
+      'import { initBackend } from "./src/backend.ts"; const i = await initBackend("wasm"); ' +
+      "console.log(JSON.stringify(i.kernels));";
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      env: { ...process.env, LTR_NATIVE: "0" },
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(0);
+    const k = JSON.parse(r.stdout.trim().split("\n").slice(-1)[0]) as { registered: Record<string, string>; notes: string[] };
+    expect(Object.values(k.registered)).not.toContain("native-dnnl");
+    expect(k.notes.some((n) => n.startsWith("native kernel layer skipped: disabled by LTR_NATIVE=0"))).toBe(true);
   });
 });

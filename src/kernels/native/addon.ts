@@ -41,6 +41,8 @@ export interface NativeAddon {
   /** Gradient of (a − b)² for a full [R,C] and b broadcast by `bMode`: da = 2(a−b)·dy, db = −Σ da over b's broadcast axes. */
   /** Row-wise arg-max of x[R,C] into `out` (int32). */
   argMaxRows(r: number, c: number, x: Float32Array, out: Int32Array): void;
+  /** out[K,D] = Σ rows of x[N,D] by segment id (ids outside [0,K) dropped). */
+  segmentSum(n: number, d: number, k: number, x: Float32Array, ids: Int32Array, out: Float32Array): void;
   sqDiffGrad(r: number, c: number, a: Float32Array, b: Float32Array, bMode: number, dy: Float32Array, da: Float32Array, db: Float32Array | null): void;
 }
 

@@ -66,7 +66,11 @@ export function installBatchNormKernels(addon: NativeAddon, report: KernelReport
   }
 
   const prev = tf.getGradient("FusedBatchNorm");
-  if (!prev || (prev as unknown as { ltrNative?: boolean }).ltrNative) return;
+  if (!prev) return;
+  if ((prev as unknown as { ltrNative?: boolean }).ltrNative) {
+    report.registered["FusedBatchNorm(grad)"] = "native-omp";
+    return;
+  }
   const config: tf.GradConfig & { ltrNative: boolean } = {
     kernelName: "FusedBatchNorm",
     inputsToSave: prev.inputsToSave,
@@ -96,5 +100,5 @@ export function installBatchNormKernels(addon: NativeAddon, report: KernelReport
     },
   };
   tf.registerGradient(config);
-  report.registered["FusedBatchNorm (gradient)"] = "native-omp";
+  report.registered["FusedBatchNorm(grad)"] = "native-omp";
 }

@@ -25,7 +25,7 @@ function overrideGradient(
   const prev = tf.getGradient(kernelName);
   if (!prev) return;
   if ((prev as unknown as Record<string, unknown>)[MARK]) {
-    report.registered[`${kernelName} (gradient)`] = "native-omp";
+    report.registered[`${kernelName}(grad)`] = "native-omp";
     return;
   }
   const config = {
@@ -41,7 +41,7 @@ function overrideGradient(
     },
   } as tf.GradConfig;
   tf.registerGradient(config);
-  report.registered[`${kernelName} (gradient)`] = "native-omp";
+  report.registered[`${kernelName}(grad)`] = "native-omp";
 }
 
 function registerOnce(config: tf.KernelConfig): void {

@@ -31,6 +31,19 @@ export function reductionView(shape: readonly number[], axes: readonly number[])
 }
 
 export function installReduceKernels(addon: NativeAddon, report: KernelReport): void {
+  // Segment sums over rows (class sums for NCM in one pass; the gradient of tf.gather). Missing on stock wasm.
+  overrideKernel("UnsortedSegmentSum", "native-omp", ({ inputs, backend, attrs }: NativeKernelArgs) => {
+    const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+    const { numSegments } = attrs as { numSegments: number };
+    if (x.dtype !== "float32" || segmentIds.dtype !== "int32" || x.shape.length < 1) return null;
+    if (segmentIds.shape.length !== 1 || segmentIds.shape[0] !== x.shape[0]) return null;
+    const n = x.shape[0];
+    const d = x.shape.slice(1).reduce((p, q) => p * q, 1);
+    const out = backend.makeOutput([numSegments, ...x.shape.slice(1)], "float32");
+    addon.segmentSum(n, d, numSegments, f32(backend, x), backend.typedArrayFromHeap(segmentIds) as Int32Array, f32(backend, out));
+    return out;
+  }, report);
+
   // ArgMax over the last axis (predictions from logits); other axes go to the wasm kernel.
   overrideKernel("ArgMax", "native-omp", ({ inputs, backend, attrs }: NativeKernelArgs) => {
     const { x } = inputs as { x: tf.TensorInfo };
