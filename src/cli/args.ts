@@ -47,7 +47,7 @@ export type ParsedValues = Record<string, string | boolean | string[] | undefine
 export function parseCommand(spec: CommandSpec, argv: string[]): { values: ParsedValues; positionals: string[] } | null {
   const options: ParseArgsConfig["options"] = { help: { type: "boolean", short: "h" } };
   for (const [k, o] of Object.entries(spec.options)) {
-    options[k] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) };
+    options[k] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}), ...(o.default !== undefined ? { default: o.default as never } : {}) };
   }
   let parsed;
   try {

@@ -3,6 +3,7 @@
  *   ltr train --cfg FILE            stage 1 (feat_*.yaml) or stage 2 (cls_*.yaml) training
  *   ltr test --cfg FILE [--knn]     evaluate a run; --save-feat train|val|test dumps features
  *   ltr tau-norm --run DIR          tau-normalisation sweep with tau selected on val
+ *   ltr classify --features DIR     the five classifiers on saved (e.g. imported .npy) features
  *   ltr data prepare --cfg FILE     build the long-tailed subset and print its class counts
  *   ltr config show --cfg FILE      print the resolved, validated config
  */
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, Subcommand> = {
   train: { summary: "train a stage-1 representation or a stage-2 classifier from a config", load: () => import("./train_cmd.js") },
   test: { summary: "evaluate a run on a split (joint or NCM with --knn), or save features", load: () => import("./test_cmd.js") },
   "tau-norm": { summary: "tau-normalisation sweep over a run's saved features; tau chosen on val", load: () => import("./taunorm_cmd.js") },
+  classify: { summary: "Joint / NCM / cRT / tau-norm / LWS on saved features alone (.ltf or .npy)", load: () => import("./classify_cmd.js") },
   data: { summary: "dataset tools: prepare (build the long-tailed subset, print counts)", load: () => import("./data_cmd.js") },
   config: { summary: "validate a config and print it resolved", load: () => import("./config_cmd.js") },
 };

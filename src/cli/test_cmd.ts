@@ -1,10 +1,9 @@
 /** `ltr test --cfg FILE`: evaluate a stage-1 run (joint classifier, or NCM with --knn), or save its features. */
-import { loadConfig } from "../config/load.js";
 import { resolveRunDir, runName } from "../run/rundir.js";
 import { classifyRun, saveRunFeatures } from "../train/stage2.js";
 import { evalSummary } from "../train/report.js";
-import { type CommandSpec, UsageError, parseCommand, requireString } from "./args.js";
-import { CFG_OPTIONS } from "./common.js";
+import { type CommandSpec, UsageError, parseCommand } from "./args.js";
+import { CFG_OPTIONS, loadFromArgs } from "./common.js";
 
 export const spec: CommandSpec = {
   name: "test",
@@ -25,8 +24,7 @@ export const spec: CommandSpec = {
 export async function run(argv: string[]): Promise<number> {
   const p = parseCommand(spec, argv);
   if (!p) return 0;
-  const file = requireString(p.values, "cfg", "test");
-  const cfg = loadConfig(file, (p.values.set as string[] | undefined) ?? []).config;
+  const cfg = loadFromArgs(p.values, "test").config;
   const backend = typeof p.values.backend === "string" ? p.values.backend : undefined;
   const dir = typeof p.values["run-dir"] === "string" ? resolveRunDir(p.values["run-dir"]) : cfg.stage2 && cfg.model_dir ? resolveRunDir(cfg.model_dir) : resolveRunDir(runName(cfg));
   const save = p.values["save-feat"];

@@ -322,6 +322,10 @@ export async function saveRunFeatures(runDir: string, split: SplitName, npy: boo
       writeNpy(`${base}_labels.npy`, fs.labels, [fs.n]);
       writeNpy(`${base}_idxs.npy`, fs.indices, [fs.n]);
       files.push(`${base}_feats.npy`, `${base}_labels.npy`, `${base}_idxs.npy`);
+      // The stage-1 classifier beside the features, so `ltr classify --features <run>/features` has all it needs.
+      writeNpy(join(runDir, "features", "fc_weight.npy"), s1.stage1.weight, [ds.numClasses, s1.backbone.featDim]);
+      writeNpy(join(runDir, "features", "fc_bias.npy"), s1.stage1.bias, [ds.numClasses]);
+      files.push(join(runDir, "features", "fc_weight.npy"), join(runDir, "features", "fc_bias.npy"));
     }
     return files;
   } finally {

@@ -20,7 +20,8 @@ export { loadAddon, requestedThreads, findPackageRoot, type NativeAddon, type Lo
 /** Register every native kernel on wasm; on failure record why in `report.notes` and leave the wasm kernels. */
 export function installNativeKernels(report: KernelReport): void {
   const loaded = loadAddon();
-  if (!loaded.addon) {
+  // `in` narrowing, not `!loaded.addon`: tslab type-checks without strict mode, where the latter does not narrow.
+  if (!("path" in loaded)) {
     report.notes.push(`native kernel layer skipped: ${loaded.reason}`);
     return;
   }

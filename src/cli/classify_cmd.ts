@@ -1,0 +1,82 @@
+/**
+ * `ltr classify --features DIR`: the five stage-2 classifiers from saved features alone (no images, no backbone):
+ * how a user reproduces the ImageNet-LT classifier table from features exported by the original PyTorch code.
+ */
+import { join } from "node:path";
+import { initBackend } from "../backend.js";
+import { classifiers } from "../classifiers/registry.js";
+import { loadFeatureDir } from "../features/dir.js";
+import { classCounts } from "../features/types.js";
+import { writeJsonAtomic } from "../run/atomic.js";
+import { evalSummary } from "../train/report.js";
+import { type CommandSpec, UsageError, parseCommand, requireString } from "./args.js";
+import { parseGrid } from "./taunorm_cmd.js";
+
+export const spec: CommandSpec = {
+  name: "classify",
+  summary: "run Joint / NCM / cRT / tau-norm / LWS on saved features alone (e.g. exported from the original code)",
+  usage: "ltr classify --features DIR [--method joint,ncm,crt,tau_norm,lws] [--epochs N] [--lr X] ... [--out FILE]",
+  options: {
+    features: { type: "string", arg: "DIR", help: "folder with {train,val,test}.ltf or {split}_feats.npy + {split}_labels.npy, and fc_weight.npy / fc_bias.npy" },
+    method: { type: "string", arg: "LIST", help: "comma-separated classifiers", default: "joint,ncm,crt,tau_norm,lws" },
+    "num-classes": { type: "string", arg: "C", help: "number of classes (default: largest train label + 1)" },
+    epochs: { type: "string", arg: "N", help: "cRT/LWS epochs (default 10 for cRT, 5 for LWS, as the paper)" },
+    "batch-size": { type: "string", arg: "B", help: "cRT/LWS batch size", default: "512" },
+    lr: { type: "string", arg: "X", help: "cRT/LWS learning rate", default: "0.2" },
+    "weight-decay": { type: "string", arg: "X", help: "cRT/LWS weight decay", default: "5e-4" },
+    seed: { type: "string", arg: "N", help: "seed of cRT/LWS initialisation and sampling", default: "0" },
+    "feat-type": { type: "string", arg: "T", help: "NCM feature type: un | l2n | cl2n", default: "cl2n" },
+    dist: { type: "string", arg: "D", help: "NCM distance: l2 | cos | dot", default: "l2" },
+    grid: { type: "string", arg: "A:B:S", help: "tau grid (tau chosen on val)", default: "0:2:0.1" },
+    out: { type: "string", arg: "FILE", help: "write all results as JSON (default DIR/classify_results.json)" },
+    backend: { type: "string", arg: "NAME", help: "tensor backend: auto | wasm | cpu | tensorflow" },
+  },
+  notes: ["Many (>100 train images) / Medium / Few from the train labels' counts. Selection (epoch, tau) uses val only."],
+};
+
+const num = (v: unknown, key: string): number => {
+  const x = Number(v);
+  if (!Number.isFinite(x)) throw new UsageError(`ltr classify: --${key} must be a number, got '${v}'`);
+  return x;
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const p = parseCommand(spec, argv);
+  if (!p) return 0;
+  const v = p.values;
+  const dir = requireString(v, "features", "classify");
+  const methods = String(v.method ?? "joint,ncm,crt,tau_norm,lws").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const m of methods) classifiers.get(m, "--method");
+  await initBackend(v.backend as string | undefined);
+  const fd = loadFeatureDir(dir);
+  let C = 0;
+  for (const l of fd.train.labels) C = Math.max(C, l + 1);
+  if (v["num-classes"] !== undefined) C = num(v["num-classes"], "num-classes");
+  const trainCounts = Array.from(classCounts(fd.train.labels, C));
+  const needs1 = methods.filter((m) => m === "joint" || m === "tau_norm" || m === "lws");
+  if (needs1.length && !fd.stage1) throw new UsageError(`ltr classify: ${needs1.join(", ")} need the stage-1 classifier: put fc_weight.npy [C×d] and fc_bias.npy [C] in ${dir}`);
+  const stage1 = fd.stage1 ?? { weight: new Float32Array(C * fd.train.dim), bias: new Float32Array(C) };
+  const out: Record<string, unknown> = {};
+  console.log(`features: train ${fd.train.n}×${fd.train.dim}, val ${fd.val.n}, test ${fd.test.n}; ${C} classes`);
+  console.log(`classifier   Many   Medium Few    All   (test, %; selection on val)`);
+  for (const m of methods) {
+    const train = m === "crt" || m === "lws";
+    const options: Record<string, unknown> =
+      m === "ncm"
+        ? { featType: v["feat-type"], dist: v.dist }
+        : m === "tau_norm"
+          ? { taus: parseGrid(String(v.grid)) }
+          : train
+            ? { epochs: v.epochs !== undefined ? num(v.epochs, "epochs") : m === "crt" ? 10 : 5, batchSize: num(v["batch-size"], "batch-size"), lr: num(v.lr, "lr"), weightDecay: num(v["weight-decay"], "weight-decay"), seed: num(v.seed, "seed") }
+            : {};
+    const r = await classifiers.get(m)({ train: fd.train, val: fd.val, test: fd.test, trainCounts, numClasses: C, stage1, options });
+    const t = evalSummary(r.test);
+    const tau = (r.extra as { tau?: number }).tau;
+    console.log(`${(m + (tau !== undefined ? ` τ=${tau}` : "")).padEnd(12)} ${[t.many, t.medium, t.few, t.top1].map((x) => x.toFixed(1).padEnd(6)).join(" ")}`);
+    out[m] = { val: evalSummary(r.val), test: t, ...(tau !== undefined ? { tau } : {}) };
+  }
+  const file = typeof v.out === "string" ? v.out : join(dir, "classify_results.json");
+  writeJsonAtomic(file, { features: dir, num_classes: C, train_counts: trainCounts, results: out });
+  console.log(`written ${file}`);
+  return 0;
+}

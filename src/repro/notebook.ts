@@ -1,0 +1,316 @@
+/**
+ * Small helpers the reproduction notebooks (00, 02–07) share, so each notebook's cells stay about the step they
+ * teach: where outputs go, making sure the runs a notebook needs exist (trained only when not cached), saving
+ * tables and figures, the paper's ImageNet-LT numbers to compare with, loading exported ImageNet-LT features, and
+ * the final "did this notebook produce its files" check.
+ *
+ * Library rules (stack-notes §1): no `import.meta`, no top-level await — tslab compiles this file to CommonJS.
+ */
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { initBackend } from "../backend.js";
+import type { Dataset } from "../data/types.js";
+import { importNpyFeatures, readNpy } from "../features/npy.js";
+import { classCounts, type FeatureSet } from "../features/types.js";
+import { notebookRenderer, saveFigure, sendDisplay, type PlotlyFigure, type ShotRow } from "../plot/index.js";
+import { writeFileAtomic } from "../run/atomic.js";
+import { projectRoot } from "../run/manifest.js";
+import { buildDataset } from "../train/build.js";
+import { CLASSIFIERS, getProfile, type Profile, SAMPLERS } from "./profiles.js";
+import { ensureStage1, ensureStage2, runStatus, stage1Plan, stage2Plan } from "./runs.js";
+
+/** Where a notebook is and where its outputs go. */
+export interface NotebookContext {
+  /** The reproduction profile ($LTR_PROFILE, default full). */
+  profile: Profile;
+  /** Project root (absolute). */
+  root: string;
+  /** The profile's output folder (absolute): results/FashionMNIST_LT or build/results-smoke/FashionMNIST_LT. */
+  outDir: string;
+  /** Where notebooks save their tables and figures: `<outDir>/notebooks` (created). */
+  nbDir: string;
+}
+
+/**
+ * The notebook's profile and output folders. The kernel's cwd is notebooks/, so paths are made absolute from the
+ * project root rather than relative to the cwd.
+ */
+export function notebookContext(profileName?: string): NotebookContext {
+  const profile = getProfile(profileName);
+  const root = projectRoot();
+  const outDir = join(root, profile.outDir);
+  const nbDir = join(outDir, "notebooks");
+  mkdirSync(nbDir, { recursive: true });
+  return { profile, root, outDir, nbDir };
+}
+
+/** Arguments of {@link ensureRuns}. */
+export interface EnsureRunsArgs {
+  profile: Profile;
+  /** Representations (sampler short names "IB", "CB", "SR", "PB"; default all four). */
+  samplers?: readonly string[];
+  /** Classifiers by label ("Joint", "NCM", "cRT", "τ-norm", "LWS"; default all five). */
+  classifiers?: readonly string[];
+  /** Seeds (default the profile's). */
+  seeds?: readonly number[];
+  /** Progress lines (default console.log). */
+  log?: (line: string) => void;
+}
+
+/** What {@link ensureRuns} did. */
+export interface EnsureRunsResult {
+  /** Runs found finished in the cache. */
+  cached: number;
+  /** Runs trained (or resumed) now. */
+  trained: string[];
+}
+
+function pick<T extends { short?: string; label?: string }>(all: readonly T[], names: readonly string[] | undefined, key: "short" | "label", what: string): T[] {
+  if (!names) return [...all];
+  return names.map((n) => {
+    const hit = all.find((x) => x[key] === n);
+    if (!hit) throw new Error(`ensureRuns: unknown ${what} '${n}'; valid: ${all.map((x) => x[key]).join(", ")}`);
+    return hit;
+  });
+}
+
+/**
+ * Make sure every (sampler, seed) stage-1 run and every requested classifier on it is finished. Cached runs (by
+ * config hash under runs/<profile>/) are reused as they are; only missing ones train, so re-opening a notebook
+ * costs nothing. The dataset and the backend are set up only when something has to run.
+ */
+export async function ensureRuns(a: EnsureRunsArgs): Promise<EnsureRunsResult> {
+  const log = a.log ?? ((s: string) => console.log(s));
+  const samplers = pick(SAMPLERS, a.samplers, "short", "sampler");
+  const classifiers = pick(CLASSIFIERS, a.classifiers, "label", "classifier");
+  const seeds = a.seeds ?? a.profile.seeds;
+  const jobs = seeds.flatMap((seed) => samplers.map((s) => ({ seed, s })));
+  const needsWork = (seed: number, stage: string): boolean => {
+    const s1 = stage1Plan(stage, seed, a.profile).dir;
+    return runStatus(s1) !== "finished" || classifiers.some((c) => runStatus(stage2Plan(c.stage, s1, seed, a.profile).dir) !== "finished");
+  };
+  const todo = jobs.filter(({ seed, s }) => needsWork(seed, s.stage));
+  const result: EnsureRunsResult = { cached: (jobs.length - todo.length) * (1 + classifiers.length), trained: [] };
+  if (!todo.length) {
+    log(`runs: all ${result.cached} runs found in runs/${a.profile.name}/ (cached), nothing to train`);
+    return result;
+  }
+  log(`runs: ${todo.length} of ${jobs.length} representations need training or classifiers (profile ${a.profile.name}); this can take a while`);
+  await initBackend();
+  let dataset: Dataset | undefined;
+  for (const { seed, s } of todo) {
+    dataset ??= await buildDataset(stage1Plan(s.stage, seed, a.profile).loaded.config);
+    const onStart = (what: string) => {
+      result.trained.push(what);
+      log(`runs: training ${what}`);
+    };
+    const s1 = await ensureStage1(s.stage, seed, a.profile, { dataset, quiet: true, onStart });
+    for (const c of classifiers) await ensureStage2(c.stage, s1, seed, a.profile, { dataset, quiet: true, onStart });
+  }
+  result.cached = jobs.length * (1 + classifiers.length) - result.trained.length;
+  return result;
+}
+
+/** Write `<dir>/<name>.md` and `<dir>/<name>.csv`; returns both paths. */
+export function saveTable(dir: string, name: string, table: { markdown: string; csv: string }): string[] {
+  const md = join(dir, `${name}.md`);
+  const csv = join(dir, `${name}.csv`);
+  writeFileAtomic(md, table.markdown.endsWith("\n") ? table.markdown : `${table.markdown}\n`);
+  writeFileAtomic(csv, table.csv.endsWith("\n") ? table.csv : `${table.csv}\n`);
+  return [md, csv];
+}
+
+/** Save a figure as `<dir>/<name>.svg` and `.png` with the notebook's shared renderer; returns both paths. */
+export async function saveNotebookFigure(fig: PlotlyFigure, dir: string, name: string): Promise<string[]> {
+  const saved = await saveFigure(fig, join(dir, name), { renderer: notebookRenderer(), scale: 2 });
+  return [saved.svg, saved.png];
+}
+
+/**
+ * The notebook's last check: every listed file exists and is not empty. Throws naming the missing files, so a
+ * replay fails when a notebook produced nothing. Returns a one-line summary.
+ */
+export function assertOutputs(paths: readonly string[], root = projectRoot()): string {
+  if (!paths.length) throw new Error("assertOutputs: no output files were recorded; the notebook saved nothing");
+  const bad = paths.filter((p) => !existsSync(p) || statSync(p).size === 0);
+  if (bad.length) {
+    throw new Error(`assertOutputs: ${bad.length} of ${paths.length} outputs are missing or empty: ${bad.map((p) => relative(root, p)).join(", ")}; re-run the cells that write them`);
+  }
+  return `all ${paths.length} outputs present:\n${paths.map((p) => `  ${relative(root, p)}`).join("\n")}`;
+}
+
+/** One row of a Many/Medium/Few/All table in percent. */
+export interface PaperRow {
+  name: string;
+  many: number;
+  medium: number;
+  few: number;
+  all: number;
+}
+
+/**
+ * The paper's ImageNet-LT numbers, ResNeXt-50, 90 epochs, top-1 % on test (spec §12.1): the sampler table (Joint
+ * classifier) and the classifier table (instance-balanced representation).
+ */
+export const PAPER_IMAGENET_LT: { sampler: PaperRow[]; classifier: PaperRow[] } = {
+  sampler: [
+    { name: "IB", many: 65.9, medium: 37.5, few: 7.7, all: 44.4 },
+    { name: "CB", many: 61.8, medium: 40.1, few: 15.5, all: 45.1 },
+    { name: "SR", many: 64.3, medium: 41.2, few: 17.0, all: 46.8 },
+    { name: "PB", many: 61.9, medium: 43.2, few: 19.4, all: 47.2 },
+  ],
+  classifier: [
+    { name: "Joint", many: 65.9, medium: 37.5, few: 7.7, all: 44.4 },
+    { name: "NCM", many: 56.6, medium: 45.3, few: 28.1, all: 47.3 },
+    { name: "cRT", many: 61.8, medium: 46.2, few: 27.4, all: 49.6 },
+    { name: "τ-norm", many: 59.1, medium: 46.9, few: 30.7, all: 49.4 },
+    { name: "LWS", many: 60.2, medium: 47.2, few: 30.3, all: 49.9 },
+  ],
+};
+
+/**
+ * Our rows beside the paper's, matched by name: one record per method with `<metric>` (ours) and `<metric> paper`
+ * columns, ready for `showTable`. Methods missing on either side get empty cells.
+ */
+export function besidePaper(ours: readonly PaperRow[], paper: readonly PaperRow[], oursLabel = "ours"): Record<string, unknown>[] {
+  const names = [...new Set([...ours.map((r) => r.name), ...paper.map((r) => r.name)])];
+  return names.map((name) => {
+    const o = ours.find((r) => r.name === name);
+    const p = paper.find((r) => r.name === name);
+    const row: Record<string, unknown> = { method: name };
+    for (const m of ["many", "medium", "few", "all"] as const) {
+      const label = m[0].toUpperCase() + m.slice(1);
+      row[`${label} ${oursLabel}`] = o ? +o[m].toFixed(1) : null;
+      row[`${label} paper`] = p ? p[m] : null;
+    }
+    return row;
+  });
+}
+
+/** Markdown + CSV of a {@link besidePaper} table (or any list of flat records). */
+export function recordsTable(rows: readonly Record<string, unknown>[]): { markdown: string; csv: string } {
+  if (!rows.length) throw new Error("recordsTable: no rows");
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const cell = (v: unknown) => (v === null || v === undefined ? "" : typeof v === "number" ? String(v) : String(v));
+  const markdown = [`| ${cols.join(" | ")} |`, `|${cols.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${cols.map((c) => cell(r[c]).replace(/\|/g, "\\|")).join(" | ")} |`)].join("\n");
+  const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const csv = [cols.map(quote).join(","), ...rows.map((r) => cols.map((c) => quote(cell(r[c]))).join(","))].join("\n");
+  return { markdown, csv };
+}
+
+/** {@link ShotRow}s (percent) for `shotBarsFigure`, from Many/Medium/Few/All records. */
+export function shotRows(rows: readonly PaperRow[], suffix = ""): ShotRow[] {
+  return rows.map((r) => ({ name: `${r.name}${suffix}`, many: r.many, medium: r.medium, few: r.few, all: r.all }));
+}
+
+/** Features exported from the original PyTorch code (or any tool) for the ImageNet-LT classifier table. */
+export interface ImportedFeatures {
+  train: FeatureSet;
+  val: FeatureSet;
+  test: FeatureSet;
+  /** n_j from the training labels. */
+  trainCounts: number[];
+  numClasses: number;
+  /** The stage-1 (joint) classifier from fc_weight.npy [C × d] and fc_bias.npy [C]. */
+  stage1: { weight: Float32Array; bias: Float32Array };
+  /** One line naming the folder and sizes. */
+  description: string;
+}
+
+/** The files {@link loadFeatureFolder} reads from a folder. */
+export const FEATURE_FOLDER_FILES = [
+  "train_feats.npy",
+  "train_labels.npy",
+  "val_feats.npy",
+  "val_labels.npy",
+  "test_feats.npy",
+  "test_labels.npy",
+  "fc_weight.npy",
+  "fc_bias.npy",
+] as const;
+
+/** Which of the expected files a feature folder lacks (empty when it is complete). */
+export function missingFeatureFiles(dir: string): string[] {
+  return FEATURE_FOLDER_FILES.filter((f) => !existsSync(join(dir, f)));
+}
+
+/**
+ * Load a feature folder: `{train,val,test}_feats.npy` [N × d] float, `{train,val,test}_labels.npy` [N] int, and the
+ * stage-1 classifier `fc_weight.npy` [C × d] and `fc_bias.npy` [C] (e.g. `np.save` of the original checkpoint's
+ * `module.fc.weight` / `module.fc.bias`). Errors name the file and what is wrong.
+ */
+export function loadFeatureFolder(dir: string): ImportedFeatures {
+  const missing = missingFeatureFiles(dir);
+  if (missing.length) throw new Error(`${dir}: missing ${missing.join(", ")}; the folder needs ${FEATURE_FOLDER_FILES.join(", ")}`);
+  const split = (s: string) => importNpyFeatures({ feats: join(dir, `${s}_feats.npy`), labels: join(dir, `${s}_labels.npy`) });
+  const train = split("train");
+  const val = split("val");
+  const test = split("test");
+  const w = readNpy(join(dir, "fc_weight.npy"));
+  const b = readNpy(join(dir, "fc_bias.npy"));
+  if (w.shape.length !== 2 || !(w.data instanceof Float32Array)) throw new Error(`${dir}/fc_weight.npy: expected a 2-D float array [C, d], got ${w.descr} ${JSON.stringify(w.shape)}`);
+  const [numClasses, dim] = w.shape;
+  if (dim !== train.dim) throw new Error(`${dir}/fc_weight.npy: has d = ${dim} but train_feats.npy has d = ${train.dim}`);
+  if (b.shape.length !== 1 || b.shape[0] !== numClasses || !(b.data instanceof Float32Array)) {
+    throw new Error(`${dir}/fc_bias.npy: expected a float array [${numClasses}], got ${b.descr} ${JSON.stringify(b.shape)}`);
+  }
+  for (const [name, fs] of [["train", train], ["val", val], ["test", test]] as const) {
+    for (let i = 0; i < fs.n; i++) {
+      const y = fs.labels[i];
+      if (y < 0 || y >= numClasses) throw new Error(`${dir}/${name}_labels.npy: label ${y} at row ${i} is outside [0, ${numClasses}) (C from fc_weight.npy)`);
+    }
+  }
+  const trainCounts = Array.from(classCounts(train.labels, numClasses));
+  const description = `features from ${dir}: ${numClasses} classes, d = ${dim}, train ${train.n}, val ${val.n}, test ${test.n} rows`;
+  return { train, val, test, trainCounts, numClasses, stage1: { weight: w.data, bias: b.data }, description };
+}
+
+/** "12.3" — one decimal, for prose interpolated from results. */
+export function f1(x: number): string {
+  return x.toFixed(1);
+}
+
+/** Display Markdown in a notebook (prose computed from results); prints it outside tslab. */
+export function showMarkdown(markdown: string): void {
+  if (!sendDisplay({ data: { "text/markdown": markdown, "text/plain": markdown }, metadata: {} })) console.log(markdown);
+}
+
+/** Display HTML in a notebook (with a text fallback); prints only the fallback outside tslab. */
+export function showHtml(html: string, text: string): void {
+  if (!sendDisplay({ data: { "text/html": html, "text/plain": text }, metadata: {} })) console.log(text);
+}
+
+/**
+ * The paper's τ sweep (Figure 2 right, ImageNet-LT ResNeXt-50, digitised ±0.3, spec §13.2), percent; τ = 0 equals
+ * the Joint test numbers, so it is a test-split curve. Medium at τ = 1.9 is read as 21 (the figure is unclear there).
+ */
+export const PAPER_TAU_SWEEP: { tau: number; many: number; medium: number; few: number; top1: number }[] = [
+  [0.0, 65.9, 37.6, 7.8, 44.5], [0.1, 65.8, 39.3, 10.0, 45.5], [0.2, 65.3, 41.2, 12.2, 46.5], [0.3, 64.8, 42.9, 15.3, 47.5],
+  [0.4, 63.8, 44.3, 18.7, 48.3], [0.5, 62.5, 45.5, 22.3, 48.9], [0.6, 60.9, 46.3, 26.2, 49.2], [0.7, 59.1, 46.9, 30.8, 49.5],
+  [0.8, 56.7, 47.0, 35.3, 49.1], [0.9, 53.8, 46.5, 39.7, 48.4], [1.0, 50.1, 45.5, 42.9, 47.0], [1.1, 46.5, 43.9, 45.9, 45.2],
+  [1.2, 42.3, 41.9, 48.0, 42.8], [1.3, 37.5, 39.5, 49.6, 40.1], [1.4, 32.6, 36.4, 50.4, 36.9], [1.5, 27.5, 33.2, 50.9, 33.5],
+  [1.6, 22.7, 30.7, 50.9, 30.2], [1.7, 18.3, 27.5, 50.5, 27.0], [1.8, 14.2, 24.4, 49.9, 23.9], [1.9, 11.2, 21.0, 48.8, 21.0],
+  [2.0, 8.6, 18.0, 47.7, 18.5],
+].map(([tau, many, medium, few, top1]) => ({ tau, many, medium, few, top1 }));
+
+/** Copies of the rows with every finite number rounded to `digits` decimals (for saved tables). */
+export function roundRows(rows: readonly Record<string, unknown>[], digits = 2): Record<string, unknown>[] {
+  const k = 10 ** digits;
+  return rows.map((r) => Object.fromEntries(Object.entries(r).map(([key, v]) => [key, typeof v === "number" && Number.isFinite(v) ? Math.round(v * k) / k : v])));
+}
+
+/** One τ of a sweep in percent (the rows notebooks read from `figureData(profile).tauSweep`). */
+export interface SweepPoint {
+  tau: number;
+  top1: number;
+  many: number;
+  medium: number;
+  few: number;
+}
+
+/** A τ sweep on val and test with the τ chosen on val (mean over seeds). */
+export interface SweepData {
+  val: SweepPoint[];
+  test: SweepPoint[];
+  chosenTau: number;
+}
