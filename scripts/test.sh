@@ -18,6 +18,11 @@ if [ -f build/vitest.json ]; then
   passed=$((passed+vp)); failed=$((failed+vf))
 elif [ $vrc -ne 0 ]; then failed=$((failed+1)); fi
 
+if [ $# -eq 0 ] && [ -z "${LTR_SKIP_BENCH:-}" ]; then
+  echo "== bench (quick mode: checks that npm run bench completes; numbers are not asserted)"
+  if timeout 600 node --import tsx scripts/bench/run.ts --quick --no-torch --out build/bench-quick; then passed=$((passed+1)); else failed=$((failed+1)); echo "bench --quick FAILED"; fi
+fi
+
 if [ -f scripts/replay-notebooks.cjs ] && [ -z "${LTR_SKIP_NOTEBOOKS:-}" ] && [ $# -eq 0 ]; then
   echo "== notebooks (smoke profile, headless replay)"
   node scripts/replay-notebooks.cjs --out build/notebooks --profile smoke notebooks | tee build/notebooks.log

@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
@@ -60,6 +60,21 @@ describe("ltr command line", () => {
     const text = c.out.join("");
     expect(text).toContain("type: class_balanced");
     expect(text).toMatch(/config hash [0-9a-f]{64}/);
+  });
+});
+
+describe("ltr data prepare on the Debian Fashion-MNIST files", () => {
+  const debian = existsSync("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
+  it.skipIf(!debian)("prints the long-tailed counts 5000 … 5 and the Many/Medium/Few split", async () => {
+    const c = capture();
+    expect(await main(["data", "prepare", "--cfg", "config/FashionMNIST_LT/feat_uniform.yaml"])).toBe(0);
+    const text = c.out.join("\n");
+    const counts = [...text.matchAll(/^\s+\d+\s+\S.*?\s+(\d+)\s+(many|medium|few)$/gm)].map((m) => Number(m[1]));
+    expect(counts).toEqual([5000, 2320, 1077, 500, 232, 107, 50, 23, 10, 5]);
+    expect(text).toMatch(/many\s+6 classes/);
+    expect(text).toMatch(/medium\s+2 classes/);
+    expect(text).toMatch(/few\s+2 classes/);
+    expect(text).toContain("train 9324 images");
   });
 });
 
