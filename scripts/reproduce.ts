@@ -9,7 +9,10 @@
  * (the interrupted run itself resumes from its last epoch). Outputs: results/FashionMNIST_LT/ (full) or
  * build/results-smoke/FashionMNIST_LT/ (smoke).
  */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { projectRoot } from "../src/run/manifest.js";
 import { initBackend } from "../src/backend.js";
 import { buildDataset } from "../src/train/build.js";
 import { CLASSIFIERS, getProfile, SAMPLERS } from "../src/repro/profiles.js";
@@ -23,11 +26,12 @@ const { values } = parseArgs({
     samplers: { type: "string" },
     "figures-only": { type: "boolean", default: false },
     "no-render": { type: "boolean", default: false },
+    "no-notebooks": { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
   },
 });
 if (values.help) {
-  console.log(`usage: npm run reproduce:table -- [--profile full|smoke] [--seeds 0,1,2] [--samplers IB,CB,SR,PB] [--figures-only] [--no-render]`);
+  console.log(`usage: npm run reproduce:table -- [--profile full|smoke] [--seeds 0,1,2] [--samplers IB,CB,SR,PB] [--figures-only] [--no-render] [--no-notebooks]`);
   process.exit(0);
 }
 
@@ -71,3 +75,11 @@ if (!values["figures-only"]) {
 
 const r = await writeReport(profile, { render: !values["no-render"], log: (s) => console.log(`reproduce: ${s}`) });
 console.log(`reproduce: wrote ${r.files.length} files to ${r.outDir}${r.missing.length ? ` (${r.missing.length} results still missing)` : ""} in ${fmt((Date.now() - t0) / 1000)}`);
+
+// The executed notebooks go beside the tables: they reuse the cached runs above, so this only re-renders.
+if (!values["no-notebooks"] && !values.seeds && !values.samplers) {
+  const out = join(r.outDir, "executed_notebooks");
+  console.log(`reproduce: executing the notebooks (${profile.name} profile) into ${out}`);
+  const res = spawnSync(process.execPath, [join(projectRoot(), "scripts", "replay-notebooks.cjs"), "--out", out, "--profile", profile.name, join(projectRoot(), "notebooks")], { stdio: "inherit" });
+  if (res.status !== 0) process.exitCode = 1;
+}

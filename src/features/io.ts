@@ -3,7 +3,7 @@
  * of a 0.9–3.6 GB feature matrix, so blobs are read straight into their destination array in pieces, and written
  * to `<path>.tmp` then renamed so a crash never leaves a half-written file under the real name.
  */
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync, fsyncSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 
 /** Largest single read/write; well under Node's 2 GiB per-call limit. */
 const CHUNK = 1 << 28;
@@ -41,24 +41,8 @@ export function writeAll(fd: number, src: ArrayBufferView): void {
   while (done < bytes.length) done += writeSync(fd, bytes, done, Math.min(CHUNK, bytes.length - done));
 }
 
-/**
- * Write a file atomically: `body(fd)` writes into `<path>.tmp`, which is flushed and renamed over `path`.
- * On error the temporary file is removed and the error rethrown.
- */
-export function writeAtomically(path: string, body: (fd: number) => void): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, "w");
-  try {
-    body(fd);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-}
+/** Atomic writes through a descriptor: the project-wide implementation (temporary file, fsync, rename). */
+export { writeAtomicWith as writeAtomically } from "../run/atomic.js";
 
 /** Run `body` with a read-only fd for `path`, closing it afterwards; a missing file names the path. */
 export function withReadFd<T>(path: string, body: (fd: number) => T): T {

@@ -46,12 +46,19 @@ export interface Stage1Run {
   dispose(): void;
 }
 
+/** The resolved config a run folder was trained with (its config.yaml). */
+export function loadRunConfig(dir: string): ExperimentConfig {
+  const p = runPaths(dir);
+  if (!existsSync(p.config)) throw new Error(`${dir} is not a run folder (no config.yaml); runs live under runs/<dataset>/<stage>_seed<seed>`);
+  return resolveConfig(load(readFileSync(p.config, "utf8")), p.config).config;
+}
+
 /** Open a stage-1 run folder (config.yaml + best.ckpt) and load its best-on-val weights. */
 export function openStage1Run(dir: string, ds: Dataset): Stage1Run {
   const p = runPaths(dir);
   if (!existsSync(p.config) || !existsSync(p.best))
     throw new Error(`model_dir ${dir} is not a finished stage-1 run (needs config.yaml and best.ckpt); train it first with ltr train --cfg <its feat_*.yaml>`);
-  const config = resolveConfig(load(readFileSync(p.config, "utf8")), p.config).config;
+  const config = loadRunConfig(dir);
   if (config.stage2) throw new Error(`model_dir ${dir} is a stage-2 run (stage2.method=${config.stage2.method}); point model_dir at a stage-1 run`);
   const backbone = buildBackbone(config, ds);
   const head = new LinearClassifier({ featDim: backbone.featDim, numClasses: ds.numClasses, seed: 0, name: "stage1_fc" });
@@ -137,7 +144,7 @@ export async function trainStage2(a: Stage2Args): Promise<Stage2Result> {
   const cfg = a.loaded.config;
   if (!cfg.stage2 || !cfg.model_dir) throw new Error(`${a.loaded.source} is not a stage-2 config (needs a stage2 section and model_dir)`);
   const method = cfg.stage2.method;
-  const entry = classifiers.get(method, "stage2.method");
+  classifiers.get(method, "stage2.method"); // fail on an unknown method before any work
   const backend = await initBackend(cfg.backend);
   const ds = a.dataset ?? (await buildDataset(cfg));
   const s1dir = resolveRunDir(cfg.model_dir);
@@ -162,7 +169,7 @@ export async function trainStage2(a: Stage2Args): Promise<Stage2Result> {
     const imagesMode = cfg.stage2.input === "images" && (method === "crt" || method === "lws");
     let result: { val: EvalResult; test: EvalResult; weightNorms: Float64Array; extra: Record<string, unknown> };
     try {
-      result = imagesMode ? await stage2Images(cfg, ds, s1, run, a.quiet) : await stage2Features(cfg, ds, s1, method, entry, a.quiet);
+      result = imagesMode ? await stage2Images(cfg, ds, s1, run, a.quiet) : await stage2Features(cfg, ds, s1, method, a.quiet);
     } catch (e) {
       writeManifest(run.paths.manifest, finishManifest(manifest, "failed", { error: (e as Error).message }));
       throw e;
@@ -208,19 +215,24 @@ function summariseExtra(extra: Record<string, unknown>): Record<string, unknown>
   return out;
 }
 
-async function stage2Features(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, method: string, entry: (typeof classifiers) extends { get(n: string): infer E } ? E : never, quiet?: boolean) {
-  const feats = await stage1Features(s1, ds, cfg.training_opt.eval_batch_size);
-  const r: ClassifierRunResult = await entry({
+/** Extract (or reuse) a stage-1 run's features and run one feature classifier on them. */
+async function runFeatureClassifier(s1: Stage1Run, ds: Dataset, batchSize: number, method: string, options: Record<string, unknown> | undefined, onEpoch?: (log: unknown) => void): Promise<ClassifierRunResult> {
+  const feats = await stage1Features(s1, ds, batchSize);
+  return classifiers.get(method, "stage2.method")({
     train: feats.train,
     val: feats.val,
     test: feats.test,
     trainCounts: ds.trainCounts,
     numClasses: ds.numClasses,
     stage1: s1.stage1,
-    options: classifierOptions(cfg),
-    onEpoch: quiet ? undefined : (log) => process.stderr.write(`${method} ${JSON.stringify(log)}\n`),
+    options,
+    onEpoch,
   });
-  return r;
+}
+
+function stage2Features(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, method: string, quiet?: boolean): Promise<ClassifierRunResult> {
+  const onEpoch = quiet ? undefined : (log: unknown) => void process.stderr.write(`${method} ${JSON.stringify(log)}\n`);
+  return runFeatureClassifier(s1, ds, cfg.training_opt.eval_batch_size, method, classifierOptions(cfg), onEpoch);
 }
 
 async function stage2Images(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, run: ReturnType<typeof openRun>, quiet?: boolean) {
@@ -281,23 +293,12 @@ export interface OnRunArgs {
 
 /** Run one feature classifier directly on a stage-1 run folder (what `ltr test` and `ltr tau-norm` do). */
 export async function classifyRun(a: OnRunArgs): Promise<{ result: ClassifierRunResult; config: ExperimentConfig; dataset: Dataset }> {
-  const p = runPaths(a.runDir);
-  if (!existsSync(p.config)) throw new Error(`${a.runDir} is not a run folder (no config.yaml); runs live under runs/<dataset>/<stage>_seed<seed>`);
-  const config = resolveConfig(load(readFileSync(p.config, "utf8")), p.config).config;
+  const config = loadRunConfig(a.runDir);
   await initBackend(a.backend ?? config.backend);
   const ds = a.dataset ?? (await buildDataset(config));
   const s1 = openStage1Run(a.runDir, ds);
   try {
-    const feats = await stage1Features(s1, ds, config.training_opt.eval_batch_size);
-    const result = await classifiers.get(a.method)({
-      train: feats.train,
-      val: feats.val,
-      test: feats.test,
-      trainCounts: ds.trainCounts,
-      numClasses: ds.numClasses,
-      stage1: s1.stage1,
-      options: a.options,
-    });
+    const result = await runFeatureClassifier(s1, ds, config.training_opt.eval_batch_size, a.method, a.options);
     return { result, config, dataset: ds };
   } finally {
     s1.dispose();
@@ -306,9 +307,7 @@ export async function classifyRun(a: OnRunArgs): Promise<{ result: ClassifierRun
 
 /** Export a stage-1 run's features of one split, also as .npy (feats, labels, idxs) for other tools. */
 export async function saveRunFeatures(runDir: string, split: SplitName, npy: boolean, backend?: string): Promise<string[]> {
-  const p = runPaths(runDir);
-  if (!existsSync(p.config)) throw new Error(`${runDir} is not a run folder (no config.yaml)`);
-  const config = resolveConfig(load(readFileSync(p.config, "utf8")), p.config).config;
+  const config = loadRunConfig(runDir);
   await initBackend(backend ?? config.backend);
   const ds = await buildDataset(config);
   const s1 = openStage1Run(runDir, ds);
