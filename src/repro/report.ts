@@ -146,7 +146,24 @@ export async function writeReport(profile: Profile, o: WriteReportOpts = {}): Pr
     }
   }
   for (const [name, fig] of Object.entries(figs)) writeJsonAtomic(join(outDir, "figures", `${name}.json`), fig);
-  put("README.md", readme(profile, tables, data, missing));
+  const text = readme(profile, tables, data, missing);
+  put("README.md", text);
+  if (profile.name === "full") {
+    // results/README.md: the same report at the top of results/, links re-rooted, plus the other result folders.
+    const top = text
+      .replace(/\]\((figures|tau_slider)/g, "](FashionMNIST_LT/$1")
+      .replace("from the runs listed in `manifests.json`", "from the runs listed in `FashionMNIST_LT/manifests.json`");
+    const index = [
+      top,
+      "## Other results",
+      "",
+      "- `FashionMNIST_LT/`: the tables above as Markdown and CSV, figure data and figures, every run's manifest, and the",
+      "  executed notebooks (`executed_notebooks/`).",
+      "- `bench/`: `npm run bench` — training and feature-workload speed against PyTorch on the same machine.",
+      "",
+    ].join("\n");
+    writeFileAtomic(join(projectRoot(), "results", "README.md"), index);
+  }
   return { outDir, files, missing };
 }
 
