@@ -33,14 +33,25 @@ export interface FeatureDir {
 
 export function loadFeatureDir(dir: string): FeatureDir {
   if (!existsSync(dir)) throw new Error(`feature folder ${dir} does not exist`);
+  const train = loadSplit(dir, "train");
+  const val = loadSplit(dir, "val");
+  const test = loadSplit(dir, "test");
   const w = join(dir, "fc_weight.npy");
   const b = join(dir, "fc_bias.npy");
   let stage1: FeatureDir["stage1"] = null;
   if (existsSync(w)) {
     const wa = readNpy(w);
-    if (wa.shape.length !== 2) throw new Error(`${w}: expected a 2-D [classes, dim] array, got shape [${wa.shape}]`);
-    const bias = existsSync(b) ? Float32Array.from(readNpy(b).data) : new Float32Array(wa.shape[0]);
-    stage1 = { weight: Float32Array.from(wa.data), bias };
+    if (wa.shape.length !== 2 || !(wa.data instanceof Float32Array)) throw new Error(`${w}: expected a 2-D float array [C, d], got ${wa.descr} ${JSON.stringify(wa.shape)}`);
+    const [numClasses, dim] = wa.shape;
+    if (dim !== train.dim) throw new Error(`${w}: has d = ${dim} but the train features have d = ${train.dim}`);
+    let bias = new Float32Array(numClasses);
+    if (existsSync(b)) {
+      const ba = readNpy(b);
+      if (ba.shape.length !== 1 || ba.shape[0] !== numClasses || !(ba.data instanceof Float32Array))
+        throw new Error(`${b}: expected a float array [${numClasses}], got ${ba.descr} ${JSON.stringify(ba.shape)}`);
+      bias = ba.data;
+    }
+    stage1 = { weight: wa.data, bias };
   }
-  return { train: loadSplit(dir, "train"), val: loadSplit(dir, "val"), test: loadSplit(dir, "test"), stage1 };
+  return { train, val, test, stage1 };
 }

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { initBackend } from "../backend.js";
 import type { Dataset } from "../data/types.js";
-import { importNpyFeatures, readNpy } from "../features/npy.js";
+import { loadFeatureDir } from "../features/dir.js";
 import { classCounts, type FeatureSet } from "../features/types.js";
 import { notebookRenderer, saveFigure, sendDisplay, type PlotlyFigure, type ShotRow } from "../plot/index.js";
 import { writeFileAtomic } from "../run/atomic.js";
@@ -242,18 +242,9 @@ export function missingFeatureFiles(dir: string): string[] {
 export function loadFeatureFolder(dir: string): ImportedFeatures {
   const missing = missingFeatureFiles(dir);
   if (missing.length) throw new Error(`${dir}: missing ${missing.join(", ")}; the folder needs ${FEATURE_FOLDER_FILES.join(", ")}`);
-  const split = (s: string) => importNpyFeatures({ feats: join(dir, `${s}_feats.npy`), labels: join(dir, `${s}_labels.npy`) });
-  const train = split("train");
-  const val = split("val");
-  const test = split("test");
-  const w = readNpy(join(dir, "fc_weight.npy"));
-  const b = readNpy(join(dir, "fc_bias.npy"));
-  if (w.shape.length !== 2 || !(w.data instanceof Float32Array)) throw new Error(`${dir}/fc_weight.npy: expected a 2-D float array [C, d], got ${w.descr} ${JSON.stringify(w.shape)}`);
-  const [numClasses, dim] = w.shape;
-  if (dim !== train.dim) throw new Error(`${dir}/fc_weight.npy: has d = ${dim} but train_feats.npy has d = ${train.dim}`);
-  if (b.shape.length !== 1 || b.shape[0] !== numClasses || !(b.data instanceof Float32Array)) {
-    throw new Error(`${dir}/fc_bias.npy: expected a float array [${numClasses}], got ${b.descr} ${JSON.stringify(b.shape)}`);
-  }
+  // The shared loader reads the splits and checks the classifier's shapes; this adds the label-range check.
+  const { train, val, test, stage1 } = loadFeatureDir(dir);
+  const [numClasses, dim] = [stage1!.bias.length, train.dim];
   for (const [name, fs] of [["train", train], ["val", val], ["test", test]] as const) {
     for (let i = 0; i < fs.n; i++) {
       const y = fs.labels[i];
@@ -262,7 +253,7 @@ export function loadFeatureFolder(dir: string): ImportedFeatures {
   }
   const trainCounts = Array.from(classCounts(train.labels, numClasses));
   const description = `features from ${dir}: ${numClasses} classes, d = ${dim}, train ${train.n}, val ${val.n}, test ${test.n} rows`;
-  return { train, val, test, trainCounts, numClasses, stage1: { weight: w.data, bias: b.data }, description };
+  return { train, val, test, trainCounts, numClasses, stage1: stage1!, description };
 }
 
 /** "12.3" — one decimal, for prose interpolated from results. */
