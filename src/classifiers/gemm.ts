@@ -5,14 +5,26 @@
  * loop at 0.2–2.3 GFLOP/s against ~27 for the XNNPACK no-transpose path (perf-notes §4). When a native
  * BatchMatMul kernel is registered (src/kernels) `tf.matMul` picks it up transparently.
  *
- * Tiny products run in a JS loop instead: below ~32k multiply-adds the per-call tensor overhead dominates
+ * Engines: "native" calls the addon's OpenBLAS SGEMM directly on the JS arrays (src/kernels/native/addon.ts):
+ * no upload, no download, no tensor bookkeeping, and Aᵀ·B without a transpose copy. For a cRT step's two
+ * 512×2,048×1,000 products this is the whole difference between the tfjs route (each product uploads 4–8 MB and
+ * downloads 2–8 MB) and PyTorch. "tf" is the portable route for every backend; "js" a plain loop.
+ *
+ * Tiny products run in the JS loop under "auto": below ~32k multiply-adds the per-call tensor overhead dominates
  * (measured on a loaded 2-core machine: 32×32·32×10 takes 0.24 ms in JS against 0.45–1.3 ms through tfjs,
  * 64×64·64×10 is about even, and from 64×64·64×64 on tfjs is 8–50× faster; the JS loop runs at 0.1–0.6 GFLOP/s).
  */
 import * as tf from "@tensorflow/tfjs";
+import { loadAddon, type NativeAddon } from "../kernels/native/addon.js";
 
-/** "tf": always tfjs; "js": always the JS loop; "auto": JS for tiny products, tfjs otherwise. */
-export type GemmEngine = "tf" | "js" | "auto";
+/**
+ * "tf": always tfjs; "js": always the JS loop; "native": the addon's SGEMM (an error if it is not built);
+ * "auto": JS for tiny products, else native when the addon loaded, else tfjs.
+ */
+export type GemmEngine = "tf" | "js" | "native" | "auto";
+
+/** Every engine name, for option validation. */
+export const GEMM_ENGINES: readonly GemmEngine[] = ["auto", "tf", "js", "native"];
 
 /** Multiply-add count below which "auto" uses the JS loop. */
 export const JS_GEMM_MAX_MACS = 1 << 15;
@@ -34,17 +46,63 @@ export function jsGemm(a: Float32Array, m: number, k: number, b: Float32Array, n
   return out;
 }
 
-function useJs(engine: GemmEngine, macs: number): boolean {
-  return engine === "js" || (engine === "auto" && macs < JS_GEMM_MAX_MACS);
+/** The addon when "native" may be used, or null; an explicit "native" without the addon is an error naming why. */
+function nativeFor(engine: GemmEngine): NativeAddon | null {
+  if (engine !== "native" && engine !== "auto") return null;
+  const r = loadAddon();
+  if (r.addon) return r.addon;
+  if (engine === "native") throw new Error(`gemm engine "native" is unavailable: ${r.reason}; use engine "auto" or "tf"`);
+  return null;
+}
+
+/** The engine that runs a product of `macs` multiply-adds. */
+export function resolveEngine(engine: GemmEngine, macs: number): "tf" | "js" | "native" {
+  if (engine === "js" || (engine === "auto" && macs < JS_GEMM_MAX_MACS)) return "js";
+  if (engine === "tf") return "tf";
+  return nativeFor(engine) ? "native" : "tf";
+}
+
+function checkOut(out: Float32Array | undefined, size: number, where: string): Float32Array {
+  if (out === undefined) return new Float32Array(size);
+  if (out.length < size) throw new Error(`${where}: output buffer has ${out.length} values, needs ${size}`);
+  return out;
 }
 
 /** One-shot out[m×n] = a[m×k] · b[k×n] on the chosen engine (both operands uploaded when on tfjs). */
-export function gemm(a: Float32Array, m: number, k: number, b: Float32Array, n: number, engine: GemmEngine = "auto"): Float32Array {
+export function gemm(a: Float32Array, m: number, k: number, b: Float32Array, n: number, engine: GemmEngine = "auto", out?: Float32Array): Float32Array {
   if (a.length < m * k || b.length < k * n) throw new Error(`gemm: operand too short for [${m}×${k}]·[${k}×${n}]`);
-  if (useJs(engine, m * k * n)) return jsGemm(a, m, k, b, n);
-  const ta = tf.tensor2d(a.subarray(0, m * k), [m, k]);
-  const tb = tf.tensor2d(b.subarray(0, k * n), [k, n]);
-  return readAndDispose(tf.matMul(ta, tb), [ta, tb]);
+  const e = resolveEngine(engine, m * k * n);
+  if (e === "tf") {
+    const ta = tf.tensor2d(a.subarray(0, m * k), [m, k]);
+    const tb = tf.tensor2d(b.subarray(0, k * n), [k, n]);
+    const r = readAndDispose(tf.matMul(ta, tb), [ta, tb]);
+    if (out === undefined) return r;
+    checkOut(out, m * n, "gemm").set(r);
+    return out;
+  }
+  const o = checkOut(out, m * n, "gemm");
+  if (e === "js") return jsGemm(a, m, k, b, n, o);
+  nativeFor("native")!.sgemm(1, 0, 0, m, n, k, a, 0, b, 0, o, 0);
+  return o;
+}
+
+/**
+ * out[k×n] = a[m×k]ᵀ · b[m×n] (a weight gradient Xᵀ·G). Native multiplies the transpose in place; the other
+ * engines copy aᵀ first (`scratch`, k×m, may be passed to reuse) and run a plain product.
+ */
+export function gemmTN(
+  a: Float32Array, m: number, k: number, b: Float32Array, n: number, engine: GemmEngine = "auto",
+  out?: Float32Array, scratch?: Float32Array,
+): Float32Array {
+  if (a.length < m * k || b.length < m * n) throw new Error(`gemmTN: operand too short for [${m}×${k}]ᵀ·[${m}×${n}]`);
+  const o = checkOut(out, k * n, "gemmTN");
+  const e = resolveEngine(engine, m * k * n);
+  if (e === "native") {
+    nativeFor("native")!.sgemm(1, 1, 0, k, n, m, a, 0, b, 0, o, 0);
+    return o;
+  }
+  const at = transpose(a, m, k, checkOut(scratch, k * m, "gemmTN scratch"));
+  return gemm(at, k, m, b, n, e, o);
 }
 
 /**
@@ -95,7 +153,9 @@ export class RowGemm {
   /** out[rows × n] = x[rows × k] · B. `x` may be longer than rows × k (only the prefix is used). */
   mul(x: Float32Array, rows: number, out?: Float32Array): Float32Array {
     if (x.length < rows * this.k) throw new Error(`RowGemm.mul: x has ${x.length} values, need rows × k = ${rows} × ${this.k}`);
-    if (useJs(this.engine, rows * this.k * this.n)) return jsGemm(x, rows, this.k, this.b, this.n, out);
+    const e = resolveEngine(this.engine, rows * this.k * this.n);
+    if (e === "js") return jsGemm(x, rows, this.k, this.b, this.n, out);
+    if (e === "native") return gemm(x, rows, this.k, this.b, this.n, "native", out);
     if (this.tensor === null) this.tensor = tf.keep(tf.tensor2d(this.b, [this.k, this.n]));
     const w = this.tensor;
     const xt = tf.tensor2d(x.subarray(0, rows * this.k), [rows, this.k]);

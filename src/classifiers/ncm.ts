@@ -16,6 +16,7 @@
  * not as a one-hot GEMM (471 GFLOP at ImageNet-LT size, 40–1000× slower; perf-notes §7b). A class with no training
  * rows gets logit −∞ so it is never predicted. A zero vector is left at zero by normalisation.
  */
+import { loadAddon } from "../kernels/native/addon.js";
 import { checkFeatureSet, checkLabels, type FeatureSet } from "../features/types.js";
 import { DEFAULT_CHUNK_ROWS, RowGemm, argmaxRow, transpose, type GemmEngine } from "./gemm.js";
 
@@ -70,10 +71,18 @@ function normaliseInPlace(x: Float32Array | Float64Array, o: number, d: number):
   for (let p = 0; p < d; p++) x[o + p] *= inv;
 }
 
-/** Apply the feature-type transform to `rows` rows of `src` starting at row `r0`, into `dst`. */
+/**
+ * Apply the feature-type transform to `rows` rows of `src` starting at row `r0`, into `dst`. The native addon, when
+ * loaded, does the same float centring and double-precision norm as the JS loop (bit-identical; tested).
+ */
 function transformRows(src: Float32Array, r0: number, rows: number, d: number, type: NcmFeatType, mean: Float32Array, dst: Float32Array): void {
   dst.set(src.subarray(r0 * d, (r0 + rows) * d));
   if (type === "un") return;
+  const addon = loadAddon().addon;
+  if (addon) {
+    addon.normalizeRows(rows, d, dst, type === "cl2n" ? mean : null);
+    return;
+  }
   for (let i = 0; i < rows; i++) {
     const o = i * d;
     if (type === "cl2n") for (let p = 0; p < d; p++) dst[o + p] -= mean[p];
@@ -88,28 +97,34 @@ export function fitNcm(train: FeatureSet, numClasses: number, args: NcmArgs = {}
   const featType = checkChoice(args.featType ?? "cl2n", NCM_FEAT_TYPES, "featType");
   const dist = checkChoice(args.dist ?? "l2", NCM_DISTS, "dist");
   const { n, dim: d, feats, labels } = train;
-  // Pass 1: global mean, accumulated in float64 (115k rows of float32 would lose ~3 digits).
+  // Row sums in float64 (115k rows of float32 would lose ~3 digits), each column in row order: natively when the
+  // addon loaded (the same additions in the same order), else in JS.
+  const addon = loadAddon().addon;
+  const addRows = (x: Float32Array, rows: number, ids: Int32Array, k: number, sums: Float64Array): void => {
+    if (addon) return addon.classSums64(rows, d, k, x, ids, sums);
+    for (let i = 0; i < rows; i++) {
+      const so = ids[i] * d;
+      const xo = i * d;
+      for (let p = 0; p < d; p++) sums[so + p] += x[xo + p];
+    }
+  };
+  // Pass 1: global mean.
   const mean64 = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const o = i * d;
-    for (let p = 0; p < d; p++) mean64[p] += feats[o + p];
-  }
+  addRows(feats, n, new Int32Array(n), 1, mean64);
   const mean = new Float32Array(d);
   if (n > 0) for (let p = 0; p < d; p++) mean[p] = mean64[p] / n;
-  // Pass 2: per-class sums of transformed rows, streamed through a small row buffer.
+  // Pass 2: per-class sums of transformed rows, streamed through a row buffer (raw rows need no copy).
   const sums = new Float64Array(numClasses * d);
   const counts = new Int32Array(numClasses);
-  const CH = 256;
-  const buf = new Float32Array(CH * d);
-  for (let r0 = 0; r0 < n; r0 += CH) {
-    const rows = Math.min(CH, n - r0);
-    transformRows(feats, r0, rows, d, featType, mean, buf);
-    for (let i = 0; i < rows; i++) {
-      const y = labels[r0 + i];
-      counts[y]++;
-      const so = y * d;
-      const bo = i * d;
-      for (let p = 0; p < d; p++) sums[so + p] += buf[bo + p];
+  for (let i = 0; i < n; i++) counts[labels[i]]++;
+  if (featType === "un") addRows(feats, n, labels, numClasses, sums);
+  else {
+    const CH = 256;
+    const buf = new Float32Array(CH * d);
+    for (let r0 = 0; r0 < n; r0 += CH) {
+      const rows = Math.min(CH, n - r0);
+      transformRows(feats, r0, rows, d, featType, mean, buf);
+      addRows(buf, rows, labels.subarray(r0, r0 + rows), numClasses, sums);
     }
   }
   const centroids = new Float32Array(numClasses * d);
@@ -142,13 +157,17 @@ export function forEachNcmChunk(
   const empty: number[] = [];
   for (let j = 0; j < c; j++) if (model.counts[j] === 0) empty.push(j);
   const g = new RowGemm(transpose(cent, c, d), d, c, run.engine ?? "auto");
+  const addon = loadAddon().addon;
   const chunk = run.chunkRows ?? DEFAULT_CHUNK_ROWS;
   const q = new Float32Array(Math.min(chunk, Math.max(n, 1)) * d);
   try {
     for (let r0 = 0; r0 < n; r0 += chunk) {
       const rows = Math.min(chunk, n - r0);
       transformRows(feats, r0, rows, d, model.featType, model.mean, q);
-      if (dist === "cos") for (let i = 0; i < rows; i++) normaliseInPlace(q, i * d, d);
+      if (dist === "cos") {
+        if (addon) addon.normalizeRows(rows, d, q, null);
+        else for (let i = 0; i < rows; i++) normaliseInPlace(q, i * d, d);
+      }
       const l = g.mul(q, rows);
       // One specialised loop per distance (this post-processing touches every logit, so no per-element branches).
       if (dist === "l2") {

@@ -17,7 +17,7 @@ import { trainCrt, type CrtEpochLog, type CrtOptions } from "./crt.js";
 import { trainLws, type LwsEpochLog, type LwsOptions } from "./lws.js";
 import { linearWeightNorms, lwsWeightNorms, tauNormWeightNorms } from "./weight-norms.js";
 import { checkOptions, type OptionKind } from "./options.js";
-import type { GemmEngine } from "./gemm.js";
+import { GEMM_ENGINES, type GemmEngine } from "./gemm.js";
 
 /** The stage-1 (joint) linear classifier. */
 export interface Stage1Classifier {
@@ -66,8 +66,7 @@ export interface ClassifierRunResult {
 
 export type ClassifierEntry = (args: ClassifierRunArgs) => Promise<ClassifierRunResult>;
 
-const ENGINES = ["auto", "tf", "js"] as const;
-const RUN_SCHEMA: Record<string, OptionKind> = { engine: ENGINES, chunkRows: "integer" };
+const RUN_SCHEMA: Record<string, OptionKind> = { engine: GEMM_ENGINES, chunkRows: "integer" };
 const TRAIN_SCHEMA: Record<string, OptionKind> = {
   epochs: "integer",
   batchSize: "integer",
@@ -76,7 +75,7 @@ const TRAIN_SCHEMA: Record<string, OptionKind> = {
   weightDecay: "number",
   seed: "integer",
   samplesPerClass: "integer",
-  engine: ENGINES,
+  engine: GEMM_ENGINES,
 };
 
 function checkInputs(name: string, a: ClassifierRunArgs): void {

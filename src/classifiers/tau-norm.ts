@@ -11,6 +11,7 @@
  * its split, and {@link selectTau} only accepts a `TauSweep<"val">` (metric rows, no labels). The registry entry
  * selects τ before it even computes the test table. A zero weight row keeps scale 1 (0^−τ would be infinite).
  */
+import { loadAddon } from "../kernels/native/addon.js";
 import { DEFAULT_CHUNK_ROWS, RowGemm, forEachLogitChunk, transpose, type GemmEngine } from "./gemm.js";
 import { linearPredict, rowNorms } from "./linear.js";
 import { evaluate, type EvalResult } from "../metrics.js";
@@ -85,7 +86,12 @@ export function tauSweepPredictions(args: TauNormArgs, taus: readonly number[], 
   if (feats.length < n * d) throw new Error(`tau_norm: feats has ${feats.length} values, need ${n} × ${d}`);
   const norms = rowNorms(args.weight, c, d);
   const scales = taus.map((t) => Float32Array.from(tauScales(norms, t)));
-  const preds = taus.map(() => new Int32Array(n));
+  // One block, one view per τ: the native arg-max writes every τ of a row chunk in one call.
+  const block = new Int32Array(taus.length * n);
+  const preds = taus.map((_, t) => block.subarray(t * n, (t + 1) * n));
+  const addon = loadAddon().addon;
+  const allScales = new Float32Array(taus.length * c);
+  scales.forEach((s, t) => allScales.set(s, t * c));
   const g = new RowGemm(transpose(args.weight, c, d), d, c, args.engine ?? "auto");
   try {
     forEachLogitChunk(
@@ -93,6 +99,8 @@ export function tauSweepPredictions(args: TauNormArgs, taus: readonly number[], 
       feats,
       n,
       (l, r0, rows) => {
+        // Native: the same float×float products in double and the same first-max rule, 21 τ in one pass.
+        if (addon) return addon.scaledArgMax(rows, c, taus.length, l, allScales, block.subarray(r0), n);
         for (let t = 0; t < taus.length; t++) {
           const s = scales[t];
           const p = preds[t];

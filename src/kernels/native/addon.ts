@@ -39,11 +39,24 @@ export interface NativeAddon {
     dVar: Float32Array | null, dScale: Float32Array | null, dOffset: Float32Array | null,
   ): void;
   /** Gradient of (a − b)² for a full [R,C] and b broadcast by `bMode`: da = 2(a−b)·dy, db = −Σ da over b's broadcast axes. */
+  sqDiffGrad(r: number, c: number, a: Float32Array, b: Float32Array, bMode: number, dy: Float32Array, da: Float32Array, db: Float32Array | null): void;
   /** Row-wise arg-max of x[R,C] into `out` (int32). */
   argMaxRows(r: number, c: number, x: Float32Array, out: Int32Array): void;
   /** out[K,D] = Σ rows of x[N,D] by segment id (ids outside [0,K) dropped). */
   segmentSum(n: number, d: number, k: number, x: Float32Array, ids: Int32Array, out: Float32Array): void;
-  sqDiffGrad(r: number, c: number, a: Float32Array, b: Float32Array, bMode: number, dy: Float32Array, da: Float32Array, db: Float32Array | null): void;
+  /**
+   * Logits z[R,C] (+ bias[C] when given) → gradient of the mean softmax cross-entropy, in place; dBias (when given)
+   * receives its column sums. Returns [Σ row losses, rows correct].
+   */
+  softmaxXentGrad(r: number, c: number, z: Float32Array, labels: Int32Array, bias: Float32Array | null, dBias: Float32Array | null): [number, number];
+  /** Every τ of a sweep in one pass: out[t·outStride + i] = first arg-max over j of logits[i,j]·scales[t,j]. */
+  scaledArgMax(r: number, c: number, t: number, logits: Float32Array, scales: Float32Array, out: Int32Array, outStride: number): void;
+  /** sums[K,D] (float64) += rows of x[N,D] grouped by id, each column in row order. */
+  classSums64(n: number, d: number, k: number, x: Float32Array, ids: Int32Array, sums: Float64Array): void;
+  /** Rows of x[R,D] minus `mean` (when given), scaled to unit L2 norm, in place (zero rows stay zero). */
+  normalizeRows(r: number, d: number, x: Float32Array, mean: Float32Array | null): void;
+  /** PyTorch SGD step in place: v ← μ·v + g + wd·p; p ← p − lr·v. */
+  sgdMomentum(param: Float32Array, grad: Float32Array, v: Float32Array, lr: number, momentum: number, weightDecay: number): void;
 }
 
 /** Outcome of trying to load the addon: the addon, or the one-line reason it is unavailable. */
@@ -86,11 +99,28 @@ export function requestedThreads(): number {
 
 let cached: LoadResult | null = null;
 
+let disabledDepth = 0;
+
 /** Load the addon once; never throws (a failure becomes `{ addon: null, reason }`). */
 export function loadAddon(): LoadResult {
+  if (disabledDepth > 0) return { addon: null, reason: "disabled inside withoutAddon()" };
   if (cached) return cached;
   cached = tryLoad();
   return cached;
+}
+
+/**
+ * Run `fn` as if the addon were not built: the stage-2 code that calls the addon directly (GEMM engine "auto",
+ * cRT/LWS steps, NCM, the τ sweep) takes its JS/tfjs path. Kernels already registered with tfjs are unaffected.
+ * Tests use it to compare each native twin with its JS original.
+ */
+export function withoutAddon<T>(fn: () => T): T {
+  disabledDepth++;
+  try {
+    return fn();
+  } finally {
+    disabledDepth--;
+  }
 }
 
 function tryLoad(): LoadResult {
@@ -105,6 +135,10 @@ function tryLoad(): LoadResult {
   if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
     process.env.OMP_WAIT_POLICY = "passive";
   }
+  // OpenBLAS's own threads spin for 2^28 cycles (~0.1 s) after every GEMM by default, so an OpenMP loop right after
+  // a GEMM (the softmax of a cRT step, the SGD update, a oneDNN convolution) finds one core busy and runs at half
+  // speed (measured: the cRT softmax took 6.2 ms after a GEMM against 3.2 ms alone). 2^4 cycles: sleep at once.
+  if (process.env.OPENBLAS_THREAD_TIMEOUT === undefined) process.env.OPENBLAS_THREAD_TIMEOUT = "4";
   try {
     const req = createRequire(join(root, "noop.js"));
     const addon = req(path) as NativeAddon;
