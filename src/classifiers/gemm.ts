@@ -50,7 +50,8 @@ export function jsGemm(a: Float32Array, m: number, k: number, b: Float32Array, n
 function nativeFor(engine: GemmEngine): NativeAddon | null {
   if (engine !== "native" && engine !== "auto") return null;
   const r = loadAddon();
-  if (r.addon) return r.addon;
+  // `in` narrowing: tslab type-checks the notebooks without strict mode, where `if (r.addon)` does not narrow.
+  if ("path" in r) return r.addon;
   if (engine === "native") throw new Error(`gemm engine "native" is unavailable: ${r.reason}; use engine "auto" or "tf"`);
   return null;
 }

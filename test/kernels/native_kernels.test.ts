@@ -7,6 +7,7 @@ import { describe, expect, it, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend.js";
 import { loadAddon } from "../../src/kernels/native/index.js";
+import { batchNormTrain } from "../../src/models/batchnorm.js";
 import { Rng } from "../../src/rng.js";
 
 const loaded = loadAddon();
@@ -211,6 +212,37 @@ suite("native kernels vs cpu backend", () => {
       return [y, ...tf.grads(f)([x, gamma, beta])];
     }, 5e-5);
   });
+
+  for (const shape of [[8, 5, 7, 12], [3, 4, 4, 1], [2, 9, 3, 37]]) {
+    it(`training-mode batch norm (native statistics + closed-form gradient) equals autodiff through tf.moments, x ${shape}`, async () => {
+      const c = shape[3];
+      const xv = rand(170 + c, size(shape), -2, 3);
+      const gv = rand(171 + c, c, 0.5, 1.5);
+      const bv = rand(172 + c, c);
+      const wv = rand(173 + c, size(shape));
+      await same(() => {
+        const x = tf.tensor4d(xv, shape as [number, number, number, number]);
+        const gamma = tf.tensor1d(gv);
+        const beta = tf.tensor1d(bv);
+        const w = tf.tensor4d(wv, shape as [number, number, number, number]);
+        // cpu: the reference (autodiff through the statistics); wasm: the fused op and its helper kernels.
+        const bn = (a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
+          if (tf.getBackend() === "cpu") {
+            const { mean, variance } = tf.moments(a, [0, 1, 2]);
+            return { y: tf.batchNorm4d(a as tf.Tensor4D, mean as tf.Tensor1D, variance as tf.Tensor1D, o as tf.Tensor1D, s as tf.Tensor1D, 1e-5), mean, variance };
+          }
+          return batchNormTrain(a as tf.Tensor4D, s as tf.Tensor1D, o as tf.Tensor1D, 1e-5);
+        };
+        const { y, mean, variance } = bn(x, gamma, beta);
+        const grads = tf.grads((a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
+          const r = bn(a, s, o);
+          tf.dispose([r.mean, r.variance]); // batchNormTrain keeps them for the caller
+          return r.y.relu().mul(w).sum();
+        })([x, gamma, beta]);
+        return [y, mean, variance, ...grads];
+      }, 5e-5);
+    });
+  }
 
   it("gradient overrides: relu, mean, sum, square, squaredDifference (broadcast both ways)", async () => {
     const shape = [4, 6, 5, 32];

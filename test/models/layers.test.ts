@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
+import { batchNormTrain } from "../../src/models/batchnorm.js";
 import { BatchNorm2d, Conv2d, groupedConv2d, ParamStore, resolveGroupedConv, torchPad } from "../../src/models/index.js";
 import { maxAbsDiff, refConv2d, refMaxPool, testData } from "./reference.js";
 
@@ -185,6 +186,33 @@ describe("BatchNorm2d", () => {
     }
     r.dispose();
     store.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("the fused training-mode op's tfjs-ops gradient (any backend without the native helpers) equals autodiff through tf.moments", () => {
+    const before = tf.memory().numTensors;
+    const shape: [number, number, number, number] = [3, 4, 5, 6];
+    const x = tf.tensor4d(testData(360, 31).map((v) => 2 * v + 1), shape);
+    const gamma = tf.tensor1d([1.5, 0.7, 2, 1, 0.3, 1.1]);
+    const beta = tf.tensor1d([0.1, -0.2, 0.3, 0, 0.5, -1]);
+    const w = tf.tensor4d(testData(360, 32), shape);
+    const viaMoments = (a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      return tf.batchNorm4d(a as tf.Tensor4D, mean as tf.Tensor1D, variance as tf.Tensor1D, o as tf.Tensor1D, s as tf.Tensor1D, 1e-5);
+    };
+    const fused = (a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
+      const r = batchNormTrain(a as tf.Tensor4D, s as tf.Tensor1D, o as tf.Tensor1D, 1e-5);
+      tf.dispose([r.mean, r.variance]);
+      return r.y;
+    };
+    const loss = (bn: typeof fused) => (a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => tf.sum(tf.mul(tf.relu(bn(a, s, o)), w));
+    const want = tf.grads(loss(viaMoments))([x, gamma, beta]);
+    const got = tf.grads(loss(fused))([x, gamma, beta]);
+    for (let i = 0; i < 3; i++) {
+      const [g, e] = [got[i].dataSync(), want[i].dataSync()];
+      for (let k = 0; k < e.length; k++) expect(g[k]).toBeCloseTo(e[k], 4);
+    }
+    tf.dispose([x, gamma, beta, w, ...want, ...got]);
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -38,6 +38,13 @@ export interface NativeAddon {
     scale: Float32Array | null, eps: number, dx: Float32Array | null, dMean: Float32Array | null,
     dVar: Float32Array | null, dScale: Float32Array | null, dOffset: Float32Array | null,
   ): void;
+  /** Training-mode batch statistics of x[R,C] per channel: mean and biased variance (two passes). */
+  bnMoments(r: number, c: number, x: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  /** Training-mode batch-norm gradient through the batch statistics: dx, dScale, dOffset in two passes. */
+  bnTrainGrad(
+    r: number, c: number, x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array,
+    scale: Float32Array | null, eps: number, dx: Float32Array, dScale: Float32Array, dOffset: Float32Array,
+  ): void;
   /** Gradient of (a − b)² for a full [R,C] and b broadcast by `bMode`: da = 2(a−b)·dy, db = −Σ da over b's broadcast axes. */
   sqDiffGrad(r: number, c: number, a: Float32Array, b: Float32Array, bMode: number, dy: Float32Array, da: Float32Array, db: Float32Array | null): void;
   /** Row-wise arg-max of x[R,C] into `out` (int32). */

@@ -12,6 +12,9 @@ import { f32, overrideKernel, sizeOf, type NativeKernelArgs } from "./wrap.js";
 
 /** Name of the helper kernel that computes the fused gradient on wasm. */
 export const BN_GRAD_KERNEL = "LtrFusedBatchNormGrad";
+/** Helper kernels of training-mode batch norm (src/models/batchnorm.ts): statistics, and the gradient through them. */
+export const BN_MOMENTS_KERNEL = "LtrBatchNormMoments";
+export const BN_TRAIN_GRAD_KERNEL = "LtrBatchNormTrainGrad";
 
 /** True when `stat` is per-channel for `x` (C entries, all leading dims 1) or a single broadcast value. */
 export function perChannel(x: readonly number[], stat: readonly number[] | undefined): boolean {
@@ -64,6 +67,41 @@ export function installBatchNormKernels(addon: NativeAddon, report: KernelReport
       },
     });
   }
+
+  // Training-mode helpers: x [..., C] → mean, variance [C]; and x, dy, mean, variance, scale → dx, dScale, dOffset.
+  if (!tf.getKernel(BN_MOMENTS_KERNEL, "wasm")) {
+    tf.registerKernel({
+      kernelName: BN_MOMENTS_KERNEL,
+      backendName: "wasm",
+      kernelFunc: ({ inputs, backend: b }) => {
+        const backend = b as NativeKernelArgs["backend"];
+        const { x } = inputs as Record<string, tf.TensorInfo>;
+        const c = x.shape[x.shape.length - 1];
+        const outs = [backend.makeOutput([c], "float32"), backend.makeOutput([c], "float32")];
+        const [m, v] = outs.map((t) => f32(backend, t));
+        addon.bnMoments(sizeOf(x.shape) / c, c, f32(backend, x), m, v);
+        return outs;
+      },
+    });
+  }
+  if (!tf.getKernel(BN_TRAIN_GRAD_KERNEL, "wasm")) {
+    tf.registerKernel({
+      kernelName: BN_TRAIN_GRAD_KERNEL,
+      backendName: "wasm",
+      kernelFunc: ({ inputs, backend: b, attrs }) => {
+        const backend = b as NativeKernelArgs["backend"];
+        const { x, dy, mean, variance, scale } = inputs as Record<string, tf.TensorInfo>;
+        const eps = Number((attrs as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001);
+        const c = x.shape[x.shape.length - 1];
+        const outs = [backend.makeOutput(x.shape, "float32"), backend.makeOutput([c], "float32"), backend.makeOutput([c], "float32")];
+        const [dx, ds, doff] = outs.map((t) => f32(backend, t));
+        addon.bnTrainGrad(sizeOf(x.shape) / c, c, f32(backend, x), f32(backend, dy), f32(backend, mean),
+          f32(backend, variance), f32(backend, scale), eps, dx, ds, doff);
+        return outs;
+      },
+    });
+  }
+  report.registered["BatchNorm (training mode)"] = "native-omp";
 
   const prev = tf.getGradient("FusedBatchNorm");
   if (!prev) return;
