@@ -942,8 +942,27 @@ napi_value ArgMaxRows(napi_env env, napi_callback_info info) {
   });
 }
 
+// O[K, D] += the rows x[i, :] with ids[i] == k, rows with an id outside [0, K) skipped. Threads split the columns,
+// so no two threads write one output element and each column is summed in row order. T: float or double sums.
+template <typename T>
+void rowSumsById(int64_t N, int64_t D, int64_t K, const float* X, const int32_t* ids, T* O) {
+  const int nt = (N * D >= kParallelMin && D >= 64) ? g_threads : 1;
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num(), tt = omp_get_num_threads();
+    const int64_t j0 = D * t / tt, j1 = D * (t + 1) / tt;
+    for (int64_t i = 0; i < N; ++i) {
+      const int64_t k = ids[i];
+      if (k < 0 || k >= K) continue;
+      const float* xi = X + i * D;
+      T* ok = O + k * D;
+#pragma omp simd
+      for (int64_t j = j0; j < j1; ++j) ok[j] += xi[j];
+    }
+  }
+}
+
 // out[K, D] = sum of the rows x[i, :] with ids[i] == k (rows with an id outside [0, K) are dropped, as in tfjs).
-// Threads split the columns, so no two threads write one output element.
 napi_value SegmentSum(napi_env env, napi_callback_info info) {
   return guarded(env, "segmentSum", [&]() {
     Args a(env, info);
@@ -954,20 +973,7 @@ napi_value SegmentSum(napi_env env, napi_callback_info info) {
     float* O = a.arr<float>(5, &lo);
     if (lx < size_t(N * D) || li < size_t(N) || lo < size_t(K * D)) throw ArgError{"segmentSum views are smaller than N/D/K imply"};
     std::fill(O, O + K * D, 0.f);
-    const int T = (N * D >= kParallelMin && D >= 64) ? g_threads : 1;
-#pragma omp parallel num_threads(T)
-    {
-      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-      const int64_t j0 = D * t / nt, j1 = D * (t + 1) / nt;
-      for (int64_t i = 0; i < N; ++i) {
-        const int64_t k = ids[i];
-        if (k < 0 || k >= K) continue;
-        const float* xi = X + i * D;
-        float* ok = O + k * D;
-#pragma omp simd
-        for (int64_t j = j0; j < j1; ++j) ok[j] += xi[j];
-      }
-    }
+    rowSumsById(N, D, K, X, ids, O);
     return undef(env);
   });
 }
@@ -1116,7 +1122,7 @@ napi_value ScaledArgMax(napi_env env, napi_callback_info info) {
 }
 
 // Per-class sums in double: sums[k, :] += x[i, :] for every row with ids[i] == k, in row order (ids outside [0, K)
-// are an error). Threads split the columns, so each column is summed in the same order as the JS loop.
+// are an error), each column in the same order as the JS loop.
 napi_value ClassSums64(napi_env env, napi_callback_info info) {
   return guarded(env, "classSums64", [&]() {
     Args a(env, info);
@@ -1128,18 +1134,7 @@ napi_value ClassSums64(napi_env env, napi_callback_info info) {
     if (lx < size_t(N * D) || li < size_t(N) || ls < size_t(K * D)) throw ArgError{"classSums64 views are smaller than N/D/K imply"};
     for (int64_t i = 0; i < N; ++i)
       if (ids[i] < 0 || ids[i] >= K) throw ArgError{"id " + std::to_string(ids[i]) + " at row " + std::to_string(i) + " is outside [0, " + std::to_string(K) + ")"};
-    const int T = (N * D >= kParallelMin && D >= 64) ? g_threads : 1;
-#pragma omp parallel num_threads(T)
-    {
-      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-      const int64_t j0 = D * t / nt, j1 = D * (t + 1) / nt;
-      for (int64_t i = 0; i < N; ++i) {
-        const float* xi = X + i * D;
-        double* sk = S + int64_t(ids[i]) * D;
-#pragma omp simd
-        for (int64_t j = j0; j < j1; ++j) sk[j] += xi[j];
-      }
-    }
+    rowSumsById(N, D, K, X, ids, S);
     return undef(env);
   });
 }

@@ -14,31 +14,17 @@
  * features corresponds to the backbone in eval mode and no augmentation.
  */
 import { Rng } from "../rng.js";
-import { checkFeatureSet, checkLabels, type FeatureSet } from "../features/types.js";
+import type { FeatureSet } from "../features/types.js";
 import { samplers } from "../samplers/registry.js";
-import { gemm, gemmTN, transpose, type GemmEngine } from "./gemm.js";
+import { gemm, gemmTN, transpose } from "./gemm.js";
 import { linearPredict } from "./linear.js";
-import { SgdMomentum, checkPositive, cosineLr, gatherRows, softmaxCrossEntropyGrad } from "./train-utils.js";
+import { SgdMomentum, gatherRows, resolveHeadOptions, runHeadEpochs, softmaxCrossEntropyGrad, type BalancedHeadOptions, type HeadEpochLog } from "./train-utils.js";
 
-/** cRT hyper-parameters (defaults: ImageNet-LT `cls_crt.yaml`). */
-export interface CrtOptions {
-  /** Epochs (10; iNaturalist 30). */
-  epochs?: number;
-  /** Batch size (512; Places-LT 256). */
-  batchSize?: number;
-  /** Initial learning rate (0.2; Places-LT 0.1). */
-  lr?: number;
-  /** SGD momentum (0.9). */
-  momentum?: number;
-  /** Coupled weight decay on weight and bias (5e-4; iNaturalist 1e-4). */
-  weightDecay?: number;
-  /** Seed of the initialisation and the sampler (0). */
-  seed?: number;
-  /** Rows per class visit of the class-balanced sampler (4). */
-  samplesPerClass?: number;
-  /** GEMM engine (default "auto"). */
-  engine?: GemmEngine;
-}
+/**
+ * cRT hyper-parameters; defaults from ImageNet-LT `cls_crt.yaml`: 10 epochs (iNaturalist 30), batch 512 (Places-LT
+ * 256), lr 0.2 (Places-LT 0.1), momentum 0.9, weight decay 5e-4 on weight and bias (iNaturalist 1e-4), seed 0.
+ */
+export type CrtOptions = BalancedHeadOptions;
 
 /** Arguments of {@link trainCrt}. */
 export interface CrtArgs extends CrtOptions {
@@ -52,19 +38,8 @@ export interface CrtArgs extends CrtOptions {
   onEpoch?: (log: CrtEpochLog) => void;
 }
 
-/** One epoch of training. */
-export interface CrtEpochLog {
-  /** 1-based epoch number. */
-  epoch: number;
-  /** Learning rate used in this epoch. */
-  lr: number;
-  /** Mean training cross-entropy over the epoch's steps. */
-  loss: number;
-  /** Training top-1 on the sampled batches (before each update). */
-  trainTop1: number;
-  /** Validation top-1 after the epoch. */
-  valTop1: number;
-}
+/** One epoch of cRT training. */
+export type CrtEpochLog = HeadEpochLog;
 
 /** A trained cRT classifier (the best-val epoch's parameters). */
 export interface CrtResult {
@@ -92,30 +67,13 @@ export function initLinear(dim: number, numClasses: number, seed: number): { wt:
 }
 
 export function trainCrt(args: CrtArgs): CrtResult {
-  const where = "crt";
   const { train, val, numClasses: c } = args;
-  checkFeatureSet(train, `${where} train features`);
-  checkFeatureSet(val, `${where} val features`);
-  checkLabels(train.labels, c, `${where} train labels`);
-  checkLabels(val.labels, c, `${where} val labels`);
-  if (val.dim !== train.dim) throw new Error(`${where}: val dim ${val.dim} differs from train dim ${train.dim}`);
-  const epochs = args.epochs ?? 10;
-  const bs = args.batchSize ?? 512;
-  const lr0 = args.lr ?? 0.2;
-  const momentum = args.momentum ?? 0.9;
-  const wd = args.weightDecay ?? 5e-4;
-  const seed = args.seed ?? 0;
-  const engine = args.engine ?? "auto";
-  checkPositive(where, "epochs", epochs);
-  checkPositive(where, "batchSize", bs);
-  checkPositive(where, "lr", lr0);
-  checkPositive(where, "momentum", momentum, true);
-  checkPositive(where, "weightDecay", wd, true);
-  if (train.n < bs) throw new Error(`${where}: ${train.n} training rows is fewer than one batch of ${bs}; lower batchSize`);
+  const o = resolveHeadOptions("crt", args, 10);
+  const { epochs, batchSize: bs, momentum, weightDecay: wd, seed, engine } = o;
   const d = train.dim;
 
   const { wt, bias } = initLinear(d, c, seed);
-  const sampler = samplers.get("class_balanced")({ labels: train.labels, numClasses: c, batchSize: bs, seed: seed + 1, numEpochs: epochs, numSamplesCls: args.samplesPerClass ?? 4 });
+  const sampler = samplers.get("class_balanced")({ labels: train.labels, numClasses: c, batchSize: bs, seed: seed + 1, numEpochs: epochs, numSamplesCls: o.samplesPerClass });
   const optW = new SgdMomentum(wt.length, momentum, wd);
   const optB = new SgdMomentum(c, momentum, wd);
   // Step buffers, allocated once: the batch, its labels, logits/gradient Z, ∂Wᵀ, ∂b, and the transpose scratch.
@@ -126,33 +84,29 @@ export function trainCrt(args: CrtArgs): CrtResult {
   const gb = new Float32Array(c);
   const scratch = new Float32Array(d * bs);
 
-  const log: CrtEpochLog[] = [];
-  let best = { epoch: 0, top1: -1, weight: new Float32Array(0), bias: new Float32Array(0) };
-  for (let e = 0; e < epochs; e++) {
-    const lr = cosineLr(lr0, e, epochs);
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    for (const idx of sampler.epoch(e)) {
+  let weight = new Float32Array(0); // the current W [C × d], refreshed for each validation
+  const r = runHeadEpochs({
+    opts: o,
+    batches: (e) => sampler.epoch(e),
+    step: (idx, lr) => {
       gatherRows(train.feats, d, idx, xb);
       for (let k = 0; k < bs; k++) yb[k] = train.labels[idx[k]];
       gemm(xb, bs, d, wt, c, engine, z);
-      const r = softmaxCrossEntropyGrad(z, bs, c, yb, { bias, dBias: gb }); // z now holds G, gb = Σ_rows G
-      lossSum += r.lossSum;
-      correct += r.correct;
-      seen += bs;
+      const res = softmaxCrossEntropyGrad(z, bs, c, yb, { bias, dBias: gb }); // z now holds G, gb = Σ_rows G
       gemmTN(xb, bs, d, z, c, engine, gW, scratch);
       optW.step(wt, gW, lr);
       optB.step(bias, gb, lr);
-    }
-    const weight = transpose(wt, d, c);
-    const preds = linearPredict({ weight, bias, numClasses: c, dim: d, engine }, val.feats, val.n);
-    let ok = 0;
-    for (let i = 0; i < val.n; i++) if (preds[i] === val.labels[i]) ok++;
-    const entry: CrtEpochLog = { epoch: e + 1, lr, loss: lossSum / seen, trainTop1: correct / seen, valTop1: val.n > 0 ? ok / val.n : 0 };
-    log.push(entry);
-    args.onEpoch?.(entry);
-    if (entry.valTop1 > best.top1) best = { epoch: e + 1, top1: entry.valTop1, weight, bias: bias.slice() };
-  }
-  return { weight: best.weight, bias: best.bias, bestEpoch: best.epoch, bestValTop1: best.top1, log };
+      return res;
+    },
+    valTop1: () => {
+      weight = transpose(wt, d, c);
+      const preds = linearPredict({ weight, bias, numClasses: c, dim: d, engine }, val.feats, val.n);
+      let ok = 0;
+      for (let i = 0; i < val.n; i++) if (preds[i] === val.labels[i]) ok++;
+      return val.n > 0 ? ok / val.n : 0;
+    },
+    snapshot: () => ({ weight, bias: bias.slice() }),
+    onEpoch: args.onEpoch,
+  });
+  return { weight: r.best.weight, bias: r.best.bias, bestEpoch: r.bestEpoch, bestValTop1: r.bestValTop1, log: r.log };
 }

@@ -9,32 +9,19 @@
  * epoch after that is GEMM-free; otherwise each batch's logits are computed on the fly. Val logits are cached
  * under the same rule.
  */
-import { checkFeatureSet, checkLabels, type FeatureSet } from "../features/types.js";
-import { RowGemm, argmaxRow, transpose, type GemmEngine } from "./gemm.js";
+import type { FeatureSet } from "../features/types.js";
+import { RowGemm, argmaxRow, transpose } from "./gemm.js";
 import { forEachLinearChunk, linearLogits } from "./linear.js";
 import { samplers } from "../samplers/registry.js";
-import { SgdMomentum, checkPositive, cosineLr, gatherRows, softmaxCrossEntropyGrad } from "./train-utils.js";
+import { SgdMomentum, gatherRows, resolveHeadOptions, runHeadEpochs, softmaxCrossEntropyGrad, type BalancedHeadOptions, type HeadEpochLog } from "./train-utils.js";
 
-/** LWS hyper-parameters (defaults: ImageNet-LT `cls_lws.yaml`). */
-export interface LwsOptions {
-  /** Epochs (5). */
-  epochs?: number;
-  /** Batch size (512; Places-LT 256). */
-  batchSize?: number;
-  /** Initial learning rate (0.2; Places-LT 0.1). */
-  lr?: number;
-  /** SGD momentum (0.9). */
-  momentum?: number;
-  /** Coupled weight decay on s (5e-4; iNaturalist 1e-4). */
-  weightDecay?: number;
-  /** Sampler seed (0). */
-  seed?: number;
-  /** Rows per class visit of the class-balanced sampler (4). */
-  samplesPerClass?: number;
+/**
+ * LWS hyper-parameters; defaults from ImageNet-LT `cls_lws.yaml`: 5 epochs, batch 512 (Places-LT 256), lr 0.2
+ * (Places-LT 0.1), momentum 0.9, weight decay 5e-4 on the scales s (iNaturalist 1e-4), sampler seed 0.
+ */
+export interface LwsOptions extends BalancedHeadOptions {
   /** Largest base-logit cache (bytes) per split; 0 disables caching (default 1 GiB). */
   maxCacheBytes?: number;
-  /** GEMM engine (default "auto"). */
-  engine?: GemmEngine;
 }
 
 /** Arguments of {@link trainLws}. */
@@ -52,18 +39,7 @@ export interface LwsArgs extends LwsOptions {
 }
 
 /** One epoch of LWS training. */
-export interface LwsEpochLog {
-  /** 1-based epoch number. */
-  epoch: number;
-  /** Learning rate used in this epoch. */
-  lr: number;
-  /** Mean training cross-entropy over the epoch's steps. */
-  loss: number;
-  /** Training top-1 on the sampled batches (before each update). */
-  trainTop1: number;
-  /** Validation top-1 after the epoch. */
-  valTop1: number;
-}
+export type LwsEpochLog = HeadEpochLog;
 
 /** Trained LWS scales (best-val epoch). */
 export interface LwsResult {
@@ -87,27 +63,12 @@ export function applyScales(l: Float32Array, rows: number, scales: ArrayLike<num
 export function trainLws(args: LwsArgs): LwsResult {
   const where = "lws";
   const { train, val, numClasses: c, stage1 } = args;
-  checkFeatureSet(train, `${where} train features`);
-  checkFeatureSet(val, `${where} val features`);
-  checkLabels(train.labels, c, `${where} train labels`);
-  checkLabels(val.labels, c, `${where} val labels`);
+  const o = resolveHeadOptions(where, args, 5);
+  const { epochs, batchSize: bs, momentum, weightDecay: wd, seed, engine } = o;
   const d = train.dim;
   if (stage1.weight.length !== c * d) throw new Error(`${where}: stage1.weight has ${stage1.weight.length} values, expected ${c} × ${d}`);
   if (stage1.bias.length !== c) throw new Error(`${where}: stage1.bias has ${stage1.bias.length} values, expected ${c}`);
-  const epochs = args.epochs ?? 5;
-  const bs = args.batchSize ?? 512;
-  const lr0 = args.lr ?? 0.2;
-  const momentum = args.momentum ?? 0.9;
-  const wd = args.weightDecay ?? 5e-4;
-  const seed = args.seed ?? 0;
-  const engine = args.engine ?? "auto";
   const maxCache = args.maxCacheBytes ?? 2 ** 30;
-  checkPositive(where, "epochs", epochs);
-  checkPositive(where, "batchSize", bs);
-  checkPositive(where, "lr", lr0);
-  checkPositive(where, "momentum", momentum, true);
-  checkPositive(where, "weightDecay", wd, true);
-  if (train.n < bs) throw new Error(`${where}: ${train.n} training rows is fewer than one batch of ${bs}; lower batchSize`);
 
   const linear = { weight: stage1.weight, bias: stage1.bias, numClasses: c, dim: d, engine };
   const trainCache = train.n * c * 4 <= maxCache ? linearLogits(linear, train.feats, train.n) : null;
@@ -116,21 +77,17 @@ export function trainLws(args: LwsArgs): LwsResult {
 
   const scales = new Float32Array(c).fill(1);
   const opt = new SgdMomentum(c, momentum, wd);
-  const sampler = samplers.get("class_balanced")({ labels: train.labels, numClasses: c, batchSize: bs, seed: seed + 1, numEpochs: epochs, numSamplesCls: args.samplesPerClass ?? 4 });
+  const sampler = samplers.get("class_balanced")({ labels: train.labels, numClasses: c, batchSize: bs, seed: seed + 1, numEpochs: epochs, numSamplesCls: o.samplesPerClass });
   const base = new Float32Array(bs * c);
   const z = new Float32Array(bs * c);
   const xb = trainCache ? null : new Float32Array(bs * d);
   const yb = new Int32Array(bs);
   const gs = new Float32Array(c);
-  const log: LwsEpochLog[] = [];
-  let best = { epoch: 0, top1: -1, scales: scales.slice() };
   try {
-    for (let e = 0; e < epochs; e++) {
-      const lr = cosineLr(lr0, e, epochs);
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      for (const idx of sampler.epoch(e)) {
+    const r = runHeadEpochs({
+      opts: o,
+      batches: (e) => sampler.epoch(e),
+      step: (idx, lr) => {
         if (trainCache) gatherRows(trainCache, c, idx, base);
         else {
           gatherRows(train.feats, d, idx, xb!);
@@ -140,33 +97,32 @@ export function trainLws(args: LwsArgs): LwsResult {
         for (let k = 0; k < bs; k++) yb[k] = train.labels[idx[k]];
         z.set(base);
         applyScales(z, bs, scales);
-        const r = softmaxCrossEntropyGrad(z, bs, c, yb);
-        lossSum += r.lossSum;
-        correct += r.correct;
-        seen += bs;
+        const res = softmaxCrossEntropyGrad(z, bs, c, yb);
         gs.fill(0);
         for (let i = 0; i < bs; i++) for (let j = 0; j < c; j++) gs[j] += z[i * c + j] * base[i * c + j];
         opt.step(scales, gs, lr);
-      }
-      let ok = 0;
-      if (valCache) {
-        const row = new Float32Array(c);
-        for (let i = 0; i < val.n; i++) {
-          for (let j = 0; j < c; j++) row[j] = valCache[i * c + j] * scales[j];
-          if (argmaxRow(row, 0, c) === val.labels[i]) ok++;
+        return res;
+      },
+      valTop1: () => {
+        let ok = 0;
+        if (valCache) {
+          const row = new Float32Array(c);
+          for (let i = 0; i < val.n; i++) {
+            for (let j = 0; j < c; j++) row[j] = valCache[i * c + j] * scales[j];
+            if (argmaxRow(row, 0, c) === val.labels[i]) ok++;
+          }
+        } else {
+          forEachLinearChunk({ ...linear, scale: scales }, val.feats, val.n, (l, r0, rows) => {
+            for (let i = 0; i < rows; i++) if (argmaxRow(l, i, c) === val.labels[r0 + i]) ok++;
+          });
         }
-      } else {
-        forEachLinearChunk({ ...linear, scale: scales }, val.feats, val.n, (l, r0, rows) => {
-          for (let i = 0; i < rows; i++) if (argmaxRow(l, i, c) === val.labels[r0 + i]) ok++;
-        });
-      }
-      const entry: LwsEpochLog = { epoch: e + 1, lr, loss: lossSum / seen, trainTop1: correct / seen, valTop1: val.n > 0 ? ok / val.n : 0 };
-      log.push(entry);
-      args.onEpoch?.(entry);
-      if (entry.valTop1 > best.top1) best = { epoch: e + 1, top1: entry.valTop1, scales: scales.slice() };
-    }
+        return val.n > 0 ? ok / val.n : 0;
+      },
+      snapshot: () => scales.slice(),
+      onEpoch: args.onEpoch,
+    });
+    return { scales: r.best, bestEpoch: r.bestEpoch, bestValTop1: r.bestValTop1, log: r.log };
   } finally {
     gemm?.dispose();
   }
-  return { scales: best.scales, bestEpoch: best.epoch, bestValTop1: best.top1, log };
 }

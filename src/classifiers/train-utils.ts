@@ -3,6 +3,128 @@
  * decay, the per-epoch cosine schedule, the softmax cross-entropy gradient, and row gathering.
  */
 import { loadAddon, type NativeAddon } from "../kernels/native/addon.js";
+import { checkFeatureSet, checkLabels, type FeatureSet } from "../features/types.js";
+import type { GemmEngine } from "./gemm.js";
+
+/**
+ * SGD hyper-parameters of a linear head trained on fixed features: `epochs` with a per-epoch cosine learning rate
+ * from `lr`, mini-batches of `batchSize`, PyTorch momentum and coupled weight decay, one seed. Each trainer documents
+ * its defaults.
+ */
+export interface FeatureSgdOptions {
+  /** Epochs. */
+  epochs?: number;
+  /** Batch size. */
+  batchSize?: number;
+  /** Initial learning rate (cosine-decayed per epoch). */
+  lr?: number;
+  /** SGD momentum. */
+  momentum?: number;
+  /** Coupled weight decay on the trained parameters. */
+  weightDecay?: number;
+  /** Seed of the initialisation (where there is one) and the sampler. */
+  seed?: number;
+}
+
+/** {@link FeatureSgdOptions} of the re-balancing heads (cRT, LWS), which draw class-balanced batches. */
+export interface BalancedHeadOptions extends FeatureSgdOptions {
+  /** Rows per class visit of the class-balanced sampler (4). */
+  samplesPerClass?: number;
+  /** GEMM engine (default "auto"). */
+  engine?: GemmEngine;
+}
+
+/** {@link BalancedHeadOptions} with every default applied. */
+export type ResolvedHeadOptions = Required<BalancedHeadOptions>;
+
+/**
+ * Check the inputs of a balanced head and apply its defaults (batch 512, lr 0.2, momentum 0.9, weight decay 5e-4,
+ * seed 0, 4 rows per class visit, engine "auto"; the epochs differ per head). Errors name the head and the key.
+ */
+export function resolveHeadOptions(
+  where: string, args: BalancedHeadOptions & { train: FeatureSet; val: FeatureSet; numClasses: number }, defaultEpochs: number,
+): ResolvedHeadOptions {
+  const { train, val, numClasses: c } = args;
+  checkFeatureSet(train, `${where} train features`);
+  checkFeatureSet(val, `${where} val features`);
+  checkLabels(train.labels, c, `${where} train labels`);
+  checkLabels(val.labels, c, `${where} val labels`);
+  if (val.dim !== train.dim) throw new Error(`${where}: val dim ${val.dim} differs from train dim ${train.dim}`);
+  const o: ResolvedHeadOptions = {
+    epochs: args.epochs ?? defaultEpochs,
+    batchSize: args.batchSize ?? 512,
+    lr: args.lr ?? 0.2,
+    momentum: args.momentum ?? 0.9,
+    weightDecay: args.weightDecay ?? 5e-4,
+    seed: args.seed ?? 0,
+    samplesPerClass: args.samplesPerClass ?? 4,
+    engine: args.engine ?? "auto",
+  };
+  checkPositive(where, "epochs", o.epochs);
+  checkPositive(where, "batchSize", o.batchSize);
+  checkPositive(where, "lr", o.lr);
+  checkPositive(where, "momentum", o.momentum, true);
+  checkPositive(where, "weightDecay", o.weightDecay, true);
+  if (train.n < o.batchSize) throw new Error(`${where}: ${train.n} training rows is fewer than one batch of ${o.batchSize}; lower batchSize`);
+  return o;
+}
+
+/** One epoch of a balanced head's training. */
+export interface HeadEpochLog {
+  /** 1-based epoch number. */
+  epoch: number;
+  /** Learning rate used in this epoch. */
+  lr: number;
+  /** Mean training cross-entropy over the epoch's steps. */
+  loss: number;
+  /** Training top-1 on the sampled batches (before each update). */
+  trainTop1: number;
+  /** Validation top-1 after the epoch. */
+  valTop1: number;
+}
+
+/** Arguments of {@link runHeadEpochs}. */
+export interface HeadEpochsArgs<S> {
+  /** Resolved options (epochs, lr, batch size). */
+  opts: ResolvedHeadOptions;
+  /** The batches of an epoch (row indices). */
+  batches: (epoch: number) => Iterable<Int32Array>;
+  /** Train on one batch at learning rate `lr`; returns its summed loss and rows predicted correctly. */
+  step: (idx: Int32Array, lr: number) => { lossSum: number; correct: number };
+  /** Val top-1 of the current parameters. */
+  valTop1: () => number;
+  /** A copy of the current parameters (taken when an epoch beats every earlier one on val). */
+  snapshot: () => S;
+  /** Called after every epoch with its log entry. */
+  onEpoch?: (log: HeadEpochLog) => void;
+}
+
+/**
+ * The epoch loop of the balanced heads (cRT, LWS): per-epoch cosine lr, every batch through `step`, val top-1 after
+ * each epoch, and the parameters of the best-val epoch (the earliest on ties) kept via `snapshot`.
+ */
+export function runHeadEpochs<S>(a: HeadEpochsArgs<S>): { best: S; bestEpoch: number; bestValTop1: number; log: HeadEpochLog[] } {
+  const { epochs, lr: lr0 } = a.opts;
+  const log: HeadEpochLog[] = [];
+  let best: { epoch: number; top1: number; params: S | null } = { epoch: 0, top1: -1, params: null };
+  for (let e = 0; e < epochs; e++) {
+    const lr = cosineLr(lr0, e, epochs);
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    for (const idx of a.batches(e)) {
+      const r = a.step(idx, lr);
+      lossSum += r.lossSum;
+      correct += r.correct;
+      seen += idx.length;
+    }
+    const entry: HeadEpochLog = { epoch: e + 1, lr, loss: lossSum / seen, trainTop1: correct / seen, valTop1: a.valTop1() };
+    log.push(entry);
+    a.onEpoch?.(entry);
+    if (entry.valTop1 > best.top1) best = { epoch: e + 1, top1: entry.valTop1, params: a.snapshot() };
+  }
+  return { best: best.params as S, bestEpoch: best.epoch, bestValTop1: best.top1, log };
+}
 
 /**
  * Learning rate of epoch `e` (0-based) of `total`: lr0·½(1 + cos(π·e/E)). The first epoch runs at lr0 and the

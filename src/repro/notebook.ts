@@ -11,13 +11,14 @@ import { join, relative } from "node:path";
 import { initBackend } from "../backend.js";
 import type { Dataset } from "../data/types.js";
 import { loadFeatureDir } from "../features/dir.js";
-import { classCounts, type FeatureSet } from "../features/types.js";
+import { classCounts } from "../features/types.js";
 import { notebookRenderer, saveFigure, sendDisplay, type PlotlyFigure, type ShotRow } from "../plot/index.js";
 import { writeFileAtomic } from "../run/atomic.js";
 import { projectRoot } from "../run/manifest.js";
 import { buildDataset } from "../train/build.js";
 import { CLASSIFIERS, getProfile, type Profile, SAMPLERS } from "./profiles.js";
 import { ensureStage1, ensureStage2, runStatus, stage1Plan, stage2Plan } from "./runs.js";
+import type { FeatureBenchmark } from "./synthetic_features.js";
 
 /** Where a notebook is and where its outputs go. */
 export interface NotebookContext {
@@ -204,18 +205,7 @@ export function shotRows(rows: readonly PaperRow[], suffix = ""): ShotRow[] {
 }
 
 /** Features exported from the original PyTorch code (or any tool) for the ImageNet-LT classifier table. */
-export interface ImportedFeatures {
-  train: FeatureSet;
-  val: FeatureSet;
-  test: FeatureSet;
-  /** n_j from the training labels. */
-  trainCounts: number[];
-  numClasses: number;
-  /** The stage-1 (joint) classifier from fc_weight.npy [C × d] and fc_bias.npy [C]. */
-  stage1: { weight: Float32Array; bias: Float32Array };
-  /** One line naming the folder and sizes. */
-  description: string;
-}
+export type ImportedFeatures = FeatureBenchmark;
 
 /** The files {@link loadFeatureFolder} reads from a folder. */
 export const FEATURE_FOLDER_FILES = [

@@ -15,6 +15,7 @@
  *
  * Everything is seeded: the same arguments always give bit-identical features and weights.
  */
+import type { FeatureSgdOptions } from "../classifiers/train-utils.js";
 import { longTailCounts } from "../data/longtail.js";
 import type { FeatureSet } from "../features/types.js";
 import { Rng } from "../rng.js";
@@ -41,15 +42,18 @@ export interface SyntheticLongTailArgs {
   seed?: number;
 }
 
-/** The synthetic benchmark: three feature splits, the counts, and the joint (stage-1) linear classifier. */
-export interface SyntheticLongTail {
+/**
+ * A stage-2 benchmark on features: three splits, the training counts, and the joint (stage-1) linear classifier.
+ * Built synthetically here ({@link SyntheticLongTail}) or loaded from exported features (`ImportedFeatures`).
+ */
+export interface FeatureBenchmark {
   /** Long-tailed training features. */
   train: FeatureSet;
-  /** Balanced validation features (selection only). */
+  /** Validation features (selection only). */
   val: FeatureSet;
-  /** Balanced test features (reported). */
+  /** Test features (reported). */
   test: FeatureSet;
-  /** Training images per class n_j (descending). */
+  /** Training images per class n_j. */
   trainCounts: number[];
   /** Number of classes C. */
   numClasses: number;
@@ -58,6 +62,9 @@ export interface SyntheticLongTail {
   /** One line describing the benchmark (for notebook output). */
   description: string;
 }
+
+/** The synthetic benchmark (balanced val/test, counts descending). */
+export type SyntheticLongTail = FeatureBenchmark;
 
 function checkInt(name: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new Error(`syntheticLongTail: ${name} must be an integer >= ${min}, got ${v}`);
@@ -80,21 +87,11 @@ function drawSplit(means: Float64Array, dim: number, perClass: number[], rng: Rn
   return { feats, dim, labels, indices, n };
 }
 
-/** Hyper-parameters of {@link softmaxJoint}. */
-export interface SoftmaxJointArgs {
-  /** Epochs (default 6). */
-  epochs?: number;
-  /** Batch size (default 128). */
-  batchSize?: number;
-  /** Initial learning rate, cosine-decayed per epoch to 0 (default 0.1). */
-  lr?: number;
-  /** SGD momentum (default 0.9). */
-  momentum?: number;
-  /** Coupled weight decay on the weights (default 5e-4, as the paper's stage 1). */
-  weightDecay?: number;
-  /** Seed of the shuffles (default 0). */
-  seed?: number;
-}
+/**
+ * Hyper-parameters of {@link softmaxJoint}: 6 epochs, batch 128, lr 0.1 cosine-decayed to 0, momentum 0.9, weight
+ * decay 5e-4 on the weights (as the paper's stage 1), shuffle seed 0.
+ */
+export type SoftmaxJointArgs = FeatureSgdOptions;
 
 /**
  * The joint classifier: a linear softmax layer trained with plain instance-balanced SGD (a fresh shuffle of all

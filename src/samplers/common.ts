@@ -1,6 +1,6 @@
 /** Pieces shared by the samplers: argument checks, per-class row lists, cycling iterators, batching. */
-import type { Rng, RngState } from "../rng.js";
-import type { SamplerArgs } from "./types.js";
+import { Rng, type RngState } from "../rng.js";
+import type { BatchSampler, SamplerArgs } from "./types.js";
 
 /** Validate the common arguments; `name` prefixes every message. */
 export function checkArgs(name: string, a: SamplerArgs): void {
@@ -129,5 +129,44 @@ export function checkState(name: string, s: unknown): asserts s is BaseState {
   if (!st || typeof st !== "object" || st.sampler !== name || !Array.isArray(st.rng) || st.rng.length !== 4) {
     const got = st && typeof st === "object" && "sampler" in st ? `'${String(st.sampler)}'` : JSON.stringify(s)?.slice(0, 60);
     throw new Error(`${name} sampler: cannot restore a state saved by ${got}; resume with the sampler the run was started with`);
+  }
+}
+
+/**
+ * A sampler whose class distribution p is fixed and whose only state is its Rng (instance-balanced, q-power):
+ * ⌊N/B⌋ steps per epoch, p as the class probabilities of every epoch, the Rng words as the saved state.
+ * Subclasses set `p` in their constructor and draw the epochs.
+ */
+export abstract class FixedDistributionSampler implements BatchSampler {
+  protected readonly rng: Rng;
+  protected readonly n: number;
+  protected readonly B: number;
+  protected abstract readonly p: Float64Array;
+
+  /** @param name registry name, used in state and errors (checked here, before any subclass check). */
+  constructor(readonly name: string, a: SamplerArgs) {
+    checkArgs(name, a);
+    this.rng = new Rng(a.seed);
+    this.n = a.labels.length;
+    this.B = a.batchSize;
+  }
+
+  abstract epoch(epoch: number): Int32Array[];
+
+  stepsPerEpoch(): number {
+    return Math.floor(this.n / this.B);
+  }
+
+  classProbabilities(_epoch: number): Float64Array {
+    return this.p.slice();
+  }
+
+  state(): BaseState {
+    return { sampler: this.name, rng: this.rng.state() };
+  }
+
+  setState(s: unknown): void {
+    checkState(this.name, s);
+    this.rng.setState(s.rng);
   }
 }

@@ -1,5 +1,31 @@
-/** Compact forms of evaluation results for logs, manifests and tables (percentages, per-class kept apart). */
+/**
+ * Compact forms of evaluation results for logs, manifests and tables (percentages, per-class kept apart), and the
+ * argument/result shapes both training stages share.
+ */
+import type { LoadedConfig } from "../config/load.js";
+import type { Dataset } from "../data/types.js";
 import type { EvalResult } from "../metrics.js";
+
+/** What starts a training run of either stage. */
+export interface StageArgs {
+  /** The resolved experiment config. */
+  loaded: LoadedConfig;
+  /** Run folder override (default from the config). */
+  runDir?: string;
+  /** Pre-built dataset (tests); default: from the config. */
+  dataset?: Dataset;
+  /** No progress output. */
+  quiet?: boolean;
+}
+
+/** What a finished run of either stage reports. */
+export interface StageResult {
+  /** The run folder. */
+  runDir: string;
+  /** Val and test summaries of the selected (best-val) weights. */
+  val: EvalSummary;
+  test: EvalSummary;
+}
 
 export interface EvalSummary {
   top1: number;

@@ -5,8 +5,6 @@
  */
 import { existsSync } from "node:fs";
 import { initBackend } from "../backend.js";
-import type { LoadedConfig } from "../config/load.js";
-import type { Dataset } from "../data/types.js";
 import { evaluate } from "../metrics.js";
 import { writeJsonAtomic } from "../run/atomic.js";
 import { loadCheckpoint } from "../run/checkpoint.js";
@@ -15,27 +13,18 @@ import { openRun, resolveRunDir, runName } from "../run/rundir.js";
 import { buildBackbone, buildDataset, buildHead, buildSampler } from "./build.js";
 import { runPass } from "./evaluate.js";
 import { InterruptedRun, loadWeights, trainLoop } from "./loop.js";
-import { evalSummary } from "./report.js";
+import { evalSummary, type StageArgs, type StageResult } from "./report.js";
 import { join } from "node:path";
 
-export interface Stage1Args {
-  loaded: LoadedConfig;
+export interface Stage1Args extends StageArgs {
   /** Continue from runs/<name>/latest.ckpt. */
   resume?: boolean;
-  /** Run folder override (default from the config). */
-  runDir?: string;
-  /** Pre-built dataset (tests); default: from the config. */
-  dataset?: Dataset;
-  quiet?: boolean;
   /** Stop after this many epochs, leaving the run resumable (tests of --resume). */
   stopAfterEpochs?: number;
 }
 
-export interface Stage1Result {
-  runDir: string;
+export interface Stage1Result extends StageResult {
   bestEpoch: number;
-  val: ReturnType<typeof evalSummary>;
-  test: ReturnType<typeof evalSummary>;
   wallTimeS: number;
 }
 

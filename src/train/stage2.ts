@@ -17,7 +17,7 @@ import { load } from "js-yaml";
 import { initBackend } from "../backend.js";
 import { classifiers, type ClassifierRunResult } from "../classifiers/registry.js";
 import type { ExperimentConfig } from "../config/defaults.js";
-import { type LoadedConfig, resolveConfig } from "../config/load.js";
+import { resolveConfig } from "../config/load.js";
 import type { Dataset } from "../data/types.js";
 import type { FeatureSet } from "../features/types.js";
 import { evaluate, type EvalResult } from "../metrics.js";
@@ -32,7 +32,7 @@ import { runPass } from "./evaluate.js";
 import { fileSha256, splitFeatures, type SplitName } from "./features.js";
 import { LwsHead } from "./heads.js";
 import { loadWeights, trainLoop } from "./loop.js";
-import { evalSummary } from "./report.js";
+import { evalSummary, type StageArgs, type StageResult } from "./report.js";
 import { exportVariables } from "./state.js";
 
 /** A stage-1 run opened for stage 2: its config, its best weights loaded into a backbone, its linear classifier. */
@@ -119,18 +119,10 @@ function checkCompatible(cfg: ExperimentConfig, s1: ExperimentConfig, source: st
   if (problems.length) throw new Error(`${source} does not match model_dir ${dir}: ${problems.join("; ")}`);
 }
 
-export interface Stage2Args {
-  loaded: LoadedConfig;
-  runDir?: string;
-  dataset?: Dataset;
-  quiet?: boolean;
-}
+export type Stage2Args = StageArgs;
 
-export interface Stage2Result {
-  runDir: string;
+export interface Stage2Result extends StageResult {
   method: string;
-  val: ReturnType<typeof evalSummary>;
-  test: ReturnType<typeof evalSummary>;
   extra?: Record<string, unknown>;
 }
 
