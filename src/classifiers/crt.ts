@@ -15,7 +15,6 @@
  */
 import { Rng } from "../rng.js";
 import type { FeatureSet } from "../features/types.js";
-import { samplers } from "../samplers/registry.js";
 import { gemm, gemmTN, transpose } from "./gemm.js";
 import { linearPredict } from "./linear.js";
 import { SgdMomentum, gatherRows, resolveHeadOptions, runHeadEpochs, softmaxCrossEntropyGrad, type BalancedHeadOptions, type HeadEpochLog } from "./train-utils.js";
@@ -69,11 +68,10 @@ export function initLinear(dim: number, numClasses: number, seed: number): { wt:
 export function trainCrt(args: CrtArgs): CrtResult {
   const { train, val, numClasses: c } = args;
   const o = resolveHeadOptions("crt", args, 10);
-  const { epochs, batchSize: bs, momentum, weightDecay: wd, seed, engine } = o;
+  const { batchSize: bs, momentum, weightDecay: wd, engine } = o;
   const d = train.dim;
 
-  const { wt, bias } = initLinear(d, c, seed);
-  const sampler = samplers.get("class_balanced")({ labels: train.labels, numClasses: c, batchSize: bs, seed: seed + 1, numEpochs: epochs, numSamplesCls: o.samplesPerClass });
+  const { wt, bias } = initLinear(d, c, o.seed);
   const optW = new SgdMomentum(wt.length, momentum, wd);
   const optB = new SgdMomentum(c, momentum, wd);
   // Step buffers, allocated once: the batch, its labels, logits/gradient Z, ∂Wᵀ, ∂b, and the transpose scratch.
@@ -87,7 +85,8 @@ export function trainCrt(args: CrtArgs): CrtResult {
   let weight = new Float32Array(0); // the current W [C × d], refreshed for each validation
   const r = runHeadEpochs({
     opts: o,
-    batches: (e) => sampler.epoch(e),
+    labels: train.labels,
+    numClasses: c,
     step: (idx, lr) => {
       gatherRows(train.feats, d, idx, xb);
       for (let k = 0; k < bs; k++) yb[k] = train.labels[idx[k]];

@@ -12,7 +12,6 @@
 import type { FeatureSet } from "../features/types.js";
 import { RowGemm, argmaxRow, transpose } from "./gemm.js";
 import { forEachLinearChunk, linearLogits } from "./linear.js";
-import { samplers } from "../samplers/registry.js";
 import { SgdMomentum, gatherRows, resolveHeadOptions, runHeadEpochs, softmaxCrossEntropyGrad, type BalancedHeadOptions, type HeadEpochLog } from "./train-utils.js";
 
 /**
@@ -64,7 +63,7 @@ export function trainLws(args: LwsArgs): LwsResult {
   const where = "lws";
   const { train, val, numClasses: c, stage1 } = args;
   const o = resolveHeadOptions(where, args, 5);
-  const { epochs, batchSize: bs, momentum, weightDecay: wd, seed, engine } = o;
+  const { batchSize: bs, momentum, weightDecay: wd, engine } = o;
   const d = train.dim;
   if (stage1.weight.length !== c * d) throw new Error(`${where}: stage1.weight has ${stage1.weight.length} values, expected ${c} × ${d}`);
   if (stage1.bias.length !== c) throw new Error(`${where}: stage1.bias has ${stage1.bias.length} values, expected ${c}`);
@@ -77,7 +76,6 @@ export function trainLws(args: LwsArgs): LwsResult {
 
   const scales = new Float32Array(c).fill(1);
   const opt = new SgdMomentum(c, momentum, wd);
-  const sampler = samplers.get("class_balanced")({ labels: train.labels, numClasses: c, batchSize: bs, seed: seed + 1, numEpochs: epochs, numSamplesCls: o.samplesPerClass });
   const base = new Float32Array(bs * c);
   const z = new Float32Array(bs * c);
   const xb = trainCache ? null : new Float32Array(bs * d);
@@ -86,12 +84,13 @@ export function trainLws(args: LwsArgs): LwsResult {
   try {
     const r = runHeadEpochs({
       opts: o,
-      batches: (e) => sampler.epoch(e),
+      labels: train.labels,
+      numClasses: c,
       step: (idx, lr) => {
         if (trainCache) gatherRows(trainCache, c, idx, base);
         else {
           gatherRows(train.feats, d, idx, xb!);
-          base.set(gemm!.mul(xb!, bs));
+          gemm!.mul(xb!, bs, base);
           for (let i = 0; i < bs; i++) for (let j = 0; j < c; j++) base[i * c + j] += stage1.bias[j];
         }
         for (let k = 0; k < bs; k++) yb[k] = train.labels[idx[k]];

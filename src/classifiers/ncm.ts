@@ -72,22 +72,23 @@ function normaliseInPlace(x: Float32Array | Float64Array, o: number, d: number):
 }
 
 /**
- * Apply the feature-type transform to `rows` rows of `src` starting at row `r0`, into `dst`. The native addon, when
- * loaded, does the same float centring and double-precision norm as the JS loop (bit-identical; tested).
+ * Rows of x [rows × d] minus `mean` (when given), scaled to unit L2 norm, in place. The native addon, when loaded,
+ * does the same float centring and double-precision norm as the JS loop (bit-identical; tested).
  */
-function transformRows(src: Float32Array, r0: number, rows: number, d: number, type: NcmFeatType, mean: Float32Array, dst: Float32Array): void {
-  dst.set(src.subarray(r0 * d, (r0 + rows) * d));
-  if (type === "un") return;
+function normaliseRows(x: Float32Array, rows: number, d: number, mean: Float32Array | null): void {
   const addon = loadAddon().addon;
-  if (addon) {
-    addon.normalizeRows(rows, d, dst, type === "cl2n" ? mean : null);
-    return;
-  }
+  if (addon) return addon.normalizeRows(rows, d, x, mean);
   for (let i = 0; i < rows; i++) {
     const o = i * d;
-    if (type === "cl2n") for (let p = 0; p < d; p++) dst[o + p] -= mean[p];
-    normaliseInPlace(dst, o, d);
+    if (mean) for (let p = 0; p < d; p++) x[o + p] -= mean[p];
+    normaliseInPlace(x, o, d);
   }
+}
+
+/** Apply the feature-type transform to `rows` rows of `src` starting at row `r0`, into `dst`. */
+function transformRows(src: Float32Array, r0: number, rows: number, d: number, type: NcmFeatType, mean: Float32Array, dst: Float32Array): void {
+  dst.set(src.subarray(r0 * d, (r0 + rows) * d));
+  if (type !== "un") normaliseRows(dst, rows, d, type === "cl2n" ? mean : null);
 }
 
 /** Fit class means on the training features. */
@@ -157,17 +158,13 @@ export function forEachNcmChunk(
   const empty: number[] = [];
   for (let j = 0; j < c; j++) if (model.counts[j] === 0) empty.push(j);
   const g = new RowGemm(transpose(cent, c, d), d, c, run.engine ?? "auto");
-  const addon = loadAddon().addon;
   const chunk = run.chunkRows ?? DEFAULT_CHUNK_ROWS;
   const q = new Float32Array(Math.min(chunk, Math.max(n, 1)) * d);
   try {
     for (let r0 = 0; r0 < n; r0 += chunk) {
       const rows = Math.min(chunk, n - r0);
       transformRows(feats, r0, rows, d, model.featType, model.mean, q);
-      if (dist === "cos") {
-        if (addon) addon.normalizeRows(rows, d, q, null);
-        else for (let i = 0; i < rows; i++) normaliseInPlace(q, i * d, d);
-      }
+      if (dist === "cos") normaliseRows(q, rows, d, null);
       const l = g.mul(q, rows);
       // One specialised loop per distance (this post-processing touches every logit, so no per-element branches).
       if (dist === "l2") {

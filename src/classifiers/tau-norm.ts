@@ -85,13 +85,14 @@ export function tauSweepPredictions(args: TauNormArgs, taus: readonly number[], 
   if (args.weight.length !== c * d) throw new Error(`tau_norm: weight has ${args.weight.length} values, expected ${c} × ${d}`);
   if (feats.length < n * d) throw new Error(`tau_norm: feats has ${feats.length} values, need ${n} × ${d}`);
   const norms = rowNorms(args.weight, c, d);
-  const scales = taus.map((t) => Float32Array.from(tauScales(norms, t)));
-  // One block, one view per τ: the native arg-max writes every τ of a row chunk in one call.
+  // One block each for the scales [τ × C] and the predictions [τ × n], with one view per τ: the native arg-max
+  // reads and writes every τ of a row chunk in one call.
+  const allScales = new Float32Array(taus.length * c);
+  taus.forEach((t, i) => allScales.set(tauScales(norms, t), i * c));
+  const scales = taus.map((_, t) => allScales.subarray(t * c, (t + 1) * c));
   const block = new Int32Array(taus.length * n);
   const preds = taus.map((_, t) => block.subarray(t * n, (t + 1) * n));
   const addon = loadAddon().addon;
-  const allScales = new Float32Array(taus.length * c);
-  scales.forEach((s, t) => allScales.set(s, t * c));
   const g = new RowGemm(transpose(args.weight, c, d), d, c, args.engine ?? "auto");
   try {
     forEachLogitChunk(

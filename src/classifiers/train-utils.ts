@@ -4,6 +4,7 @@
  */
 import { loadAddon, type NativeAddon } from "../kernels/native/addon.js";
 import { checkFeatureSet, checkLabels, type FeatureSet } from "../features/types.js";
+import { samplers } from "../samplers/registry.js";
 import type { GemmEngine } from "./gemm.js";
 
 /**
@@ -85,10 +86,12 @@ export interface HeadEpochLog {
 
 /** Arguments of {@link runHeadEpochs}. */
 export interface HeadEpochsArgs<S> {
-  /** Resolved options (epochs, lr, batch size). */
+  /** Resolved options (epochs, lr, batch size, seed, rows per class visit). */
   opts: ResolvedHeadOptions;
-  /** The batches of an epoch (row indices). */
-  batches: (epoch: number) => Iterable<Int32Array>;
+  /** Training labels, which the class-balanced sampler draws batches from. */
+  labels: Int32Array;
+  /** Number of classes C. */
+  numClasses: number;
   /** Train on one batch at learning rate `lr`; returns its summed loss and rows predicted correctly. */
   step: (idx: Int32Array, lr: number) => { lossSum: number; correct: number };
   /** Val top-1 of the current parameters. */
@@ -100,11 +103,15 @@ export interface HeadEpochsArgs<S> {
 }
 
 /**
- * The epoch loop of the balanced heads (cRT, LWS): per-epoch cosine lr, every batch through `step`, val top-1 after
- * each epoch, and the parameters of the best-val epoch (the earliest on ties) kept via `snapshot`.
+ * The epoch loop of the balanced heads (cRT, LWS): class-balanced batches (sampler seed = seed + 1), per-epoch cosine
+ * lr, every batch through `step`, val top-1 after each epoch, and the parameters of the best-val epoch (the earliest
+ * on ties) kept via `snapshot`.
  */
 export function runHeadEpochs<S>(a: HeadEpochsArgs<S>): { best: S; bestEpoch: number; bestValTop1: number; log: HeadEpochLog[] } {
-  const { epochs, lr: lr0 } = a.opts;
+  const { epochs, lr: lr0, batchSize, seed, samplesPerClass } = a.opts;
+  const sampler = samplers.get("class_balanced")({
+    labels: a.labels, numClasses: a.numClasses, batchSize, seed: seed + 1, numEpochs: epochs, numSamplesCls: samplesPerClass,
+  });
   const log: HeadEpochLog[] = [];
   let best: { epoch: number; top1: number; params: S | null } = { epoch: 0, top1: -1, params: null };
   for (let e = 0; e < epochs; e++) {
@@ -112,7 +119,7 @@ export function runHeadEpochs<S>(a: HeadEpochsArgs<S>): { best: S; bestEpoch: nu
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
-    for (const idx of a.batches(e)) {
+    for (const idx of sampler.epoch(e)) {
       const r = a.step(idx, lr);
       lossSum += r.lossSum;
       correct += r.correct;

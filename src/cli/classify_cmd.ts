@@ -20,11 +20,12 @@ export const spec: CommandSpec = {
     features: { type: "string", arg: "DIR", help: "folder with {train,val,test}.ltf or {split}_feats.npy + {split}_labels.npy, and fc_weight.npy / fc_bias.npy" },
     method: { type: "string", arg: "LIST", help: "comma-separated classifiers", default: "joint,ncm,crt,tau_norm,lws" },
     "num-classes": { type: "string", arg: "C", help: "number of classes (default: largest train label + 1)" },
+    // No defaults here: what is not given is left to cRT / LWS themselves (src/classifiers/train-utils.ts).
     epochs: { type: "string", arg: "N", help: "cRT/LWS epochs (default 10 for cRT, 5 for LWS, as the paper)" },
-    "batch-size": { type: "string", arg: "B", help: "cRT/LWS batch size", default: "512" },
-    lr: { type: "string", arg: "X", help: "cRT/LWS learning rate", default: "0.2" },
-    "weight-decay": { type: "string", arg: "X", help: "cRT/LWS weight decay", default: "5e-4" },
-    seed: { type: "string", arg: "N", help: "seed of cRT/LWS initialisation and sampling", default: "0" },
+    "batch-size": { type: "string", arg: "B", help: "cRT/LWS batch size (default 512)" },
+    lr: { type: "string", arg: "X", help: "cRT/LWS learning rate (default 0.2)" },
+    "weight-decay": { type: "string", arg: "X", help: "cRT/LWS weight decay (default 5e-4)" },
+    seed: { type: "string", arg: "N", help: "seed of cRT/LWS initialisation and sampling (default 0)" },
     "feat-type": { type: "string", arg: "T", help: "NCM feature type: un | l2n | cl2n", default: "cl2n" },
     dist: { type: "string", arg: "D", help: "NCM distance: l2 | cos | dot", default: "l2" },
     grid: { type: "string", arg: "A:B:S", help: "tau grid (tau chosen on val)", default: "0:2:0.1" },
@@ -40,12 +41,20 @@ const num = (v: unknown, key: string): number => {
   return x;
 };
 
+/** The cRT/LWS options given on the command line, by their option names. */
+function trainOptions(v: Record<string, unknown>): Record<string, number> {
+  const keys = { epochs: "epochs", "batch-size": "batchSize", lr: "lr", "weight-decay": "weightDecay", seed: "seed" } as const;
+  const out: Record<string, number> = {};
+  for (const [flag, key] of Object.entries(keys)) if (v[flag] !== undefined) out[key] = num(v[flag], flag);
+  return out;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const p = parseCommand(spec, argv);
   if (!p) return 0;
   const v = p.values;
   const dir = requireString(v, "features", "classify");
-  const methods = String(v.method ?? "joint,ncm,crt,tau_norm,lws").split(",").map((s) => s.trim()).filter(Boolean);
+  const methods = String(v.method).split(",").map((s) => s.trim()).filter(Boolean);
   for (const m of methods) classifiers.get(m, "--method");
   await initBackend(v.backend as string | undefined);
   const fd = loadFeatureDir(dir);
@@ -67,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
         : m === "tau_norm"
           ? { taus: parseGrid(String(v.grid)) }
           : train
-            ? { epochs: v.epochs !== undefined ? num(v.epochs, "epochs") : m === "crt" ? 10 : 5, batchSize: num(v["batch-size"], "batch-size"), lr: num(v.lr, "lr"), weightDecay: num(v["weight-decay"], "weight-decay"), seed: num(v.seed, "seed") }
+            ? trainOptions(v)
             : {};
     const r = await classifiers.get(m)({ train: fd.train, val: fd.val, test: fd.test, trainCounts, numClasses: C, stage1, options });
     const t = evalSummary(r.test);

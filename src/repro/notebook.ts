@@ -11,7 +11,7 @@ import { join, relative } from "node:path";
 import { initBackend } from "../backend.js";
 import type { Dataset } from "../data/types.js";
 import { loadFeatureDir } from "../features/dir.js";
-import { classCounts } from "../features/types.js";
+import { checkLabels, classCounts } from "../features/types.js";
 import { notebookRenderer, saveFigure, sendDisplay, type PlotlyFigure, type ShotRow } from "../plot/index.js";
 import { writeFileAtomic } from "../run/atomic.js";
 import { projectRoot } from "../run/manifest.js";
@@ -236,10 +236,7 @@ export function loadFeatureFolder(dir: string): ImportedFeatures {
   const { train, val, test, stage1 } = loadFeatureDir(dir);
   const [numClasses, dim] = [stage1!.bias.length, train.dim];
   for (const [name, fs] of [["train", train], ["val", val], ["test", test]] as const) {
-    for (let i = 0; i < fs.n; i++) {
-      const y = fs.labels[i];
-      if (y < 0 || y >= numClasses) throw new Error(`${dir}/${name}_labels.npy: label ${y} at row ${i} is outside [0, ${numClasses}) (C from fc_weight.npy)`);
-    }
+    checkLabels(fs.labels, numClasses, `${dir}/${name}_labels.npy (C = ${numClasses} from fc_weight.npy)`);
   }
   const trainCounts = Array.from(classCounts(train.labels, numClasses));
   const description = `features from ${dir}: ${numClasses} classes, d = ${dim}, train ${train.n}, val ${val.n}, test ${test.n} rows`;
