@@ -1,5 +1,5 @@
 /**
- * The native twins of the stage-2 loops (native/ltr_native.cc: softmaxXentGrad, sgdMomentum, scaledArgMax,
+ * The native twins of the stage-2 loops (native/src/stage2.cc: softmaxXentGrad, sgdMomentum, scaledArgMax,
  * classSums64, normalizeRows, and the direct SGEMM engine) against their JS originals, run under `withoutAddon`.
  * The element-wise twins repeat the JS arithmetic step by step, so they must agree bit for bit; the GEMMs only to
  * float tolerance (OpenBLAS blocks its sums differently). Skipped with a message when the addon is not built.

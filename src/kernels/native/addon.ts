@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
-/** The functions exported by native/ltr_native.cc (see the header comment there for argument meanings). */
+/** The functions exported by the native addon (native/src/ops.h lists them; native/src/module.cc documents for argument meanings). */
 export interface NativeAddon {
   /** Sets the OpenMP (oneDNN and our loops) and OpenBLAS thread counts. */
   setThreads(n: number): void;

@@ -5,7 +5,7 @@
  * per-example values ([B,1] against [B,K]) and scalars.
  */
 
-/** Broadcast mode codes shared with native/ltr_native.cc. */
+/** Broadcast mode codes shared with native/src/elementwise.cc. */
 export const enum Mode {
   Full = 0,
   Row = 1,

@@ -5,7 +5,7 @@ import type { KernelReport } from "../index.js";
 import { planBroadcast } from "./broadcast.js";
 import { f32, overrideKernel, sizeOf, type NativeKernelArgs } from "./wrap.js";
 
-/** tfjs kernel name -> binary op code in native/ltr_native.cc. */
+/** tfjs kernel name -> binary op code in native/src/elementwise.cc. */
 export const BINARY_OPS: Record<string, number> = {
   Add: 0,
   Sub: 1,
@@ -17,7 +17,7 @@ export const BINARY_OPS: Record<string, number> = {
   Pow: 8,
 };
 
-/** tfjs kernel name -> unary op code in native/ltr_native.cc. */
+/** tfjs kernel name -> unary op code in native/src/elementwise.cc. */
 export const UNARY_OPS: Record<string, number> = {
   Relu: 0,
   Step: 1,

@@ -7,7 +7,7 @@ import type { NativeAddon } from "./addon.js";
 import type { KernelReport } from "../index.js";
 import { f32, overrideKernel, type NativeKernelArgs } from "./wrap.js";
 
-/** tfjs kernel name -> reduce op code in native/ltr_native.cc. */
+/** tfjs kernel name -> reduce op code in native/src/reduce.cc. */
 export const REDUCE_OPS: Record<string, number> = { Sum: 0, Mean: 1, Max: 2, Min: 3 };
 
 const MIN_ELEMENTS = 4096;

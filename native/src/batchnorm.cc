@@ -1,0 +1,266 @@
+// Batch normalisation over the last axis (NHWC channels): inference, training-mode statistics and both gradients.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common.h"
+#include "ops.h"
+#include "reduce.h"
+
+namespace ltr {
+
+// Reads a per-channel statistic that has C entries or 1 (broadcast).
+struct Chan {
+  const float* p;
+  bool one;
+  float at(int64_t j) const { return one ? p[0] : p[j]; }
+};
+
+Chan chanArg(const Args& a, size_t i, int64_t C, bool nullable, const char* what) {
+  size_t len;
+  const float* p = a.arr<float>(i, &len, nullable);
+  if (!p) return {nullptr, true};
+  if (len != size_t(C) && len != 1) throw ArgError{std::string(what) + " must have C or 1 entries"};
+  return {p, len == 1};
+}
+
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, "batchNorm", [&]() {
+    Args a(env, info);
+    const int64_t R = a.i64(0), C = a.i64(1);
+    size_t lx, lo;
+    const float* X = a.arr<float>(2, &lx);
+    Chan mean = chanArg(a, 3, C, false, "mean"), var = chanArg(a, 4, C, false, "variance");
+    Chan off = chanArg(a, 5, C, true, "offset"), sc = chanArg(a, 6, C, true, "scale");
+    const float eps = static_cast<float>(a.f64(7));
+    float* O = a.arr<float>(8, &lo);
+    if (lx < size_t(R * C) || lo < size_t(R * C)) throw ArgError{"batchNorm views are smaller than R*C"};
+    // Fold into y = x*k + b per channel.
+    std::vector<float> k(C), b(C);
+    for (int64_t j = 0; j < C; ++j) {
+      const float inv = 1.f / std::sqrt(var.at(j) + eps);
+      k[j] = inv * (sc.p ? sc.at(j) : 1.f);
+      b[j] = (off.p ? off.at(j) : 0.f) - mean.at(j) * k[j];
+    }
+    const float* kp = k.data();
+    const float* bp = b.data();
+#pragma omp parallel for schedule(static) if (R * C >= kParallelMin)
+    for (int64_t i = 0; i < R; ++i) {
+      const float* xi = X + i * C;
+      float* oi = O + i * C;
+#pragma omp simd
+      for (int64_t j = 0; j < C; ++j) oi[j] = xi[j] * kp[j] + bp[j];
+    }
+    return undef(env);
+  });
+}
+
+// Gradients of y = (x - mean) * rsqrt(var + eps) * scale + offset with respect to all five inputs, treating mean and
+// var as independent inputs (exactly what tfjs's FusedBatchNorm gradient computes):
+//   dx      = dy * scale * inv
+//   dMean   = -sum(dy) * scale * inv
+//   dVar    = -0.5 * scale * inv^3 * sum(dy * (x - mean))
+//   dScale  = inv * sum(dy * (x - mean))
+//   dOffset = sum(dy)
+// Two sums per channel (sum dy, sum dy*(x-mean)) in one pass, then dx in a second pass.
+// Per-channel Σ dy and Σ dy·(x − m) over the rows of x, dy [R, C] (float blocks of 64 rows flushed into per-thread
+// double rows, then combined): the two sums every batch-norm gradient needs.
+void channelGradSums(int64_t R, int64_t C, const float* X, const float* DY, const float* mp, double* sumDy, double* sumDyXm) {
+  std::fill(sumDy, sumDy + C, 0.0);
+  std::fill(sumDyXm, sumDyXm + C, 0.0);
+  const int T = (R * C >= kParallelMin) ? g_threads : 1;
+  std::vector<double> p1(size_t(T) * C, 0.0), p2(size_t(T) * C, 0.0);
+#pragma omp parallel num_threads(T)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t r0 = R * t / nt, r1 = R * (t + 1) / nt;
+    std::vector<float> f1(C), f2(C);
+    int64_t r = r0;
+    while (r < r1) {
+      const int64_t e = std::min(r1, r + 64);
+      std::fill(f1.begin(), f1.end(), 0.f);
+      std::fill(f2.begin(), f2.end(), 0.f);
+      for (; r < e; ++r) {
+        const float* xr = X + r * C;
+        const float* dr = DY + r * C;
+        float* a1 = f1.data();
+        float* a2 = f2.data();
+#pragma omp simd
+        for (int64_t j = 0; j < C; ++j) {
+          a1[j] += dr[j];
+          a2[j] += dr[j] * (xr[j] - mp[j]);
+        }
+      }
+      double* q1 = p1.data() + size_t(t) * C;
+      double* q2 = p2.data() + size_t(t) * C;
+      for (int64_t j = 0; j < C; ++j) {
+        q1[j] += f1[j];
+        q2[j] += f2[j];
+      }
+    }
+  }
+  for (int t = 0; t < T; ++t)
+    for (int64_t j = 0; j < C; ++j) {
+      sumDy[j] += p1[size_t(t) * C + j];
+      sumDyXm[j] += p2[size_t(t) * C + j];
+    }
+}
+
+// Training-mode batch-norm statistics of x[R, C] per channel: mean and biased variance in two passes (the second
+// sums squared deviations, so there is no E[x²] − E[x]² cancellation).
+napi_value BnMoments(napi_env env, napi_callback_info info) {
+  return guarded(env, "bnMoments", [&]() {
+    Args a(env, info);
+    const int64_t R = a.i64(0), C = a.i64(1);
+    size_t lx, lm, lv;
+    const float* X = a.arr<float>(2, &lx);
+    float* M = a.arr<float>(3, &lm);
+    float* V = a.arr<float>(4, &lv);
+    if (R < 1 || C < 1 || lx < size_t(R * C) || lm < size_t(C) || lv < size_t(C)) throw ArgError{"bnMoments views are smaller than R/C imply"};
+    reduceRows(kMean, R, C, X, M);
+    // Second pass: Σ (x − m)² per channel, float blocks of 64 rows flushed into per-thread doubles.
+    const int T = (R * C >= kParallelMin) ? g_threads : 1;
+    std::vector<double> part(size_t(T) * C, 0.0);
+#pragma omp parallel num_threads(T)
+    {
+      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+      const int64_t r0 = R * t / nt, r1 = R * (t + 1) / nt;
+      std::vector<float> f(C);
+      int64_t r = r0;
+      while (r < r1) {
+        const int64_t e = std::min(r1, r + 64);
+        std::fill(f.begin(), f.end(), 0.f);
+        for (; r < e; ++r) {
+          const float* xr = X + r * C;
+          float* acc = f.data();
+#pragma omp simd
+          for (int64_t j = 0; j < C; ++j) {
+            const float d = xr[j] - M[j];
+            acc[j] += d * d;
+          }
+        }
+        double* q = part.data() + size_t(t) * C;
+        for (int64_t j = 0; j < C; ++j) q[j] += f[j];
+      }
+    }
+    for (int64_t j = 0; j < C; ++j) {
+      double s = 0;
+      for (int t = 0; t < T; ++t) s += part[size_t(t) * C + j];
+      V[j] = static_cast<float>(s / double(R));
+    }
+    return undef(env);
+  });
+}
+
+// Gradient of training-mode batch norm y = s·(x − μ_B)/√(σ²_B + eps) + b through the batch statistics:
+//   dx = s·inv·(dy − Σdy/N − (x − μ)·inv²·Σ dy·(x − μ)/N),  ds = inv·Σ dy·(x − μ),  db = Σ dy   (N = R rows).
+// Two passes (the sums, then dx) instead of differentiating mean, squared difference and normalisation separately.
+napi_value BnTrainGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, "bnTrainGrad", [&]() {
+    Args a(env, info);
+    const int64_t R = a.i64(0), C = a.i64(1);
+    size_t lx, ldy, ldx, lds, ldo;
+    const float* X = a.arr<float>(2, &lx);
+    const float* DY = a.arr<float>(3, &ldy);
+    Chan mean = chanArg(a, 4, C, false, "mean"), var = chanArg(a, 5, C, false, "variance");
+    Chan sc = chanArg(a, 6, C, true, "scale");
+    const float eps = static_cast<float>(a.f64(7));
+    float* dX = a.arr<float>(8, &ldx);
+    float* dScale = a.arr<float>(9, &lds);
+    float* dOffset = a.arr<float>(10, &ldo);
+    if (R < 1 || lx < size_t(R * C) || ldy < size_t(R * C) || ldx < size_t(R * C) || lds < size_t(C) || ldo < size_t(C))
+      throw ArgError{"bnTrainGrad views are smaller than R/C imply"};
+    std::vector<float> m(C);
+    std::vector<double> inv(C);
+    for (int64_t j = 0; j < C; ++j) {
+      m[j] = mean.at(j);
+      inv[j] = 1.0 / std::sqrt(double(var.at(j)) + double(eps));
+    }
+    std::vector<double> sumDy(C), sumDyXm(C);
+    channelGradSums(R, C, X, DY, m.data(), sumDy.data(), sumDyXm.data());
+    std::vector<float> k(C), c1(C), c2(C);
+    for (int64_t j = 0; j < C; ++j) {
+      const double sj = sc.p ? sc.at(j) : 1.0;
+      dScale[j] = static_cast<float>(inv[j] * sumDyXm[j]);
+      dOffset[j] = static_cast<float>(sumDy[j]);
+      k[j] = static_cast<float>(sj * inv[j]);
+      c1[j] = static_cast<float>(sumDy[j] / double(R));
+      c2[j] = static_cast<float>(inv[j] * inv[j] * sumDyXm[j] / double(R));
+    }
+    const float *kp = k.data(), *c1p = c1.data(), *c2p = c2.data(), *mp = m.data();
+#pragma omp parallel for schedule(static) if (R * C >= kParallelMin)
+    for (int64_t i = 0; i < R; ++i) {
+      const float* xi = X + i * C;
+      const float* di = DY + i * C;
+      float* oi = dX + i * C;
+#pragma omp simd
+      for (int64_t j = 0; j < C; ++j) oi[j] = kp[j] * (di[j] - c1p[j] - (xi[j] - mp[j]) * c2p[j]);
+    }
+    return undef(env);
+  });
+}
+
+napi_value BnGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, "bnGrad", [&]() {
+    Args a(env, info);
+    const int64_t R = a.i64(0), C = a.i64(1);
+    size_t lx, ldy;
+    const float* X = a.arr<float>(2, &lx);
+    const float* DY = a.arr<float>(3, &ldy);
+    Chan mean = chanArg(a, 4, C, false, "mean"), var = chanArg(a, 5, C, false, "variance");
+    Chan sc = chanArg(a, 6, C, true, "scale");
+    const float eps = static_cast<float>(a.f64(7));
+    size_t l;
+    float* dX = a.arr<float>(8, &l, true);
+    if (dX && l < size_t(R * C)) throw ArgError{"dx view is smaller than R*C"};
+    float* dMean = a.arr<float>(9, &l, true);
+    float* dVar = a.arr<float>(10, &l, true);
+    float* dScale = a.arr<float>(11, &l, true);
+    float* dOffset = a.arr<float>(12, &l, true);
+    if (lx < size_t(R * C) || ldy < size_t(R * C)) throw ArgError{"bnGrad views are smaller than R*C"};
+
+    std::vector<float> inv(C), m(C), s(C);
+    for (int64_t j = 0; j < C; ++j) {
+      inv[j] = 1.f / std::sqrt(var.at(j) + eps);
+      m[j] = mean.at(j);
+      s[j] = sc.p ? sc.at(j) : 1.f;
+    }
+    const bool needSums = dMean || dVar || dScale || dOffset;
+    std::vector<double> sumDy(C, 0.0), sumDyXm(C, 0.0);
+    if (needSums) channelGradSums(R, C, X, DY, m.data(), sumDy.data(), sumDyXm.data());
+    // Per-channel outputs; a statistic given as one broadcast entry gets the sum over channels.
+    auto put = [&](float* dst, bool one, auto f) {
+      if (!dst) return;
+      if (one) {
+        double acc = 0;
+        for (int64_t j = 0; j < C; ++j) acc += f(j);
+        dst[0] = static_cast<float>(acc);
+      } else {
+        for (int64_t j = 0; j < C; ++j) dst[j] = static_cast<float>(f(j));
+      }
+    };
+    put(dMean, mean.one, [&](int64_t j) { return -sumDy[j] * s[j] * inv[j]; });
+    put(dVar, var.one, [&](int64_t j) { return -0.5 * s[j] * double(inv[j]) * inv[j] * inv[j] * sumDyXm[j]; });
+    put(dScale, sc.one, [&](int64_t j) { return inv[j] * sumDyXm[j]; });
+    put(dOffset, false, [&](int64_t j) { return sumDy[j]; });
+    if (dX) {
+      std::vector<float> k(C);
+      for (int64_t j = 0; j < C; ++j) k[j] = s[j] * inv[j];
+      const float* kp = k.data();
+#pragma omp parallel for schedule(static) if (R * C >= kParallelMin)
+      for (int64_t i = 0; i < R; ++i) {
+        const float* di = DY + i * C;
+        float* oi = dX + i * C;
+#pragma omp simd
+        for (int64_t j = 0; j < C; ++j) oi[j] = di[j] * kp[j];
+      }
+    }
+    return undef(env);
+  });
+}
+
+}  // namespace ltr

@@ -1,0 +1,104 @@
+// ltr_native: CPU kernels for the tfjs wasm backend, operating zero-copy on Float32Array views of the wasm heap.
+//
+// Why native: the tfjs wasm backend is single-threaded 128-bit SIMD and has no fast convolution gradients, while
+// oneDNN and OpenBLAS use the CPU's full vector width and both cores. Every entry point takes typed-array views that the JS
+// side obtained from `backend.typedArrayFromHeap(...)` *after* allocating all outputs (heap growth detaches views),
+// so nothing is copied in or out.
+//
+// Entry points (all synchronous; arguments are validated on the JS side, which knows tensor shapes):
+//   setThreads(n)                      OpenMP (oneDNN + our loops) and OpenBLAS thread counts
+//   info()                             { dnnl: "2.6.3", openblas: "...", threads }
+//   sgemm(batch, ta, tb, M, N, K, A, strideA, B, strideB, C, strideC)   row-major C = op(A)·op(B); stride 0 broadcasts
+//   conv(kind, p: Int32Array(17), a, b, out)   oneDNN NHWC convolution; kind 0 fwd(x,w)->y, 1 bwd-data(dy,w)->dx,
+//                                      2 bwd-weights(x,dy)->dw; p = N,H,W,C,OH,OW,OC,KH,KW,SH,SW,DH,DW,PT,PL,PB,PR
+//   binary(op, R, C, a, aMode, b, bMode, out)   out[R,C] = a (op) b; mode 0 full, 1 row vector [C], 2 column [R], 3 scalar
+//   unary(op, x, out, alpha)           element-wise unary
+//   reduce(op, O, Rd, I, x, out)       out[O,I] = reduce over the middle axis of x[O,Rd,I]
+//   batchNorm(R, C, x, mean, var, offset|null, scale|null, eps, out)  per-channel (last axis) normalisation; the
+//                                      statistics have C entries or 1 (broadcast)
+//   bnGrad(R, C, x, dy, mean, var, scale|null, eps, dx, dMean, dVar, dScale, dOffset)  all five FusedBatchNorm
+//                                      input gradients in two passes (any output may be null)
+//   bnMoments(R, C, x, mean, var)      training-mode batch statistics (biased variance), two passes
+//   bnTrainGrad(R, C, x, dy, mean, var, scale|null, eps, dx, dScale, dOffset)   training-mode BN gradient through
+//                                      the batch statistics, two passes
+//   sqDiffGrad(R, C, a, b, bMode, dy, da, db|null)   gradient of (a - b)^2 for a full, b broadcast by bMode
+//   argMaxRows(R, C, x, out: Int32Array)   row-wise arg-max
+//   segmentSum(N, D, K, x, ids: Int32Array, out)   UnsortedSegmentSum over rows
+//   softmaxXentGrad(R, C, z, labels: Int32Array, bias|null, dBias|null) -> [lossSum, correct]   z (+ bias) ->
+//                                      mean-CE gradient in place; dBias = column sums of that gradient
+//   sgdMomentum(param, grad, v, lr, momentum, weightDecay)   PyTorch SGD step with coupled weight decay, in place
+//   scaledArgMax(R, C, T, logits, scales[T*C], out: Int32Array, outStride)   out[t*outStride + i] = argmax_j L[i,j]*s[t,j]
+//   classSums64(N, D, K, x, ids: Int32Array, sums: Float64Array)   sums[k] += rows of x with id k, in row order
+//   normalizeRows(R, D, x, mean|null)   x[i] = (x[i] - mean) / ||x[i] - mean||, in place (zero rows stay zero)
+//
+// Layout: common.h (argument reading, errors, threads), ops.h (entry points), gemm.cc (OpenBLAS), conv.cc (oneDNN
+// convolutions), elementwise.cc, reduce.cc/.h, batchnorm.cc (tfjs kernel overrides), stage2.cc (stage-2 classifier
+// steps on plain arrays), module.cc (threads, info, registration).
+#include <cblas.h>
+#include <omp.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <string>
+
+#include "common.h"
+#include "ops.h"
+
+namespace ltr {
+
+int g_threads = 2;
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  return guarded(env, "setThreads", [&]() {
+    Args a(env, info);
+    int n = static_cast<int>(a.i64(0));
+    if (n < 1) throw ArgError{"thread count must be >= 1, got " + std::to_string(n)};
+    g_threads = n;
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+    return undef(env);
+  });
+}
+
+napi_value Info(napi_env env, napi_callback_info info) {
+  return guarded(env, "info", [&]() {
+    napi_value obj, v;
+    NAPI_OK(napi_create_object(env, &obj));
+    const dnnl_version_t* ver = dnnl_version();
+    std::string d = std::to_string(ver->major) + "." + std::to_string(ver->minor) + "." + std::to_string(ver->patch);
+    NAPI_OK(napi_create_string_utf8(env, d.c_str(), NAPI_AUTO_LENGTH, &v));
+    NAPI_OK(napi_set_named_property(env, obj, "dnnl", v));
+    const char* cfg = openblas_get_config();
+    NAPI_OK(napi_create_string_utf8(env, cfg ? cfg : "unknown", NAPI_AUTO_LENGTH, &v));
+    NAPI_OK(napi_set_named_property(env, obj, "openblas", v));
+    NAPI_OK(napi_create_int32(env, g_threads, &v));
+    NAPI_OK(napi_set_named_property(env, obj, "threads", v));
+    return obj;
+  });
+}
+
+}  // namespace ltr
+
+namespace {
+
+napi_value Init(napi_env env, napi_value exports) {
+  struct Fn {
+    const char* name;
+    napi_callback cb;
+  } fns[] = {{"setThreads", ltr::SetThreads}, {"info", ltr::Info},       {"sgemm", ltr::Sgemm},       {"conv", ltr::Conv},
+             {"binary", ltr::Binary},         {"unary", ltr::Unary},     {"reduce", ltr::Reduce},     {"batchNorm", ltr::BatchNorm},
+             {"bnGrad", ltr::BnGrad}, {"bnMoments", ltr::BnMoments}, {"bnTrainGrad", ltr::BnTrainGrad},         {"sqDiffGrad", ltr::SqDiffGrad}, {"argMaxRows", ltr::ArgMaxRows},
+             {"segmentSum", ltr::SegmentSum}, {"softmaxXentGrad", ltr::SoftmaxXentGrad}, {"sgdMomentum", ltr::SgdMomentumStep},
+             {"scaledArgMax", ltr::ScaledArgMax},   {"classSums64", ltr::ClassSums64}, {"normalizeRows", ltr::NormalizeRows}};
+  for (const auto& f : fns) {
+    napi_value fn;
+    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn);
+    napi_set_named_property(env, exports, f.name, fn);
+  }
+  omp_set_num_threads(ltr::g_threads);
+  openblas_set_num_threads(ltr::g_threads);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
