@@ -13,7 +13,8 @@ What it does, following docs/ORIGINAL_CODE.md (the facts about the original clas
   2. Saves them exactly as the original's run_networks.py does: a dict {epoch, best_epoch, state_dict_best:
      {feat_model, classifier}, best_acc, centroids} of nn.DataParallel state dicts ("module." prefixes), with
      torch.save in the zip format and in the legacy format, float32 and float16. Stored gzip-compressed
-     (*.pth.gz); the tests decompress them to a temporary folder.
+     (*.pth.gz); the tests decompress them to a temporary folder. (Legacy files name their storages by memory
+     address, so they differ from run to run in those keys only.)
   3. Makes a handful of JPEGs (Fashion-MNIST pictures upscaled and tinted, and synthetic ones) and runs them
      through the original's evaluation transform: Resize(256) (PIL bilinear), CenterCrop(224), ToTensor,
      Normalize(ImageNet mean/std). Writes the decoded+cropped uint8 pixels, the features, logits and predictions.
@@ -360,6 +361,10 @@ def main():
                      "idxs": np.arange(len(rows), dtype=np.int64)}
                 with open(os.path.join(OUT, "resnet10", split + "feat_all.pkl"), "wb") as fh:
                     pickle.dump(d, fh, protocol=4)
+                if split == "val":
+                    # The same dict at pickle protocol 2 (bytes as _codecs.encode), as an older script would write it.
+                    with open(os.path.join(OUT, "valfeat_all_protocol2.pkl"), "wb") as fh:
+                        pickle.dump(d, fh, protocol=2)
                 with open(os.path.join(OUT, "ImageNet_LT_%s.txt" % split), "w") as fh:
                     for r in rows:
                         fh.write("images/%s.jpg %d\n" % (names[r], labels[r]))

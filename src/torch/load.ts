@@ -143,7 +143,12 @@ export function loadTorchFile(path: string): TorchFile {
     if (src.size < 2 || readBytes(src, 0, 1)[0] !== 0x80)
       throw new Error(`${path}: neither a zip nor a pickle; not a file written by torch.save (tar-format checkpoints of torch < 0.4 are not supported)`);
     const plain = { constructors: {} as Record<string, Constructor> };
-    const magic = unpickle(src, plain, 0);
+    let magic;
+    try {
+      magic = unpickle(src, plain, 0);
+    } catch (e) {
+      throw new Error(`${path}: a pickle but not a torch.save checkpoint (${(e as Error).message.replace(`${path}: `, "")})`);
+    }
     if (magic.value !== LEGACY_MAGIC)
       throw new Error(`${path}: a pickle but not a torch.save checkpoint (no torch magic number); pickled objects other than checkpoints are not loaded`);
     const proto = unpickle(src, plain, magic.end);

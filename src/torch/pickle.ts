@@ -196,8 +196,9 @@ export function unpickle(src: ByteSource, opts: UnpickleOptions, start = 0): Unp
     return Uint8Array.from(r.bytes(n));
   };
   const str = (n: number): string => {
+    const b = r.bytes(n);
     try {
-      return utf8.decode(r.bytes(n));
+      return utf8.decode(b);
     } catch {
       return fail(`invalid UTF-8 string at offset ${r.pos - n}`);
     }
