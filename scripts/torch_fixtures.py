@@ -250,11 +250,13 @@ def to_input(pixels):
 # ---------------------------------------------------------------------------------------------------------------
 # Saving in the original's checkpoint layout.
 
-def checkpoint(feat, clf, half):
-    """final_model_checkpoint.pth content: state dicts of nn.DataParallel wrappers, as run_networks.save_model."""
+def checkpoint(feat, clf, half, parallel):
+    """final_model_checkpoint.pth content: state dicts of nn.DataParallel wrappers (keys 'module.*'), as
+    run_networks.save_model writes them, or of the bare modules (as a single-GPU variant of the code would)."""
     if half:
         feat, clf = feat.half(), clf.half()
-    best = {"feat_model": nn.DataParallel(feat).state_dict(), "classifier": nn.DataParallel(clf).state_dict()}
+    wrap = nn.DataParallel if parallel else (lambda m: m)
+    best = {"feat_model": wrap(feat).state_dict(), "classifier": wrap(clf).state_dict()}
     if half:
         feat.float(), clf.float()
     return {"epoch": 90, "best_epoch": 87, "state_dict_best": best, "best_acc": 0.4375, "centroids": None}
@@ -323,10 +325,10 @@ def main():
     x = to_input(pixels)
 
     models = [
-        # name, arch, width, classifier, files: (file name, legacy format, float16)
-        ("resnet10", "resnet10", 64, DotProduct, [("resnet10/final_model_checkpoint.pth.gz", False, False)]),
-        ("resnext50_w16", "resnext50", 16, ScaledDotProduct, [("resnext50_w16_legacy.pth.gz", True, False),
-                                                              ("resnext50_w16_fp16.pth.gz", False, True)]),
+        # name, arch, width, classifier, files: (file name, legacy format, float16, DataParallel keys)
+        ("resnet10", "resnet10", 64, DotProduct, [("resnet10/final_model_checkpoint.pth.gz", False, False, True)]),
+        ("resnext50_w16", "resnext50", 16, ScaledDotProduct, [("resnext50_w16_legacy.pth.gz", True, False, True),
+                                                              ("resnext50_w16_fp16.pth.gz", False, True, False)]),
     ]
     for name, arch, width, clf_cls, files in models:
         torch.manual_seed(0)
@@ -341,9 +343,9 @@ def main():
         os.makedirs(os.path.dirname(os.path.join(OUT, files[0][0])), exist_ok=True)
         entry = {"arch": arch, "width": width, "feat_dim": feat.feat_dim, "num_classes": NUM_CLASSES,
                  "classifier": clf_cls.__name__, "files": {}}
-        for fname, legacy, half in files:
-            raw = save_gz(checkpoint(feat, clf, half), os.path.join(OUT, fname), legacy)
-            entry["files"][fname] = {"legacy": legacy, "float16": half, "pth_bytes": raw}
+        for fname, legacy, half, parallel in files:
+            raw = save_gz(checkpoint(feat, clf, half, parallel), os.path.join(OUT, fname), legacy)
+            entry["files"][fname] = {"legacy": legacy, "float16": half, "data_parallel": parallel, "pth_bytes": raw}
         save_npy(os.path.join(OUT, name + "_feats.npy"), f.numpy())
         save_npy(os.path.join(OUT, name + "_logits.npy"), z.numpy())
         entry["preds"] = z.argmax(1).tolist()

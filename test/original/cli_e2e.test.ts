@@ -10,6 +10,7 @@ import { dump } from "js-yaml";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { readNpy } from "../../src/features/npy.js";
+import { loadFeatureFolder } from "../../src/repro/notebook.js";
 import { sha256File } from "../../src/torch/original_checkpoint.js";
 import { ORIGINAL_CONFIGS } from "./original_configs.js";
 import { dataRoot, expected, npy, relErr, resnet10LogDir, tmp } from "./fixtures.js";
@@ -106,6 +107,11 @@ describe("the original code's checkpoint and features through ltr", () => {
     capture();
     expect(await main(["tau-norm", "--run", runDir, "--grid", "0:1:0.5", "--backend", "wasm"])).toBe(0);
     expect(JSON.parse(readFileSync(join(runDir, "tau_norm.json"), "utf8")).rows).toHaveLength(3);
+    // With all three splits saved, the notebooks' feature-folder loader (notebook 07) reads the run's features.
+    capture();
+    expect(await main(["test", "--cfg", featCfg, "--run-dir", runDir, "--save-feat", "val", "--npy", "--backend", "wasm"])).toBe(0);
+    const fx = loadFeatureFolder(join(runDir, "features"));
+    expect([fx.numClasses, fx.train.n, fx.val.n, fx.test.n, fx.train.dim]).toEqual([5, 6, 4, 4, 512]);
   });
 
   it("stage 2 on images from the original checkpoint: ltr train --cfg <an original cls config>", async () => {

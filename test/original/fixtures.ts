@@ -17,7 +17,7 @@ export interface ModelExpect {
   feat_dim: number;
   num_classes: number;
   classifier: string;
-  files: Record<string, { legacy: boolean; float16: boolean }>;
+  files: Record<string, { legacy: boolean; float16: boolean; data_parallel: boolean }>;
   preds: number[];
   feat_abs_max: number;
   logit_abs_max: number;
