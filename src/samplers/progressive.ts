@@ -1,6 +1,6 @@
 /**
- * Progressively-balanced sampling (spec §8.4): for 0-based epoch e of E, λ = e/(E−1) and class j is
- * drawn i.i.d. with p_j = (1−λ)·n_j/N + λ/C; the row is the next one from class j's cycling,
+ * Progressively-balanced sampling (the original ClassPrioritySampler with lam null; docs/ORIGINAL_CODE.md,
+ * "Samplers"): for 0-based epoch e of E, λ = e/(E−1) and class j is drawn i.i.d. with p_j = (1−λ)·n_j/N + λ/C; the row is the next one from class j's cycling,
  * reshuffled iterator (without replacement within a pass; iterators persist across epochs).
  * E = 1 gives λ = 0 (instance-balanced) since there is no schedule to follow; epochs past E−1 keep
  * λ = 1. C counts only classes with training rows, so empty classes are never drawn.
