@@ -189,7 +189,8 @@ function sampler(s: Section | null, t: Translator): Rec | null {
   if (type && def && fileName(def) !== `${type}.py`) t.problem(`key '${s.path}.def_file' is ${def} but type is ${type}; the original imports the sampler from its def_file`);
   if (type === "ClassAwareSampler") {
     const k = s.int("num_samples_cls", 1);
-    s.done(["type", "def_file", "num_samples_cls"]);
+    const extra = Object.keys(s.obj).filter((key) => !["type", "def_file", "num_samples_cls"].includes(key));
+    s.noEffect(extra, "main.py passes only num_samples_cls to ClassAwareSampler");
     return { type: "class_balanced", num_samples_cls: k };
   }
   const manualOnly = (needs: string) =>

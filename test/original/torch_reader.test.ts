@@ -2,7 +2,7 @@
  * The PyTorch/pickle readers on their own: what they accept (zip and legacy checkpoints, float16, the original's
  * feature pickles at protocols 4 and 2) and what they refuse, with messages that name the problem.
  */
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readFeaturePickle } from "../../src/features/pickle.js";
@@ -131,5 +131,17 @@ describe("the original's feature pickles", () => {
     } finally {
       ck.close();
     }
+  });
+
+  it("the classifier from a checkpoint given by path (ltr classify --checkpoint); a mismatched one is named", async () => {
+    const only = join(dir, "pickles_only");
+    for (const s of ["train", "val", "test"]) {
+      mkdirSync(only, { recursive: true });
+      copyFileSync(join(r10, `${s}feat_all.pkl`), join(only, `${s}feat_all.pkl`));
+    }
+    expect((await loadFeatureDirWith(only)).stage1).toBeNull();
+    expect((await loadFeatureDirWith(only, r10pth)).stage1!.bias).toHaveLength(5);
+    await expect(loadFeatureDirWith(only, gunzipTo("resnext50_w16_legacy.pth.gz", dir))).resolves.toBeTruthy(); // 512-d too
+    await expect(loadFeatureDirWith(only, join(dir, "nope.pth"))).rejects.toThrow(/nope.pth: cannot open/);
   });
 });
