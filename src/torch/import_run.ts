@@ -121,29 +121,47 @@ export async function importOriginalCheckpoint(a: ImportArgs): Promise<ImportRes
     tensors["classifier.fc.weight"] = { shape: [C, d], data: clf.weight };
     tensors["classifier.fc.bias"] = { shape: [C], data: clf.bias };
 
-    const run = openRun(cfg, dir, false);
-    const loaded = { ...a.loaded, config: cfg, hash };
-    let manifest: ImportedManifest = startManifest({
-      kind: IMPORTED_KIND,
-      name: dir,
-      config: cfg,
-      configSource: loaded.source,
-      configOverrides: loaded.overrides,
-      configHash: hash,
-      seed: cfg.seed,
-      data: { dataset: cfg.training_opt.dataset, sha256: null },
-      backend,
-    });
-    manifest.source = { path: resolve(pth), sha256, format: ck.format, data_parallel: ck.dataParallel, classifier: clf.kind, info: ck.info };
-    writeManifest(paths.manifest, manifest);
-    saveCheckpoint(paths.best, { tensors, meta: { epoch: ck.info.best_epoch ?? null, imported_from: resolve(pth), sha256 } });
-    run.logger.log("info", { message: "imported", source: resolve(pth), sha256, format: ck.format, classifier: clf.kind, ...ck.info });
-    manifest = { ...finishManifest(manifest, "finished", { imported_from: resolve(pth), sha256, classifier: clf.kind, ...ck.info }), source: manifest.source };
-    writeManifest(paths.manifest, manifest);
+    const source = { path: resolve(pth), sha256, format: ck.format, data_parallel: ck.dataParallel, classifier: clf.kind, info: ck.info };
+    writeImportedRun(dir, cfg, a.loaded, hash, tensors, source, backend);
     return { runDir: dir, checkpoint: pth, sha256, reused: false };
   } finally {
     ck.close();
   }
+}
+
+/**
+ * The one place that writes an imported run folder, through the project's run-folder API (openRun writes
+ * config.yaml and opens log.jsonl; saveCheckpoint; the manifest helpers): manifest "running", best.ckpt, then the
+ * manifest "finished" — an interrupted import is never taken for a finished run.
+ */
+function writeImportedRun(
+  dir: string,
+  cfg: ExperimentConfig,
+  loaded: LoadedConfig,
+  hash: string,
+  tensors: Record<string, { shape: number[]; data: Float32Array }>,
+  source: NonNullable<ImportedManifest["source"]>,
+  backend: Awaited<ReturnType<typeof initBackend>>,
+): void {
+  const paths = runPaths(dir);
+  const run = openRun(cfg, dir, false);
+  let manifest: ImportedManifest = startManifest({
+    kind: IMPORTED_KIND,
+    name: dir,
+    config: cfg,
+    configSource: loaded.source,
+    configOverrides: loaded.overrides,
+    configHash: hash,
+    seed: cfg.seed,
+    data: { dataset: cfg.training_opt.dataset, sha256: null },
+    backend,
+  });
+  manifest.source = source;
+  writeManifest(paths.manifest, manifest);
+  saveCheckpoint(paths.best, { tensors, meta: { epoch: source.info.best_epoch ?? null, imported_from: source.path, sha256: source.sha256 } });
+  run.logger.log("info", { message: "imported", source: source.path, sha256: source.sha256, format: source.format, classifier: source.classifier, ...source.info });
+  manifest = { ...finishManifest(manifest, "finished", { imported_from: source.path, sha256: source.sha256, classifier: source.classifier, ...source.info }), source };
+  writeManifest(paths.manifest, manifest);
 }
 
 /**

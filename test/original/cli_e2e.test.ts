@@ -12,6 +12,8 @@ import { main } from "../../src/cli/main.js";
 import { readNpy } from "../../src/features/npy.js";
 import { loadFeatureFolder } from "../../src/repro/notebook.js";
 import { sha256File } from "../../src/torch/original_checkpoint.js";
+import { importOriginalCheckpoint } from "../../src/torch/import_run.js";
+import { loadConfig } from "../../src/config/load.js";
 import { ORIGINAL_CONFIGS } from "./original_configs.js";
 import { dataRoot, expected, npy, relErr, resnet10LogDir, tmp } from "./fixtures.js";
 
@@ -134,5 +136,15 @@ describe("the original code's checkpoint and features through ltr", () => {
     const correct = expected.splits.test.filter((r) => expected.models.resnet10.preds[r] === expected.labels[r]).length;
     expect(res.results.joint.test.top1).toBeCloseTo((100 * correct) / 4, 5);
     expect(existsSync(join(logDir, "fc_weight.npy"))).toBe(false);
+  });
+
+  it("an import is reused, and never written over another run", async () => {
+    capture();
+    const loaded = loadConfig(featCfg, [`dataset.root=${JSON.stringify(data)}`]);
+    const again = await importOriginalCheckpoint({ source: logDir, loaded, runDir });
+    expect(again).toMatchObject({ runDir, reused: true });
+    const stage2 = join(dir, "logs", "clslearn", "crt");
+    await expect(importOriginalCheckpoint({ source: logDir, loaded, runDir: stage2 })).rejects.toThrow(/already holds a run that is not this import/);
+    await expect(importOriginalCheckpoint({ source: join(dir, "nowhere"), loaded })).rejects.toThrow(/no checkpoint there; --model_dir takes a .pth file or a folder/);
   });
 });
