@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { initBackend } from "../backend.js";
 import { classifiers } from "../classifiers/registry.js";
-import { loadFeatureDir } from "../features/dir.js";
+import { loadFeatureDirWith } from "../features/dir.js";
 import { classCounts } from "../features/types.js";
 import { writeJsonAtomic } from "../run/atomic.js";
 import { evalSummary } from "../train/report.js";
@@ -17,7 +17,12 @@ export const spec: CommandSpec = {
   summary: "run Joint / NCM / cRT / tau-norm / LWS on saved features alone (e.g. exported from the original code)",
   usage: "ltr classify --features DIR [--method joint,ncm,crt,tau_norm,lws] [--epochs N] [--lr X] ... [--out FILE]",
   options: {
-    features: { type: "string", arg: "DIR", help: "folder with {train,val,test}.ltf or {split}_feats.npy + {split}_labels.npy, and fc_weight.npy / fc_bias.npy" },
+    features: {
+      type: "string",
+      arg: "DIR",
+      help: "folder with {train,val,test}.ltf, {split}_feats.npy + {split}_labels.npy, or the original's {split}feat_all.pkl; and fc_weight.npy / fc_bias.npy or the original's final_model_checkpoint.pth",
+    },
+    checkpoint: { type: "string", arg: "FILE", help: "an original-code checkpoint (.pth) whose classifier is the stage-1 one (default: fc_weight.npy, else DIR/final_model_checkpoint.pth)" },
     method: { type: "string", arg: "LIST", help: "comma-separated classifiers", default: "joint,ncm,crt,tau_norm,lws" },
     "num-classes": { type: "string", arg: "C", help: "number of classes (default: largest train label + 1)" },
     // No defaults here: what is not given is left to cRT / LWS themselves (src/classifiers/train-utils.ts).
@@ -57,13 +62,13 @@ export async function run(argv: string[]): Promise<number> {
   const methods = String(v.method).split(",").map((s) => s.trim()).filter(Boolean);
   for (const m of methods) classifiers.get(m, "--method");
   await initBackend(v.backend as string | undefined);
-  const fd = loadFeatureDir(dir);
+  const fd = await loadFeatureDirWith(dir, typeof v.checkpoint === "string" ? v.checkpoint : undefined);
   let C = 0;
   for (const l of fd.train.labels) C = Math.max(C, l + 1);
   if (v["num-classes"] !== undefined) C = num(v["num-classes"], "num-classes");
   const trainCounts = Array.from(classCounts(fd.train.labels, C));
   const needs1 = methods.filter((m) => m === "joint" || m === "tau_norm" || m === "lws");
-  if (needs1.length && !fd.stage1) throw new UsageError(`ltr classify: ${needs1.join(", ")} need the stage-1 classifier: put fc_weight.npy [C×d] and fc_bias.npy [C] in ${dir}`);
+  if (needs1.length && !fd.stage1) throw new UsageError(`ltr classify: ${needs1.join(", ")} need the stage-1 classifier: put fc_weight.npy [C×d] and fc_bias.npy [C] (or the original's final_model_checkpoint.pth) in ${dir}, or give --checkpoint FILE`);
   const stage1 = fd.stage1 ?? { weight: new Float32Array(C * fd.train.dim), bias: new Float32Array(C) };
   const out: Record<string, unknown> = {};
   console.log(`features: train ${fd.train.n}×${fd.train.dim}, val ${fd.val.n}, test ${fd.test.n}; ${C} classes`);

@@ -23,6 +23,11 @@ export interface SamplerConfig {
   num_samples_cls: number;
   /** q_power: p_j ∝ n_j^q (1 = instance-balanced, 0.5 = square-root, 0 = class-balanced). */
   q: number;
+  /**
+   * progressive: length E of the λ schedule (λ = e/(E−1), held at 1 after it), when it differs from
+   * training_opt.num_epochs — the original ClassPrioritySampler's own `epochs`. Optional: absent = num_epochs.
+   */
+  epochs?: number;
 }
 
 export interface DatasetConfig {

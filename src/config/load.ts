@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { dump, load } from "js-yaml";
 import { DEFAULTS, DEFAULT_SAMPLER, DEFAULT_STAGE2, type ExperimentConfig } from "./defaults.js";
+import { announceOriginal, isOriginalConfig, translateOriginalConfig } from "./original.js";
 import { CONFIG_SCHEMA, ConfigError, checkValue, specAt } from "./schema.js";
 
 /** Nullable sections whose defaults apply once a file or override gives them (they default to null). */
@@ -95,12 +96,17 @@ export interface LoadedConfig {
   overrides: string[];
   /** sha256 of the canonical JSON of the resolved config. */
   hash: string;
+  /** Set when the file was an original classifier-balancing config (translated by original.ts). */
+  original?: { notes: string[] };
 }
 
 /** Resolve a config from parsed YAML content (already read); `source` names it in errors. */
 export function resolveConfig(raw: unknown, source: string, overrides: string[] = []): LoadedConfig {
   if (!isRec(raw)) throw new ConfigError(source, [`the file must hold a YAML mapping at the top level, got ${raw === null ? "null" : typeof raw}`]);
-  const merged = merge(clone(DEFAULTS), raw, "") as Rec;
+  // An original classifier-balancing file is translated into this format first (src/config/original.ts).
+  const original = isOriginalConfig(raw, source) ? translateOriginalConfig(raw, source) : null;
+  if (original) announceOriginal(source, original.notes);
+  const merged = merge(clone(DEFAULTS), original ? original.config : raw, "") as Rec;
   const problems: string[] = [];
   checkValue(merged, CONFIG_SCHEMA, "", problems);
   if (problems.length) throw new ConfigError(source, problems);
@@ -108,7 +114,7 @@ export function resolveConfig(raw: unknown, source: string, overrides: string[] 
   const config = merged as unknown as ExperimentConfig;
   const cross = crossCheck(config);
   if (cross.length) throw new ConfigError(overrides.length ? `${source} (after ${overrides.map((o) => `--set ${o}`).join(" ")})` : source, cross);
-  return { config, source, overrides, hash: configHash(config) };
+  return { config, source, overrides, hash: configHash(config), ...(original ? { original: { notes: original.notes } } : {}) };
 }
 
 /** Load and resolve a YAML config file. */

@@ -9,7 +9,9 @@ export type Spec =
   | { kind: "boolean" }
   | { kind: "enum"; values: readonly string[] }
   | { kind: "object"; fields: Record<string, Spec> }
-  | { kind: "nullable"; inner: Spec };
+  | { kind: "nullable"; inner: Spec }
+  /** A key that may be left out altogether (absent from the defaults, so existing configs resolve and hash as before). */
+  | { kind: "optional"; inner: Spec };
 
 const num = (o: Omit<Extract<Spec, { kind: "number" }>, "kind"> = {}): Spec => ({ kind: "number", ...o });
 const str: Spec = { kind: "string" };
@@ -17,6 +19,7 @@ const bool: Spec = { kind: "boolean" };
 const en = (...values: string[]): Spec => ({ kind: "enum", values });
 const obj = (fields: Record<string, Spec>): Spec => ({ kind: "object", fields });
 const nul = (inner: Spec): Spec => ({ kind: "nullable", inner });
+const opt = (inner: Spec): Spec => ({ kind: "optional", inner });
 
 const optim = obj({
   lr: num({ min: 0 }),
@@ -40,6 +43,7 @@ export const CONFIG_SCHEMA: Spec = obj({
         type: str,
         num_samples_cls: num({ integer: true, min: 1 }),
         q: num({ min: 0 }),
+        epochs: opt(num({ integer: true, min: 1 })),
       }),
     ),
     log_dir: nul(str),
@@ -108,6 +112,8 @@ function expected(spec: Spec): string {
       return "a mapping";
     case "nullable":
       return `${expected(spec.inner)} or null`;
+    case "optional":
+      return expected(spec.inner);
   }
 }
 
@@ -117,6 +123,9 @@ export function checkValue(value: unknown, spec: Spec, path: string, problems: s
   switch (spec.kind) {
     case "nullable":
       if (value !== null) checkValue(value, spec.inner, path, problems);
+      return;
+    case "optional":
+      checkValue(value, spec.inner, path, problems);
       return;
     case "number": {
       if (typeof value !== "number" || !Number.isFinite(value)) {
@@ -154,7 +163,7 @@ export function checkValue(value: unknown, spec: Spec, path: string, problems: s
         checkValue(rec[k], spec.fields[k], sub, problems);
       }
       for (const k of Object.keys(spec.fields)) {
-        if (!(k in rec)) problems.push(`missing key '${path === "" ? k : `${path}.${k}`}'`);
+        if (!(k in rec) && spec.fields[k].kind !== "optional") problems.push(`missing key '${path === "" ? k : `${path}.${k}`}'`);
       }
       return;
     }
@@ -166,7 +175,7 @@ export function specAt(root: Spec, path: string): Spec {
   let spec = root;
   const seen: string[] = [];
   for (const seg of path.split(".")) {
-    while (spec.kind === "nullable") spec = spec.inner;
+    while (spec.kind === "nullable" || spec.kind === "optional") spec = spec.inner;
     if (spec.kind !== "object") throw new Error(`'${seen.join(".")}' is not a mapping, so '${path}' does not exist`);
     if (!(seg in spec.fields)) {
       const here = seen.length ? `under '${seen.join(".")}'` : "at the top level";

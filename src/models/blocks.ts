@@ -1,6 +1,6 @@
 /**
- * Residual blocks shared by the CIFAR and ImageNet ResNets (torchvision layout and parameter names:
- * conv1/bn1/conv2/bn2[/conv3/bn3], shortcut "downsample.0" (1×1 conv) + "downsample.1" (BN)).
+ * Residual blocks shared by the CIFAR and ImageNet ResNets (the original code's and torchvision's parameter names:
+ * conv1/bn1/conv2/bn2[/conv3/bn3], shortcut "downsample.0" (1×1 conv) + "downsample.1" (BN); docs/ORIGINAL_CODE.md).
  */
 import * as tf from "@tensorflow/tfjs";
 import { BatchNorm2d } from "./batchnorm.js";
@@ -79,6 +79,7 @@ export class Bottleneck implements Block {
   constructor(store: ParamStore, key: string, a: BlockArgs) {
     const groups = a.groups ?? 1;
     const width = Math.floor((a.planes * (a.widthPerGroup ?? 64)) / 64) * groups;
+    if (width < 1) throw new Error(`${store.model}: bottleneck '${key}' has no inner channels (planes ${a.planes} × ${a.widthPerGroup}/64 per group); use a larger width`);
     this.outC = a.planes * Bottleneck.expansion;
     this.conv1 = new Conv2d(store, `${key}.conv1`, { inC: a.inC, outC: width, kernel: 1 });
     this.bn1 = new BatchNorm2d(store, `${key}.bn1`, width);

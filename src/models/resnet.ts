@@ -1,5 +1,8 @@
 /**
- * ResNet / ResNeXt feature extractors (no classifier head), CIFAR and ImageNet layouts (spec §4).
+ * ResNet / ResNeXt feature extractors (no classifier head), CIFAR and ImageNet layouts. The ImageNet layout is the
+ * original code's ResNet*Feature / ResNext*Feature models: same state-dict names, shapes and strides (stride 2 on
+ * the first block of stages 2-4, on the 3×3 conv of a bottleneck), so its weights give the same features
+ * (docs/ORIGINAL_CODE.md, "Feature models"; checked against PyTorch in test/original/parity.test.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import { BatchNorm2d } from "./batchnorm.js";
@@ -50,7 +53,11 @@ export class ResNet implements Backbone {
     this.inputShape = args.inputShape;
     this.store = new ParamStore(spec.name, args.seed);
     const cifar = spec.layout === "cifar";
-    const widths = cifar ? [16, 32, 64] : [64, 128, 256, 512];
+    // Stage widths w·(1, 2, 4[, 8]); w = 16 (CIFAR) or 64 (ImageNet, the original's models) unless args.width says
+    // otherwise (narrow ImageNet-layout models are what the PyTorch-parity fixtures use).
+    const w = args.width ?? (cifar ? 16 : 64);
+    if (!Number.isInteger(w) || w < 1) throw new Error(`backbone '${spec.name}': width must be a positive integer, got ${args.width}`);
+    const widths = (cifar ? [1, 2, 4] : [1, 2, 4, 8]).map((m) => m * w);
     if (spec.layers.length !== widths.length) {
       throw new Error(`backbone '${spec.name}': a ${spec.layout} ResNet has ${widths.length} stages, got layers=${JSON.stringify(spec.layers)}`);
     }

@@ -60,4 +60,10 @@ export interface BackboneArgs {
    * depthwise gradient kernels, else "split"; decided at each call.
    */
   groupedConv?: GroupedConvImpl;
+  /**
+   * Base width: channels of the stem and the first stage, doubled at each later stage (default 64 for the ImageNet
+   * layout, as the original's models; 16 for the CIFAR layout). Narrower ImageNet models keep every name and
+   * stride; the PyTorch-parity fixtures use ResNeXt-50 at width 16.
+   */
+  width?: number;
 }

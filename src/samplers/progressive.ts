@@ -1,9 +1,11 @@
 /**
- * Progressively-balanced sampling (spec §8.4): for 0-based epoch e of E, λ = e/(E−1) and class j is
- * drawn i.i.d. with p_j = (1−λ)·n_j/N + λ/C; the row is the next one from class j's cycling,
+ * Progressively-balanced sampling (the original ClassPrioritySampler with lam null; docs/ORIGINAL_CODE.md,
+ * "Samplers"): for 0-based epoch e of E, λ = e/(E−1) and class j is drawn i.i.d. with p_j = (1−λ)·n_j/N + λ/C; the row is the next one from class j's cycling,
  * reshuffled iterator (without replacement within a pass; iterators persist across epochs).
  * E = 1 gives λ = 0 (instance-balanced) since there is no schedule to follow; epochs past E−1 keep
  * λ = 1. C counts only classes with training rows, so empty classes are never drawn.
+ * E is the run's epoch count, or the sampler's own `scheduleEpochs` when given: the original ClassPrioritySampler
+ * spaces λ over its `epochs` argument, λ_e = linspace(0, 1, epochs)[min(e, epochs−1)] (docs/ORIGINAL_CODE.md).
  */
 import { Rng } from "../rng.js";
 import { CategoricalSampler, checkArgs, checkState, CyclingIterator, rowsPerClass, toBatches, type BaseState, type CycleState } from "./common.js";
@@ -33,10 +35,12 @@ export class ProgressiveSampler implements BatchSampler {
   constructor(a: SamplerArgs) {
     checkArgs(this.name, a);
     if (!Number.isInteger(a.numEpochs) || a.numEpochs < 1) throw new Error(`progressive sampler: numEpochs must be a positive integer, got ${a.numEpochs}`);
+    const E = a.scheduleEpochs ?? a.numEpochs;
+    if (!Number.isInteger(E) || E < 1) throw new Error(`progressive sampler: the schedule length (training_opt.sampler.epochs) must be a positive integer, got ${a.scheduleEpochs}`);
     this.rng = new Rng(a.seed);
     this.n = a.labels.length;
     this.B = a.batchSize;
-    this.E = a.numEpochs;
+    this.E = E;
     this.shuffle = a.shuffleInBatch ?? false;
     const rows = rowsPerClass(a.labels, a.numClasses);
     this.counts = rows.map((r) => r.length);

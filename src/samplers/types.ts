@@ -12,8 +12,10 @@ export interface SamplerArgs {
   batchSize: number;
   /** Seed of the sampler's own Rng stream. */
   seed: number;
-  /** Total epochs E of the run (the progressive schedule's length). */
+  /** Total epochs E of the run (the progressive schedule's length unless `scheduleEpochs` is given). */
   numEpochs: number;
+  /** progressive: the schedule's own length (the original ClassPrioritySampler's `epochs`), if it differs from numEpochs. */
+  scheduleEpochs?: number;
   /** class_balanced: consecutive images per class visit (4). */
   numSamplesCls?: number;
   /** Permute each batch after building it (paper: true for class-balanced). */

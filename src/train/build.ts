@@ -54,6 +54,7 @@ export function buildSampler(cfg: ExperimentConfig, ds: Dataset): BatchSampler {
     batchSize: cfg.training_opt.batch_size,
     seed: cfg.seed,
     numEpochs: cfg.training_opt.num_epochs,
+    scheduleEpochs: s?.epochs,
     numSamplesCls: s?.num_samples_cls ?? 4,
     shuffleInBatch: cfg.shuffle,
     q: s?.q,
