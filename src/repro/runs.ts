@@ -10,7 +10,7 @@ import type { Dataset } from "../data/types.js";
 import { readCheckedJson } from "../run/checksum.js";
 import { describeHolder } from "../run/lock.js";
 import { projectRoot } from "../run/manifest.js";
-import { repairStaleRun, resumeCommand } from "../run/state.js";
+import { repairStaleRun, resumableFromBest, resumeCommand } from "../run/state.js";
 import { trainStage1 } from "../train/stage1.js";
 import { trainStage2 } from "../train/stage2.js";
 import type { Profile } from "./profiles.js";
@@ -37,7 +37,7 @@ export function runStatus(dir: string): "finished" | "running" | "resumable" | "
   if (st.holder) return "running";
   if (st.manifestError) return "blocked";
   if (st.status === "finished") return st.files.results ? "finished" : "blocked";
-  if (st.files.latest) return "resumable";
+  if (st.files.latest || resumableFromBest(st)) return "resumable";
   return st.files.best || st.files.results ? "blocked" : "resumable";
 }
 

@@ -41,6 +41,15 @@ export function ensureDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
+    // A recursive mkdir can report the wrong cause (ENOENT under a read-only parent): create the first missing
+    // level on its own to get the real one.
+    let first = dir;
+    while (!existsSync(dirname(first)) && dirname(first) !== first) first = dirname(first);
+    try {
+      mkdirSync(first);
+    } catch (e2) {
+      throw fsFailure(e2, first, "create the folder");
+    }
     throw fsFailure(e, dir, "create the folder");
   }
 }

@@ -17,9 +17,10 @@ import type { BackendInfo } from "../backend.js";
 import type { ExperimentConfig } from "../config/defaults.js";
 import { readCheckedJson, writeCheckedJson } from "./checksum.js";
 
-/** One `--resume` of a run: when, from which epoch, and the safe keys that changed (rundir.ts SAFE_RESUME_KEYS). */
+/** One `--resume` of a run: when, from which epoch, and the safe keys that changed (runconfig.ts SAFE_RESUME_KEYS). */
 export interface ResumeRecord {
   at: string;
+  /** 0-based index of the first epoch trained after the resume (as `best_epoch` and the log's `epoch`). */
   from_epoch: number;
   changed: Record<string, { from: unknown; to: unknown }>;
 }

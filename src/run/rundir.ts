@@ -24,7 +24,7 @@ import { finishManifest, projectRoot, type ResumeRecord, type RunManifest, type 
 import { type RunPaths, runPaths } from "./paths.js";
 import { readRunConfig, resumeDiff, SAFE_RESUME_KEYS, writeRunConfig } from "./runconfig.js";
 import { registerRun, unregisterRun, type ActiveRun } from "./signals.js";
-import { checkpointFix, inspectRun, resumeCommand, type RunState } from "./state.js";
+import { checkpointFix, inspectRun, resumableFromBest, resumeCommand, type RunState } from "./state.js";
 
 export { resolveRunDir, runName, runPaths, type RunPaths } from "./paths.js";
 export { writeRunConfig, readRunConfig, SAFE_RESUME_KEYS } from "./runconfig.js";
@@ -131,6 +131,23 @@ function verifyResumeCheckpoints(dir: string, p: RunPaths, manifest: RunManifest
   );
 }
 
+/**
+ * latest.ckpt is missing. The one legitimate way to get there is a kill between the two writes of the first epoch
+ * (best.ckpt written, latest.ckpt not yet): best.ckpt then holds the full state of this run's best epoch and the
+ * run continues from it (the epochs after it are trained again; the result is the same). Anything else — a
+ * finished run, results.json present, a best.ckpt of another run or without the resume state — is refused, since
+ * starting again would replace best.ckpt and results.json.
+ */
+function resumeFromBest(dir: string, p: RunPaths, st: RunState): { ck: Checkpoint<ResumeMeta>; path: string } {
+  const what = [st.files.best && "best.ckpt", st.files.results && "results.json"].filter(Boolean).join(" and ");
+  const no = `cannot resume ${dir}: latest.ckpt is missing but the folder holds ${what} of this run; starting again would replace ${st.files.best && st.files.results ? "them" : "it"}. ${checkpointFix(dir, "latest")}`;
+  if (!resumableFromBest(st)) refuse(no);
+  const best = loadCheckpoint<ResumeMeta>(p.best, checkpointFix(dir, "best"));
+  const m = best.meta;
+  process.stderr.write(`notice: ${dir}: latest.ckpt is missing; best.ckpt (epoch ${m.epoch + 1}) holds the full state of this run, continuing from it\n`);
+  return { ck: best, path: p.best };
+}
+
 function checkData(dir: string, manifest: RunManifest, data: DataIdentity | undefined): void {
   if (!data) return;
   const problems: string[] = [];
@@ -203,12 +220,7 @@ function openLocked(cfg: ExperimentConfig, dir: string, resume: boolean, mode: "
     const extended = "training_opt.num_epochs" in changes;
     if (st.status === "finished" && !extended)
       refuse(`${dir} is already finished${finishedSummary(st.manifest)}; there is nothing to resume. To train it longer, resume with a larger training_opt.num_epochs (--set training_opt.num_epochs=N, now ${cfg.training_opt.num_epochs}).`);
-    if (!st.files.latest)
-      refuse(
-        `cannot resume ${dir}: latest.ckpt is missing but the folder holds ${[st.files.best && "best.ckpt", st.files.results && "results.json"].filter(Boolean).join(" and ")} of this run; ` +
-          `starting again would replace them. ${checkpointFix(dir, "latest")}`,
-      );
-    const r = verifyResumeCheckpoints(dir, paths, st.manifest);
+    const r = st.files.latest ? verifyResumeCheckpoints(dir, paths, st.manifest) : resumeFromBest(dir, paths, st);
     resumeCheckpoint = r.ck;
     resumeFrom = r.path;
     checkData(dir, st.manifest, data);

@@ -55,6 +55,15 @@ export function unregisterRun(r: ActiveRun): void {
   }
 }
 
+/**
+ * Let the event loop run once. Batches that load synchronously resolve as microtasks, and a loop of those never
+ * reaches the phase where Node delivers signals: the training loop awaits this after every step so that Ctrl-C and
+ * kill are handled within one step.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** The signal received while runs were open (the loop stops at the next step), or null. */
 export function interruptRequested(): string | null {
   return requested;

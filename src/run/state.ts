@@ -55,6 +55,16 @@ export function inspectRun(dir: string): RunState {
   return { dir, files, hasRunFiles, manifest, manifestError, holder, status, stale };
 }
 
+/**
+ * latest.ckpt is missing but best.ckpt holds the full resumable state of this run (a kill between the two writes
+ * of the first epoch): the run can continue from best.ckpt. Reads only best.ckpt's header.
+ */
+export function resumableFromBest(st: RunState): boolean {
+  if (st.files.latest || !st.files.best || st.files.results || st.status === "finished" || !st.manifest?.run_id) return false;
+  const m = readCheckpointMeta<{ epoch?: number; bestEpoch?: number; rngState?: unknown; run_id?: string }>(runPaths(st.dir).best);
+  return !!m && typeof m.epoch === "number" && m.bestEpoch === m.epoch && m.rngState !== undefined && m.run_id === st.manifest.run_id;
+}
+
 /** `ltr train` command line that resumes a run with its own settings. */
 export function resumeCommand(dir: string): string {
   return `ltr train --cfg ${join(dir, "config.yaml")} --run-dir ${dir} --resume`;

@@ -90,11 +90,17 @@ export async function splitFeatures(a: FeatureCacheArgs): Promise<FeatureSet> {
       }
     }
   }
-  // Fail before a long extraction if the cache cannot be written.
-  assertWritable(path);
+  // A run folder that cannot be written (read-only, full) still gets its features, uncached, with a notice.
+  let cache = true;
+  try {
+    assertWritable(path);
+  } catch (e) {
+    cache = false;
+    process.stderr.write(`notice: the ${a.split} features are extracted but not cached: ${(e as Error).message.split(". ")[0]}\n`);
+  }
   const split = a.dataset[a.split];
   const pass = await runPass({ backbone: a.backbone, split, batchSize: a.batchSize, keepFeatures: true });
   const fs: FeatureSet = { feats: pass.feats!, dim: a.backbone.featDim, labels: Int32Array.from(pass.labels), indices: pass.indices, n: split.size };
-  writeFeatures(path, fs, { split: a.split === "train" ? "train_plain" : a.split, source: a.runDir, extra: { cache_key: key, ckpt_sha256: a.ckptSha256, backbone: a.backbone.name } });
+  if (cache) writeFeatures(path, fs, { split: a.split === "train" ? "train_plain" : a.split, source: a.runDir, extra: { cache_key: key, ckpt_sha256: a.ckptSha256, backbone: a.backbone.name } });
   return fs;
 }

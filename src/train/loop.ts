@@ -18,7 +18,7 @@ import { Rng } from "../rng.js";
 import { type Checkpoint, readCheckpointMeta, saveCheckpoint, type TensorData } from "../run/checkpoint.js";
 import { faultPoint } from "../run/faults.js";
 import type { OpenedRun } from "../run/rundir.js";
-import { interruptRequested } from "../run/signals.js";
+import { interruptRequested, yieldToEventLoop } from "../run/signals.js";
 import type { BatchSampler } from "../samplers/types.js";
 import { evalSummary } from "./report.js";
 import { runPass } from "./evaluate.js";
@@ -212,6 +212,7 @@ export async function trainLoop(a: LoopArgs): Promise<LoopResult> {
         const diverged = divergenceReason(loss, numClasses);
         if (diverged) throw new DivergenceError(epoch, s, loss, diverged, lastGood, baseLr, run.paths.dir);
         faultPoint("step");
+        await yieldToEventLoop();
         const sig = interruptRequested();
         if (sig) throw new InterruptedRun(epoch, sig);
         lossSum += loss * b.labels.length;
