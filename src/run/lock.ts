@@ -180,6 +180,7 @@ export function acquireRunLock(dir: string): RunLock {
     const h = readLock(dir);
     if (!h) continue; // removed in between: try again
     // Our own pid without a lock of ours on this folder: left by an earlier process that had the same pid.
+    if (h.pid === -1 && h.host === hostname() && attempt < 7) continue; // being written this instant: look again
     const alive = holderAlive(h, dir);
     if (alive !== false) throw lockedError(dir, h, alive);
     if (!takeOver(dir, h)) continue;

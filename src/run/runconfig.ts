@@ -24,6 +24,7 @@ export const SAFE_RESUME_KEYS: Record<string, string> = {
   "training_opt.display_step": "how often a step record is logged; no effect on the weights",
   "training_opt.log_dir": "names the run folder (the folder was moved or is given with --run-dir)",
   "dataset.root": "where the data files are; accepted only when the data hash the same as the run's (manifest data.sha256 and source files)",
+  backend: "the tensor backend setting; accepted only when the backend in use is the one the run was trained on (manifest backend.name)",
 };
 
 const HEADER_RE = /^# decoupling-lt resolved config; sha256 ([0-9a-f]{64})/;
@@ -82,14 +83,21 @@ export interface ResumeDiff {
 
 const show = (v: unknown) => (v === undefined ? "(absent)" : JSON.stringify(v));
 
-/** Compare a run's stored config with the one it is resumed with (see {@link SAFE_RESUME_KEYS}). */
-export function resumeDiff(stored: ExperimentConfig, next: ExperimentConfig): ResumeDiff {
+/**
+ * Compare a run's stored config with the one it is resumed with (see {@link SAFE_RESUME_KEYS}). `sameBackend`: the
+ * tensor backend now in use is the one the run was trained on (manifest backend.name), so a changed `backend`
+ * setting (e.g. auto -> wasm) changes nothing and is accepted.
+ */
+export function resumeDiff(stored: ExperimentConfig, next: ExperimentConfig, sameBackend = false): ResumeDiff {
   const safe: ResumeDiff["safe"] = {};
   const problems: string[] = [];
   for (const key of diffConfigs(stored, next)) {
     const from = valueAt(stored, key);
     const to = valueAt(next, key);
-    if (!(key in SAFE_RESUME_KEYS)) problems.push(`${key}: ${show(from)} in the run, ${show(to)} now`);
+    if (key === "backend") {
+      if (sameBackend) safe[key] = { from, to };
+      else problems.push(`${key}: ${show(from)} in the run, ${show(to)} now (and the backend in use is not the one the run was trained on)`);
+    } else if (!(key in SAFE_RESUME_KEYS)) problems.push(`${key}: ${show(from)} in the run, ${show(to)} now`);
     else if (key === "training_opt.num_epochs" && (to as number) < (from as number))
       problems.push(`${key}: ${show(from)} in the run, ${show(to)} now (num_epochs may only be increased on resume)`);
     else safe[key] = { from, to };

@@ -52,6 +52,9 @@ export interface OpenRunOptions {
   mode?: "stage1" | "stage2";
   /** The data the new process built; on resume they must match the run's. */
   data?: DataIdentity;
+  /** The tensor backend in use (initBackend's name): a changed `backend` setting is accepted on resume when the
+   *  run was trained on this one. */
+  backendName?: string;
 }
 
 export interface OpenedRun {
@@ -172,14 +175,14 @@ export function openRun(cfg: ExperimentConfig, dir: string, resume: boolean, o: 
   ensureDir(dir);
   const lock = acquireRunLock(dir);
   try {
-    return openLocked(cfg, dir, resume, mode, o.data, paths, lock);
+    return openLocked(cfg, dir, resume, mode, o, paths, lock);
   } catch (e) {
     lock.release();
     throw e;
   }
 }
 
-function openLocked(cfg: ExperimentConfig, dir: string, resume: boolean, mode: "stage1" | "stage2", data: DataIdentity | undefined, paths: RunPaths, lock: RunLock): OpenedRun {
+function openLocked(cfg: ExperimentConfig, dir: string, resume: boolean, mode: "stage1" | "stage2", o: OpenRunOptions, paths: RunPaths, lock: RunLock): OpenedRun {
   // Temporary files of a killed writer are garbage (their content never replaced anything).
   removeStaleTemps(dir);
   removeStaleTemps(join(dir, "features"));
@@ -197,7 +200,7 @@ function openLocked(cfg: ExperimentConfig, dir: string, resume: boolean, mode: "
   } else if (work) {
     if (st.manifestError) throw st.manifestError;
     if (st.status === "finished" && mode === "stage2")
-      refuse(`${dir} already holds a finished stage-2 run${finishedSummary(st.manifest)}; it is kept. Choose ${again}, or delete the folder to run it again.`);
+      refuse(`${dir} already holds a finished run (${st.manifest?.kind ?? "unknown kind"})${finishedSummary(st.manifest)}; it is kept. Choose ${again}, or delete the folder to run it again.`);
     if (!resume && mode === "stage1") {
       if (st.status === "finished")
         refuse(`${dir} already holds a finished run${finishedSummary(st.manifest)}; it is kept. To train it longer, resume it with a larger training_opt.num_epochs (--resume --set training_opt.num_epochs=N); to train again, choose ${again} or delete the folder.`);
@@ -207,7 +210,7 @@ function openLocked(cfg: ExperimentConfig, dir: string, resume: boolean, mode: "
     previous = st.manifest;
     if (!st.files.config) refuse(`cannot resume ${dir}: its config.yaml is missing; restore it from a copy (manifest.json holds the config under 'config'), or choose ${again}.`);
     const stored = readRunConfig(paths.config);
-    const diff = resumeDiff(stored, cfg);
+    const diff = resumeDiff(stored, cfg, !!o.backendName && st.manifest.backend?.name === o.backendName);
     if (diff.problems.length) {
       const safe = Object.keys(SAFE_RESUME_KEYS).join(", ");
       refuse(
@@ -223,7 +226,7 @@ function openLocked(cfg: ExperimentConfig, dir: string, resume: boolean, mode: "
     const r = st.files.latest ? verifyResumeCheckpoints(dir, paths, st.manifest) : resumeFromBest(dir, paths, st);
     resumeCheckpoint = r.ck;
     resumeFrom = r.path;
-    checkData(dir, st.manifest, data);
+    checkData(dir, st.manifest, o.data);
   } else if (resume && mode === "stage1") {
     refuse(`--resume: ${dir} holds no run to resume (no config.yaml, manifest.json or checkpoint). Drop --resume to start a new run there, or point --run-dir / training_opt.log_dir at the run's folder.`);
   }

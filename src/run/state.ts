@@ -175,7 +175,7 @@ export function assertFinishedStage1Run(dir: string): FinishedStage1Run {
     if (st.holder) throw new Error(`${not} yet: it is being trained right now by ${describeHolder(st.holder)}; wait for it to finish`);
     const err = st.manifest.summary?.error ? ` (${String(st.manifest.summary.error)})` : "";
     const how = st.files.latest ? `continue it with: ${resumeCommand(dir)}` : "train it again in a new folder";
-    throw new Error(`${not}: its manifest says '${st.manifest.status}'${st.stale ? " but its process is gone (it was killed)" : ""}${at}${err}; its best.ckpt is not the final selection. ${how[0].toUpperCase()}${how.slice(1)}`);
+    throw new Error(`${not}: its manifest says '${st.manifest.status}'${st.stale ? " but its process is gone (it was killed)" : ""}${at}${err}; stage 2 and ltr test need the best weights of a finished run. ${how[0].toUpperCase()}${how.slice(1)}`);
   }
   if (!st.files.config) throw new Error(`${not}: it has no config.yaml; restore it from a copy (manifest.json holds the config under 'config')`);
   const config = readRunConfig(p.config);

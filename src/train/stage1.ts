@@ -35,7 +35,7 @@ export async function trainStage1(a: Stage1Args): Promise<Stage1Result> {
   const ds = a.dataset ?? (await buildDataset(cfg));
   const dir = a.runDir ?? resolveRunDir(runName(cfg));
   // Lock, checks (resume: stored config, checkpoints, data identity) — then, and only then, writes.
-  const run = openRun(cfg, dir, Boolean(a.resume), { data: { sha256: ds.manifest.indicesSha256, sourceFiles: ds.manifest.sourceFiles } });
+  const run = openRun(cfg, dir, Boolean(a.resume), { data: { sha256: ds.manifest.indicesSha256, sourceFiles: ds.manifest.sourceFiles }, backendName: backend.name });
   let backbone, head;
   try {
     run.begin(

@@ -146,7 +146,7 @@ export async function trainStage2(a: Stage2Args): Promise<Stage2Result> {
     checkCompatible(cfg, s1.config, a.loaded.source, s1dir);
     const dir = a.runDir ?? stage2RunDir(cfg);
     // Lock and checks before any write; a finished stage-2 folder is kept, an unfinished one resumed or redone.
-    const run = openRun(cfg, dir, true, { mode: "stage2", data: { sha256: ds.manifest.indicesSha256, sourceFiles: ds.manifest.sourceFiles } });
+    const run = openRun(cfg, dir, true, { mode: "stage2", data: { sha256: ds.manifest.indicesSha256, sourceFiles: ds.manifest.sourceFiles }, backendName: backend.name });
     try {
       const m = startManifest({
         kind: `stage2-${method}`,

@@ -12,6 +12,7 @@ import { resolveConfig } from "../../src/config/load.js";
 import type { Dataset, Split } from "../../src/data/types.js";
 import { readCheckpointMeta } from "../../src/run/checkpoint.js";
 import { readManifest, writeManifest } from "../../src/run/manifest.js";
+import { resumeDiff } from "../../src/run/runconfig.js";
 import { buildDataset } from "../../src/train/build.js";
 import { DivergenceError, divergenceReason } from "../../src/train/divergence.js";
 import { trainStage1 } from "../../src/train/stage1.js";
@@ -53,6 +54,13 @@ describe("resume with changed keys", () => {
     // Resuming with the run's own settings works.
     await trainStage1({ loaded: s1cfg(), runDir: dir, dataset: ds, quiet: true, resume: true });
     expect(manifestOf(dir).status).toBe("finished");
+  });
+
+  it("a changed backend setting is accepted only when the backend in use is the run's", () => {
+    const a = s1cfg().config;
+    const b = s1cfg({ backend: "auto" }).config;
+    expect(resumeDiff(a, b, true)).toEqual({ safe: { backend: { from: "wasm", to: "auto" } }, problems: [] });
+    expect(resumeDiff(a, b, false).problems).toEqual(['backend: "wasm" in the run, "auto" now (and the backend in use is not the one the run was trained on)']);
   });
 
   it("accepts num_epochs extension (also of a finished run), refuses a decrease, records the change", async () => {
@@ -133,7 +141,7 @@ describe("stage 2 and ltr test need a finished stage-1 run", () => {
     expect(b.val.n).toBe(80);
     expect(b.test.n).toBe(a.test.n);
     // A stage-2 folder that is finished is kept, not run over.
-    await expect(trainStage2({ loaded: s2cfg(dir, "ncm"), quiet: true })).rejects.toThrow(/already holds a finished stage-2 run .*it is kept/);
+    await expect(trainStage2({ loaded: s2cfg(dir, "ncm"), quiet: true })).rejects.toThrow(/already holds a finished run \(stage2-ncm\) .*it is kept/);
   });
 });
 
