@@ -92,8 +92,8 @@ export function checkFeatureDirClasses(fd: FeatureDir, numClasses: number, sourc
     if (rows !== numClasses)
       throw new Error(
         `${fd.files.fcWeight}: the classifier has ${rows} rows (classes) but C = ${numClasses} ${source}; ` +
-          (rows > numClasses ? `if the labels leave some classes out, pass --num-classes ${rows}; ` : "") +
-          `otherwise export fc_weight.npy / fc_bias.npy of the model that produced these features`,
+          (rows > numClasses ? `if the labels leave some classes out, pass --num-classes ${rows}; otherwise e` : "e") +
+          `xport fc_weight.npy / fc_bias.npy of the model that produced these features`,
       );
   }
 }

@@ -18,7 +18,7 @@ import { isAbsolute, join } from "node:path";
 import type { ExperimentConfig } from "../config/defaults.js";
 import { ensureDir, removeOwnTemps, removeStaleTemps } from "./atomic.js";
 import { type Checkpoint, loadCheckpoint, readCheckpointMeta } from "./checkpoint.js";
-import { acquireRunLock, type RunLock } from "./lock.js";
+import { acquireRunLock, describeHolder, type RunLock } from "./lock.js";
 import { JsonlLogger } from "./logger.js";
 import { finishManifest, projectRoot, type ResumeRecord, type RunManifest, type RunStatus, writeManifest } from "./manifest.js";
 import { type RunPaths, runPaths } from "./paths.js";
@@ -174,6 +174,7 @@ export function openRun(cfg: ExperimentConfig, dir: string, resume: boolean, o: 
   const paths = runPaths(dir);
   ensureDir(dir);
   const lock = acquireRunLock(dir);
+  if (lock.tookOverFrom) process.stderr.write(`notice: ${dir}: took over the lock of ${describeHolder(lock.tookOverFrom)}, which is no longer running\n`);
   try {
     return openLocked(cfg, dir, resume, mode, o, paths, lock);
   } catch (e) {
