@@ -5,7 +5,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { main } from "../../src/cli/main.js";
 import { resolveConfig } from "../../src/config/load.js";
@@ -21,6 +21,7 @@ import { classifyRun, trainStage2 } from "../../src/train/stage2.js";
 import { ckptDataOffset, flipByte, resultsOf, sameTensors, snapshot, tempDir, tinyConfig, tinyData } from "./helpers.js";
 
 const tmp = tempDir("files");
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const data = tinyData(join(tmp, "data"));
 const s1cfg = (extra: Record<string, unknown> = {}) => resolveConfig(tinyConfig({ dataset: { root: data }, ...extra }), "feat.yaml");
 const s2cfg = (modelDir: string, method: string) =>

@@ -5,7 +5,7 @@
  * space. Read-only: ltr classify --out, ltr test --save-feat and ltr train fail before computing anything.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { initBackend } from "../../src/backend.js";
@@ -52,6 +52,11 @@ beforeAll(async () => {
 });
 afterAll(() => {
   if (canMount) sh("umount", [mnt]);
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+  } catch {
+    /* the mount point is still busy: leave the folder */
+  }
 });
 afterEach(() => vi.restoreAllMocks());
 

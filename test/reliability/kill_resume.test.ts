@@ -5,15 +5,16 @@
  * true (a stale `running` manifest is detected and repaired to `interrupted`), and at the end no temporary file
  * or lock is left.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../src/rng.js";
 import { runStatus } from "../../src/repro/runs.js";
 import { inspectRun } from "../../src/run/state.js";
 import { type LtrOptions, leftovers, ltr, manifestOf, resultsOf, sameTensors, tempDir, tinyConfig, tinyData, writeConfig } from "./helpers.js";
 
 const tmp = tempDir("kill");
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const data = tinyData(join(tmp, "data"));
 const cfg = writeConfig(join(tmp, "feat.yaml"), tinyConfig({ training_opt: { num_epochs: 4 } }));
 const ref = join(tmp, "reference");

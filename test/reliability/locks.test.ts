@@ -4,10 +4,10 @@
  * is taken over by --resume. Locks of dead processes are taken over, locks of other hosts respected.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { resolveConfig } from "../../src/config/load.js";
 import type { Dataset } from "../../src/data/types.js";
@@ -19,6 +19,7 @@ import { trainStage2 } from "../../src/train/stage2.js";
 import { leftovers, ltr, manifestOf, tempDir, tinyConfig, tinyData, writeConfig } from "./helpers.js";
 
 const tmp = tempDir("locks");
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const data = tinyData(join(tmp, "data"));
 const s1cfg = (overrides: string[] = []) => resolveConfig(tinyConfig({ dataset: { root: data } }), "feat.yaml", overrides);
 let ds: Dataset;

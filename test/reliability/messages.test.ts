@@ -5,13 +5,14 @@
  */
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { datasets } from "../../src/data/registry.js";
 import { writeNpy } from "../../src/features/npy.js";
 import { tempDir, tinyConfig, tinyData, writeConfig } from "./helpers.js";
 
 const tmp = tempDir("msg");
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const data = tinyData(join(tmp, "data"));
 const cfg = writeConfig(join(tmp, "feat.yaml"), tinyConfig());
 

@@ -6,7 +6,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { resolveConfig } from "../../src/config/load.js";
 import type { Dataset, Split } from "../../src/data/types.js";
@@ -20,6 +20,7 @@ import { classifyRun, trainStage2 } from "../../src/train/stage2.js";
 import { manifestOf, snapshot, tempDir, tinyConfig, tinyData } from "./helpers.js";
 
 const tmp = tempDir("guard");
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const data = tinyData(join(tmp, "data"));
 const s1cfg = (extra: Record<string, unknown> = {}, overrides: string[] = []) => resolveConfig(tinyConfig({ dataset: { root: data }, ...extra }), "feat.yaml", overrides);
 const s2cfg = (modelDir: string, method: string, overrides: string[] = []) =>
