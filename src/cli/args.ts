@@ -26,6 +26,8 @@ export interface CommandSpec {
   options: Record<string, OptionDoc>;
   /** Extra paragraphs after the options. */
   notes?: string[];
+  /** The words allowed as one positional argument (an action such as "prepare"); none when absent. */
+  actions?: string[];
 }
 
 export function helpText(spec: CommandSpec): string {
@@ -59,7 +61,27 @@ export function parseCommand(spec: CommandSpec, argv: string[]): { values: Parse
     console.log(helpText(spec));
     return null;
   }
+  checkPositionals(spec, parsed.positionals, argv);
   return { values: parsed.values as ParsedValues, positionals: parsed.positionals };
+}
+
+/**
+ * Reject arguments that are not options: a stray word would otherwise be ignored silently — most often a second
+ * override after one --set (`--set a=1 b=2` drops `b=2`).
+ */
+function checkPositionals(spec: CommandSpec, positionals: string[], argv: string[]): void {
+  const allowed = spec.actions ?? [];
+  const extra = allowed.length ? positionals.filter((p, i) => i > 0 || !allowed.includes(p)) : positionals;
+  if (!extra.length) return;
+  const bad = extra[0];
+  let hint = `see ltr ${spec.name} --help`;
+  if (/^[A-Za-z_][\w.]*=/.test(bad)) {
+    const i = argv.indexOf(bad);
+    const prev = i > 0 ? argv[i - 1] : "";
+    hint = `every override needs its own --set: write ${prev.includes("=") ? `--set ${prev} ` : ""}--set ${bad}`;
+  } else if (allowed.length && positionals[0] !== bad) hint = `ltr ${spec.name} takes one action (${allowed.join(" | ")})`;
+  else if (allowed.length) hint = `valid actions: ${allowed.join(" | ")}`;
+  throw new UsageError(`ltr ${spec.name}: unexpected argument '${bad}'; ${hint}\n(usage: ${spec.usage})`);
 }
 
 export function requireString(values: ParsedValues, key: string, command: string): string {

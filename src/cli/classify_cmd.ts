@@ -5,9 +5,10 @@
 import { join } from "node:path";
 import { initBackend } from "../backend.js";
 import { classifiers } from "../classifiers/registry.js";
-import { loadFeatureDirWith } from "../features/dir.js";
+import { checkFeatureDirClasses, loadFeatureDirWith } from "../features/dir.js";
 import { classCounts } from "../features/types.js";
-import { writeJsonAtomic } from "../run/atomic.js";
+import { assertWritable } from "../run/atomic.js";
+import { writeCheckedJson } from "../run/checksum.js";
 import { evalSummary } from "../train/report.js";
 import { type CommandSpec, UsageError, parseCommand, requireString } from "./args.js";
 import { parseGrid } from "./taunorm_cmd.js";
@@ -61,11 +62,17 @@ export async function run(argv: string[]): Promise<number> {
   const dir = requireString(v, "features", "classify");
   const methods = String(v.method).split(",").map((s) => s.trim()).filter(Boolean);
   for (const m of methods) classifiers.get(m, "--method");
+  // Where the results go must be writable before anything is computed.
+  const file = typeof v.out === "string" ? v.out : join(dir, "classify_results.json");
+  assertWritable(file);
+  const fixedC = v["num-classes"] !== undefined ? num(v["num-classes"], "num-classes") : null;
+  if (fixedC !== null && !(Number.isInteger(fixedC) && fixedC >= 2)) throw new UsageError(`ltr classify: --num-classes must be an integer >= 2, got '${v["num-classes"]}'`);
   await initBackend(v.backend as string | undefined);
   const fd = await loadFeatureDirWith(dir, typeof v.checkpoint === "string" ? v.checkpoint : undefined);
   let C = 0;
   for (const l of fd.train.labels) C = Math.max(C, l + 1);
-  if (v["num-classes"] !== undefined) C = num(v["num-classes"], "num-classes");
+  if (fixedC !== null) C = fixedC;
+  checkFeatureDirClasses(fd, C, fixedC !== null ? "from --num-classes" : `from the largest train label in ${fd.files.train}`);
   const trainCounts = Array.from(classCounts(fd.train.labels, C));
   const needs1 = methods.filter((m) => m === "joint" || m === "tau_norm" || m === "lws");
   if (needs1.length && !fd.stage1) throw new UsageError(`ltr classify: ${needs1.join(", ")} need the stage-1 classifier: put fc_weight.npy [C×d] and fc_bias.npy [C] (or the original's final_model_checkpoint.pth) in ${dir}, or give --checkpoint FILE`);
@@ -89,8 +96,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`${(m + (tau !== undefined ? ` τ=${tau}` : "")).padEnd(12)} ${[t.many, t.medium, t.few, t.top1].map((x) => x.toFixed(1).padEnd(6)).join(" ")}`);
     out[m] = { val: evalSummary(r.val), test: t, ...(tau !== undefined ? { tau } : {}) };
   }
-  const file = typeof v.out === "string" ? v.out : join(dir, "classify_results.json");
-  writeJsonAtomic(file, { features: dir, num_classes: C, train_counts: trainCounts, results: out });
+  writeCheckedJson(file, { features: dir, num_classes: C, train_counts: trainCounts, results: out });
   console.log(`written ${file}`);
   return 0;
 }

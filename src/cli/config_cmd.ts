@@ -8,6 +8,7 @@ export const spec: CommandSpec = {
   name: "config",
   summary: "validate a config and print it fully resolved",
   usage: "ltr config show --cfg FILE [--set KEY=VALUE ...]",
+  actions: ["show"],
   options: { ...CFG_OPTIONS },
   notes: ["Exits non-zero with the file and key named when the config is invalid."],
 };

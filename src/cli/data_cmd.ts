@@ -1,5 +1,5 @@
 /** `ltr data prepare --cfg FILE`: build the dataset's long-tailed subset and print per-class counts and groups. */
-import { writeJsonAtomic } from "../run/atomic.js";
+import { assertWritable, writeJsonAtomic } from "../run/atomic.js";
 import { type CommandSpec, UsageError, parseCommand } from "./args.js";
 import { CFG_OPTIONS, loadFromArgs } from "./common.js";
 import { checkComponents } from "./components.js";
@@ -10,6 +10,7 @@ export const spec: CommandSpec = {
   name: "data",
   summary: "dataset tools",
   usage: "ltr data prepare --cfg FILE [--set KEY=VALUE ...] [--manifest OUT.json]",
+  actions: ["prepare"],
   options: {
     ...CFG_OPTIONS,
     manifest: { type: "string", arg: "FILE", help: "also write the data manifest (chosen indices per class, SHA-256) to FILE" },
@@ -28,6 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   if (action !== "prepare") throw new UsageError(`ltr data: expected the action 'prepare', got ${action ? `'${action}'` : "none"}\n(usage: ${spec.usage})`);
   const loaded = loadFromArgs(p.values, "data prepare");
   await checkComponents(loaded.config, loaded.source);
+  if (typeof p.values.manifest === "string") assertWritable(p.values.manifest);
   const ds = await buildDataset(loaded.config);
   console.log(describeDataset(ds));
   if (typeof p.values.manifest === "string") {

@@ -1,6 +1,7 @@
 /** `ltr tau-norm --run DIR`: tau-normalisation sweep on a stage-1 run; tau selected on val, reported on test. */
 import { join } from "node:path";
-import { writeJsonAtomic } from "../run/atomic.js";
+import { assertWritable } from "../run/atomic.js";
+import { writeCheckedJson } from "../run/checksum.js";
 import { resolveRunDir } from "../run/rundir.js";
 import { evalSummary } from "../train/report.js";
 import { classifyRun } from "../train/stage2.js";
@@ -33,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!p) return 0;
   const dir = resolveRunDir(requireString(p.values, "run", "tau-norm"));
   const taus = parseGrid(typeof p.values.grid === "string" ? p.values.grid : "0:2:0.1");
+  assertWritable(join(dir, "tau_norm.json"));
   const { result } = await classifyRun({ runDir: dir, method: "tau_norm", options: { taus }, backend: p.values.backend as string | undefined });
   const ex = result.extra as { tau: number; valSweep: { results: EvalResult[] }; testSweep: { results: EvalResult[] } };
   console.log(`tau-normalisation on ${dir} (Many / Medium / Few / All, %)`);
@@ -44,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`${tau.toFixed(2).padEnd(6)} | ${f(v)}   | ${f(t)}${tau === ex.tau ? "   <- chosen on val" : ""}`);
     return { tau, val: v, test: t };
   });
-  writeJsonAtomic(join(dir, "tau_norm.json"), { chosen_tau: ex.tau, selected_on: "val (top-1)", rows });
+  writeCheckedJson(join(dir, "tau_norm.json"), { chosen_tau: ex.tau, selected_on: "val (top-1)", rows });
   console.log(`chosen tau ${ex.tau} (on val); written ${join(dir, "tau_norm.json")}`);
   return 0;
 }

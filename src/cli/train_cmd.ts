@@ -11,7 +11,7 @@ export const spec: CommandSpec = {
   usage: "ltr train --cfg FILE [--model_dir DIR|FILE.pth] [--set KEY=VALUE ...] [--resume] [--backend NAME] [--run-dir DIR]",
   options: {
     ...CFG_OPTIONS,
-    resume: { type: "boolean", help: "continue an interrupted run from its latest checkpoint (same result as an uninterrupted run)" },
+    resume: { type: "boolean", help: "continue an unfinished run from its latest checkpoint (same result as an uninterrupted run); the config may only change in training_opt.num_epochs (increase) and the few keys in docs/run-folders.md" },
     "run-dir": { type: "string", arg: "DIR", help: "run folder (default runs/<dataset>/<stage>_seed<seed>, or training_opt.log_dir)" },
     model_dir: {
       type: "string",

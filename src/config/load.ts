@@ -47,8 +47,22 @@ export function applyOverride(cfg: Rec, assignment: string): void {
   const eq = assignment.indexOf("=");
   if (eq <= 0) throw new ConfigError(`--set ${assignment}`, [`expected key.path=value, e.g. training_opt.batch_size=64`]);
   const path = assignment.slice(0, eq).trim();
-  const value = parseOverrideValue(assignment.slice(eq + 1));
   const source = `--set ${assignment}`;
+  // `--set "a=1 b=2"` is two assignments in one argument: say so rather than store "1 b=2" in a string key.
+  const second = /\s+([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)=/.exec(assignment.slice(eq + 1));
+  if (second) {
+    let known = true;
+    try {
+      specAt(CONFIG_SCHEMA, second[1]);
+    } catch {
+      known = false;
+    }
+    if (known) {
+      const [a, b] = [assignment.slice(0, eq + 1 + second.index).trim(), assignment.slice(eq + 1 + second.index).trim()];
+      throw new ConfigError(source, [`holds two assignments; give each its own --set: --set ${a} --set ${b}`]);
+    }
+  }
+  const value = parseOverrideValue(assignment.slice(eq + 1));
   let spec;
   try {
     spec = specAt(CONFIG_SCHEMA, path);
@@ -102,7 +116,10 @@ export interface LoadedConfig {
 
 /** Resolve a config from parsed YAML content (already read); `source` names it in errors. */
 export function resolveConfig(raw: unknown, source: string, overrides: string[] = []): LoadedConfig {
-  if (!isRec(raw)) throw new ConfigError(source, [`the file must hold a YAML mapping at the top level, got ${raw === null ? "null" : typeof raw}`]);
+  if (!isRec(raw)) {
+    const got = raw === null || raw === undefined ? "nothing (an empty file)" : Array.isArray(raw) ? "a list" : `${typeof raw} ${JSON.stringify(raw)}`.slice(0, 80);
+    throw new ConfigError(source, [`the file must hold a YAML mapping (key: value lines) at the top level, got ${got}`]);
+  }
   // An original classifier-balancing file is translated into this format first (src/config/original.ts).
   const original = isOriginalConfig(raw, source) ? translateOriginalConfig(raw, source) : null;
   if (original) announceOriginal(source, original.notes);

@@ -129,11 +129,12 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 async function loadCifarLT(layout: CifarLayout, args: DatasetArgs): Promise<Dataset> {
   const all = [...layout.train, layout.test];
-  const found = findDataDir({ root: args.root, subdirs: [layout.subdir], files: all.map((f) => [f]), systemDirs: [], cacheName: layout.subdir });
+  const found = findDataDir({ root: args.root, subdirs: [layout.subdir], files: all.map((f) => [f]), systemDirs: [], cacheName: layout.subdir, hint: `re-extract ${layout.tarball}` });
   if (!found.dir) {
     const explicit = args.root != null && args.root !== "";
+    const partial = (found.partial ?? []).map((p) => ` ${p.dir} holds only some of them: missing ${p.missing.join(", ")}.`).join("");
     throw new Error(
-      `${layout.label} binary files not found (looked in: ${found.tried.join(", ")}). Download ${layout.tarball}, ` +
+      `${layout.label} binary files not found (looked in: ${found.tried.join(", ")}).${partial} Download ${layout.tarball}, ` +
         `and extract it so that ${all.join(", ")} are in ${explicit ? found.tried[1] : join(found.cacheDir)} ` +
         `(or in <dir>/${layout.subdir} of the folder given by --data-root / LTR_DATA_ROOT).`,
     );

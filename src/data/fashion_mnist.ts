@@ -42,6 +42,7 @@ export async function locateFashionMnist(args: Pick<DatasetArgs, "root" | "downl
     files: ALTERNATIVES,
     systemDirs: [FMNIST_DEBIAN_DIR],
     cacheName: "fashion-mnist",
+    hint: `from ${FMNIST_URL}, or \`apt-get install --reinstall dataset-fashion-mnist\` for ${FMNIST_DEBIAN_DIR}`,
   });
   if (found.dir) return found.files;
   const explicit = args.root != null && args.root !== "";
@@ -55,8 +56,9 @@ export async function locateFashionMnist(args: Pick<DatasetArgs, "root" | "downl
       downloadError = ` Downloading from ${FMNIST_URL} failed: ${(e as Error).message}.`;
     }
   }
+  const partial = (found.partial ?? []).map((p) => ` ${p.dir} holds only some of them: missing ${p.missing.join(", ")}.`).join("");
   throw new Error(
-    `Fashion-MNIST files not found (looked in: ${found.tried.join(", ")}).${downloadError} ` +
+    `Fashion-MNIST files not found (looked in: ${found.tried.join(", ")}).${partial}${downloadError} ` +
       `Install them with \`apt-get install dataset-fashion-mnist\` (files go to ${FMNIST_DEBIAN_DIR}), ` +
       `or put ${NAMES.join(", ")} in ${explicit ? found.tried[0] : found.cacheDir} (or a folder named by --data-root / LTR_DATA_ROOT).`,
   );

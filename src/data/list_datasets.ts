@@ -9,7 +9,7 @@ import { sha256Hex } from "./hash.js";
 import { JpegSplit } from "./jpeg_split.js";
 import { readListFile, type ListFile } from "./list_file.js";
 import { indicesSha256 } from "./longtail.js";
-import { cacheDirFor } from "./roots.js";
+import { cacheDirFor, explicitRoot } from "./roots.js";
 import type { Dataset, DataManifest } from "./types.js";
 
 /** ImageNet normalisation (ImageNet-LT, Places-LT). */
@@ -37,10 +37,14 @@ const LAYOUTS: Record<ListLayout["name"], ListLayout> = {
   iNaturalist18: { name: "iNaturalist18", numClasses: 8142, prefix: "iNaturalist18", mean: INAT_MEAN, std: INAT_STD, colourJitter: false, testList: "val" },
 };
 
-/** The data directory: args.root, else $LTR_DATA_ROOT/<name>, else ~/.cache/decoupling-lt/<name>. */
+/**
+ * The data directory: args.root, else $LTR_DATA_ROOT/<name>, else ~/.cache/decoupling-lt/<name>. A root that is
+ * given but does not exist is an error (roots.ts explicitRoot), never a silent fall-back.
+ */
 function dataDir(layout: ListLayout, args: DatasetArgs): string {
-  if (args.root != null && args.root !== "") return resolve(args.root);
-  if (process.env.LTR_DATA_ROOT) return join(resolve(process.env.LTR_DATA_ROOT), layout.name);
+  const given = explicitRoot(args.root);
+  if (given && given.which !== "LTR_DATA_ROOT") return given.dir;
+  if (given) return join(given.dir, layout.name);
   return cacheDirFor(layout.name);
 }
 
@@ -58,9 +62,9 @@ async function loadListDataset(layout: ListLayout, args: DatasetArgs): Promise<D
   const listPath = (given: string | undefined, split: string) =>
     given ? resolve(given) : join(dir, `${layout.prefix}_${split}.txt`);
   const files = {
-    train: [listPath(args.trainList, "train"), "trainList (--train-list)"],
-    val: [listPath(args.valList, "val"), "valList (--val-list)"],
-    test: [listPath(args.testList, layout.testList), "testList (--test-list)"],
+    train: [listPath(args.trainList, "train"), "dataset.train_list (in the config, or --set dataset.train_list=FILE)"],
+    val: [listPath(args.valList, "val"), "dataset.val_list (in the config, or --set dataset.val_list=FILE)"],
+    test: [listPath(args.testList, layout.testList), "dataset.test_list (in the config, or --set dataset.test_list=FILE)"],
   } as const;
   const sourceFiles: Record<string, string> = {};
   const augmentEnabled = args.augment ?? true;

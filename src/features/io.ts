@@ -1,7 +1,7 @@
 /**
  * Chunked positional file I/O for large typed arrays. `fs.readFileSync` stops at 2 GiB and would hold a second copy
  * of a 0.9–3.6 GB feature matrix, so blobs are read straight into their destination array in pieces, and written
- * to `<path>.tmp` then renamed so a crash never leaves a half-written file under the real name.
+ * to a temporary file then renamed (run/atomic.ts) so a crash never leaves a half-written file under the real name.
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 

@@ -7,7 +7,7 @@
  * is rejected with the list of supported ones; Fortran-ordered and big-endian arrays are rejected with a hint on
  * how to re-save them. Typed arrays are assumed little-endian in memory (true on every platform Node ships for).
  */
-import { type FeatureSet } from "./types.js";
+import { assertFiniteRows, type FeatureSet } from "./types.js";
 import { fileSize, readBytes, readInto, withReadFd, writeAll, writeAtomically } from "./io.js";
 
 /** What {@link readNpy} returns: floats as Float32Array, integers as Int32Array. */
@@ -160,13 +160,17 @@ export interface NpyFeaturePaths {
   idxs?: string;
 }
 
-/** Import features saved as `.npy` (e.g. from the original code's `*feat_all.pkl`) into a FeatureSet. */
+/**
+ * Import features saved as `.npy` (e.g. from the original code's `*feat_all.pkl`) into a FeatureSet. Every feature
+ * must be finite (the error names the file and the first bad row).
+ */
 export function importNpyFeatures(paths: NpyFeaturePaths): FeatureSet {
   const f = readNpy(paths.feats);
   if (f.shape.length !== 2 || !(f.data instanceof Float32Array)) {
     throw new Error(`${paths.feats}: features must be a 2-D float array [N, d], got ${f.descr} with shape ${JSON.stringify(f.shape)}`);
   }
   const [n, dim] = f.shape;
+  assertFiniteRows(f.data, dim, paths.feats);
   const ints = (p: string, what: string): Int32Array => {
     const a = readNpy(p);
     if (!(a.data instanceof Int32Array)) throw new Error(`${p}: ${what} must be an integer array (<i4 or <i8), got ${a.descr}`);

@@ -7,7 +7,7 @@
 import { CODECS_CONSTRUCTORS, NdArray, NUMPY_CONSTRUCTORS, NUMPY_MARKERS, ndarrayValues } from "../torch/numpy.js";
 import { PyDict, unpickle } from "../torch/pickle.js";
 import { FileSource } from "../torch/source.js";
-import { checkFeatureSet, type FeatureSet } from "./types.js";
+import { assertFiniteRows, checkFeatureSet, type FeatureSet } from "./types.js";
 
 /** File name the original writes for a split (`train` is its `train_plain` pass). */
 export function featurePickleName(split: "train" | "val" | "test"): string {
@@ -38,6 +38,7 @@ export function readFeaturePickle(path: string): FeatureSet {
     const indices = ia ? ints(ia, "idxs") : Int32Array.from({ length: n }, (_, i) => i);
     const fs: FeatureSet = { feats, dim, labels, indices, n };
     checkFeatureSet(fs, path);
+    assertFiniteRows(feats, dim, path);
     return fs;
   } finally {
     src.close();

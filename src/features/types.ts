@@ -31,6 +31,24 @@ export function checkFeatureSet(fs: FeatureSet, where: string): void {
   if (fs.indices.length !== fs.n) throw new Error(`${where}: indices has ${fs.indices.length} rows but feats has ${fs.n}`);
 }
 
+/**
+ * Check that every feature is finite; the error names the source (a file and split), the first bad row and column,
+ * and the value. A NaN or Inf row would silently wreck class means (NCM) and trained classifiers.
+ */
+export function assertFiniteRows(feats: Float32Array, dim: number, where: string): void {
+  for (let i = 0; i < feats.length; i++) {
+    if (!Number.isFinite(feats[i])) {
+      const row = Math.floor(i / dim);
+      let bad = 0;
+      for (let k = i; k < feats.length; k++) if (!Number.isFinite(feats[k])) bad++;
+      throw new Error(
+        `${where}: row ${row} holds ${feats[i]} at column ${i % dim} (${bad} non-finite value${bad > 1 ? "s" : ""} in all); features must be finite numbers — ` +
+          `export them again from a model whose weights are finite, or drop the bad rows`,
+      );
+    }
+  }
+}
+
 /** Check every label lies in [0, numClasses); the error names the first offending row. */
 export function checkLabels(labels: Int32Array, numClasses: number, where: string): void {
   for (let i = 0; i < labels.length; i++) {

@@ -3,13 +3,14 @@
  * the same run again (a notebook re-opened, `npm run reproduce:table` re-run) reuses the finished run, resumes an
  * interrupted one, and never mixes results of different settings.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { ExperimentConfig } from "../config/defaults.js";
 import { configHash, loadConfig, type LoadedConfig } from "../config/load.js";
 import type { Dataset } from "../data/types.js";
+import { readCheckedJson } from "../run/checksum.js";
+import { describeHolder } from "../run/lock.js";
 import { projectRoot } from "../run/manifest.js";
-import { runPaths } from "../run/rundir.js";
+import { repairStaleRun, resumableFromBest, resumeCommand } from "../run/state.js";
 import { trainStage1 } from "../train/stage1.js";
 import { trainStage2 } from "../train/stage2.js";
 import type { Profile } from "./profiles.js";
@@ -20,14 +21,36 @@ function configFile(stage: string): string {
   return join(projectRoot(), "config", DATASET_DIR, `${stage}.yaml`);
 }
 
-/** Status of a run folder: finished (manifest says so), resumable (has a checkpoint), or absent. */
-export function runStatus(dir: string): "finished" | "resumable" | "absent" {
-  const p = runPaths(dir);
-  if (existsSync(p.manifest)) {
-    const m = JSON.parse(readFileSync(p.manifest, "utf8")) as { status?: string };
-    if (m.status === "finished" && existsSync(join(dir, "results.json"))) return "finished";
-  }
-  return existsSync(p.latest) ? "resumable" : "absent";
+/**
+ * Status of a run folder for the reproduction:
+ *  - `finished`: the manifest (verified) says finished and results.json is there;
+ *  - `running`: a live process holds its lock;
+ *  - `resumable`: unfinished (failed, interrupted — a kill -9 is detected here and the manifest repaired to
+ *    `interrupted`) with a latest.ckpt to continue from, or an attempt that completed no epoch (started again);
+ *  - `blocked`: unfinished, but it cannot be continued without losing files (latest.ckpt missing while best.ckpt
+ *    or results.json exist, or a damaged manifest); {@link ensureStage1} explains what to do;
+ *  - `absent`: no run there.
+ */
+export function runStatus(dir: string): "finished" | "running" | "resumable" | "blocked" | "absent" {
+  const st = repairStaleRun(dir);
+  if (!st.hasRunFiles) return "absent";
+  if (st.holder) return "running";
+  if (st.manifestError) return "blocked";
+  if (st.status === "finished") return st.files.results ? "finished" : "blocked";
+  if (st.files.latest || resumableFromBest(st)) return "resumable";
+  return st.files.best || st.files.results ? "blocked" : "resumable";
+}
+
+/** Refuse to touch a run folder the reproduction cannot continue safely, saying why and what to do. */
+function assertUsable(dir: string, what: string): void {
+  const st = repairStaleRun(dir);
+  if (st.holder) throw new Error(`${what}: ${dir} is being trained by ${describeHolder(st.holder)}; wait for it to finish (or stop it) and run again`);
+  if (st.manifestError) throw st.manifestError;
+  throw new Error(
+    `${what}: ${dir} holds an unfinished run that cannot be continued without replacing its files (status ${st.status}; ` +
+      `latest.ckpt ${st.files.latest ? "present" : "missing"}, best.ckpt ${st.files.best ? "present" : "missing"}, results.json ${st.files.results ? "present" : "missing"}). ` +
+      `Try ${resumeCommand(dir)} for the exact reason, or delete the folder to train it again.`,
+  );
 }
 
 /** The resolved config of a stage-1 run of the reproduction, and its cached folder. */
@@ -64,6 +87,7 @@ export async function ensureStage1(stage: string, seed: number, profile: Profile
   const { loaded, dir } = stage1Plan(stage, seed, profile);
   const st = runStatus(dir);
   if (st === "finished") return dir;
+  if (st === "running" || st === "blocked") assertUsable(dir, `stage 1 ${stage} seed ${seed}`);
   o.onStart?.(`${stage} seed ${seed}${st === "resumable" ? " (resuming)" : ""}`);
   await trainStage1({ loaded, runDir: dir, resume: st === "resumable", dataset: o.dataset, quiet: o.quiet });
   return dir;
@@ -72,12 +96,15 @@ export async function ensureStage1(stage: string, seed: number, profile: Profile
 /** A finished stage-2 run folder on a stage-1 run: reused or run now. */
 export async function ensureStage2(stage: string, stage1Dir: string, seed: number, profile: Profile, o: EnsureOpts = {}): Promise<string> {
   const { loaded, dir } = stage2Plan(stage, stage1Dir, seed, profile);
-  if (runStatus(dir) === "finished") return dir;
+  const st = runStatus(dir);
+  if (st === "finished") return dir;
+  if (st === "running" || st === "blocked") assertUsable(dir, `stage 2 ${stage} on ${relative(projectRoot(), stage1Dir)}`);
   o.onStart?.(`${stage} on ${relative(projectRoot(), stage1Dir)}`);
   await trainStage2({ loaded, runDir: dir, dataset: o.dataset, quiet: o.quiet });
   return dir;
 }
 
+/** Read a run's JSON file (results.json, manifest.json), verifying its checksum; errors name the file. */
 export function readJson<T = Record<string, unknown>>(path: string): T {
-  return JSON.parse(readFileSync(path, "utf8")) as T;
+  return readCheckedJson<T>(path);
 }

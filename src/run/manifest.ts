@@ -1,7 +1,13 @@
 /**
  * Run manifests: everything needed to say where a number came from — the resolved config and its hash,
  * seed, data hash, backend (and which of our kernels were active), package versions, git commit, machine
- * and wall time. Written beside every run's outputs and copied with them into `results/`.
+ * and wall time. Written beside every run's outputs and copied with them into `results/`, with a checksum
+ * (checksum.ts) verified by {@link readManifest}.
+ *
+ * `status` is the truth about the run: `running` while a process holds the folder's lock, `finished` once its
+ * results are written, `failed` (summary.error says why) or `interrupted` (Ctrl-C, kill, `stopAfterEpochs`). A
+ * run killed with kill -9 still says `running`; the next look at the folder (rundir.ts `repairStaleRun`) sees
+ * that the lock holder is gone and rewrites it as `interrupted`.
  */
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -9,10 +15,22 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import type { BackendInfo } from "../backend.js";
 import type { ExperimentConfig } from "../config/defaults.js";
-import { writeJsonAtomic } from "./atomic.js";
+import { readCheckedJson, writeCheckedJson } from "./checksum.js";
+
+/** One `--resume` of a run: when, from which epoch, and the safe keys that changed (runconfig.ts SAFE_RESUME_KEYS). */
+export interface ResumeRecord {
+  at: string;
+  /** 0-based index of the first epoch trained after the resume (as `best_epoch` and the log's `epoch`). */
+  from_epoch: number;
+  changed: Record<string, { from: unknown; to: unknown }>;
+}
+
+export type RunStatus = "running" | "finished" | "failed" | "interrupted";
 
 export interface RunManifest {
   kind: string;
+  /** Random id of the run, also stored in its checkpoints, so files of different runs are never mixed. */
+  run_id?: string;
   name: string;
   config_source: string;
   config_overrides: string[];
@@ -26,7 +44,9 @@ export interface RunManifest {
   started_at: string;
   ended_at: string | null;
   wall_time_s: number | null;
-  status: "running" | "finished" | "failed" | "interrupted";
+  status: RunStatus;
+  /** Every resume of the run, in order. */
+  resumes?: ResumeRecord[];
   /** Free-form results summary (best epoch, val/test accuracies...). */
   summary?: Record<string, unknown>;
   config: ExperimentConfig | Record<string, unknown>;
@@ -139,5 +159,15 @@ export function finishManifest(m: RunManifest, status: RunManifest["status"], su
 }
 
 export function writeManifest(path: string, m: RunManifest): void {
-  writeJsonAtomic(path, m);
+  writeCheckedJson(path, m);
+}
+
+/** Read and verify a run's manifest.json; errors name the file. */
+export function readManifest(path: string): RunManifest {
+  const m = readCheckedJson<RunManifest>(path, {
+    kind: "manifest",
+    fix: "The run folder can no longer be trusted; restore the file from a copy, or train the run again in a new folder",
+  });
+  if (typeof m.status !== "string") throw new Error(`${path} is not a run manifest (no 'status'); run folders are written by ltr train`);
+  return m;
 }

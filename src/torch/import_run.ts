@@ -9,16 +9,16 @@
  * checkpoints never share a folder. An existing import of the same file is reused (its config.yaml rewritten if the
  * config differs, e.g. another --data-root); a folder holding anything else is never overwritten.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { initBackend } from "../backend.js";
 import type { ExperimentConfig } from "../config/defaults.js";
-import { configHash, dumpConfig, type LoadedConfig } from "../config/load.js";
+import { configHash, type LoadedConfig } from "../config/load.js";
 import { backbones } from "../models/index.js";
 import { saveCheckpoint } from "../run/checkpoint.js";
-import { writeFileAtomic } from "../run/atomic.js";
-import { finishManifest, startManifest, writeManifest, type RunManifest } from "../run/manifest.js";
-import { openRun, resolveRunDir, runPaths } from "../run/rundir.js";
+import { readManifest, startManifest, writeManifest, type RunManifest } from "../run/manifest.js";
+import { acquireRunLock } from "../run/lock.js";
+import { openRun, resolveRunDir, runPaths, writeRunConfig } from "../run/rundir.js";
 import { checkpointStem, classifierTensors, featModelTensors, originalCheckpointPath, readOriginalCheckpoint, sha256File } from "./original_checkpoint.js";
 
 export const IMPORTED_KIND = "stage1-imported";
@@ -63,13 +63,6 @@ interface ImportedManifest extends RunManifest {
   source?: { path: string; sha256: string; format: string; data_parallel: boolean; classifier: string; info: Record<string, number> };
 }
 
-function readManifest(path: string): ImportedManifest | null {
-  try {
-    return JSON.parse(readFileSync(path, "utf8")) as ImportedManifest;
-  } catch {
-    return null;
-  }
-}
 
 /** Import (or reuse an import of) an original checkpoint; see the module comment. */
 export async function importOriginalCheckpoint(a: ImportArgs): Promise<ImportResult> {
@@ -84,7 +77,7 @@ export async function importOriginalCheckpoint(a: ImportArgs): Promise<ImportRes
   const paths = runPaths(dir);
   const hash = configHash(cfg);
 
-  const prev = existsSync(paths.manifest) ? readManifest(paths.manifest) : null;
+  const prev = existsSync(paths.manifest) ? (readManifest(paths.manifest) as ImportedManifest) : null;
   if (prev || existsSync(paths.best) || existsSync(paths.latest)) {
     if (!prev || prev.kind !== IMPORTED_KIND || prev.source?.sha256 !== sha256)
       throw new Error(
@@ -93,8 +86,13 @@ export async function importOriginalCheckpoint(a: ImportArgs): Promise<ImportRes
     if (prev.status === "finished" && existsSync(paths.best)) {
       if (prev.config_hash !== hash) {
         // Same weights, another config (e.g. a new --data-root): keep best.ckpt, describe the run anew.
-        writeFileAtomic(paths.config, dumpConfig(cfg));
-        writeManifest(paths.manifest, { ...prev, config: cfg, config_hash: hash, config_source: a.loaded.source, config_overrides: a.loaded.overrides });
+        const lock = acquireRunLock(dir);
+        try {
+          writeRunConfig(paths.config, cfg);
+          writeManifest(paths.manifest, { ...prev, config: cfg, config_hash: hash, config_source: a.loaded.source, config_overrides: a.loaded.overrides });
+        } finally {
+          lock.release();
+        }
       }
       return { runDir: dir, checkpoint: pth, sha256, reused: true };
     }
@@ -144,24 +142,28 @@ function writeImportedRun(
   backend: Awaited<ReturnType<typeof initBackend>>,
 ): void {
   const paths = runPaths(dir);
+  // openRun takes the folder's lock and writes the checksummed config.yaml; finish() releases the lock.
   const run = openRun(cfg, dir, false);
-  let manifest: ImportedManifest = startManifest({
-    kind: IMPORTED_KIND,
-    name: dir,
-    config: cfg,
-    configSource: loaded.source,
-    configOverrides: loaded.overrides,
-    configHash: hash,
-    seed: cfg.seed,
-    data: { dataset: cfg.training_opt.dataset, sha256: null },
-    backend,
-  });
-  manifest.source = source;
-  writeManifest(paths.manifest, manifest);
-  saveCheckpoint(paths.best, { tensors, meta: { epoch: source.info.best_epoch ?? null, imported_from: source.path, sha256: source.sha256 } });
-  run.logger.log("info", { message: "imported", source: source.path, sha256: source.sha256, format: source.format, classifier: source.classifier, ...source.info });
-  manifest = { ...finishManifest(manifest, "finished", { imported_from: source.path, sha256: source.sha256, classifier: source.classifier, ...source.info }), source };
-  writeManifest(paths.manifest, manifest);
+  try {
+    const started: ImportedManifest = startManifest({
+      kind: IMPORTED_KIND,
+      name: dir,
+      config: cfg,
+      configSource: loaded.source,
+      configOverrides: loaded.overrides,
+      configHash: hash,
+      seed: cfg.seed,
+      data: { dataset: cfg.training_opt.dataset, sha256: null },
+      backend,
+    });
+    started.source = source;
+    run.begin(started);
+    saveCheckpoint(paths.best, { tensors, meta: { epoch: source.info.best_epoch ?? null, run_id: run.runId, imported_from: source.path, sha256: source.sha256 } });
+    run.logger.log("info", { message: "imported", source: source.path, sha256: source.sha256, format: source.format, classifier: source.classifier, ...source.info });
+    run.finish("finished", { imported_from: source.path, sha256: source.sha256, classifier: source.classifier, ...source.info });
+  } finally {
+    run.close();
+  }
 }
 
 /**

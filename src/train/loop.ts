@@ -2,6 +2,11 @@
  * The epoch loop shared by stage 1 (backbone + classifier trained jointly) and the images mode of stage 2
  * (frozen backbone, cRT or LWS head): cosine lr per epoch, ⌊N/B⌋ sampled batches, SGD, evaluation on val
  * after every epoch, best-on-val weights kept, a resumable checkpoint written atomically after every epoch.
+ *
+ * best.ckpt holds the same full state as latest.ckpt at the best epoch (weights, momentum, sampler, RNG), so a
+ * run can also continue from it; it is only ever replaced by a better checkpoint of the same run (run id and val
+ * top-1 checked, the new file verified before the rename). Every step's loss is checked for divergence
+ * (divergence.ts); a SIGINT/SIGTERM while other code owns the signal stops the run after the current step.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ExperimentConfig } from "../config/defaults.js";
@@ -10,11 +15,14 @@ import { evaluate, type EvalResult } from "../metrics.js";
 import type { Backbone, Classifier } from "../models/types.js";
 import type { RngState } from "../rng.js";
 import { Rng } from "../rng.js";
-import { type Checkpoint, loadCheckpoint, saveCheckpoint, type TensorData } from "../run/checkpoint.js";
+import { type Checkpoint, readCheckpointMeta, saveCheckpoint, type TensorData } from "../run/checkpoint.js";
+import { faultPoint } from "../run/faults.js";
 import type { OpenedRun } from "../run/rundir.js";
+import { interruptRequested, yieldToEventLoop } from "../run/signals.js";
 import type { BatchSampler } from "../samplers/types.js";
 import { evalSummary } from "./report.js";
 import { runPass } from "./evaluate.js";
+import { DivergenceError, divergenceReason } from "./divergence.js";
 import { Progress } from "./progress.js";
 import { cosineLr } from "./schedule.js";
 import { Sgd } from "./sgd.js";
@@ -38,10 +46,15 @@ export interface LoopArgs {
   stopAfterEpochs?: number;
 }
 
-/** Thrown by `stopAfterEpochs`: the run is left resumable, exactly as after a Ctrl-C between epochs. */
+export { DivergenceError } from "./divergence.js";
+
+/** Thrown by `stopAfterEpochs` or a signal: the run is left resumable, exactly as after a Ctrl-C between epochs. */
 export class InterruptedRun extends Error {
-  constructor(readonly epoch: number) {
-    super(`run stopped after epoch ${epoch + 1}; continue it with --resume`);
+  constructor(
+    readonly epoch: number,
+    signal?: string,
+  ) {
+    super(signal ? `run stopped by ${signal} during epoch ${epoch + 1}; continue it with --resume` : `run stopped after epoch ${epoch + 1}; continue it with --resume`);
     this.name = "InterruptedRun";
   }
 }
@@ -64,6 +77,7 @@ export interface LoopResult {
   imagesPerSecond: number;
 }
 
+/** Metadata of latest.ckpt and best.ckpt (both are full resumable states). */
 interface LatestMeta {
   epoch: number;
   bestEpoch: number;
@@ -71,15 +85,26 @@ interface LatestMeta {
   samplerState: unknown;
   rngState: RngState;
   history: EpochRecord[];
-  configHash?: string;
+  /** The run this state belongs to (manifest run_id). */
+  run_id?: string;
+  /** Val top-1 (0..1) of this epoch's weights: best.ckpt is only replaced by a higher one. */
+  val_top1?: number;
 }
 
-/** Thrown when the loss stops being finite; the last good checkpoint stays untouched. */
-export class DivergenceError extends Error {
-  constructor(epoch: number, step: number, loss: number, lastGood: string) {
-    super(`training diverged: loss is ${loss} at epoch ${epoch + 1}, step ${step + 1}; the last good checkpoint is kept at ${lastGood}. Lower the learning rate (networks.*.optim_params.lr) and resume or restart.`);
-    this.name = "DivergenceError";
+/**
+ * Replace best.ckpt — only with a better checkpoint of the same run: the current file's run id must be this run's
+ * and its val top-1 lower than the new one; the new file is verified before it replaces the old (saveCheckpoint).
+ */
+function saveBest(run: OpenedRun, ck: Checkpoint<LatestMeta>): void {
+  const path = run.paths.best;
+  const prev = readCheckpointMeta<LatestMeta>(path);
+  if (prev) {
+    if (prev.run_id && prev.run_id !== run.runId)
+      throw new Error(`refusing to replace ${path}: it belongs to another run (run id ${prev.run_id}, this run is ${run.runId}); nothing was overwritten. Train in a new folder (--run-dir).`);
+    if (typeof prev.val_top1 === "number" && !(ck.meta.val_top1! > prev.val_top1))
+      throw new Error(`refusing to replace ${path} (val top-1 ${prev.val_top1}) with a checkpoint that is not better (val top-1 ${ck.meta.val_top1}); nothing was overwritten`);
   }
+  saveCheckpoint(path, ck);
 }
 
 function weightsOf(a: LoopArgs): Record<string, TensorData> {
@@ -121,9 +146,11 @@ export async function trainLoop(a: LoopArgs): Promise<LoopResult> {
   let bestVal: EvalResult | null = null;
   const history: EpochRecord[] = [];
 
-  if (run.resumed) {
-    const ck = loadCheckpoint<LatestMeta>(run.paths.latest);
-    loadWeights(backbone, head, ck, run.paths.latest);
+  // The last checkpoint on disk (named when the run diverges), as [path, epoch].
+  let lastGood: { path: string; epoch: number } | null = null;
+  if (run.resumed && run.resumeCheckpoint) {
+    const ck = run.resumeCheckpoint as unknown as Checkpoint<LatestMeta>;
+    loadWeights(backbone, head, ck, run.resumeFrom ?? run.paths.latest);
     const st = tensorsUnder(ck.tensors, "optim.");
     opt.loadState(st);
     st.forEach((t) => t.dispose());
@@ -134,7 +161,8 @@ export async function trainLoop(a: LoopArgs): Promise<LoopResult> {
     bestAcc = ck.meta.bestAcc;
     history.push(...ck.meta.history);
     bestVal = history.find((h) => h.epoch === bestEpoch)?.val ?? null;
-    run.logger.log("info", { message: "resumed", from_epoch: startEpoch });
+    lastGood = { path: run.resumeFrom ?? run.paths.latest, epoch: ck.meta.epoch };
+    run.logger.log("info", { message: "resumed", from_epoch: startEpoch, ...(Object.keys(run.changes).length ? { changed: run.changes } : {}) });
   }
 
   const steps = sampler.stepsPerEpoch();
@@ -181,7 +209,12 @@ export async function trainLoop(a: LoopArgs): Promise<LoopResult> {
         });
         const [loss, hit] = stats.dataSync();
         stats.dispose();
-        if (!Number.isFinite(loss)) throw new DivergenceError(epoch, s, loss, run.paths.latest);
+        const diverged = divergenceReason(loss, numClasses);
+        if (diverged) throw new DivergenceError(epoch, s, loss, diverged, lastGood, baseLr, run.paths.dir);
+        faultPoint("step");
+        await yieldToEventLoop();
+        const sig = interruptRequested();
+        if (sig) throw new InterruptedRun(epoch, sig);
         lossSum += loss * b.labels.length;
         correct += hit;
         seen += b.labels.length;
@@ -204,16 +237,24 @@ export async function trainLoop(a: LoopArgs): Promise<LoopResult> {
       ipsN++;
       history.push(rec);
       run.logger.log("epoch", { ...rec, val: evalSummary(val) });
-      if (val.top1 > bestAcc) {
+      const better = val.top1 > bestAcc;
+      if (better) {
         bestAcc = val.top1;
         bestEpoch = epoch;
         bestVal = val;
-        saveCheckpoint(run.paths.best, { tensors: weightsOf(a), meta: { epoch, val: evalSummary(val) } });
       }
       const tensors = weightsOf(a);
       exportMap(opt.state(), "optim.", tensors);
-      const meta: LatestMeta = { epoch, bestEpoch, bestAcc, samplerState: sampler.state(), rngState: rng.state(), history };
+      const meta: LatestMeta = { epoch, bestEpoch, bestAcc, samplerState: sampler.state(), rngState: rng.state(), history, run_id: run.runId, val_top1: val.top1 };
+      // The best epoch's full state goes to best.ckpt first; a kill between the two writes leaves best.ckpt one
+      // epoch ahead of latest.ckpt, which --resume recognises and continues from.
+      if (better) {
+        saveBest(run, { tensors, meta });
+        faultPoint("best-saved");
+      }
       saveCheckpoint(run.paths.latest, { tensors, meta });
+      lastGood = { path: run.paths.latest, epoch };
+      faultPoint("epoch");
       progress.message(
         `epoch ${epoch + 1}/${E}: loss ${rec.train_loss.toFixed(4)} train acc ${(rec.train_acc * 100).toFixed(1)} | val top1 ${(val.top1 * 100).toFixed(2)} ` +
           `many ${(val.many * 100).toFixed(1)} medium ${(val.medium * 100).toFixed(1)} few ${(val.few * 100).toFixed(1)} | ${rec.images_per_s.toFixed(0)} img/s ${rec.seconds.toFixed(1)} s`,

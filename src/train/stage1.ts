@@ -3,18 +3,18 @@
  * Writes runs/<name>/ : config.yaml, log.jsonl, latest.ckpt (resumable), best.ckpt (best on val),
  * results.json (val at the best epoch + test of the best weights, per-class accuracies) and manifest.json.
  */
-import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { initBackend } from "../backend.js";
 import { evaluate } from "../metrics.js";
-import { writeJsonAtomic } from "../run/atomic.js";
+import { writeCheckedJson } from "../run/checksum.js";
 import { loadCheckpoint } from "../run/checkpoint.js";
-import { finishManifest, startManifest, writeManifest } from "../run/manifest.js";
+import { startManifest } from "../run/manifest.js";
 import { openRun, resolveRunDir, runName } from "../run/rundir.js";
+import { checkpointFix } from "../run/state.js";
 import { buildBackbone, buildDataset, buildHead, buildSampler } from "./build.js";
 import { runPass } from "./evaluate.js";
 import { InterruptedRun, loadWeights, trainLoop } from "./loop.js";
 import { evalSummary, type StageArgs, type StageResult } from "./report.js";
-import { join } from "node:path";
 
 export interface Stage1Args extends StageArgs {
   /** Continue from runs/<name>/latest.ckpt. */
@@ -34,58 +34,80 @@ export async function trainStage1(a: Stage1Args): Promise<Stage1Result> {
   const backend = await initBackend(cfg.backend);
   const ds = a.dataset ?? (await buildDataset(cfg));
   const dir = a.runDir ?? resolveRunDir(runName(cfg));
-  const run = openRun(cfg, dir, Boolean(a.resume));
-  let manifest = startManifest({
-    kind: "stage1",
-    name: runName(cfg),
-    config: cfg,
-    configSource: a.loaded.source,
-    configOverrides: a.loaded.overrides,
-    configHash: a.loaded.hash,
-    seed: cfg.seed,
-    data: { dataset: ds.name, sha256: ds.manifest.indicesSha256, detail: { ...ds.manifest, chosen: undefined } },
-    backend,
-  });
-  if (a.resume && existsSync(run.paths.manifest)) {
-    // Keep the first start time so the wall time covers the whole run, interruptions included.
-    const prev = JSON.parse((await import("node:fs")).readFileSync(run.paths.manifest, "utf8")) as { started_at: string };
-    manifest = { ...manifest, started_at: prev.started_at };
+  // Lock, checks (resume: stored config, checkpoints, data identity) — then, and only then, writes.
+  const run = openRun(cfg, dir, Boolean(a.resume), { data: { sha256: ds.manifest.indicesSha256, sourceFiles: ds.manifest.sourceFiles }, backendName: backend.name });
+  let backbone, head;
+  try {
+    run.begin(
+      startManifest({
+        kind: "stage1",
+        name: runName(cfg),
+        config: cfg,
+        configSource: a.loaded.source,
+        configOverrides: a.loaded.overrides,
+        configHash: a.loaded.hash,
+        seed: cfg.seed,
+        data: { dataset: ds.name, sha256: ds.manifest.indicesSha256, detail: { ...ds.manifest, chosen: undefined } },
+        backend,
+      }),
+    );
+    run.logger.log("info", { message: "start", backend: backend.name, kernels: backend.kernels.registered, dataset: ds.name, train_counts: ds.trainCounts });
+    backbone = buildBackbone(cfg, ds);
+    head = buildHead(cfg, backbone.featDim, ds.numClasses);
+  } catch (e) {
+    failRun(run, e);
+    throw e;
   }
-  writeManifest(run.paths.manifest, manifest);
-  run.logger.log("info", { message: "start", backend: backend.name, kernels: backend.kernels.registered, dataset: ds.name, train_counts: ds.trainCounts });
-
-  const backbone = buildBackbone(cfg, ds);
-  const head = buildHead(cfg, backbone.featDim, ds.numClasses);
   try {
     const sampler = buildSampler(cfg, ds);
     let loop;
     try {
       loop = await trainLoop({ cfg, dataset: ds, backbone, head, trainBackbone: true, frozenBnMode: "eval", sampler, run, quiet: a.quiet, stopAfterEpochs: a.stopAfterEpochs });
     } catch (e) {
-      const status = e instanceof InterruptedRun ? "interrupted" : "failed";
-      writeManifest(run.paths.manifest, finishManifest(manifest, status, { error: (e as Error).message }));
+      failRun(run, e);
       throw e;
     }
     // Test-set evaluation of the best-on-val weights (never used for any choice).
-    loadWeights(backbone, head, loadCheckpoint(run.paths.best), run.paths.best);
-    const pass = await runPass({ backbone, head, split: ds.test, batchSize: cfg.training_opt.eval_batch_size });
-    const test = evaluate(pass.preds!, pass.labels, ds.trainCounts);
-    const results = {
-      best_epoch: loop.bestEpoch,
-      val: evalSummary(loop.bestVal),
-      test: evalSummary(test),
-      test_per_class: test.perClass,
-      val_per_class: loop.bestVal.perClass,
-      train_counts: ds.trainCounts,
-      images_per_s: loop.imagesPerSecond,
-    };
-    writeJsonAtomic(join(dir, "results.json"), results);
-    run.logger.log("test", { best_epoch: loop.bestEpoch, test: evalSummary(test) });
-    manifest = finishManifest(manifest, "finished", { best_epoch: loop.bestEpoch, val: results.val, test: results.test, images_per_s: loop.imagesPerSecond });
-    writeManifest(run.paths.manifest, manifest);
+    let results;
+    try {
+      loadWeights(backbone, head, loadCheckpoint(run.paths.best, checkpointFix(dir, "best")), run.paths.best);
+      const pass = await runPass({ backbone, head, split: ds.test, batchSize: cfg.training_opt.eval_batch_size });
+      const test = evaluate(pass.preds!, pass.labels, ds.trainCounts);
+      results = {
+        best_epoch: loop.bestEpoch,
+        val: evalSummary(loop.bestVal),
+        test: evalSummary(test),
+        test_per_class: test.perClass,
+        val_per_class: loop.bestVal.perClass,
+        train_counts: ds.trainCounts,
+        images_per_s: loop.imagesPerSecond,
+      };
+      writeCheckedJson(join(dir, "results.json"), results);
+      run.logger.log("test", { best_epoch: loop.bestEpoch, test: results.test });
+    } catch (e) {
+      failRun(run, e);
+      throw e;
+    }
+    const manifest = run.finish("finished", { best_epoch: loop.bestEpoch, val: results.val, test: results.test, images_per_s: loop.imagesPerSecond });
     return { runDir: dir, bestEpoch: loop.bestEpoch, val: results.val, test: results.test, wallTimeS: manifest.wall_time_s ?? 0 };
   } finally {
     backbone.dispose();
     head.dispose();
+    run.close();
+  }
+}
+
+/**
+ * Record a run's failure truthfully (`interrupted` for a stop, else `failed` with the error) and release its folder.
+ * If even the manifest cannot be written (a full disk), the original error is what the user sees, with a note.
+ */
+export function failRun(run: ReturnType<typeof openRun>, e: unknown): void {
+  const status = e instanceof InterruptedRun ? "interrupted" : "failed";
+  try {
+    if (run.manifest()) run.finish(status, { error: (e as Error).message });
+  } catch (w) {
+    if (e instanceof Error) e.message += ` (${run.paths.manifest} could not be updated either: ${(w as Error).message.split(". ")[0]}; the next ltr command on the folder reports it as interrupted)`;
+  } finally {
+    run.close();
   }
 }

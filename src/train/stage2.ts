@@ -11,28 +11,29 @@
  * Writes <run>/results.json and manifest.json; the run folder defaults to <model_dir>/<stage>_seed<seed>.
  */
 import * as tf from "@tensorflow/tfjs";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { load } from "js-yaml";
 import { initBackend } from "../backend.js";
 import { classifiers, type ClassifierRunResult } from "../classifiers/registry.js";
 import type { ExperimentConfig } from "../config/defaults.js";
-import { resolveConfig } from "../config/load.js";
 import type { Dataset } from "../data/types.js";
 import type { FeatureSet } from "../features/types.js";
 import { evaluate, type EvalResult } from "../metrics.js";
 import { LinearClassifier } from "../models/linear.js";
 import type { Backbone } from "../models/types.js";
-import { writeJsonAtomic } from "../run/atomic.js";
+import { assertWritable } from "../run/atomic.js";
+import { writeCheckedJson } from "../run/checksum.js";
 import { loadCheckpoint, saveCheckpoint } from "../run/checkpoint.js";
-import { finishManifest, startManifest, writeManifest } from "../run/manifest.js";
-import { openRun, resolveRunDir, runPaths } from "../run/rundir.js";
+import { startManifest } from "../run/manifest.js";
+import { openRun, readRunConfig, resolveRunDir, runPaths } from "../run/rundir.js";
+import { assertFinishedStage1Run, checkpointFix } from "../run/state.js";
 import { buildBackbone, buildDataset, buildHead, buildSampler } from "./build.js";
 import { runPass } from "./evaluate.js";
-import { fileSha256, splitFeatures, type SplitName } from "./features.js";
+import { featurePath, splitFeatures, type SplitName } from "./features.js";
 import { LwsHead } from "./heads.js";
 import { loadWeights, trainLoop } from "./loop.js";
 import { evalSummary, type StageArgs, type StageResult } from "./report.js";
+import { failRun } from "./stage1.js";
 import { exportVariables } from "./state.js";
 
 /** A stage-1 run opened for stage 2: its config, its best weights loaded into a backbone, its linear classifier. */
@@ -46,26 +47,26 @@ export interface Stage1Run {
   dispose(): void;
 }
 
-/** The resolved config a run folder was trained with (its config.yaml). */
+/** The resolved config a run folder was trained with (its config.yaml, verified). */
 export function loadRunConfig(dir: string): ExperimentConfig {
   const p = runPaths(dir);
   if (!existsSync(p.config)) throw new Error(`${dir} is not a run folder (no config.yaml); runs live under runs/<dataset>/<stage>_seed<seed>`);
-  return resolveConfig(load(readFileSync(p.config, "utf8")), p.config).config;
+  return readRunConfig(p.config);
 }
 
-/** Open a stage-1 run folder (config.yaml + best.ckpt) and load its best-on-val weights. */
+/**
+ * Open a finished stage-1 run folder (assertFinishedStage1Run: manifest `finished`, verified best.ckpt) and load
+ * its best-on-val weights.
+ */
 export function openStage1Run(dir: string, ds: Dataset): Stage1Run {
+  const { config, best } = assertFinishedStage1Run(dir);
   const p = runPaths(dir);
-  if (!existsSync(p.config) || !existsSync(p.best))
-    throw new Error(`model_dir ${dir} is not a finished stage-1 run (needs config.yaml and best.ckpt); train it first with ltr train --cfg <its feat_*.yaml>`);
-  const config = loadRunConfig(dir);
-  if (config.stage2) throw new Error(`model_dir ${dir} is a stage-2 run (stage2.method=${config.stage2.method}); point model_dir at a stage-1 run`);
   const backbone = buildBackbone(config, ds);
   const head = new LinearClassifier({ featDim: backbone.featDim, numClasses: ds.numClasses, seed: 0, name: "stage1_fc" });
   try {
-    loadWeights(backbone, head, loadCheckpoint(p.best), p.best);
+    loadWeights(backbone, head, best, p.best);
     const stage1 = { weight: head.weight.dataSync() as Float32Array, bias: head.bias!.dataSync() as Float32Array };
-    return { dir, config, backbone, stage1: { weight: Float32Array.from(stage1.weight), bias: Float32Array.from(stage1.bias) }, ckptSha256: fileSha256(p.best), dispose: () => backbone.dispose() };
+    return { dir, config, backbone, stage1: { weight: Float32Array.from(stage1.weight), bias: Float32Array.from(stage1.bias) }, ckptSha256: best.sha256!, dispose: () => backbone.dispose() };
   } catch (e) {
     backbone.dispose();
     throw e;
@@ -75,10 +76,10 @@ export function openStage1Run(dir: string, ds: Dataset): Stage1Run {
 }
 
 /** Features of train/val/test from a stage-1 run (cached in <run>/features/). */
-export async function stage1Features(s1: Stage1Run, ds: Dataset, batchSize: number): Promise<Record<SplitName, FeatureSet>> {
+export async function stage1Features(s1: Stage1Run, ds: Dataset, batchSize: number, config?: ExperimentConfig): Promise<Record<SplitName, FeatureSet>> {
   const out = {} as Record<SplitName, FeatureSet>;
   for (const split of ["train", "val", "test"] as const) {
-    out[split] = await splitFeatures({ runDir: s1.dir, backbone: s1.backbone, dataset: ds, split, batchSize, ckptSha256: s1.ckptSha256 });
+    out[split] = await splitFeatures({ runDir: s1.dir, backbone: s1.backbone, dataset: ds, split, batchSize, ckptSha256: s1.ckptSha256, config: config ?? s1.config });
   }
   return out;
 }
@@ -144,54 +145,55 @@ export async function trainStage2(a: Stage2Args): Promise<Stage2Result> {
   try {
     checkCompatible(cfg, s1.config, a.loaded.source, s1dir);
     const dir = a.runDir ?? stage2RunDir(cfg);
-    const run = openRun(cfg, dir, true);
-    let manifest = startManifest({
-      kind: `stage2-${method}`,
-      name: dir,
-      config: cfg,
-      configSource: a.loaded.source,
-      configOverrides: a.loaded.overrides,
-      configHash: a.loaded.hash,
-      seed: cfg.seed,
-      data: { dataset: ds.name, sha256: ds.manifest.indicesSha256 },
-      backend,
-    });
-    (manifest as unknown as Record<string, unknown>).stage1 = { dir: s1dir, best_ckpt_sha256: s1.ckptSha256 };
-    writeManifest(run.paths.manifest, manifest);
-    const imagesMode = cfg.stage2.input === "images" && (method === "crt" || method === "lws");
-    let result: { val: EvalResult; test: EvalResult; weightNorms: Float64Array; extra: Record<string, unknown> };
+    // Lock and checks before any write; a finished stage-2 folder is kept, an unfinished one resumed or redone.
+    const run = openRun(cfg, dir, true, { mode: "stage2", data: { sha256: ds.manifest.indicesSha256, sourceFiles: ds.manifest.sourceFiles }, backendName: backend.name });
     try {
-      result = imagesMode ? await stage2Images(cfg, ds, s1, run, a.quiet) : await stage2Features(cfg, ds, s1, method, a.quiet);
+      const m = startManifest({
+        kind: `stage2-${method}`,
+        name: dir,
+        config: cfg,
+        configSource: a.loaded.source,
+        configOverrides: a.loaded.overrides,
+        configHash: a.loaded.hash,
+        seed: cfg.seed,
+        data: { dataset: ds.name, sha256: ds.manifest.indicesSha256, detail: { sourceFiles: ds.manifest.sourceFiles } },
+        backend,
+      });
+      (m as unknown as Record<string, unknown>).stage1 = { dir: s1dir, best_ckpt_sha256: s1.ckptSha256 };
+      run.begin(m);
+      const imagesMode = cfg.stage2.input === "images" && (method === "crt" || method === "lws");
+      const result = imagesMode ? await stage2Images(cfg, ds, s1, run, a.quiet) : await stage2Features(cfg, ds, s1, method, a.quiet);
+      const { weight, bias, scales, ...extra } = result.extra as Record<string, unknown>;
+      if (weight || scales) {
+        // Learned parameters go to a checkpoint, not into the JSON.
+        const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+        if (weight) tensors["classifier.fc.weight"] = { shape: [ds.numClasses, s1.backbone.featDim], data: Float32Array.from(weight as ArrayLike<number>) };
+        if (bias) tensors["classifier.fc.bias"] = { shape: [ds.numClasses], data: Float32Array.from(bias as ArrayLike<number>) };
+        if (scales) tensors["classifier.scales"] = { shape: [ds.numClasses], data: Float32Array.from(scales as ArrayLike<number>) };
+        saveCheckpoint(join(dir, "classifier.ckpt"), { tensors, meta: { method, run_id: run.runId } });
+      }
+      const results = {
+        method,
+        input: imagesMode ? "images" : "features",
+        stage1_run: s1dir,
+        val: evalSummary(result.val),
+        test: evalSummary(result.test),
+        val_per_class: result.val.perClass,
+        test_per_class: result.test.perClass,
+        weight_norms: Array.from(result.weightNorms),
+        train_counts: ds.trainCounts,
+        extra: summariseExtra(extra),
+      };
+      writeCheckedJson(join(dir, "results.json"), results);
+      run.logger.log("stage2", { method, val: results.val, test: results.test });
+      run.finish("finished", { method, val: results.val, test: results.test, ...("tau" in extra ? { tau: extra.tau } : {}) });
+      return { runDir: dir, method, val: results.val, test: results.test, extra: "tau" in extra ? { tau: extra.tau } : undefined };
     } catch (e) {
-      writeManifest(run.paths.manifest, finishManifest(manifest, "failed", { error: (e as Error).message }));
+      failRun(run, e);
       throw e;
+    } finally {
+      run.close();
     }
-    const { weight, bias, scales, ...extra } = result.extra as Record<string, unknown>;
-    if (weight || scales) {
-      // Learned parameters go to a checkpoint, not into the JSON.
-      const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-      if (weight) tensors["classifier.fc.weight"] = { shape: [ds.numClasses, s1.backbone.featDim], data: Float32Array.from(weight as ArrayLike<number>) };
-      if (bias) tensors["classifier.fc.bias"] = { shape: [ds.numClasses], data: Float32Array.from(bias as ArrayLike<number>) };
-      if (scales) tensors["classifier.scales"] = { shape: [ds.numClasses], data: Float32Array.from(scales as ArrayLike<number>) };
-      saveCheckpoint(join(dir, "classifier.ckpt"), { tensors, meta: { method } });
-    }
-    const results = {
-      method,
-      input: imagesMode ? "images" : "features",
-      stage1_run: s1dir,
-      val: evalSummary(result.val),
-      test: evalSummary(result.test),
-      val_per_class: result.val.perClass,
-      test_per_class: result.test.perClass,
-      weight_norms: Array.from(result.weightNorms),
-      train_counts: ds.trainCounts,
-      extra: summariseExtra(extra),
-    };
-    writeJsonAtomic(join(dir, "results.json"), results);
-    run.logger.log("stage2", { method, val: results.val, test: results.test });
-    manifest = finishManifest(manifest, "finished", { method, val: results.val, test: results.test, ...("tau" in extra ? { tau: extra.tau } : {}) });
-    writeManifest(run.paths.manifest, manifest);
-    return { runDir: dir, method, val: results.val, test: results.test, extra: "tau" in extra ? { tau: extra.tau } : undefined };
   } finally {
     s1.dispose();
   }
@@ -208,8 +210,16 @@ function summariseExtra(extra: Record<string, unknown>): Record<string, unknown>
 }
 
 /** Extract (or reuse) a stage-1 run's features and run one feature classifier on them. */
-async function runFeatureClassifier(s1: Stage1Run, ds: Dataset, batchSize: number, method: string, options: Record<string, unknown> | undefined, onEpoch?: (log: unknown) => void): Promise<ClassifierRunResult> {
-  const feats = await stage1Features(s1, ds, batchSize);
+async function runFeatureClassifier(
+  s1: Stage1Run,
+  ds: Dataset,
+  batchSize: number,
+  method: string,
+  options: Record<string, unknown> | undefined,
+  onEpoch?: (log: unknown) => void,
+  config?: ExperimentConfig,
+): Promise<ClassifierRunResult> {
+  const feats = await stage1Features(s1, ds, batchSize, config);
   return classifiers.get(method, "stage2.method")({
     train: feats.train,
     val: feats.val,
@@ -224,7 +234,7 @@ async function runFeatureClassifier(s1: Stage1Run, ds: Dataset, batchSize: numbe
 
 function stage2Features(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, method: string, quiet?: boolean): Promise<ClassifierRunResult> {
   const onEpoch = quiet ? undefined : (log: unknown) => void process.stderr.write(`${method} ${JSON.stringify(log)}\n`);
-  return runFeatureClassifier(s1, ds, cfg.training_opt.eval_batch_size, method, classifierOptions(cfg), onEpoch);
+  return runFeatureClassifier(s1, ds, cfg.training_opt.eval_batch_size, method, classifierOptions(cfg), onEpoch, cfg);
 }
 
 async function stage2Images(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, run: ReturnType<typeof openRun>, quiet?: boolean) {
@@ -240,7 +250,7 @@ async function stage2Images(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, r
       });
     }
     const loop = await trainLoop({ cfg, dataset: ds, backbone: s1.backbone, head, trainBackbone: false, frozenBnMode: cfg.stage2!.bn_mode, sampler: buildSampler(cfg, ds), run, quiet });
-    const best = loadCheckpoint(run.paths.best);
+    const best = loadCheckpoint(run.paths.best, checkpointFix(run.paths.dir, "best"));
     // The frozen backbone's BN statistics change in bn_mode 'train'; evaluate with what was saved for the best epoch.
     loadWeights(s1.backbone, head, best, run.paths.best);
     const pass = await runPass({ backbone: s1.backbone, head, split: ds.test, batchSize: cfg.training_opt.eval_batch_size });
@@ -285,7 +295,8 @@ export interface OnRunArgs {
 
 /** Run one feature classifier directly on a stage-1 run folder (what `ltr test` and `ltr tau-norm` do). */
 export async function classifyRun(a: OnRunArgs): Promise<{ result: ClassifierRunResult; config: ExperimentConfig; dataset: Dataset }> {
-  const config = loadRunConfig(a.runDir);
+  // Refuse an unfinished or damaged run before building anything.
+  const { config } = assertFinishedStage1Run(a.runDir);
   await initBackend(a.backend ?? config.backend);
   const ds = a.dataset ?? (await buildDataset(config));
   const s1 = openStage1Run(a.runDir, ds);
@@ -299,12 +310,13 @@ export async function classifyRun(a: OnRunArgs): Promise<{ result: ClassifierRun
 
 /** Export a stage-1 run's features of one split, also as .npy (feats, labels, idxs) for other tools. */
 export async function saveRunFeatures(runDir: string, split: SplitName, npy: boolean, backend?: string): Promise<string[]> {
-  const config = loadRunConfig(runDir);
+  const { config } = assertFinishedStage1Run(runDir);
+  assertWritable(featurePath(runDir, split));
   await initBackend(backend ?? config.backend);
   const ds = await buildDataset(config);
   const s1 = openStage1Run(runDir, ds);
   try {
-    const fs = await splitFeatures({ runDir, backbone: s1.backbone, dataset: ds, split, batchSize: config.training_opt.eval_batch_size, ckptSha256: s1.ckptSha256 });
+    const fs = await splitFeatures({ runDir, backbone: s1.backbone, dataset: ds, split, batchSize: config.training_opt.eval_batch_size, ckptSha256: s1.ckptSha256, config });
     const files = [join(runDir, "features", `${split}.ltf`)];
     if (npy) {
       const { writeNpy } = await import("../features/npy.js");

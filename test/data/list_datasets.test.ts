@@ -121,6 +121,6 @@ describe("list-file datasets on tiny generated JPEGs", () => {
   });
 
   it("a missing list file says which option sets it", async () => {
-    await expect(datasets.get("Places_LT")({ ...args, root })).rejects.toThrow(/list file .*Places_LT_train\.txt cannot be read .*trainList \(--train-list\)/);
+    await expect(datasets.get("Places_LT")({ ...args, root })).rejects.toThrow(/list file .*Places_LT_train\.txt cannot be read .*dataset\.train_list \(in the config, or --set dataset\.train_list=FILE\)/);
   });
 });

@@ -60,16 +60,22 @@ describe("run files", () => {
     expect(Date.parse(m.ended_at!)).toBeGreaterThanOrEqual(Date.parse(m.started_at));
   });
 
-  it("openRun writes the resolved config and refuses to overwrite a run without --resume", () => {
-    const { config } = resolveConfig({}, "d");
+  it("openRun locks the folder, writes the resolved config, and refuses to overwrite a run without --resume", () => {
+    const { config, hash } = resolveConfig({}, "d");
     const rd = join(dir, "run1");
     const r = openRun(config, rd, false);
     expect(readFileSync(r.paths.config, "utf8")).toContain("batch_size: 128");
+    expect(() => openRun(config, rd, false)).toThrow(/already open in this process/);
     r.logger.log("epoch", { epoch: 0, loss: 1.5 });
     expect(JSON.parse(readFileSync(r.paths.log, "utf8").trim())).toMatchObject({ kind: "epoch", epoch: 0, loss: 1.5 });
-    saveCheckpoint(r.paths.latest, { tensors: {}, meta: {} });
+    r.begin(startManifest({ kind: "stage1", name: "t", config, configSource: "d", configOverrides: [], configHash: hash, seed: 0, data: { dataset: "FashionMNIST_LT", sha256: null }, backend: null }));
+    saveCheckpoint(r.paths.latest, { tensors: {}, meta: { epoch: 0, bestEpoch: -1, bestAcc: -1, samplerState: null, rngState: [1, 2, 3, 4], history: [], run_id: r.runId } });
+    r.finish("interrupted");
     expect(() => openRun(config, rd, false)).toThrow(/--resume/);
-    expect(openRun(config, rd, true).resumed).toBe(true);
+    const again = openRun(config, rd, true);
+    expect(again.resumed).toBe(true);
+    expect(again.runId).toBe(r.runId);
+    again.close();
     new JsonlLogger(join(dir, "deep", "log.jsonl")).log("info", { a: 1 });
   });
 });
