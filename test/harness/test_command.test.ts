@@ -17,7 +17,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function testSh(caseFile: string): Promise<{ code: number; last: string; out: string }> {
   const env = { ...process.env, LTR_SKIP_TYPECHECK: "1", LTR_VITEST_JSON: join(tmp, `${caseFile}.json`) };
   return new Promise((resolve) => {
-    execFile("bash", ["scripts/test.sh", "--root", "test/harness/cases", caseFile], { env, timeout: 100_000 }, (err, stdout, stderr) => {
+    execFile("bash", ["scripts/test.sh", "--root", "test/harness/cases", caseFile], { env, timeout: 200_000 }, (err, stdout, stderr) => {
       const out = `${stdout}\n${stderr}`;
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, last: stdout.trimEnd().split("\n").at(-1) ?? "", out });
     });
@@ -30,7 +30,7 @@ function counts(last: string): { passed: number; failed: number } {
   return { passed: Number(m![1]), failed: Number(m![2]) };
 }
 
-describe.concurrent("scripts/test.sh cannot report green on red", () => {
+describe.concurrent("scripts/test.sh cannot report green on red", { timeout: 240_000 }, () => {
   it("a clean run: exit 0 and 0 failed", async () => {
     const r = await testSh("pass.case.ts");
     expect(counts(r.last).failed, r.out).toBe(0);

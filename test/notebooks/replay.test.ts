@@ -11,7 +11,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 function replay(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [SCRIPT, ...args], { env: { ...process.env, ...env }, timeout: 110_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [SCRIPT, ...args], { env: { ...process.env, ...env }, timeout: 230_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -52,7 +52,7 @@ it("replays a notebook: display output kept, first failing cell reported with it
   } else {
     console.warn("replay.test.ts: /usr/bin/python3 has no nbformat; skipped the schema check (apt-get install python3-nbformat)");
   }
-});
+}, 240_000);
 
 it("rejects bad arguments before running anything", async () => {
   const bad = await replay(["--profile", "huge", FIXTURE]);
@@ -73,7 +73,8 @@ async function replayFixture(name: string, extra: string[] = []) {
   return { ...r, last };
 }
 
-describe.concurrent("nothing is swallowed: each of these fails the notebook", () => {
+// Each replay warms up tslab's compiler (a few seconds; tens of seconds on a loaded machine), so the limits are generous.
+describe.concurrent("nothing is swallowed: each of these fails the notebook", { timeout: 240_000 }, () => {
   it("an unhandled rejection of a promise nobody awaits, charged to its cell; later cells do not run", async () => {
     const r = await replayFixture("unhandled_rejection.ipynb");
     expect(r.code).toBe(1);
@@ -86,7 +87,8 @@ describe.concurrent("nothing is swallowed: each of these fails the notebook", ()
   it("a rejection that lands after the last cell", async () => {
     const r = await replayFixture("late_rejection.ipynb");
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain("unhandled promise rejection after cell 1: Error: fixture: rejected after the last cell");
+    // charged to cell 1 whether the timer fires before the cell is reported done (a loaded machine) or after
+    expect(r.stdout).toMatch(/unhandled promise rejection (during|after) cell 1: Error: fixture: rejected after the last cell/);
     expect(r.last).toBe("notebooks: 0 passed, 1 failed");
   });
 
@@ -106,7 +108,7 @@ describe.concurrent("nothing is swallowed: each of these fails the notebook", ()
   });
 });
 
-describe.concurrent("per-cell expectations (metadata.ltr.expect)", () => {
+describe.concurrent("per-cell expectations (metadata.ltr.expect)", { timeout: 240_000 }, () => {
   it("pass when every cell shows what it declares (kinds, regexes, stderr, a PNG with content)", async () => {
     const r = await replayFixture("expectations_pass.ipynb", ["--require-expect"]);
     expect(r.stdout).toMatch(/PASS expectations_pass\.ipynb \(4 code cells/);
