@@ -4,6 +4,7 @@
 #   chromium               headless figure rendering (plotly -> SVG/PNG through playwright-core)
 #   libdnnl-dev, libopenblas-dev, g++   the optional native kernel layer (skipped if absent)
 #   jupyter-*              running the notebooks in Jupyter with the tslab kernel (optional for tests)
+#   python3-numpy          the tests load our .npy exports with NumPy itself (skipped with a notice if absent)
 #   python3-torch          only for `npm run bench`'s PyTorch comparison (optional)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -11,5 +12,5 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
   dataset-fashion-mnist chromium libdnnl-dev libopenblas-dev g++ make python3 \
-  jupyter-nbconvert jupyter-client python3-nbclient python3-ipykernel \
+  jupyter-nbconvert jupyter-client python3-nbclient python3-ipykernel python3-numpy \
   ${LTR_WITH_TORCH:+python3-torch python3-numpy}

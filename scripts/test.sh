@@ -1,33 +1,78 @@
 #!/usr/bin/env bash
-# The project's test command: type-check, unit/integration tests (vitest), headless notebook replay.
-# Ends with one line "N passed, N failed" summing every part, which is what CI reads.
+# The project's test command: native-layer check, type-check, unit/integration tests (vitest), the quick bench,
+# and the headless notebook replay. Ends with one line "tests: N passed, N failed" summing every part, which is
+# what CI reads; the exit status is non-zero whenever that line says failed > 0, and failed is > 0 whenever any
+# part failed in any way (see docs/TESTING.md for what counts as a failure).
+#
+#   bash scripts/test.sh                 everything
+#   bash scripts/test.sh test/x.test.ts  native check, type-check and vitest on the given files/options only
+#
+# Environment: LTR_REQUIRE_NATIVE=1 (set by .ci/run) makes a native addon that does not load a failure even when
+# its prerequisites are missing; LTR_SKIP_BENCH, LTR_SKIP_NOTEBOOKS, LTR_SKIP_TYPECHECK skip those parts (never in
+# CI); LTR_VITEST_JSON moves vitest's JSON report (default build/vitest.json).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p build
 passed=0; failed=0
+fail() { failed=$((failed+1)); echo "FAILED: $*"; }
 
-echo "== type-check (tsc --noEmit)"
-if npx tsc -p tsconfig.check.json; then passed=$((passed+1)); else failed=$((failed+1)); echo "type-check FAILED"; fi
+echo "== native kernel layer"
+if node -e 'const i = require("./native/build/Release/ltr_native.node").info(); console.log(`native addon loads: oneDNN ${i.dnnl}, OpenBLAS ${i.openblas}`)' 2>/dev/null; then
+  passed=$((passed+1))
+elif [ "${LTR_REQUIRE_NATIVE:-0}" = "1" ]; then
+  node scripts/build-native.mjs --probe
+  fail "the native addon does not load and LTR_REQUIRE_NATIVE=1 (CI installs its prerequisites, so it must build: npm run build:native)"
+elif node scripts/build-native.mjs --probe >/dev/null; then
+  # Prerequisites present but no addon: the build failed (postinstall only prints a line), which must not pass.
+  fail "the native addon's prerequisites are installed but native/build/Release/ltr_native.node does not load; run 'npm run build:native' to see the compile error"
+else
+  echo "notice: native addon not built, its test suites are skipped ($(node scripts/build-native.mjs --probe))"
+fi
+
+if [ -z "${LTR_SKIP_TYPECHECK:-}" ]; then
+  echo "== type-check (tsc --noEmit)"
+  if npx tsc -p tsconfig.check.json; then passed=$((passed+1)); else fail "type-check"; fi
+fi
 
 echo "== vitest"
-rm -f build/vitest.json
-npx vitest run --reporter=default --reporter=json --outputFile.json=build/vitest.json "$@"
+json="${LTR_VITEST_JSON:-build/vitest.json}"
+rm -f "$json"
+npx vitest run --reporter=default --reporter=json --outputFile.json="$json" "$@"
 vrc=$?
-if [ -f build/vitest.json ]; then
-  read -r vp vf < <(node -e 'const r=require("./build/vitest.json");console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrors||0) + r.testResults.filter(t=>t.status==="failed"&&t.assertionResults.length===0).length)')
+if [ -f "$json" ]; then
+  # Failed = failed tests + tests that never finished (a crashed worker leaves them "pending") + files that failed
+  # without a failed test (collection errors, beforeAll/afterAll hooks). Unhandled errors and rejections appear in
+  # no count of the report, only in vitest's exit status: that is the last line of defence below.
+  read -r vp vf < <(node -e '
+    const r = require(require("path").resolve(process.argv[1]));
+    const tests = r.testResults.flatMap((t) => t.assertionResults);
+    const unfinished = tests.filter((a) => a.status === "pending").length;
+    const fileErrors = r.testResults.filter((t) => t.status === "failed" && !t.assertionResults.some((a) => a.status === "failed")).length;
+    if (unfinished) console.error(`vitest: ${unfinished} test(s) never finished (crashed worker?)`);
+    if (fileErrors) console.error(`vitest: ${fileErrors} file(s) failed outside any test (collection error or a failing beforeAll/afterAll)`);
+    console.log(r.numPassedTests, r.numFailedTests + unfinished + fileErrors);
+  ' "$json")
+  vp=${vp:-0}; vf=${vf:-1} # an unreadable report counts as one failure
   passed=$((passed+vp)); failed=$((failed+vf))
-elif [ $vrc -ne 0 ]; then failed=$((failed+1)); fi
+  if [ "$vrc" -ne 0 ] && [ "$vf" -eq 0 ]; then fail "vitest exited with status $vrc although no test failed: an unhandled error or rejection, or a crashed worker (see the vitest output above)"; fi
+  if [ "$vrc" -ne 0 ] && [ "$vf" -gt 0 ]; then echo "FAILED: vitest ($vf failure(s), exit status $vrc)"; fi
+else
+  fail "vitest wrote no report (exit status $vrc)"
+fi
 
 if [ $# -eq 0 ] && [ -z "${LTR_SKIP_BENCH:-}" ]; then
   echo "== bench (quick mode: checks that npm run bench completes; numbers are not asserted)"
-  if timeout 600 node --import tsx scripts/bench/run.ts --quick --no-torch --out build/bench-quick; then passed=$((passed+1)); else failed=$((failed+1)); echo "bench --quick FAILED"; fi
+  if timeout 600 node --import tsx scripts/bench/run.ts --quick --no-torch --out build/bench-quick; then passed=$((passed+1)); else fail "bench --quick"; fi
 fi
 
-if [ -f scripts/replay-notebooks.cjs ] && [ -z "${LTR_SKIP_NOTEBOOKS:-}" ] && [ $# -eq 0 ]; then
-  echo "== notebooks (smoke profile, headless replay)"
-  node scripts/replay-notebooks.cjs --out build/notebooks --profile smoke notebooks | tee build/notebooks.log
-  read -r np nf < <(node -e 'const t=require("fs").readFileSync("build/notebooks.log","utf8").match(/notebooks: (\d+) passed, (\d+) failed/);console.log(t?t[1]:0, t?t[2]:1)')
+if [ $# -eq 0 ] && [ -z "${LTR_SKIP_NOTEBOOKS:-}" ]; then
+  echo "== notebooks (smoke profile, headless replay, per-cell expectations required)"
+  node scripts/replay-notebooks.cjs --out build/notebooks --profile smoke --require-expect notebooks | tee build/notebooks.log
+  nrc=${PIPESTATUS[0]}
+  read -r np nf < <(node -e 'const t=require("fs").readFileSync("build/notebooks.log","utf8").match(/^notebooks: (\d+) passed, (\d+) failed$/m);console.log(t?t[1]:0, t?t[2]:0)')
+  np=${np:-0}; nf=${nf:-1}
   passed=$((passed+np)); failed=$((failed+nf))
+  if [ "$nrc" -ne 0 ] && [ "$nf" -eq 0 ]; then fail "the notebook replay exited with status $nrc without reporting a failed notebook"; fi
 fi
 
 echo "tests: ${passed} passed, ${failed} failed"

@@ -41,8 +41,9 @@ export function buildBackbone(cfg: ExperimentConfig, ds: Dataset): Backbone {
 }
 
 export function buildHead(cfg: ExperimentConfig, featDim: number, numClasses: number, type = cfg.networks.classifier.type): Classifier {
-  // A different seed stream from the backbone's so the two initialisations are independent.
-  return HEADS.get(type, "networks.classifier.type")({ featDim, numClasses, seed: cfg.seed + 7919 });
+  // A different seed stream from the backbone's so the two initialisations are independent, and another one for a
+  // stage-2 head, so cRT on images starts from a fresh draw, not from a copy of stage 1's initial classifier.
+  return HEADS.get(type, "networks.classifier.type")({ featDim, numClasses, seed: cfg.seed + (cfg.stage2 ? 104_729 : 7919) });
 }
 
 export function buildSampler(cfg: ExperimentConfig, ds: Dataset): BatchSampler {

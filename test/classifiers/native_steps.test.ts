@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend.js";
-import { loadAddon, withoutAddon } from "../../src/kernels/native/addon.js";
+import { withoutAddon } from "../../src/kernels/native/addon.js";
 import { gemm, gemmTN, jsGemm, resolveEngine, transpose } from "../../src/classifiers/gemm.js";
 import { SgdMomentum, softmaxCrossEntropyGrad } from "../../src/classifiers/train-utils.js";
 import { tauSweepPredictions } from "../../src/classifiers/tau-norm.js";
@@ -16,10 +16,9 @@ import { trainCrt } from "../../src/classifiers/crt.js";
 import { trainLws } from "../../src/classifiers/lws.js";
 import { Rng } from "../../src/rng.js";
 import { clusters, randomSet } from "./helpers.js";
+import { nativeSuite } from "../helpers/native.js";
 
-const loaded = loadAddon();
-if (!loaded.addon) console.warn(`native stage-2 tests skipped: ${loaded.reason}`);
-const suite = loaded.addon ? describe : describe.skip;
+const suite = nativeSuite("native stage-2 tests");
 
 beforeAll(async () => {
   await initBackend("wasm");

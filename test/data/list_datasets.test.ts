@@ -3,6 +3,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { colourJitterInPlace, evalResizeCrop, randomResizedCropBox } from "../../src/data/jpeg_split.js";
+import { IMAGENET_MEAN, IMAGENET_STD, INAT_MEAN, INAT_STD } from "../../src/data/list_datasets.js";
 import { parseListText } from "../../src/data/list_file.js";
 import { datasets } from "../../src/data/registry.js";
 import { Rng } from "../../src/rng.js";
@@ -54,6 +55,25 @@ describe("crop geometry", () => {
   });
 });
 
+/**
+ * Undo the normalisation with the exact constants and return the 0–255 pixel value it came from. With the right
+ * constants this is an integer to float32 precision; a constant off in the third decimal (0.48 for 0.485, 0.23 for
+ * 0.229) lands a quarter of a grey level or more away from every integer.
+ */
+function pixelOf(x: number, mean: number, std: number): number {
+  return (x * std + mean) * 255;
+}
+const offInteger = (v: number) => Math.abs(v - Math.round(v));
+
+describe("normalisation constants (the original code's data/dataloader.py)", () => {
+  it("ImageNet-LT / Places-LT and iNaturalist 2018, exactly", () => {
+    expect([...IMAGENET_MEAN]).toEqual([0.485, 0.456, 0.406]);
+    expect([...IMAGENET_STD]).toEqual([0.229, 0.224, 0.225]);
+    expect([...INAT_MEAN]).toEqual([0.466, 0.471, 0.38]);
+    expect([...INAT_STD]).toEqual([0.195, 0.194, 0.192]);
+  });
+});
+
 describe("list-file datasets on tiny generated JPEGs", () => {
   const root = tempDir("listds");
   const colours = [
@@ -89,10 +109,15 @@ describe("list-file datasets on tiny generated JPEGs", () => {
     const b = await ds.test.loadBatch([0, 1], { augment: false, rng: new Rng(0) });
     expect(b.shape).toEqual([2, 224, 224, 3]);
     const at = (k: number, c: number) => b.x[k * 224 * 224 * 3 + (100 * 224 + 100) * 3 + c];
-    expect(at(0, 0)).toBeCloseTo((200 / 255 - 0.485) / 0.229, 1);
-    expect(at(0, 2)).toBeCloseTo((30 / 255 - 0.406) / 0.225, 1);
-    // greyscale JPEG -> replicated to 3 channels
-    expect(at(1, 0) * 0.229 + 0.485).toBeCloseTo(at(1, 2) * 0.225 + 0.406, 2);
+    // every channel of every pixel is (p/255 − mean_c)/std_c for an integer grey level p, with the exact constants
+    const m = [0.485, 0.456, 0.406];
+    const sd = [0.229, 0.224, 0.225];
+    for (let i = 0; i < b.x.length; i += 997) expect(offInteger(pixelOf(b.x[i], m[i % 3], sd[i % 3])), `element ${i}`).toBeLessThan(1e-3);
+    // the red image (200, 30, 30) after JPEG: each channel within a few levels of the colour it was drawn with
+    expect(Math.abs(pixelOf(at(0, 0), m[0], sd[0]) - 200)).toBeLessThanOrEqual(3);
+    expect(Math.abs(pixelOf(at(0, 2), m[2], sd[2]) - 30)).toBeLessThanOrEqual(3);
+    // greyscale JPEG -> replicated to 3 channels: one grey level behind all three
+    expect(Math.round(pixelOf(at(1, 0), m[0], sd[0]))).toBe(Math.round(pixelOf(at(1, 2), m[2], sd[2])));
   });
 
   it("train augmentation is deterministic for an rng seed and differs across seeds", async () => {
@@ -117,7 +142,10 @@ describe("list-file datasets on tiny generated JPEGs", () => {
     const ds = await datasets.get("iNaturalist18")({ ...args, root });
     expect(ds.test.size).toBe(6);
     const b = await ds.test.loadBatch([0], { augment: false, rng: new Rng(0) });
-    expect(b.x[(100 * 224 + 100) * 3]).toBeCloseTo((200 / 255 - 0.466) / 0.195, 1);
+    const px = pixelOf(b.x[(100 * 224 + 100) * 3], 0.466, 0.195);
+    expect(offInteger(px)).toBeLessThan(1e-3);
+    expect(Math.abs(px - 200)).toBeLessThanOrEqual(3);
+    expect(offInteger(pixelOf(b.x[(100 * 224 + 100) * 3 + 2], 0.38, 0.192))).toBeLessThan(1e-3);
   });
 
   it("a missing list file says which option sets it", async () => {

@@ -6,13 +6,11 @@
 import { describe, expect, it, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend.js";
-import { loadAddon } from "../../src/kernels/native/index.js";
 import { batchNormTrain } from "../../src/models/batchnorm.js";
 import { Rng } from "../../src/rng.js";
+import { nativeSuite } from "../helpers/native.js";
 
-const loaded = loadAddon();
-if (!loaded.addon) console.warn(`native kernel tests skipped: ${loaded.reason}`);
-const suite = loaded.addon ? describe : describe.skip;
+const suite = nativeSuite("native kernel tests");
 
 type Build = () => tf.Tensor | tf.Tensor[];
 

@@ -5,6 +5,7 @@
  * the synthetic feature stand-in of notebook 07 and the feature-folder loader.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -27,7 +28,10 @@ const EXPECTED = [
 interface Cell {
   cell_type: string;
   source: string | string[];
+  metadata?: { ltr?: { expect?: unknown } };
 }
+/** The replay's own validator of `metadata.ltr.expect` (scripts/replay-notebooks.cjs exports it). */
+const { expectSchemaProblems } = createRequire(import.meta.url)("../../scripts/replay-notebooks.cjs") as { expectSchemaProblems: (e: unknown) => string[] };
 const sourceOf = (c: Cell) => (Array.isArray(c.source) ? c.source.join("") : c.source);
 
 describe("notebooks/", () => {
@@ -50,6 +54,22 @@ describe("notebooks/", () => {
       for (const s of local) expect(s, `${name} imports '${s}'`).toMatch(/^\.\/src\//);
       expect(code.join("\n")).not.toContain("../src");
       if (name !== "01_long_tailed_data.ipynb") expect(code[code.length - 1]).toContain("assertOutputs(outputs)");
+    });
+
+    it(`${name}: every code cell declares what it shows (metadata.ltr.expect, valid for the replay)`, () => {
+      const nb = JSON.parse(readFileSync(join(NB_DIR, name), "utf8"));
+      (nb.cells as Cell[]).forEach((c, i) => {
+        if (c.cell_type !== "code") return;
+        const exp = c.metadata?.ltr?.expect;
+        expect(exp, `cell ${i + 1} has no metadata.ltr.expect`).toBeDefined();
+        expect(expectSchemaProblems(exp), `cell ${i + 1}`).toEqual([]);
+      });
+      // and most cells promise something concrete: an output kind or a pattern, not just "runs"
+      const concrete = (nb.cells as Cell[]).filter((c) => c.cell_type === "code").filter((c) => {
+        const e = c.metadata?.ltr?.expect as Record<string, unknown> | undefined;
+        return e && (e.outputs || e.text || e.match);
+      });
+      expect(concrete.length).toBeGreaterThanOrEqual((nb.cells as Cell[]).filter((c) => c.cell_type === "code").length - 1);
     });
   }
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { showFigure, showTable, type DisplayBundle } from "../../src/plot/notebook.js";
 import { FigureRenderer, findChromium, saveFigure } from "../../src/plot/render.js";
@@ -11,6 +12,34 @@ const fig: PlotlyFigure = {
   data: [{ type: "bar", name: "counts", x: [0, 1, 2], y: [500, 50, 5] }],
   layout: { title: { text: "Render probe" }, yaxis: { type: "log" } },
 };
+
+/** A figure whose plot area is known in pixels (explicit margins) and mostly covered by bars of one colour. */
+const BAR = { r: 0x1f, g: 0x77, b: 0xb4 };
+const area = { width: 320, height: 200, margin: { l: 50, r: 20, t: 40, b: 40, pad: 0 } };
+const barsFig = (y: number[]): PlotlyFigure => ({
+  data: y.length ? [{ type: "bar", x: y.map((_, i) => i), y, marker: { color: "#1f77b4" } }] : [],
+  layout: { ...area, showlegend: false, xaxis: { range: [-0.5, y.length ? y.length - 0.5 : 2.5] }, yaxis: { range: [0, 3] } },
+});
+
+/** Decode a PNG and measure its plot area: the fraction of pixels of the bar colour, and of any non-white colour. */
+async function plotArea(png: Buffer): Promise<{ bar: number; ink: number; width: number; height: number }> {
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { l, r, t, b } = area.margin;
+  let bar = 0;
+  let ink = 0;
+  let n = 0;
+  // a 2-pixel inset keeps the axis lines out
+  for (let y = t + 2; y < info.height - b - 2; y++) {
+    for (let x = l + 2; x < info.width - r - 2; x++) {
+      const o = (y * info.width + x) * info.channels;
+      const [pr, pg, pb] = [data[o], data[o + 1], data[o + 2]];
+      n++;
+      if (Math.abs(pr - BAR.r) < 30 && Math.abs(pg - BAR.g) < 30 && Math.abs(pb - BAR.b) < 30) bar++;
+      if (pr < 235 || pg < 235 || pb < 235) ink++;
+    }
+  }
+  return { bar: bar / n, ink: ink / n, width: info.width, height: info.height };
+}
 
 /** Pretend to be inside tslab: put a fake `tslab/dist/jupyter` into the CommonJS cache. */
 function withFakeTslab<T>(fn: (sent: DisplayBundle[]) => Promise<T>): Promise<T> {
@@ -63,6 +92,21 @@ describe.skipIf(!chromium)("FigureRenderer (headless chromium)", () => {
     expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([320, 200]);
   });
 
+  it("a rendered figure has content: the bars fill their share of the plot area, an empty figure's plot area stays blank", async () => {
+    // bars of height 3, 2, 1 on a 0..3 axis, 80 % of each slot wide: (3 + 2 + 1) / 9 · 0.8 ≈ 53 % of the plot area
+    const full = await plotArea(await renderer.renderPng(barsFig([3, 2, 1]), { scale: 1 }));
+    expect([full.width, full.height]).toEqual([320, 200]);
+    expect(full.bar).toBeGreaterThan(0.4);
+    expect(full.bar).toBeLessThan(0.65);
+    const half = await plotArea(await renderer.renderPng(barsFig([1.5, 1, 0.5]), { scale: 1 }));
+    expect(half.bar).toBeGreaterThan(0.15);
+    expect(half.bar).toBeLessThan(full.bar * 0.65);
+    // the control: same layout, no data — only grid lines, no bars
+    const empty = await plotArea(await renderer.renderPng(barsFig([]), { scale: 1 }));
+    expect(empty.bar).toBe(0);
+    expect(empty.ink).toBeLessThan(0.05);
+  });
+
   it("renders SVG text with the title and axis labels", async () => {
     const svg = await renderer.renderSvg(fig, { width: 320, height: 200 });
     expect(svg.startsWith("<svg")).toBe(true);
@@ -76,6 +120,8 @@ describe.skipIf(!chromium)("FigureRenderer (headless chromium)", () => {
     expect(readFileSync(out.svg, "utf8")).toContain("Render probe");
     expect(readFileSync(out.png).readUInt32BE(16)).toBe(300);
     expect(readdirSync(join(dir, "sub")).sort()).toEqual(["probe.png", "probe.svg"]);
+    const bars = await saveFigure(barsFig([3, 2, 1]), join(dir, "sub2", "bars"), { renderer, scale: 1 });
+    expect((await plotArea(readFileSync(bars.png))).bar).toBeGreaterThan(0.4);
   });
 
   it("showFigure sends one bundle with PNG, plotly JSON and text", async () => {
@@ -84,6 +130,8 @@ describe.skipIf(!chromium)("FigureRenderer (headless chromium)", () => {
       expect(sent).toHaveLength(1);
       expect(Object.keys(sent[0].data).sort()).toEqual(["application/vnd.plotly.v1+json", "image/png", "text/plain"]);
       expect(Buffer.from(sent[0].data["image/png"] as string, "base64").readUInt32BE(16)).toBe(300);
+      await showFigure(barsFig([3, 2, 1]), { renderer, scale: 1 });
+      expect((await plotArea(Buffer.from(sent[1].data["image/png"] as string, "base64"))).bar).toBeGreaterThan(0.4);
       expect(sent[0].data["application/vnd.plotly.v1+json"]).toEqual({ data: fig.data, layout: fig.layout, config: {} });
       expect(sent[0].data["text/plain"]).toBe("<Figure 'Render probe': 1 trace>");
     });
