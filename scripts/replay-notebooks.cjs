@@ -25,7 +25,7 @@ const path = require("node:path");
 const { createRequire } = require("node:module");
 
 const TSLAB_PINNED = "1.0.22";
-const USAGE = "usage: node scripts/replay-notebooks.cjs [--out DIR] [--profile smoke|full] [NOTEBOOK_OR_DIR ...]";
+const USAGE = "usage: node scripts/replay-notebooks.cjs [--out DIR] [--profile results|teach|full|smoke] [NOTEBOOK_OR_DIR ...]";
 
 function cellTimeoutS() {
   const raw = process.env.LTR_CELL_TIMEOUT_S;
@@ -182,8 +182,8 @@ function parseArgs(argv) {
       process.exit(2);
     } else a.paths.push(k);
   }
-  if (a.profile !== "smoke" && a.profile !== "full") {
-    console.error(`replay-notebooks: --profile must be 'smoke' or 'full', got '${a.profile}'`);
+  if (!["results", "teach", "full", "smoke"].includes(a.profile)) {
+    console.error(`replay-notebooks: --profile must be 'results', 'teach', 'full' or 'smoke', got '${a.profile}'`);
     process.exit(2);
   }
   if (a.paths.length === 0) a.paths.push("notebooks");
