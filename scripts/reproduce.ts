@@ -110,7 +110,7 @@ const outBundle = values["bundle-out"] ? join(process.cwd(), values["bundle-out"
 if (!subset) {
   const ex = exportBundle(fullProfile, outBundle);
   if (ex.status === "incomplete") {
-    log(`results bundle not exported: runs/${profile.name}/ lacks ${ex.missing.length} runs (${ex.missing.slice(0, 6).join(", ")}${ex.missing.length > 6 ? ", …" : ""}); ${rel(outBundle)} is left as it is`);
+    log(`results bundle not exported: runs/${profile.name}/ lacks ${ex.missing.length} of the finished runs and cached features it needs (${ex.missing.slice(0, 6).join(", ")}${ex.missing.length > 6 ? ", …" : ""}); ${rel(outBundle)} is left as it is`);
   } else log(`results bundle ${rel(outBundle)}: ${ex.status} (${(ex.bytes / 1e6).toFixed(1)} MB)`);
 }
 
@@ -130,7 +130,8 @@ if (!r.written) {
   console.error(
     `reproduce: ${r.missing.length} results are missing from ${source.name} (${r.missing.slice(0, 8).join(", ")}${r.missing.length > 8 ? ", …" : ""}).\n` +
       `  ${rel(r.outDir)}/ is left as it is. Make the missing runs with \`npm run reproduce:table${profile.name === "full" ? "" : ` -- --profile ${profile.name}`}\` ` +
-      `(it trains only what runs/${profile.name}/ lacks; the full profile takes about an hour on 2 cores), or restore the committed bundle with \`git checkout -- ${rel(bundleDir(fullProfile))}\`.`,
+      `(it trains only what runs/${profile.name}/ lacks; the full profile takes about an hour on 2 cores)` +
+      (bundle ? "." : `; this checkout has no results bundle in ${rel(bundleDir(fullProfile))}/ to fill the gaps (git checkout -- ${rel(bundleDir(fullProfile))} restores a committed one).`),
   );
   process.exit(1);
 }
