@@ -1,13 +1,13 @@
 /**
  * Plotly figure spec -> PNG / SVG, through a headless Debian chromium driven by playwright-core and
- * `Plotly.toImage` (stack-notes §2: the only route that is pixel-correct for every trace type; jsdom
+ * `Plotly.toImage` (the only route we found that is pixel-correct for every trace type; jsdom
  * has no text metrics and clips legends).
  *
  * One browser and one page are reused for a batch of figures: launching and loading the 4.8 MB
  * plotly bundle costs about 2.5 s, each further figure about 50 ms.
  *
  * No `import.meta` and no top-level await here: notebooks import this file through tslab, which
- * compiles local .ts to CommonJS (stack-notes §1).
+ * compiles local .ts to CommonJS.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -38,7 +38,7 @@ export interface FigureRendererArgs {
   timeoutMs?: number;
 }
 
-/** Chromium flags of stack-notes §2: no sandbox (root in containers), no GPU, no network chatter. */
+/** Chromium flags: no sandbox (root in containers), no GPU, no network chatter. */
 export const CHROMIUM_ARGS = [
   "--no-sandbox",
   "--disable-gpu",

@@ -6,7 +6,7 @@
  * Saved files are rewritten only when their content changes, and a figure is re-rendered only when its spec did,
  * so re-running a notebook on the same runs changes nothing on disk.
  *
- * Library rules (stack-notes §1): no `import.meta`, no top-level await — tslab compiles this file to CommonJS.
+ * Library rules: no `import.meta`, no top-level await — tslab compiles this file to CommonJS.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -69,7 +69,7 @@ export interface PaperRow {
 }
 
 /**
- * The paper's ImageNet-LT numbers, ResNeXt-50, 90 epochs, top-1 % on test (spec §12.1): the sampler table (Joint
+ * The paper's ImageNet-LT numbers, ResNeXt-50, 90 epochs, top-1 % on test (as the README of the paper's code, facebookresearch/classifier-balancing, reports them): the sampler table (Joint
  * classifier) and the classifier table (instance-balanced representation).
  */
 export const PAPER_IMAGENET_LT: { sampler: PaperRow[]; classifier: PaperRow[] } = {
@@ -178,7 +178,7 @@ export function showHtml(html: string, text: string): void {
 }
 
 /**
- * The paper's τ sweep (Figure 2 right, ImageNet-LT ResNeXt-50, digitised ±0.3, spec §13.2), percent; τ = 0 equals
+ * The paper's τ sweep (Figure 2 right, ImageNet-LT ResNeXt-50, digitised from the figure to ±0.3), percent; τ = 0 equals
  * the Joint test numbers, so it is a test-split curve. Medium at τ = 1.9 is read as 21 (the figure is unclear there).
  */
 export const PAPER_TAU_SWEEP: { tau: number; many: number; medium: number; few: number; top1: number }[] = [

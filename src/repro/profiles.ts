@@ -1,7 +1,12 @@
 /**
- * Reproduction profiles: `full` runs the configs as written (Fashion-MNIST-LT, 30 stage-1 epochs, 3 seeds);
- * `smoke` runs the same pipeline on a tiny subset for 2 epochs and 1 seed, so every step executes for real in
- * minutes (CI replays the notebooks with it). Runs are cached under runs/<profile>/ by config hash.
+ * Reproduction profiles, each a set of config overrides (runs are cached under runs/<profile>/ by config hash):
+ *   - `full` runs the configs as written (Fashion-MNIST-LT, 30 stage-1 epochs, 3 seeds): the reproduction.
+ *   - `teach` is small enough to train from a notebook in minutes and still shows the paper's effects
+ *     (src/repro/effects.ts; `npm run test:teach` checks them): 1 seed, 30 epochs on a 500 → 10 subset
+ *     (imbalance factor 50, 1,394 images). With fewer epochs or a harder tail (IF 400, or 8–12 epochs) the stage-1
+ *     classifier never predicts the Few classes and τ-norm and LWS cannot lift them, as we measured.
+ *   - `smoke` runs the same pipeline on a tiny subset for 2 epochs, so every step executes for real in a minute
+ *     (CI replays the notebooks with it); its numbers are near chance.
  */
 export type ProfileName = "smoke" | "teach" | "full";
 
@@ -60,6 +65,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     stage2: ["training_opt.num_epochs=2", "dataset.n_max=300", "dataset.imb_factor=60", "dataset.val_per_class=20"],
     outDir: "build/results-smoke/FashionMNIST_LT",
     about: "CI plumbing: 1 seed, 2 epochs on 807 images; numbers near chance",
+    // A development estimate: re-time it.
     minutesPerRun: 0.3,
   },
   teach: {
@@ -69,6 +75,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     stage2: ["dataset.n_max=500", "dataset.imb_factor=50", "dataset.val_per_class=50"],
     outDir: "build/results-teach/FashionMNIST_LT",
     about: "a small version: 1 seed, 30 epochs on 1,394 images (500 → 10 per class)",
+    // A development estimate (30 epochs × 1,394 images at ~700 img/s, plus evaluation and stage 2): re-time it.
     minutesPerRun: 1.2,
   },
 };

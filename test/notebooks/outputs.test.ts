@@ -51,6 +51,30 @@ describe("notebooks/", () => {
       expect(code.join("\n")).not.toContain("../src");
       if (name !== "01_long_tailed_data.ipynb") expect(code[code.length - 1]).toContain("assertOutputs(outputs)");
     });
+
+    it(`${name}: every code cell says what it must show (metadata.ltr.expect), no saved outputs`, () => {
+      const nb = JSON.parse(readFileSync(join(NB_DIR, name), "utf8"));
+      const kinds = new Set(["stdout", "text/markdown", "text/html", "image/png"]);
+      for (const [i, c] of (nb.cells as (Cell & { metadata: { ltr?: { expect?: unknown } }; outputs?: unknown[]; execution_count?: unknown })[]).entries()) {
+        if (c.cell_type !== "code") continue;
+        const e = c.metadata.ltr?.expect;
+        expect(Array.isArray(e), `${name} cell ${i + 1}: metadata.ltr.expect`).toBe(true);
+        for (const k of e as string[]) expect(kinds.has(k), `${name} cell ${i + 1}: unknown expect kind '${k}'`).toBe(true);
+        expect(c.outputs, `${name} cell ${i + 1} is committed with outputs`).toEqual([]);
+        expect(c.execution_count).toBeNull();
+      }
+    });
+
+    if (/^0[02-6]_/.test(name)) {
+      it(`${name}: the first code cell chooses the profile, "results" by default, LTR_PROFILE overriding it`, () => {
+        const nb = JSON.parse(readFileSync(join(NB_DIR, name), "utf8"));
+        const first = sourceOf((nb.cells as Cell[]).find((c) => c.cell_type === "code")!);
+        expect(first).toMatch(/^\/\/ Where the numbers come from/);
+        expect(first).toContain('const profile = "results";');
+        expect(first).toContain("openNotebook(process.env.LTR_PROFILE || profile, needs)");
+        expect(first).toContain("showMarkdown(choiceTable(needs))");
+      });
+    }
   }
 });
 
