@@ -224,7 +224,7 @@ export function walkthrough(ctx: NotebookContext): Walkthrough {
     const f = ctx.bundle.features();
     const c = ctx.bundle.classifiersOf("IB", seed);
     const w = ctx.bundle.index.walkthrough;
-    return { sampler: "IB", seed, run: s1.run, numClasses: w.numClasses, dim: w.dim, trainCounts, ...f, joint: c.stage1, crt: c.crt, lws: c.lws, runs, note: `float16 copies of the run's features, from the results bundle (${w.note.split(";")[0].replace(/^features are /, "")})` };
+    return { sampler: "IB", seed, run: s1.run, numClasses: w.numClasses, dim: w.dim, trainCounts, ...f, joint: c.stage1, crt: c.crt, lws: c.lws, runs, note: "float16 copies of the run's float32 features (about 3 significant digits), from the results bundle" };
   }
   const dir = join(ctx.root, s1.run);
   const tensor = (path: string, name: string) => {
