@@ -3,8 +3,11 @@
 #   dataset-fashion-mnist  the embedded default dataset (/usr/share/datasets/fashion-mnist)
 #   chromium               headless figure rendering (plotly -> SVG/PNG through playwright-core)
 #   libdnnl-dev, libopenblas-dev, g++   the optional native kernel layer (skipped if absent)
-#   jupyter-*              running the notebooks in Jupyter with the tslab kernel (optional for tests)
+#   jupyter-notebook       the notebook server (Notebook 6.4) that `npm run notebooks` starts, with the tslab kernel
+#   libjs-mathjax          MathJax 2.7, which that server serves itself, so the notebooks' maths renders offline
 #   python3-numpy          the tests load our .npy exports with NumPy itself (skipped with a notice if absent)
+#   jupyter-nbconvert, jupyter-client, python3-nbclient, python3-ipykernel
+#                          running notebooks headlessly through Jupyter (the browser test drives the server)
 #   python3-torch          only for `npm run bench`'s PyTorch comparison (optional)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -12,5 +15,5 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
   dataset-fashion-mnist chromium libdnnl-dev libopenblas-dev g++ make python3 \
-  jupyter-nbconvert jupyter-client python3-nbclient python3-ipykernel python3-numpy \
+  jupyter-notebook libjs-mathjax jupyter-nbconvert jupyter-client python3-nbclient python3-ipykernel python3-numpy \
   ${LTR_WITH_TORCH:+python3-torch python3-numpy}

@@ -58,7 +58,7 @@ const { createRequire } = require("node:module");
 
 const TSLAB_PINNED = "1.0.22";
 const USAGE =
-  "usage: node scripts/replay-notebooks.cjs [--out DIR] [--profile smoke|full] [--require-expect] [NOTEBOOK_OR_DIR ...]\n" +
+  "usage: node scripts/replay-notebooks.cjs [--out DIR] [--profile results|teach|full|smoke] [--require-expect] [NOTEBOOK_OR_DIR ...]\n" +
   "       node scripts/replay-notebooks.cjs --check-outputs EXECUTED_DIR [--require-expect] [NOTEBOOK_OR_DIR ...]";
 /** How long the child waits after the last cell for late rejections and exceptions before it reports the end. */
 const GRACE_MS = 200;
@@ -265,8 +265,8 @@ function parseArgs(argv) {
       process.exit(2);
     } else a.paths.push(k);
   }
-  if (a.profile !== "smoke" && a.profile !== "full") {
-    console.error(`replay-notebooks: --profile must be 'smoke' or 'full', got '${a.profile}'`);
+  if (!["results", "teach", "full", "smoke"].includes(a.profile)) {
+    console.error(`replay-notebooks: --profile must be 'results', 'teach', 'full' or 'smoke', got '${a.profile}'`);
     process.exit(2);
   }
   if (a.paths.length === 0) a.paths.push("notebooks");

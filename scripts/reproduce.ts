@@ -2,52 +2,83 @@
  * The main job: the Fashion-MNIST-LT reproduction of the paper's tables and figures.
  *
  *   npm run reproduce:table                      full profile: 4 samplers × 3 seeds × 30 epochs, 5 classifiers each
- *   npm run reproduce:table -- --profile smoke   the same pipeline on a tiny subset in minutes
- *   npm run figures                              regenerate tables/figures from finished runs only (no training)
+ *   npm run reproduce:table -- --profile teach   a small version that shows the paper's effects in minutes
+ *   npm run reproduce:table -- --profile smoke   the same pipeline on a tiny subset (CI plumbing)
+ *   npm run figures                              regenerate tables and figures; never trains
  *
  * Runs are cached by config hash under runs/<profile>/, so an interrupted reproduction continues where it stopped
- * (the interrupted run itself resumes from its last epoch). Outputs: results/FashionMNIST_LT/ (full) or
- * build/results-smoke/FashionMNIST_LT/ (smoke).
+ * (the interrupted run itself resumes from its last epoch). Once every run of the profile has finished, the results
+ * bundle (src/repro/bundle.ts: every run's results and manifest, the classifiers, one representation's features) is
+ * exported to `<output folder>/bundle/`; the notebooks read it in their default "results" mode, and the executed
+ * notebooks are written beside the tables. Outputs: results/FashionMNIST_LT/ (full), build/results-<profile>/ (others).
+ *
+ * `npm run figures` reads whatever runs exist plus the committed bundle, rewrites only files whose content changed,
+ * and never replaces committed results by an incomplete report: when something is missing it says what and how to
+ * make it, and leaves the files as they are.
  */
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { projectRoot } from "../src/run/manifest.js";
 import { initBackend } from "../src/backend.js";
 import { buildDataset } from "../src/train/build.js";
-import { CLASSIFIERS, getProfile, SAMPLERS } from "../src/repro/profiles.js";
+import { type Bundle, BundleError, bundleDir, exportBundle, tryLoadBundle } from "../src/repro/bundle.js";
+import { CLASSIFIERS, getProfile, PROFILES, type Profile, SAMPLERS } from "../src/repro/profiles.js";
 import { writeReport } from "../src/repro/report.js";
 import { ensureStage1, ensureStage2, runStatus, stage1Plan } from "../src/repro/runs.js";
+import { layeredSource, runsSource } from "../src/repro/source.js";
+
+const USAGE = `usage: npm run reproduce:table -- [--profile full|teach|smoke] [--seeds 0,1,2] [--samplers IB,CB,SR,PB] [--no-render] [--no-notebooks] [--bundle-out DIR]
+       npm run figures -- [--profile full|teach|smoke] [--no-render] [--notebooks] [--bundle-out DIR]
+
+  --figures-only   (what npm run figures passes) never train: regenerate from the runs that exist plus the bundle
+  --notebooks      with --figures-only: also re-execute the notebooks (results mode) into <output>/executed_notebooks
+  --bundle-out DIR export the results bundle to DIR instead of <output folder>/bundle`;
 
 const { values } = parseArgs({
   options: {
-    profile: { type: "string", default: process.env.LTR_PROFILE ?? "full" },
+    profile: { type: "string", default: process.env.LTR_PROFILE && process.env.LTR_PROFILE !== "results" ? process.env.LTR_PROFILE : "full" },
     seeds: { type: "string" },
     samplers: { type: "string" },
     "figures-only": { type: "boolean", default: false },
     "no-render": { type: "boolean", default: false },
     "no-notebooks": { type: "boolean", default: false },
+    notebooks: { type: "boolean", default: false },
+    "bundle-out": { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
 if (values.help) {
-  console.log(`usage: npm run reproduce:table -- [--profile full|smoke] [--seeds 0,1,2] [--samplers IB,CB,SR,PB] [--figures-only] [--no-render] [--no-notebooks]`);
+  console.log(USAGE);
   process.exit(0);
 }
+if (!(values.profile! in PROFILES)) {
+  console.error(`reproduce: unknown profile '${values.profile}'; valid: ${Object.keys(PROFILES).join(", ")} ("results" is the notebooks' read-only mode, not a profile to train)`);
+  process.exit(2);
+}
 
-const profile = { ...getProfile(values.profile) };
+const root = projectRoot();
+const rel = (p: string) => relative(root, p) || ".";
+const profile: Profile = { ...getProfile(values.profile) };
+const subset = Boolean(values.seeds || values.samplers);
+if (values["figures-only"] && subset) {
+  console.error("reproduce: --seeds / --samplers select what to train; npm run figures always reports the whole profile");
+  process.exit(2);
+}
 if (values.seeds) profile.seeds = values.seeds.split(",").map(Number);
 const samplers = values.samplers ? SAMPLERS.filter((s) => values.samplers!.split(",").includes(s.short)) : [...SAMPLERS];
 const t0 = Date.now();
 const fmt = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m` : `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, "0")}s`);
+const log = (s: string) => console.log(`reproduce: ${s}`);
 
 if (!values["figures-only"]) {
   const backend = await initBackend();
-  console.log(`reproduce: profile ${profile.name}, seeds ${profile.seeds.join(",")}, samplers ${samplers.map((s) => s.short).join(",")}, backend ${backend.name} (${Object.keys(backend.kernels.registered).length} own kernels; ${backend.kernels.notes.join("; ") || "no native layer"})`);
+  log(`profile ${profile.name}, seeds ${profile.seeds.join(",")}, samplers ${samplers.map((s) => s.short).join(",")}, backend ${backend.name} (${Object.keys(backend.kernels.registered).length} own kernels; ${backend.kernels.notes.join("; ") || "no native layer"})`);
   // Plan: which stage-1 runs still have to train (the expensive part; stage 2 on features takes seconds).
   const plan = profile.seeds.flatMap((seed) => samplers.map((s) => ({ seed, s })));
   const todo = plan.filter(({ seed, s }) => runStatus(stage1Plan(s.stage, seed, profile).dir) !== "finished");
-  console.log(`reproduce: ${plan.length} stage-1 runs, ${plan.length - todo.length} cached, ${todo.length} to train; 5 classifiers on each`);
+  log(`${plan.length} stage-1 runs, ${plan.length - todo.length} cached, ${todo.length} to train; 5 classifiers on each`);
   const dataset = await buildDataset(stage1Plan("feat_uniform", profile.seeds[0], profile).loaded.config);
   let trained = 0;
   let trainSeconds = 0;
@@ -73,13 +104,51 @@ if (!values["figures-only"]) {
   }
 }
 
-const r = await writeReport(profile, { render: !values["no-render"], log: (s) => console.log(`reproduce: ${s}`) });
-console.log(`reproduce: wrote ${r.files.length} files to ${r.outDir}${r.missing.length ? ` (${r.missing.length} results still missing)` : ""} in ${fmt((Date.now() - t0) / 1000)}`);
+// 1. The results bundle, from the run cache, once every run of the profile has finished (a subset never exports).
+const fullProfile = getProfile(profile.name);
+const outBundle = values["bundle-out"] ? join(process.cwd(), values["bundle-out"]) : bundleDir(fullProfile);
+if (!subset) {
+  const ex = exportBundle(fullProfile, outBundle);
+  if (ex.status === "incomplete") {
+    log(`results bundle not exported: runs/${profile.name}/ lacks ${ex.missing.length} of the finished runs and cached features it needs (${ex.missing.slice(0, 6).join(", ")}${ex.missing.length > 6 ? ", …" : ""}); ${rel(outBundle)} is left as it is`);
+  } else log(`results bundle ${rel(outBundle)}: ${ex.status} (${(ex.bytes / 1e6).toFixed(1)} MB)`);
+}
 
-// The executed notebooks go beside the tables: they reuse the cached runs above, so this only re-renders.
-if (!values["no-notebooks"] && !values.seeds && !values.samplers) {
-  const out = join(r.outDir, "executed_notebooks");
-  console.log(`reproduce: executing the notebooks (${profile.name} profile) into ${out}`);
-  const res = spawnSync(process.execPath, [join(projectRoot(), "scripts", "replay-notebooks.cjs"), "--out", out, "--profile", profile.name, join(projectRoot(), "notebooks")], { stdio: "inherit" });
-  if (res.status !== 0) process.exitCode = 1;
+// 2. Tables and figures from the runs that exist, the bundle filling in what the cache lacks.
+let bundle: Bundle | null = null;
+try {
+  bundle = tryLoadBundle(bundleDir(fullProfile));
+} catch (e) {
+  if (!(e instanceof BundleError)) throw e;
+  console.error(`reproduce: ${e.message}`);
+  process.exit(1);
+}
+// Always the whole profile (a --seeds/--samplers run adds to it; the report never shrinks to the subset).
+const source = bundle ? layeredSource(runsSource(fullProfile), bundle.source) : runsSource(fullProfile);
+const r = await writeReport(fullProfile, { source, render: !values["no-render"], log });
+if (!r.written) {
+  console.error(
+    `reproduce: ${r.missing.length} results are missing from ${source.name} (${r.missing.slice(0, 8).join(", ")}${r.missing.length > 8 ? ", …" : ""}).\n` +
+      `  ${rel(r.outDir)}/ is left as it is. Make the missing runs with \`npm run reproduce:table${profile.name === "full" ? "" : ` -- --profile ${profile.name}`}\` ` +
+      `(it trains only what runs/${profile.name}/ lacks; the full profile takes about an hour on 2 cores)` +
+      (bundle ? "." : `; this checkout has no results bundle in ${rel(bundleDir(fullProfile))}/ to fill the gaps (git checkout -- ${rel(bundleDir(fullProfile))} restores a committed one).`),
+  );
+  process.exit(1);
+}
+log(`${rel(r.outDir)}: ${r.changed.length} files written, ${r.unchanged.length} unchanged${r.missing.length ? ` (${r.missing.length} results still missing)` : ""}, from ${source.name} in ${fmt((Date.now() - t0) / 1000)}`);
+
+// 3. The executed notebooks, in their default results mode on this profile's bundle.
+const wantNotebooks = values["figures-only"] ? values.notebooks : !values["no-notebooks"] && !subset;
+if (wantNotebooks) {
+  if (!existsSync(join(outBundle, "bundle.json"))) {
+    log(`notebooks not executed: no results bundle in ${rel(outBundle)} yet`);
+  } else {
+    const out = join(r.outDir, "executed_notebooks");
+    log(`executing the notebooks (results mode on ${rel(outBundle)}) into ${rel(out)}`);
+    const res = spawnSync(process.execPath, [join(root, "scripts", "replay-notebooks.cjs"), "--out", out, "--profile", "results", join(root, "notebooks")], {
+      stdio: "inherit",
+      env: { ...process.env, LTR_BUNDLE: outBundle, LTR_NOTEBOOK_OUT: join(r.outDir, "notebooks") },
+    });
+    if (res.status !== 0) process.exitCode = 1;
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * Pure builders of plotly figure specs (JSON) for the paper's figures (spec §13) and the teaching
+ * Pure builders of plotly figure specs (JSON) for the paper's figures (Figures 1 and 2) and the teaching
  * plots of the notebooks. No I/O and no browser: render them with `FigureRenderer` / `saveFigure`,
  * or show them in a notebook with `showFigure`.
  *

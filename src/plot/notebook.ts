@@ -4,7 +4,7 @@
  * tslab's public `display.*` sends one MIME type per output. A figure should be ONE output carrying
  * a PNG (renders everywhere: GitHub, nbconvert HTML, Notebook 6), the plotly JSON (interactive in
  * VS Code / nteract / JupyterLab) and a text/plain fallback, so we call tslab's internal display
- * hook (`tslab/dist/jupyter`'s `lastWriteDisplayData`, stack-notes §2) with a multi-MIME bundle.
+ * hook (`tslab/dist/jupyter`'s `lastWriteDisplayData`) with a multi-MIME bundle.
  * tslab is pinned to 1.0.22 because of this.
  *
  * Outside tslab (tsx scripts, vitest) the helpers print a text fallback instead, so library code

@@ -1,14 +1,15 @@
 /**
  * Plotly figure spec -> PNG / SVG, through a headless Debian chromium driven by playwright-core and
- * `Plotly.toImage` (stack-notes §2: the only route that is pixel-correct for every trace type; jsdom
+ * `Plotly.toImage` (the only route we found that is pixel-correct for every trace type; jsdom
  * has no text metrics and clips legends).
  *
  * One browser and one page are reused for a batch of figures: launching and loading the 4.8 MB
  * plotly bundle costs about 2.5 s, each further figure about 50 ms.
  *
  * No `import.meta` and no top-level await here: notebooks import this file through tslab, which
- * compiles local .ts to CommonJS (stack-notes §1).
+ * compiles local .ts to CommonJS.
  */
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -37,7 +38,7 @@ export interface FigureRendererArgs {
   timeoutMs?: number;
 }
 
-/** Chromium flags of stack-notes §2: no sandbox (root in containers), no GPU, no network chatter. */
+/** Chromium flags: no sandbox (root in containers), no GPU, no network chatter. */
 export const CHROMIUM_ARGS = [
   "--no-sandbox",
   "--disable-gpu",
@@ -110,12 +111,16 @@ export class FigureRenderer {
     return Buffer.from(url.slice(comma + 1), "base64");
   }
 
-  /** SVG text of `fig` (a standalone `<svg …>` document with title, legend and axes). */
+  /**
+   * SVG text of `fig` (a standalone `<svg …>` document with title, legend and axes). The same figure gives the same
+   * bytes: plotly names its clip paths and defs after a random per-plot id, which is replaced by one derived from
+   * the figure itself, so a regenerated SVG of unchanged data does not show up as a change.
+   */
   async renderSvg(fig: PlotlyFigure, opts: RenderOpts = {}): Promise<string> {
     const url = await this.toImage(fig, "svg", opts);
     const prefix = "data:image/svg+xml,";
     if (!url.startsWith(prefix)) throw new Error(`FigureRenderer.renderSvg: unexpected data URL '${url.slice(0, 40)}…'`);
-    return decodeURIComponent(url.slice(prefix.length));
+    return stableSvgIds(decodeURIComponent(url.slice(prefix.length)), fig);
   }
 
   /** Close the browser and delete its temporary profile. Safe to call twice; the renderer can be reused after. */
@@ -186,9 +191,21 @@ export class FigureRenderer {
     // types, which tslab's compiler does not load.
     return page.evaluate(
       ([f, o]) => (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly.toImage(f, o),
-      [{ data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} }, imageOpts] as const,
+      // Fixed trace ids (plotly draws a random one into the SVG's class names otherwise).
+      [{ data: fig.data.map((t, i) => ({ uid: `trace-${i}`, ...t })), layout: fig.layout ?? {}, config: fig.config ?? {} }, imageOpts] as const,
     );
   }
+}
+
+/**
+ * Replace plotly's random plot id (the `09c94c` of `defs-09c94c`, `clip09c94cxy`, ...) by the first hex digits of a
+ * hash of the figure spec. The id only ever follows a letter or "-" (colours such as `#09c94c` follow "#").
+ */
+export function stableSvgIds(svg: string, fig: PlotlyFigure): string {
+  const uid = /id="defs-([0-9a-f]{4,})"/.exec(svg)?.[1];
+  if (!uid) return svg;
+  const stable = createHash("sha256").update(JSON.stringify({ data: fig.data, layout: fig.layout ?? {} })).digest("hex").slice(0, uid.length);
+  return svg.replace(new RegExp(`(?<=[A-Za-z_-])${uid}`, "g"), stable);
 }
 
 /** Options of {@link saveFigure}. */

@@ -6,6 +6,7 @@
  * Why not plotly: the page must open offline and stay small enough to commit next to the results
  * (a few KB), while inlining plotly.js would add 4.8 MB per file and a CDN link would break offline.
  */
+import { createHash } from "node:crypto";
 import { SHOT_COLUMNS, seriesColour, sweepSeries, type TauSweepFigureArgs } from "./figures.js";
 
 /** JSON that is safe inside a <script> element (no "</script>" or "<!--" can close or comment it). */
@@ -17,8 +18,8 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
 }
 
-/** The HTML page (one string; write it to `*.html`). Accepts the same sweep arguments as `tauSweepFigure`. */
-export function tauSliderHtml(sweep: TauSweepFigureArgs): string {
+/** The data the slider's script draws from (checked: the val and test sweeps share one τ grid). */
+function sliderPayload(sweep: TauSweepFigureArgs) {
   if (!sweep.val && !sweep.test) throw new Error("tauSliderHtml: pass a val and/or test sweep");
   const unit = sweep.unit ?? "fraction";
   const allMetric = sweep.allMetric ?? "top1";
@@ -49,6 +50,11 @@ export function tauSliderHtml(sweep: TauSweepFigureArgs): string {
     chosen: sweep.chosenTau ?? null,
     start,
   };
+  return payload;
+}
+
+/** The HTML page (one string; write it to `*.html`). Accepts the same sweep arguments as `tauSweepFigure`. */
+export function tauSliderHtml(sweep: TauSweepFigureArgs): string {
   const title = escapeHtml(sweep.title ?? "τ-normalised classifier: accuracy vs τ");
   return `<!doctype html>
 <html lang="en">
@@ -58,28 +64,60 @@ export function tauSliderHtml(sweep: TauSweepFigureArgs): string {
 <style>
   body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 24px; color: #222; }
   h1 { font-size: 18px; margin: 0 0 12px; }
-  .row { display: flex; gap: 24px; align-items: flex-start; flex-wrap: wrap; }
-  label { font-size: 15px; }
-  input[type=range] { width: 420px; vertical-align: middle; }
-  table { border-collapse: collapse; font-size: 14px; margin-top: 8px; }
-  th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: right; }
-  th:first-child, td:first-child { text-align: left; }
-  .note { color: #666; font-size: 12px; margin-top: 8px; max-width: 340px; }
+${sliderCss("")}
 </style>
 </head>
 <body>
 <h1>${title}</h1>
-<div><label>τ = <b id="tauval"></b> <input id="tau" type="range" min="0" max="${taus.length - 1}" step="1" value="${start}"></label></div>
-<div class="row">
-  <svg id="chart" width="560" height="340" viewBox="0 0 560 340" role="img" aria-label="accuracy vs tau"></svg>
-  <div><table id="tbl"></table><div class="note" id="note"></div></div>
+${sliderBody("", sliderPayload(sweep))}
+</body>
+</html>
+`;
+}
+
+/**
+ * The same slider as an HTML fragment for a notebook output: its element ids carry a prefix derived from the data
+ * and its styles are scoped to it, so it does not restyle the notebook page around it.
+ */
+export function tauSliderWidget(sweep: TauSweepFigureArgs): string {
+  const payload = sliderPayload(sweep);
+  const p = `ltr-tau-${createHash("sha256").update(JSON.stringify(payload)).digest("hex").slice(0, 8)}-`;
+  const title = sweep.title ? `<div style="font-weight: bold; margin-bottom: 6px;">${escapeHtml(sweep.title)}</div>` : "";
+  return `<div id="${p}root" class="ltr-tau-slider" style="font-family: 'DejaVu Sans', Arial, sans-serif; color: #222;">
+<style>
+${sliderCss(`#${p}root `)}
+</style>
+${title}${sliderBody(p, payload)}
 </div>
-<script id="sweep-data" type="application/json">${scriptJson(payload)}</script>
+`;
+}
+
+function sliderCss(scope: string): string {
+  return `  ${scope}.row { display: flex; gap: 24px; align-items: flex-start; flex-wrap: wrap; }
+  ${scope}label { font-size: 15px; }
+  ${scope}input[type=range] { width: 420px; vertical-align: middle; }
+  ${scope}table { border-collapse: collapse; font-size: 14px; margin-top: 8px; }
+  ${scope}th, ${scope}td { border: 1px solid #ccc; padding: 4px 10px; text-align: right; }
+  ${scope}th:first-child, ${scope}td:first-child { text-align: left; }
+  ${scope}.note { color: #666; font-size: 12px; margin-top: 8px; max-width: 340px; }`;
+}
+
+/** Slider, chart, table and the script that draws them; every element id starts with `p`. */
+function sliderBody(p: string, payload: ReturnType<typeof sliderPayload>): string {
+  const P = JSON.stringify(p);
+  return `<div><label>τ = <b id="${p}tauval"></b> <input id="${p}tau" type="range" min="0" max="${payload.taus.length - 1}" step="1" value="${payload.start}"></label></div>
+<div class="row">
+  <svg id="${p}chart" width="560" height="340" viewBox="0 0 560 340" role="img" aria-label="accuracy vs tau"></svg>
+  <div><table id="${p}tbl"></table><div class="note" id="${p}note"></div></div>
+</div>
+<script id="${p}sweep-data" type="application/json">${scriptJson(payload)}</script>
 <script>
 (function () {
   "use strict";
-  var D = JSON.parse(document.getElementById("sweep-data").textContent);
-  var svg = document.getElementById("chart"), NS = "http://www.w3.org/2000/svg";
+  var P = ${P};
+  function byId(id) { return document.getElementById(P + id); }
+  var D = JSON.parse(byId("sweep-data").textContent);
+  var svg = byId("chart"), NS = "http://www.w3.org/2000/svg";
   var W = 560, H = 340, L = 50, R = 16, T = 14, B = 40;
   var lo = Infinity, hi = -Infinity;
   D.splits.forEach(function (s) { D.metrics.forEach(function (m) { s.series[m].forEach(function (v) { lo = Math.min(lo, v); hi = Math.max(hi, v); }); }); });
@@ -112,12 +150,12 @@ export function tauSliderHtml(sweep: TauSweepFigureArgs): string {
   });
   if (D.chosen !== null) el("line", { x1: X(D.chosen), x2: X(D.chosen), y1: T, y2: H - B, stroke: "#999", "stroke-dasharray": "2 3" });
   var cursor = el("line", { x1: 0, x2: 0, y1: T, y2: H - B, stroke: "#d00", "stroke-width": 1.5 });
-  var slider = document.getElementById("tau"), tbl = document.getElementById("tbl");
-  document.getElementById("note").textContent = (D.splits.length > 1 ? "solid: val, dashed: test. " : "") +
-    (D.chosen !== null ? "Dotted grey line: τ chosen on val (" + D.chosen + "). " : "") + "Red line: slider position.";
+  var slider = byId("tau"), tbl = byId("tbl");
+  byId("note").textContent = (D.splits.length > 1 ? "solid: val, dashed: test. " : "") +
+    (D.chosen !== null ? "Dotted grey line: τ chosen on val (" + (+D.chosen.toFixed(2)) + "). " : "") + "Red line: slider position.";
   function update() {
     var i = +slider.value, t = D.taus[i];
-    document.getElementById("tauval").textContent = t.toFixed(2);
+    byId("tauval").textContent = t.toFixed(2);
     cursor.setAttribute("x1", X(t)); cursor.setAttribute("x2", X(t));
     var h = "<tr><th>split</th>" + D.metrics.map(function (m, mi) { return "<th style=\\"color:" + D.colours[mi] + "\\">" + m + "</th>"; }).join("") + "</tr>";
     D.splits.forEach(function (s) {
@@ -128,8 +166,5 @@ export function tauSliderHtml(sweep: TauSweepFigureArgs): string {
   slider.addEventListener("input", update);
   update();
 })();
-</script>
-</body>
-</html>
-`;
+</script>`;
 }

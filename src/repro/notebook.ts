@@ -1,130 +1,49 @@
 /**
- * Small helpers the reproduction notebooks (00, 02–07) share, so each notebook's cells stay about the step they
- * teach: where outputs go, making sure the runs a notebook needs exist (trained only when not cached), saving
- * tables and figures, the paper's ImageNet-LT numbers to compare with, loading exported ImageNet-LT features, and
- * the final "did this notebook produce its files" check.
+ * Small helpers the reproduction notebooks share, so each notebook's cells stay about the step they teach: the
+ * first cell's context (context.ts, re-exported here), saving tables and figures, the paper's ImageNet-LT numbers to
+ * compare with, loading exported ImageNet-LT features, and the final "did this notebook produce its files" check.
  *
- * Library rules (stack-notes §1): no `import.meta`, no top-level await — tslab compiles this file to CommonJS.
+ * Saved files are rewritten only when their content changes, and a figure is re-rendered only when its spec did,
+ * so re-running a notebook on the same runs changes nothing on disk.
+ *
+ * Library rules: no `import.meta`, no top-level await — tslab compiles this file to CommonJS.
  */
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { initBackend } from "../backend.js";
-import type { Dataset } from "../data/types.js";
 import { loadFeatureDir } from "../features/dir.js";
 import { checkLabels, classCounts } from "../features/types.js";
-import { notebookRenderer, saveFigure, sendDisplay, type PlotlyFigure, type ShotRow } from "../plot/index.js";
-import { writeFileAtomic } from "../run/atomic.js";
+import { notebookRenderer, sendDisplay, type PlotlyFigure, type ShotRow } from "../plot/index.js";
 import { projectRoot } from "../run/manifest.js";
-import { buildDataset } from "../train/build.js";
-import { CLASSIFIERS, getProfile, type Profile, SAMPLERS } from "./profiles.js";
-import { ensureStage1, ensureStage2, runStatus, stage1Plan, stage2Plan } from "./runs.js";
+import { writeIfChanged } from "./report.js";
 import type { FeatureBenchmark } from "./synthetic_features.js";
 
-/** Where a notebook is and where its outputs go. */
-export interface NotebookContext {
-  /** The reproduction profile ($LTR_PROFILE, default full). */
-  profile: Profile;
-  /** Project root (absolute). */
-  root: string;
-  /** The profile's output folder (absolute): results/FashionMNIST_LT or build/results-smoke/FashionMNIST_LT. */
-  outDir: string;
-  /** Where notebooks save their tables and figures: `<outDir>/notebooks` (created). */
-  nbDir: string;
-}
-
-/**
- * The notebook's profile and output folders. The kernel's cwd is notebooks/, so paths are made absolute from the
- * project root rather than relative to the cwd.
- */
-export function notebookContext(profileName?: string): NotebookContext {
-  const profile = getProfile(profileName);
-  const root = projectRoot();
-  const outDir = join(root, profile.outDir);
-  const nbDir = join(outDir, "notebooks");
-  mkdirSync(nbDir, { recursive: true });
-  return { profile, root, outDir, nbDir };
-}
-
-/** Arguments of {@link ensureRuns}. */
-export interface EnsureRunsArgs {
-  profile: Profile;
-  /** Representations (sampler short names "IB", "CB", "SR", "PB"; default all four). */
-  samplers?: readonly string[];
-  /** Classifiers by label ("Joint", "NCM", "cRT", "τ-norm", "LWS"; default all five). */
-  classifiers?: readonly string[];
-  /** Seeds (default the profile's). */
-  seeds?: readonly number[];
-  /** Progress lines (default console.log). */
-  log?: (line: string) => void;
-}
-
-/** What {@link ensureRuns} did. */
-export interface EnsureRunsResult {
-  /** Runs found finished in the cache. */
-  cached: number;
-  /** Runs trained (or resumed) now. */
-  trained: string[];
-}
-
-function pick<T extends { short?: string; label?: string }>(all: readonly T[], names: readonly string[] | undefined, key: "short" | "label", what: string): T[] {
-  if (!names) return [...all];
-  return names.map((n) => {
-    const hit = all.find((x) => x[key] === n);
-    if (!hit) throw new Error(`ensureRuns: unknown ${what} '${n}'; valid: ${all.map((x) => x[key]).join(", ")}`);
-    return hit;
-  });
-}
-
-/**
- * Make sure every (sampler, seed) stage-1 run and every requested classifier on it is finished. Cached runs (by
- * config hash under runs/<profile>/) are reused as they are; only missing ones train, so re-opening a notebook
- * costs nothing. The dataset and the backend are set up only when something has to run.
- */
-export async function ensureRuns(a: EnsureRunsArgs): Promise<EnsureRunsResult> {
-  const log = a.log ?? ((s: string) => console.log(s));
-  const samplers = pick(SAMPLERS, a.samplers, "short", "sampler");
-  const classifiers = pick(CLASSIFIERS, a.classifiers, "label", "classifier");
-  const seeds = a.seeds ?? a.profile.seeds;
-  const jobs = seeds.flatMap((seed) => samplers.map((s) => ({ seed, s })));
-  const needsWork = (seed: number, stage: string): boolean => {
-    const s1 = stage1Plan(stage, seed, a.profile).dir;
-    return runStatus(s1) !== "finished" || classifiers.some((c) => runStatus(stage2Plan(c.stage, s1, seed, a.profile).dir) !== "finished");
-  };
-  const todo = jobs.filter(({ seed, s }) => needsWork(seed, s.stage));
-  const result: EnsureRunsResult = { cached: (jobs.length - todo.length) * (1 + classifiers.length), trained: [] };
-  if (!todo.length) {
-    log(`runs: all ${result.cached} runs found in runs/${a.profile.name}/ (cached), nothing to train`);
-    return result;
-  }
-  log(`runs: ${todo.length} of ${jobs.length} representations need training or classifiers (profile ${a.profile.name}); this can take a while`);
-  await initBackend();
-  let dataset: Dataset | undefined;
-  for (const { seed, s } of todo) {
-    dataset ??= await buildDataset(stage1Plan(s.stage, seed, a.profile).loaded.config);
-    const onStart = (what: string) => {
-      result.trained.push(what);
-      log(`runs: training ${what}`);
-    };
-    const s1 = await ensureStage1(s.stage, seed, a.profile, { dataset, quiet: true, onStart });
-    for (const c of classifiers) await ensureStage2(c.stage, s1, seed, a.profile, { dataset, quiet: true, onStart });
-  }
-  result.cached = jobs.length * (1 + classifiers.length) - result.trained.length;
-  return result;
-}
+export { openNotebook, walkthrough, choiceTable, notebookOutputDir, NotebookStop, NOTEBOOK_MODES, type NotebookContext, type NotebookMode, type NotebookNeeds, type Walkthrough } from "./context.js";
 
 /** Write `<dir>/<name>.md` and `<dir>/<name>.csv`; returns both paths. */
 export function saveTable(dir: string, name: string, table: { markdown: string; csv: string }): string[] {
   const md = join(dir, `${name}.md`);
   const csv = join(dir, `${name}.csv`);
-  writeFileAtomic(md, table.markdown.endsWith("\n") ? table.markdown : `${table.markdown}\n`);
-  writeFileAtomic(csv, table.csv.endsWith("\n") ? table.csv : `${table.csv}\n`);
+  writeIfChanged(md, table.markdown.endsWith("\n") ? table.markdown : `${table.markdown}\n`);
+  writeIfChanged(csv, table.csv.endsWith("\n") ? table.csv : `${table.csv}\n`);
   return [md, csv];
 }
 
-/** Save a figure as `<dir>/<name>.svg` and `.png` with the notebook's shared renderer; returns both paths. */
+/**
+ * Save a figure as `<dir>/<name>.svg` and `.png` (and its spec as `.json`) with the notebook's shared renderer;
+ * returns the image paths. Unchanged specs with both images present are not re-rendered.
+ */
 export async function saveNotebookFigure(fig: PlotlyFigure, dir: string, name: string): Promise<string[]> {
-  const saved = await saveFigure(fig, join(dir, name), { renderer: notebookRenderer(), scale: 2 });
-  return [saved.svg, saved.png];
+  const base = join(dir, name);
+  const [svg, png, spec] = [`${base}.svg`, `${base}.png`, `${base}.json`];
+  const specText = JSON.stringify(fig, null, 1) + "\n";
+  const same = existsSync(spec) && readFileSync(spec, "utf8") === specText && existsSync(svg) && existsSync(png);
+  if (!same) {
+    const r = notebookRenderer();
+    writeIfChanged(svg, await r.renderSvg(fig));
+    writeIfChanged(png, await r.renderPng(fig, { scale: 2 }));
+    writeIfChanged(spec, specText);
+  }
+  return [svg, png];
 }
 
 /**
@@ -150,7 +69,7 @@ export interface PaperRow {
 }
 
 /**
- * The paper's ImageNet-LT numbers, ResNeXt-50, 90 epochs, top-1 % on test (spec §12.1): the sampler table (Joint
+ * The paper's ImageNet-LT numbers, ResNeXt-50, 90 epochs, top-1 % on test (as the README of the paper's code, facebookresearch/classifier-balancing, reports them): the sampler table (Joint
  * classifier) and the classifier table (instance-balanced representation).
  */
 export const PAPER_IMAGENET_LT: { sampler: PaperRow[]; classifier: PaperRow[] } = {
@@ -259,7 +178,7 @@ export function showHtml(html: string, text: string): void {
 }
 
 /**
- * The paper's τ sweep (Figure 2 right, ImageNet-LT ResNeXt-50, digitised ±0.3, spec §13.2), percent; τ = 0 equals
+ * The paper's τ sweep (Figure 2 right, ImageNet-LT ResNeXt-50, digitised from the figure to ±0.3), percent; τ = 0 equals
  * the Joint test numbers, so it is a test-split curve. Medium at τ = 1.9 is read as 21 (the figure is unclear there).
  */
 export const PAPER_TAU_SWEEP: { tau: number; many: number; medium: number; few: number; top1: number }[] = [

@@ -1,9 +1,14 @@
 /**
- * Reproduction profiles: `full` runs the configs as written (Fashion-MNIST-LT, 30 stage-1 epochs, 3 seeds);
- * `smoke` runs the same pipeline on a tiny subset for 2 epochs and 1 seed, so every step executes for real in
- * minutes (CI replays the notebooks with it). Runs are cached under runs/<profile>/ by config hash.
+ * Reproduction profiles, each a set of config overrides (runs are cached under runs/<profile>/ by config hash):
+ *   - `full` runs the configs as written (Fashion-MNIST-LT, 30 stage-1 epochs, 3 seeds): the reproduction.
+ *   - `teach` is small enough to train from a notebook in minutes and still shows the paper's effects
+ *     (src/repro/effects.ts; `npm run test:teach` checks them): 1 seed, 30 epochs on a 500 → 10 subset
+ *     (imbalance factor 50, 1,394 images). With fewer epochs or a harder tail (IF 400, or 8–12 epochs) the stage-1
+ *     classifier never predicts the Few classes and τ-norm and LWS cannot lift them, as we measured.
+ *   - `smoke` runs the same pipeline on a tiny subset for 2 epochs, so every step executes for real in a minute
+ *     (CI replays the notebooks with it); its numbers are near chance.
  */
-export type ProfileName = "smoke" | "full";
+export type ProfileName = "smoke" | "teach" | "full";
 
 export interface Profile {
   name: ProfileName;
@@ -13,8 +18,15 @@ export interface Profile {
   stage1: string[];
   /** Overrides applied to every stage-2 config. */
   stage2: string[];
-  /** Where published outputs go (full: results/, smoke: build/results-smoke/). */
+  /** Where published outputs go (full: results/, others: build/results-<profile>/). */
   outDir: string;
+  /** What the profile trains, in a few words (the notebooks' choice table). */
+  about: string;
+  /**
+   * Minutes one stage-1 run plus its five classifiers takes on a 2-core laptop (the notebooks' cost estimates).
+   * Measured with `time npm run reproduce:table -- --profile <name> --samplers IB`; re-time on a quiet machine.
+   */
+  minutesPerRun: number;
 }
 
 /** The four sampling strategies of the paper's representation table, by config name. */
@@ -35,7 +47,16 @@ export const CLASSIFIERS = [
 ] as const;
 
 export const PROFILES: Record<ProfileName, Profile> = {
-  full: { name: "full", seeds: [0, 1, 2], stage1: [], stage2: [], outDir: "results/FashionMNIST_LT" },
+  full: {
+    name: "full",
+    seeds: [0, 1, 2],
+    stage1: [],
+    stage2: [],
+    outDir: "results/FashionMNIST_LT",
+    about: "the reproduction itself: 3 seeds, 30 epochs on 9,324 images (5000 → 5 per class)",
+    // ltr train of feat_uniform took 370 s on a quiet 2-core machine; stage 2 adds about 20 s.
+    minutesPerRun: 6.5,
+  },
   smoke: {
     name: "smoke",
     seeds: [0],
@@ -43,6 +64,19 @@ export const PROFILES: Record<ProfileName, Profile> = {
     stage1: ["training_opt.num_epochs=2", "dataset.n_max=300", "dataset.imb_factor=60", "dataset.val_per_class=20"],
     stage2: ["training_opt.num_epochs=2", "dataset.n_max=300", "dataset.imb_factor=60", "dataset.val_per_class=20"],
     outDir: "build/results-smoke/FashionMNIST_LT",
+    about: "CI plumbing: 1 seed, 2 epochs on 807 images; numbers near chance",
+    // A development estimate: re-time it.
+    minutesPerRun: 0.3,
+  },
+  teach: {
+    name: "teach",
+    seeds: [0],
+    stage1: ["training_opt.num_epochs=30", "dataset.n_max=500", "dataset.imb_factor=50", "dataset.val_per_class=50"],
+    stage2: ["dataset.n_max=500", "dataset.imb_factor=50", "dataset.val_per_class=50"],
+    outDir: "build/results-teach/FashionMNIST_LT",
+    about: "a small version: 1 seed, 30 epochs on 1,394 images (500 → 10 per class)",
+    // A development estimate (30 epochs × 1,394 images at ~700 img/s, plus evaluation and stage 2): re-time it.
+    minutesPerRun: 1.2,
   },
 };
 

@@ -1,20 +1,25 @@
 /**
  * Writing the reproduction's outputs from finished runs: tables (Markdown + CSV), figure data, figures (SVG + PNG
  * through headless chromium), the interactive tau slider, every run's manifest, and results/README.md comparing
- * with the paper. Nothing here trains: it reads runs/ only, so `npm run figures` can regenerate it all.
+ * with the paper. Nothing here trains: it reads a {@link ResultSource} (the run cache, the committed results bundle,
+ * or both), so `npm run figures` can regenerate it all on a fresh clone.
+ *
+ * Files whose content is unchanged are not rewritten, and a figure is re-rendered only when its spec
+ * (`figures/<name>.json`) changed or an image is missing, so regenerating from the same runs leaves `git status`
+ * clean. An incomplete source never overwrites the committed results (see {@link WriteReportOpts.allowPartial}).
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
-import { writeFileAtomic, writeJsonAtomic } from "../run/atomic.js";
+import { join } from "node:path";
+import { writeFileAtomic } from "../run/atomic.js";
 import { projectRoot } from "../run/manifest.js";
 import { type PlotlyFigure, samplerClassifierFigure, tauSweepFigure, tauSliderHtml, weightNormFigure } from "../plot/index.js";
 import { FigureRenderer, findChromium } from "../plot/render.js";
 import { findings } from "./findings.js";
 import { CLASSIFIERS, type Profile, SAMPLERS } from "./profiles.js";
-import { readJson, runStatus, stage1Plan, stage2Plan } from "./runs.js";
+import type { ResultSource } from "./source.js";
 import { buildTables, collectCells, type Tables } from "./tables.js";
 
-interface SweepRow {
+export interface SweepRow {
   tau: number;
   top1: number;
   many: number;
@@ -26,37 +31,38 @@ export interface FigureData {
   trainCounts: number[];
   /** Per-class norms on the IB representation, first seed: Joint, cRT, tau-norm, LWS. */
   weightNorms: { name: string; values: number[] }[];
-  /** tau sweep on IB, mean over seeds, percent. */
+  /** tau sweep on IB, mean over seeds, percent (4 decimals). */
   tauSweep: { val: SweepRow[]; test: SweepRow[]; chosenTau: number } | null;
 }
 
+const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
 /** Figure data from the IB representation's stage-2 runs. */
-export function figureData(profile: Profile): FigureData | null {
-  const seed0 = profile.seeds[0];
-  const s1 = stage1Plan("feat_uniform", seed0, profile).dir;
-  const dir = (stage: string, seed = seed0, s1dir = s1) => stage2Plan(stage, s1dir, seed, profile).dir;
+export function figureData(source: ResultSource): FigureData | null {
+  const seeds = source.profile.seeds;
   const names: Record<string, string> = { cls_joint: "Joint", cls_crt: "cRT", cls_taunorm: "τ-norm", cls_lws: "LWS" };
   const norms: FigureData["weightNorms"] = [];
   let trainCounts: number[] = [];
   for (const stage of Object.keys(names)) {
-    if (runStatus(dir(stage)) !== "finished") continue;
-    const r = readJson<{ weight_norms: number[]; train_counts: number[] }>(join(dir(stage), "results.json"));
+    const rec = source.stage2("feat_uniform", stage, seeds[0]);
+    if (!rec) continue;
+    const r = rec.results as { weight_norms: number[]; train_counts: number[] };
     norms.push({ name: names[stage], values: r.weight_norms });
     trainCounts = r.train_counts;
   }
   if (!norms.length) return null;
   // Sweep: average each tau's row over the seeds that finished.
-  const sweeps = profile.seeds
-    .map((seed) => dir("cls_taunorm", seed, stage1Plan("feat_uniform", seed, profile).dir))
-    .filter((d) => runStatus(d) === "finished")
-    .map((d) => readJson<{ extra: { tau: number; valSweep: SweepRow[]; testSweep: SweepRow[] } }>(join(d, "results.json")).extra);
+  const sweeps = seeds
+    .map((seed) => source.stage2("feat_uniform", "cls_taunorm", seed))
+    .filter((r): r is NonNullable<typeof r> => r !== null)
+    .map((r) => (r.results as { extra: { tau: number; valSweep: SweepRow[]; testSweep: SweepRow[] } }).extra);
   const mean = (rows: SweepRow[][]): SweepRow[] =>
     rows[0].map((r, i) => {
-      const avg = (k: keyof SweepRow) => rows.reduce((s, t) => s + t[i][k], 0) / rows.length;
+      const avg = (k: keyof SweepRow) => r4(rows.reduce((s, t) => s + t[i][k], 0) / rows.length);
       return { tau: r.tau, top1: avg("top1"), many: avg("many"), medium: avg("medium"), few: avg("few") };
     });
   const tauSweep = sweeps.length
-    ? { val: mean(sweeps.map((s) => s.valSweep)), test: mean(sweeps.map((s) => s.testSweep)), chosenTau: sweeps.reduce((s, x) => s + x.tau, 0) / sweeps.length }
+    ? { val: mean(sweeps.map((s) => s.valSweep)), test: mean(sweeps.map((s) => s.testSweep)), chosenTau: r4(sweeps.reduce((s, x) => s + x.tau, 0) / sweeps.length) }
     : null;
   return { trainCounts, weightNorms: norms, tauSweep };
 }
@@ -81,38 +87,62 @@ export function figures(tables: Tables, data: FigureData | null): Record<string,
   return out;
 }
 
-/** All run manifests behind the tables, in one file beside them. */
-function manifests(profile: Profile): unknown[] {
+/** All run manifests behind the tables (stage 1 and its five classifiers, per sampler and seed), in one file. */
+export function manifests(source: ResultSource): unknown[] {
   const out: unknown[] = [];
   for (const s of SAMPLERS)
-    for (const seed of profile.seeds) {
-      const s1 = stage1Plan(s.stage, seed, profile).dir;
-      const dirs = [s1, ...CLASSIFIERS.map((c) => stage2Plan(c.stage, s1, seed, profile).dir)];
-      for (const d of dirs) {
-        const m = join(d, "manifest.json");
-        if (existsSync(m)) out.push({ run: relative(projectRoot(), d), ...JSON.parse(readFileSync(m, "utf8")) });
-      }
+    for (const seed of source.profile.seeds) {
+      const recs = [source.stage1(s.stage, seed), ...CLASSIFIERS.map((c) => source.stage2(s.stage, c.stage, seed))];
+      for (const r of recs) if (r && Object.keys(r.manifest).length) out.push({ run: r.run, ...r.manifest });
     }
   return out;
 }
 
+/** Write `path` only when its content differs from what is there; returns whether it wrote. */
+export function writeIfChanged(path: string, content: string | Uint8Array): boolean {
+  const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : Buffer.from(content);
+  if (existsSync(path) && readFileSync(path).equals(bytes)) return false;
+  writeFileAtomic(path, bytes);
+  return true;
+}
+
 export interface WriteReportOpts {
+  /** The runs to report (default: the profile's run cache, see source.ts). */
+  source: ResultSource;
   /** Render figures (needs chromium); default true when chromium is found. */
   render?: boolean;
+  /**
+   * Write even when results are missing (the README then says "Incomplete"). Default: true for the profiles whose
+   * output goes under build/, false for the committed results/ folder, which is never replaced by a partial report.
+   */
+  allowPartial?: boolean;
   log?: (s: string) => void;
 }
 
-/** Write every table, figure and manifest of a profile into its output folder; returns what was written. */
-export async function writeReport(profile: Profile, o: WriteReportOpts = {}): Promise<{ outDir: string; files: string[]; missing: string[] }> {
+/** What {@link writeReport} did. */
+export interface ReportResult {
+  outDir: string;
+  /** Files written because they were new or changed (relative to outDir). */
+  changed: string[];
+  /** Files left as they were because their content was already right. */
+  unchanged: string[];
+  /** Stage-2 results the source lacks ("IB/cRT/seed1"). */
+  missing: string[];
+  /** False when nothing was written because the source was incomplete and partial output was not allowed. */
+  written: boolean;
+}
+
+/** Write every table, figure and manifest of a profile into its output folder. */
+export async function writeReport(profile: Profile, o: WriteReportOpts): Promise<ReportResult> {
   const log = o.log ?? (() => {});
   const outDir = join(projectRoot(), profile.outDir);
+  const { cells, missing } = collectCells(o.source);
+  const result: ReportResult = { outDir, changed: [], unchanged: [], missing, written: false };
+  const allowPartial = o.allowPartial ?? !profile.outDir.startsWith("results");
+  if (missing.length && !allowPartial) return result;
   mkdirSync(outDir, { recursive: true });
-  const files: string[] = [];
-  const put = (name: string, content: string) => {
-    writeFileAtomic(join(outDir, name), content);
-    files.push(name);
-  };
-  const { cells, missing } = collectCells(profile);
+  const put = (name: string, content: string | Uint8Array) => (writeIfChanged(join(outDir, name), content) ? result.changed : result.unchanged).push(name);
+  const json = (v: unknown) => JSON.stringify(v, null, 2) + "\n";
   const tables = buildTables(cells);
   put("sampler_table.md", tables.sampler.markdown + "\n");
   put("sampler_table.csv", tables.sampler.csv + "\n");
@@ -120,32 +150,36 @@ export async function writeReport(profile: Profile, o: WriteReportOpts = {}): Pr
   put("classifier_table.csv", tables.classifier.csv + "\n");
   put("grid_table.md", tables.grid.markdown + "\n");
   put("grid_table.csv", tables.grid.csv + "\n");
-  writeJsonAtomic(join(outDir, "cells.json"), cells.map((c) => ({ ...c, run: relative(projectRoot(), c.run) })));
-  files.push("cells.json");
-  const data = figureData(profile);
+  put("cells.json", json(cells));
+  const data = figureData(o.source);
   if (data) {
-    writeJsonAtomic(join(outDir, "figure_data.json"), data);
-    files.push("figure_data.json");
+    put("figure_data.json", json(data));
     if (data.tauSweep) put("tau_slider.html", tauSliderHtml({ val: data.tauSweep.val, test: data.tauSweep.test, chosenTau: data.tauSweep.chosenTau, unit: "percent" }));
   }
-  writeJsonAtomic(join(outDir, "manifests.json"), manifests(profile));
-  files.push("manifests.json");
+  put("manifests.json", json(manifests(o.source)));
   const figs = figures(tables, data);
+  // A figure is rendered again only when its spec changed or one of its images is missing.
+  const stale = Object.entries(figs).filter(([name, fig]) => {
+    const specChanged = writeIfChanged(join(outDir, "figures", `${name}.json`), json(fig));
+    (specChanged ? result.changed : result.unchanged).push(`figures/${name}.json`);
+    const missingImage = !existsSync(join(outDir, "figures", `${name}.svg`)) || !existsSync(join(outDir, "figures", `${name}.png`));
+    if (!specChanged && !missingImage) result.unchanged.push(`figures/${name}.svg`, `figures/${name}.png`);
+    return specChanged || missingImage;
+  });
   const render = o.render ?? findChromium() !== null;
-  if (render && Object.keys(figs).length) {
+  if (stale.length && !render) log(`figures not rendered (no chromium, or --no-render): ${stale.map(([n]) => n).join(", ")}`);
+  if (stale.length && render) {
     const r = new FigureRenderer();
     try {
-      for (const [name, fig] of Object.entries(figs)) {
-        writeFileAtomic(join(outDir, "figures", `${name}.svg`), await r.renderSvg(fig));
-        writeFileAtomic(join(outDir, "figures", `${name}.png`), await r.renderPng(fig, { scale: 2 }));
-        files.push(`figures/${name}.svg`, `figures/${name}.png`);
+      for (const [name, fig] of stale) {
+        put(`figures/${name}.svg`, await r.renderSvg(fig));
+        put(`figures/${name}.png`, await r.renderPng(fig, { scale: 2 }));
         log(`figure ${name}`);
       }
     } finally {
       await r.close();
     }
   }
-  for (const [name, fig] of Object.entries(figs)) writeJsonAtomic(join(outDir, "figures", `${name}.json`), fig);
   const text = readme(profile, tables, data, missing);
   put("README.md", text);
   if (profile.name === "full") {
@@ -157,14 +191,15 @@ export async function writeReport(profile: Profile, o: WriteReportOpts = {}): Pr
       top,
       "## Other results",
       "",
-      "- `FashionMNIST_LT/`: the tables above as Markdown and CSV, figure data and figures, every run's manifest, and the",
-      "  executed notebooks (`executed_notebooks/`).",
+      "- `FashionMNIST_LT/`: the tables above as Markdown and CSV, figure data and figures, every run's manifest, the",
+      "  results bundle the notebooks read (`bundle/`), and the executed notebooks (`executed_notebooks/`).",
       "- `bench/`: `npm run bench` — training and feature-workload speed against PyTorch on the same machine.",
       "",
     ].join("\n");
-    writeFileAtomic(join(projectRoot(), "results", "README.md"), index);
+    (writeIfChanged(join(projectRoot(), "results", "README.md"), index) ? result.changed : result.unchanged).push("../README.md");
   }
-  return { outDir, files, missing };
+  result.written = true;
+  return result;
 }
 
 const PAPER_SAMPLER = `| Sampling | Many | Medium | Few | All |

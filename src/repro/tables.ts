@@ -3,9 +3,8 @@
  * run's results.json, aggregated over seeds (mean ± sample std) with arquero, written as Markdown and CSV.
  */
 import * as aq from "arquero";
-import { join } from "node:path";
-import { CLASSIFIERS, type Profile, SAMPLERS } from "./profiles.js";
-import { readJson, runStatus, stage1Plan, stage2Plan } from "./runs.js";
+import { CLASSIFIERS, SAMPLERS } from "./profiles.js";
+import type { ResultSource } from "./source.js";
 
 /** One stage-2 result: a classifier on one representation and seed (test split, percent). */
 export interface Cell {
@@ -20,7 +19,7 @@ export interface Cell {
   val_all: number;
   /** tau-norm only: the tau chosen on val. */
   tau?: number;
-  /** The run folder the numbers came from. */
+  /** The run folder the numbers came from (relative to the project root). */
   run: string;
 }
 
@@ -30,20 +29,19 @@ interface ResultsJson {
   extra?: { tau?: number };
 }
 
-/** Collect every finished stage-2 result of a profile (unfinished ones are listed in `missing`). */
-export function collectCells(profile: Profile): { cells: Cell[]; missing: string[] } {
+/** Collect every finished stage-2 result of a source (unfinished ones are listed in `missing`). */
+export function collectCells(source: ResultSource): { cells: Cell[]; missing: string[] } {
   const cells: Cell[] = [];
   const missing: string[] = [];
   for (const s of SAMPLERS) {
-    for (const seed of profile.seeds) {
-      const s1 = stage1Plan(s.stage, seed, profile).dir;
+    for (const seed of source.profile.seeds) {
       for (const c of CLASSIFIERS) {
-        const dir = stage2Plan(c.stage, s1, seed, profile).dir;
-        if (runStatus(dir) !== "finished") {
+        const rec = source.stage2(s.stage, c.stage, seed);
+        if (!rec) {
           missing.push(`${s.short}/${c.label}/seed${seed}`);
           continue;
         }
-        const r = readJson<ResultsJson>(join(dir, "results.json"));
+        const r = rec.results as unknown as ResultsJson;
         cells.push({
           sampler: s.short,
           classifier: c.label,
@@ -54,7 +52,7 @@ export function collectCells(profile: Profile): { cells: Cell[]; missing: string
           all: r.test.top1,
           val_all: r.val.top1,
           ...(r.extra?.tau !== undefined ? { tau: r.extra.tau } : {}),
-          run: dir,
+          run: rec.run,
         });
       }
     }
@@ -79,7 +77,10 @@ export interface AggRow {
 
 const METRICS = ["many", "medium", "few", "all"] as const;
 
-/** Mean and sample standard deviation over seeds for each (sampler, classifier). */
+/** Means rounded for humans and for stable files: 4 decimals (a mean of 1.1, 1.1, 1.1 is 1.1, not 1.0999999999999999). */
+const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/** Mean and sample standard deviation over seeds for each (sampler, classifier), rounded to 4 decimals. */
 export function aggregate(cells: Cell[]): AggRow[] {
   if (!cells.length) return [];
   const spec: Record<string, unknown> = { n: aq.op.count() };
@@ -94,8 +95,12 @@ export function aggregate(cells: Cell[]): AggRow[] {
   return rows
     .map((r) => {
       const out = { ...r };
-      for (const m of METRICS) if (!Number.isFinite(out[`${m}_sd`] as number)) (out as Record<string, unknown>)[`${m}_sd`] = 0;
-      if (!Number.isFinite(out.tau as number)) delete out.tau;
+      for (const m of METRICS) {
+        out[m] = r4(out[m]);
+        out[`${m}_sd`] = Number.isFinite(out[`${m}_sd`]) ? r4(out[`${m}_sd`]) : 0;
+      }
+      if (Number.isFinite(out.tau as number)) out.tau = r4(out.tau as number);
+      else delete out.tau;
       return out;
     })
     .sort((a, b) => order(a) - order(b));

@@ -71,6 +71,26 @@ describe("notebooks/", () => {
       });
       expect(concrete.length).toBeGreaterThanOrEqual((nb.cells as Cell[]).filter((c) => c.cell_type === "code").length - 1);
     });
+
+    it(`${name}: committed without outputs or execution counts`, () => {
+      const nb = JSON.parse(readFileSync(join(NB_DIR, name), "utf8"));
+      for (const [i, c] of (nb.cells as (Cell & { metadata: { ltr?: { expect?: unknown } }; outputs?: unknown[]; execution_count?: unknown })[]).entries()) {
+        if (c.cell_type !== "code") continue;
+        expect(c.outputs, `${name} cell ${i + 1} is committed with outputs`).toEqual([]);
+        expect(c.execution_count).toBeNull();
+      }
+    });
+
+    if (/^0[02-6]_/.test(name)) {
+      it(`${name}: the first code cell chooses the profile, "results" by default, LTR_PROFILE overriding it`, () => {
+        const nb = JSON.parse(readFileSync(join(NB_DIR, name), "utf8"));
+        const first = sourceOf((nb.cells as Cell[]).find((c) => c.cell_type === "code")!);
+        expect(first).toMatch(/^\/\/ Where the numbers come from/);
+        expect(first).toContain('const profile = "results";');
+        expect(first).toContain("openNotebook(process.env.LTR_PROFILE || profile, needs)");
+        expect(first).toContain("showMarkdown(choiceTable(needs))");
+      });
+    }
   }
 });
 

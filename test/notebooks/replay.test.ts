@@ -57,7 +57,7 @@ it("replays a notebook: display output kept, first failing cell reported with it
 it("rejects bad arguments before running anything", async () => {
   const bad = await replay(["--profile", "huge", FIXTURE]);
   expect(bad.code).toBe(2);
-  expect(bad.stderr).toContain("--profile must be 'smoke' or 'full', got 'huge'");
+  expect(bad.stderr).toContain("--profile must be 'results', 'teach', 'full' or 'smoke', got 'huge'");
   const missing = await replay(["--out", out, "no/such/folder"]);
   expect(missing.code).toBe(2);
   expect(missing.stderr).toContain("'no/such/folder' does not exist");
