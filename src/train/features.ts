@@ -4,13 +4,13 @@
  * by the checkpoint's hash, so NCM, tau-norm, cRT and LWS on features all reuse one extraction.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Dataset } from "../data/types.js";
-import { readFeatureHeader, readFeatures, writeFeatures } from "../features/format.js";
+import { extractFeatures, progressPrinter } from "../features/extract.js";
+import { readFeatureHeader, readFeatures } from "../features/format.js";
 import type { FeatureSet } from "../features/types.js";
 import type { Backbone } from "../models/types.js";
-import { runPass } from "./evaluate.js";
 
 export type SplitName = "train" | "val" | "test";
 
@@ -48,10 +48,11 @@ export async function splitFeatures(a: FeatureCacheArgs): Promise<FeatureSet> {
       /* unreadable cache: extract again */
     }
   }
-  const split = a.dataset[a.split];
-  const pass = await runPass({ backbone: a.backbone, split, batchSize: a.batchSize, keepFeatures: true });
-  const fs: FeatureSet = { feats: pass.feats!, dim: a.backbone.featDim, labels: Int32Array.from(pass.labels), indices: pass.indices, n: split.size };
-  mkdirSync(dirname(path), { recursive: true });
-  writeFeatures(path, fs, { split: a.split === "train" ? "train_plain" : a.split, source: a.runDir, extra: key });
-  return fs;
+  // Resumable and in bounded memory: rows go to <path>.chunks/ as they are computed (src/features/extract.ts).
+  const { features } = await extractFeatures({
+    backbone: a.backbone, split: a.dataset[a.split], batchSize: a.batchSize, out: path,
+    meta: { split: a.split === "train" ? "train_plain" : a.split, source: a.runDir, extra: key },
+    onProgress: progressPrinter(`features ${a.split}`),
+  });
+  return features;
 }
