@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common.h"
+#include "grouped.h"
 #include "ops.h"
 
 namespace ltr {
@@ -207,6 +208,8 @@ void convImpl(napi_env env, napi_callback_info info) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, C, OC, P, 1.0f, xs, C, in2, OC, 0.0f, out, OC);
     return;
   }
+  // Grouped forward with few channels per group: our direct kernel where it applies (native/src/grouped.cc).
+  if (kind == 0 && G > 1 && groupedForwardDirect(p, in1, in2, out)) return;
   ConvPlan& plan = convPlan(kind, p);
   auto& s = strm();
   if (kind == 0) {

@@ -2,8 +2,9 @@
  * The grouped-convolution op (src/kernels/grouped_conv.ts) on wasm + native (one oneDNN call per layer) against the
  * per-group split reference on the pure-JS cpu backend: forward and both gradients, on odd shapes (groups 2/4/32,
  * stride 1/2, 'same' / explicit / 'valid' padding, channel counts that are not multiples of 8, batch 1 and 3,
- * channels per group that differ between input and output), plus ResNeXt's 4-channel groups (the merged-group
- * forward plan of native/src/conv.cc). Skipped with a message when the addon is not built.
+ * channels per group that differ between input and output), covering the direct forward kernel for 1, 2 and 4
+ * channels per group (native/src/grouped.cc) and oneDNN's plans (jit, merged groups, GEMM fallback). Skipped with a
+ * message when the addon is not built.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
@@ -89,11 +90,19 @@ const CASES: Case[] = [
   { n: 3, h: 8, w: 8, c: 20, oc: 28, k: 5, groups: 4, stride: 1, pad: 2 },
   // TF 'same' at stride 2 on even sizes pads (0, 1): the asymmetric pads reach oneDNN as given
   { n: 1, h: 8, w: 8, c: 12, oc: 12, k: 3, groups: 4, stride: 2, pad: "same" },
-  // groups 32: 2 in / 3 out per group, and ResNeXt 32x4d's 4 per group (merged-group forward plan), both strides
+  // groups 32: 2 in / 3 out per group (oneDNN, merged groups), and ResNeXt 32x4d's 4 per group (direct kernel)
   { n: 3, h: 5, w: 7, c: 64, oc: 96, k: 3, groups: 32, stride: 1, pad: "same" },
   { n: 1, h: 9, w: 9, c: 128, oc: 128, k: 3, groups: 32, stride: 1, pad: "same" },
   { n: 3, h: 9, w: 8, c: 128, oc: 128, k: 3, groups: 32, stride: 2, pad: 1 },
-  // 8 and 16 channels per group (ResNeXt's later stages)
+  // 2 in / 4 out per group: oneDNN with merged groups
+  { n: 3, h: 6, w: 7, c: 64, oc: 128, k: 3, groups: 32, stride: 1, pad: "same" },
+  // 1 and 2 channels per group (direct kernel), 8 per group with a 5x5 filter (oneDNN jit)
+  { n: 3, h: 7, w: 11, c: 16, oc: 16, k: 3, groups: 16, stride: 2, pad: 1 },
+  { n: 1, h: 10, w: 13, c: 32, oc: 32, k: 3, groups: 16, stride: 1, pad: "same" },
+  { n: 3, h: 9, w: 9, c: 64, oc: 64, k: 5, groups: 8, stride: 1, pad: 2 },
+  // 8, 16 and 32 channels per group (ResNeXt's later stages), and 4 in / 8 out (oneDNN jit)
+  { n: 3, h: 5, w: 6, c: 256, oc: 256, k: 3, groups: 8, stride: 1, pad: "same" },
+  { n: 3, h: 7, w: 9, c: 128, oc: 256, k: 3, groups: 32, stride: 2, pad: 1 },
   { n: 3, h: 6, w: 6, c: 256, oc: 256, k: 3, groups: 32, stride: 2, pad: 1 },
   { n: 1, h: 5, w: 5, c: 512, oc: 512, k: 3, groups: 32, stride: 1, pad: "same" },
 ];
