@@ -13,9 +13,12 @@
  * pass; a chunk file the manifest does not list (a kill between its rename and the manifest update) or that fails
  * verification is computed again. A folder with another identity belongs to another extraction and is replaced.
  * {@link ChunkedFeatures.assemble} reads the chunks back, verifying each checksum again, into one matrix.
+ *
+ * One writer at a time: `lock` holds the writing process's id while the folder is open; a second process gets a
+ * clear error, and a lock whose process no longer runs (a kill) is taken over.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { writeAtomicWith, writeJsonAtomic } from "../run/atomic.js";
 import { readInto, withReadFd, writeAll } from "./io.js";
@@ -79,6 +82,39 @@ export interface ResumeReport {
 }
 
 const MANIFEST = "manifest.json";
+const LOCK = "lock";
+
+/** True when a process with this id exists (signal 0 only checks). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Take the folder's lock for this process, or throw naming the process that holds it. */
+function acquireLock(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, LOCK);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const holder = Number(readFileSync(path, "utf8").trim());
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
+        throw new Error(`${dir} is being written by process ${holder} (an extraction of the same features); wait for it to finish, or delete ${path} if that process is not an extraction`);
+      }
+      rmSync(path, { force: true }); // left by a process that is gone (or by us): take it over
+    }
+  }
+  throw new Error(`${dir}: could not take the lock ${path}`);
+}
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -129,8 +165,9 @@ export class ChunkedFeatures {
     };
     const report: ResumeReport = { kept: 0, rejected: [] };
     const mpath = join(a.dir, MANIFEST);
-    if (existsSync(mpath)) {
-      const why = ChunkedFeatures.incompatible(mpath, a);
+    acquireLock(a.dir);
+    try {
+      const why = existsSync(mpath) ? ChunkedFeatures.incompatible(mpath, a) : "no manifest";
       if (why === null) {
         const old = JSON.parse(readFileSync(mpath, "utf8")) as ChunkManifest;
         for (const c of old.chunks) {
@@ -140,15 +177,17 @@ export class ChunkedFeatures {
         }
         report.kept = fresh.chunks.length;
       } else {
-        report.replaced = why;
-        rmSync(a.dir, { recursive: true, force: true });
+        if (existsSync(mpath)) report.replaced = why;
+        // Nothing here is verifiable against this extraction: remove our kinds of file (chunks, the manifest,
+        // temporaries of interrupted writes) and keep anything else.
+        for (const f of readdirSync(a.dir)) {
+          if (/^chunk-\d{6}\.f32$/.test(f) || f === MANIFEST || f.endsWith(".tmp")) rmSync(join(a.dir, f), { force: true });
+        }
       }
-    } else if (existsSync(a.dir) && readdirSync(a.dir).length > 0) {
-      // Files without a manifest: chunks of a run killed before its first manifest write, or something else.
-      // Nothing here is verifiable, so nothing is kept; only our own kinds of file are removed.
-      for (const f of readdirSync(a.dir)) if (/^chunk-\d{6}\.f32$/.test(f) || f.endsWith(".tmp")) rmSync(join(a.dir, f), { force: true });
+    } catch (e) {
+      rmSync(join(a.dir, LOCK), { force: true });
+      throw e;
     }
-    mkdirSync(a.dir, { recursive: true });
     const store = new ChunkedFeatures(a, fresh);
     writeJsonAtomic(mpath, store.manifest);
     return { store, report };
@@ -242,6 +281,16 @@ export class ChunkedFeatures {
       if (got !== c.sha256) throw new Error(`${path}: SHA-256 ${got} does not match the manifest's ${c.sha256}; delete the file and run the extraction again to recompute it`);
     }
     return out;
+  }
+
+  /** Give up the folder's lock, keeping the chunks for a later resume (after an error or a requested stop). */
+  release(): void {
+    const path = join(this.dir, LOCK);
+    try {
+      if (Number(readFileSync(path, "utf8").trim()) === process.pid) rmSync(path, { force: true });
+    } catch {
+      /* already gone */
+    }
   }
 
   /** Remove the chunk folder (after the assembled output has been written). */

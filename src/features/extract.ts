@@ -164,63 +164,68 @@ export async function extractFeatures(a: ExtractArgs): Promise<ExtractResult> {
   const resumedRows = store.rowsDone();
   a.onResume?.({ ...report, rowsDone: resumedRows, dir });
 
-  const jobs: BatchJob[] = [];
-  for (const k of store.missing()) {
-    const { start, rows } = store.chunkRange(k);
-    for (let s = 0; s < rows; s += bs) jobs.push({ chunk: k, start: start + s, rows: Math.min(bs, rows - s) });
-  }
-  const buf = new Float32Array(chunkRows * dim);
-  const t0 = performance.now();
-  let waitS = 0;
-  let modelS = 0;
-  let computed = 0;
-  let written = 0;
-  if (jobs.length > 0) {
-    const pre = new Prefetcher(a.split, jobs, prefetch);
-    for (let j = 0; j < jobs.length; j++) {
-      const { job, batch, waitS: w } = await pre.take();
-      waitS += w;
-      const { start: cStart, rows: cRows } = store.chunkRange(job.chunk);
-      const tm = performance.now();
-      const feat = tf.tidy(() => a.backbone.apply(tf.tensor4d(batch.x, batch.shape), false));
-      try {
-        if (feat.shape[0] !== job.rows || feat.shape[1] !== dim) {
-          throw new Error(`extractFeatures(${a.out}): backbone returned [${feat.shape.join(",")}] for ${job.rows} images, expected [${job.rows},${dim}]`);
+  try {
+    const jobs: BatchJob[] = [];
+    for (const k of store.missing()) {
+      const { start, rows } = store.chunkRange(k);
+      for (let s = 0; s < rows; s += bs) jobs.push({ chunk: k, start: start + s, rows: Math.min(bs, rows - s) });
+    }
+    const buf = new Float32Array(chunkRows * dim);
+    const t0 = performance.now();
+    let waitS = 0;
+    let modelS = 0;
+    let computed = 0;
+    let written = 0;
+    if (jobs.length > 0) {
+      const pre = new Prefetcher(a.split, jobs, prefetch);
+      for (let j = 0; j < jobs.length; j++) {
+        const { job, batch, waitS: w } = await pre.take();
+        waitS += w;
+        const { start: cStart, rows: cRows } = store.chunkRange(job.chunk);
+        const tm = performance.now();
+        const feat = tf.tidy(() => a.backbone.apply(tf.tensor4d(batch.x, batch.shape), false));
+        try {
+          if (feat.shape[0] !== job.rows || feat.shape[1] !== dim) {
+            throw new Error(`extractFeatures(${a.out}): backbone returned [${feat.shape.join(",")}] for ${job.rows} images, expected [${job.rows},${dim}]`);
+          }
+          buf.set(feat.dataSync() as Float32Array, (job.start - cStart) * dim);
+        } finally {
+          feat.dispose();
         }
-        buf.set(feat.dataSync() as Float32Array, (job.start - cStart) * dim);
-      } finally {
-        feat.dispose();
-      }
-      modelS += (performance.now() - tm) / 1000;
-      computed += job.rows;
-      if (job.start + job.rows === cStart + cRows) {
-        store.writeChunk(job.chunk, buf.subarray(0, cRows * dim));
-        written++;
-      }
-      if (a.onProgress) {
-        const elapsedS = (performance.now() - t0) / 1000;
-        const rate = computed / Math.max(elapsedS, 1e-9);
-        const done = resumedRows + computed;
-        a.onProgress({ done, total: n, computed, elapsedS, imgPerS: rate, etaS: (n - done) / rate, waitS });
-      }
-      if (a.stopAfterChunks !== undefined && written >= a.stopAfterChunks && j < jobs.length - 1 && job.start + job.rows === cStart + cRows) {
-        throw new ExtractionStopped(written, dir);
+        modelS += (performance.now() - tm) / 1000;
+        computed += job.rows;
+        if (job.start + job.rows === cStart + cRows) {
+          store.writeChunk(job.chunk, buf.subarray(0, cRows * dim));
+          written++;
+        }
+        if (a.onProgress) {
+          const elapsedS = (performance.now() - t0) / 1000;
+          const rate = computed / Math.max(elapsedS, 1e-9);
+          const done = resumedRows + computed;
+          a.onProgress({ done, total: n, computed, elapsedS, imgPerS: rate, etaS: (n - done) / rate, waitS });
+        }
+        if (a.stopAfterChunks !== undefined && written >= a.stopAfterChunks && j < jobs.length - 1 && job.start + job.rows === cStart + cRows) {
+          throw new ExtractionStopped(written, dir);
+        }
       }
     }
+    const loopS = (performance.now() - t0) / 1000;
+    const tw = performance.now();
+    const features: FeatureSet = {
+      feats: store.assemble(),
+      dim,
+      labels: Int32Array.from(a.split.labels),
+      indices: Int32Array.from({ length: n }, (_, i) => i),
+      n,
+    };
+    writeFeatures(a.out, features, a.meta);
+    store.remove();
+    const writeS = (performance.now() - tw) / 1000;
+    return { features, stats: { rows: n, resumedRows, loopS, waitS, modelS, writeS } };
+  } catch (e) {
+    store.release();
+    throw e;
   }
-  const loopS = (performance.now() - t0) / 1000;
-  const tw = performance.now();
-  const features: FeatureSet = {
-    feats: store.assemble(),
-    dim,
-    labels: Int32Array.from(a.split.labels),
-    indices: Int32Array.from({ length: n }, (_, i) => i),
-    n,
-  };
-  writeFeatures(a.out, features, a.meta);
-  store.remove();
-  const writeS = (performance.now() - tw) / 1000;
-  return { features, stats: { rows: n, resumedRows, loopS, waitS, modelS, writeS } };
 }
 
 function clock(s: number): string {

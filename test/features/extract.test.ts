@@ -4,8 +4,8 @@
  * in a child process, resumes to a byte-identical `.ltf`; damaged chunks are detected and recomputed; a folder left
  * by another extraction is replaced, not resumed.
  */
-import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -160,5 +160,19 @@ describe("ChunkedFeatures", () => {
     const again = ChunkedFeatures.open({ dir, rows: 5, dim: 2, chunkRows: 2, key: { a: 1 } });
     expect(again.report.kept).toBe(2);
     expect(again.report.rejected).toEqual([expect.stringMatching(/^chunk-000002\.f32: SHA-256/)]);
+  });
+
+  it("lets one process write a folder at a time; a lock left by a process that is gone is taken over", () => {
+    const dir = join(root, "locked.chunks");
+    mkdirSync(dir, { recursive: true });
+    const args = { dir, rows: 4, dim: 1, chunkRows: 2, key: { b: 2 } };
+    writeFileSync(join(dir, "lock"), String(process.ppid)); // a live process that is not us
+    expect(() => ChunkedFeatures.open(args)).toThrow(new RegExp(`locked\\.chunks is being written by process ${process.ppid}`));
+    const gone = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    writeFileSync(join(dir, "lock"), String(gone));
+    const { store } = ChunkedFeatures.open(args);
+    expect(readFileSync(join(dir, "lock"), "utf8")).toBe(String(process.pid));
+    store.release();
+    expect(existsSync(join(dir, "lock"))).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { jpegSize, normalisationTable } from "../../src/data/jpeg_split.js";
 import { IMAGENET_MEAN, IMAGENET_STD, INAT_MEAN, INAT_STD } from "../../src/data/list_datasets.js";
 
-async function image(w: number, h: number, ch: 1 | 3): Promise<sharp.Sharp> {
+async function image(w: number, h: number, ch: 1 | 3): Promise<ReturnType<typeof sharp>> {
   const px = Buffer.alloc(w * h * ch);
   for (let i = 0; i < px.length; i++) px[i] = (i * 29) % 251;
   return sharp(px, { raw: { width: w, height: h, channels: ch } });
