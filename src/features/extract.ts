@@ -117,11 +117,12 @@ class Prefetcher {
   private readonly rng = new Rng(0); // unused: no augmentation at extraction
 
   constructor(private readonly split: Split, private readonly jobs: BatchJob[], private readonly depth: number) {
-    this.fill();
+    this.fill(depth);
   }
 
-  private fill(): void {
-    while (this.next < this.jobs.length && this.pending.length < Math.max(1, this.depth)) {
+  /** Start loads until `limit` are pending. */
+  private fill(limit: number): void {
+    while (this.next < this.jobs.length && this.pending.length < limit) {
       const job = this.jobs[this.next++];
       const rows = Int32Array.from({ length: job.rows }, (_, i) => job.start + i);
       const p = this.split.loadBatch(rows, { augment: false, rng: this.rng });
@@ -132,10 +133,11 @@ class Prefetcher {
 
   /** The next batch and how long the caller waited for it. */
   async take(): Promise<{ job: BatchJob; batch: Batch; waitS: number }> {
+    if (this.pending.length === 0) this.fill(1); // depth 0: load each batch when it is needed
     const head = this.pending.shift();
     if (!head) throw new Error("Prefetcher: no batch left");
-    // Load the next one before waiting, so the queue stays `depth` deep.
-    if (this.depth > 0) this.fill();
+    // Start the next loads before waiting, so that `depth` batches stay ahead of the model.
+    this.fill(this.depth);
     let ready = false;
     void head.p.then(() => (ready = true), () => (ready = true));
     // One event-loop turn: lets finished decodes run their continuations (the model held the thread).
@@ -144,7 +146,6 @@ class Prefetcher {
     const wasReady = ready;
     const batch = await head.p;
     const waitS = wasReady ? 0 : (performance.now() - t0) / 1000;
-    if (this.depth === 0) this.fill();
     return { job: head.job, batch, waitS };
   }
 }
