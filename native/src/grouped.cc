@@ -5,8 +5,8 @@
 // FLOPs. Here a vector holds 8 consecutive output channels, i.e. 8/cg whole groups, whose inputs are exactly the
 // same 8 channels of the input pixel: load those 8 once per tap and, for each i < cg, shuffle within 128-bit lanes
 // so that lane l holds input channel (l − l % cg) + i of its group, then multiply-add the filter taps (AVX2 + FMA).
-// A tile is 8 output pixels of one row; tiles whose taps all lie inside the row read their inputs at a fixed
-// stride, border tiles read a zero buffer for out-of-image taps. The summation order is fixed (taps in (kh, kw)
+// A tile is up to 8 output pixels of one row; tiles whose taps all lie inside the row read their inputs at a fixed
+// stride, the few border columns read a zero buffer for out-of-image taps. The summation order is fixed (taps in (kh, kw)
 // order, then the cg inputs), so results do not depend on the thread count. For 8 and more channels per group
 // oneDNN's jit kernel is as fast or faster (measured on ResNeXt-50's layers), so those shapes, and machines without
 // AVX2/FMA, return false and go to oneDNN.
@@ -106,10 +106,10 @@ void tileA(const Geo& g, const float* x, const float* w, float* y, const float* 
 
 using TileFn = void (*)(const Geo&, const float*, const float*, float*, const float*, int, int, int, int);
 
-// tiles[r] computes r output pixels (r = 1..TMAX) at the row's borders; the full interior tile is separate.
-template <int CG, int... Ts>
+// tiles[r] computes r output pixels (r = 1..TMAX): `Interior` for columns whose taps all lie inside the row.
+template <int CG, bool Interior, int... Ts>
 std::vector<TileFn> tablesA(std::integer_sequence<int, Ts...>) {
-  return {nullptr, &tileA<Ts + 1, CG, false>...};
+  return {nullptr, &tileA<Ts + 1, CG, Interior>...};
 }
 
 }  // namespace
@@ -128,33 +128,29 @@ bool groupedForwardDirect(const int* p, const float* x, const float* w, float* y
   // 1, 2 or 4 channels per group in and out, 8 output channels per vector.
   if (g.cg != g.og || !(g.og == 1 || g.og == 2 || g.og == 4) || g.OC % 8 != 0) return false;
   constexpr int TMAX = 8;
-  static const std::vector<TileFn> a1 = tablesA<1>(std::make_integer_sequence<int, TMAX>{});
-  static const std::vector<TileFn> a2 = tablesA<2>(std::make_integer_sequence<int, TMAX>{});
-  static const std::vector<TileFn> a4 = tablesA<4>(std::make_integer_sequence<int, TMAX>{});
-  const std::vector<TileFn>& edge = g.og == 4 ? a4 : g.og == 2 ? a2 : a1;
-  const TileFn inner = g.og == 4 ? &tileA<TMAX, 4, true> : g.og == 2 ? &tileA<TMAX, 2, true> : &tileA<TMAX, 1, true>;
-  const int step = 8;
-  // Output columns whose every tap lies inside the row: ow·SW − PL ≥ 0 and ow·SW − PL + (KW−1)·DW < W.
-  const int owLo = (g.PL + g.SW - 1) / g.SW;
+  using Seq = std::make_integer_sequence<int, TMAX>;
+  static const std::vector<TileFn> e1 = tablesA<1, false>(Seq{}), e2 = tablesA<2, false>(Seq{}), e4 = tablesA<4, false>(Seq{});
+  static const std::vector<TileFn> i1 = tablesA<1, true>(Seq{}), i2 = tablesA<2, true>(Seq{}), i4 = tablesA<4, true>(Seq{});
+  const std::vector<TileFn>& edge = g.og == 4 ? e4 : g.og == 2 ? e2 : e1;
+  const std::vector<TileFn>& inner = g.og == 4 ? i4 : g.og == 2 ? i2 : i1;
+  // Output columns [owLo, owHi) have every tap inside the row: ow·SW − PL ≥ 0 and ow·SW − PL + (KW−1)·DW < W.
   const int lastIn = g.W - 1 - (g.KW - 1) * g.DW + g.PL;
-  const int owHi = lastIn >= 0 ? lastIn / g.SW : -1;  // inclusive
+  const int owHi = std::min(g.OW, lastIn >= 0 ? lastIn / g.SW + 1 : 0);
+  const int owLo = std::min(owHi, (g.PL + g.SW - 1) / g.SW);
   std::vector<float> zeros(size_t(g.C) + 8, 0.0f);
   const int64_t rows = int64_t(g.N) * g.OH;
   const int64_t work = rows * g.OW * g.OC * int64_t(g.KH) * g.KW * g.cg;
+  // Columns [from, to) in tiles of at most TMAX from one table.
+  auto span = [&](const std::vector<TileFn>& tiles, int from, int to, int n, int oh, int ob) {
+    for (int ow0 = from; ow0 < to; ow0 += TMAX) tiles[std::min(TMAX, to - ow0)](g, x, w, y, zeros.data(), n, oh, ow0, ob);
+  };
 #pragma omp parallel for schedule(static) if (work >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     const int n = int(r / g.OH), oh = int(r % g.OH);
-    for (int ob = 0; ob < g.OC; ob += step) {
-      int ow0 = 0;
-      while (ow0 < g.OW) {
-        const int len = std::min(TMAX, g.OW - ow0);
-        if (len == TMAX && ow0 >= owLo && ow0 + TMAX - 1 <= owHi) {
-          inner(g, x, w, y, zeros.data(), n, oh, ow0, ob);
-        } else {
-          edge[len](g, x, w, y, zeros.data(), n, oh, ow0, ob);
-        }
-        ow0 += len;
-      }
+    for (int ob = 0; ob < g.OC; ob += 8) {
+      span(edge, 0, owLo, n, oh, ob);
+      span(inner, owLo, owHi, n, oh, ob);
+      span(edge, owHi, g.OW, n, oh, ob);
     }
   }
   return true;
