@@ -9,8 +9,9 @@
 //   setThreads(n)                      OpenMP (oneDNN + our loops) and OpenBLAS thread counts
 //   info()                             { dnnl: "2.6.3", openblas: "...", threads }
 //   sgemm(batch, ta, tb, M, N, K, A, strideA, B, strideB, C, strideC)   row-major C = op(A)·op(B); stride 0 broadcasts
-//   conv(kind, p: Int32Array(17), a, b, out)   oneDNN NHWC convolution; kind 0 fwd(x,w)->y, 1 bwd-data(dy,w)->dx,
-//                                      2 bwd-weights(x,dy)->dw; p = N,H,W,C,OH,OW,OC,KH,KW,SH,SW,DH,DW,PT,PL,PB,PR
+//   conv(kind, p: Int32Array(17|18), a, b, out)   oneDNN NHWC convolution; kind 0 fwd(x,w)->y, 1 bwd-data(dy,w)->dx,
+//                                      2 bwd-weights(x,dy)->dw; p = N,H,W,C,OH,OW,OC,KH,KW,SH,SW,DH,DW,PT,PL,PB,PR[,G]
+//                                      (G groups: filter [KH,KW,C/G,OC]; few channels per group: grouped.cc)
 //   binary(op, R, C, a, aMode, b, bMode, out)   out[R,C] = a (op) b; mode 0 full, 1 row vector [C], 2 column [R], 3 scalar
 //   unary(op, x, out, alpha)           element-wise unary
 //   reduce(op, O, Rd, I, x, out)       out[O,I] = reduce over the middle axis of x[O,Rd,I]

@@ -5,7 +5,8 @@
  * Writes results/bench/bench.json and results/bench/README.md (with a manifest).
  *
  * Flags: --quick; --no-torch; --backend wasm|cpu (default wasm); --out DIR (default results/bench);
- *        --reps N (timed repetitions, default 7, quick 3); --warmup N (default 2, quick 1).
+ *        --reps N (timed repetitions, default 7, quick 3); --warmup N (default 2, quick 1);
+ *        --imagenet: also ImageNet-scale inference and JPEG feature extraction (scripts/bench/imagenet.ts).
  * Environment: LTR_NUM_THREADS (default 2) is used for both our native kernels and PyTorch.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -16,6 +17,7 @@ import { join } from "node:path";
 import { initBackend } from "../../src/backend.js";
 import { loadAddon, requestedThreads } from "../../src/kernels/native/index.js";
 import { buildConvNet } from "./step.js";
+import { runImagenetBench } from "./imagenet.js";
 import { crtEpoch, FULL_SIZES, makeFeatures, ncm, QUICK_SIZES, tauSweep, type FeatureSizes } from "./features.js";
 
 interface Opts {
@@ -227,6 +229,7 @@ async function main(): Promise<void> {
   for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(44)} ${fmt(v, 2)}`);
   console.log(`load average before ${loadBefore.map((x) => x.toFixed(2)).join(" ")}, after ${loadAfter.map((x) => x.toFixed(2)).join(" ")}`);
   console.log(`wrote ${join(o.out, "bench.json")} and README.md`);
+  if (process.argv.includes("--imagenet")) await runImagenetBench({ quick: o.quick, torch: o.torch, out: o.out, peerEnv });
 }
 
 type Result = {

@@ -135,6 +135,7 @@ export class JpegSplit implements Split {
   readonly size: number;
   readonly labels: Int32Array;
   private readonly a: JpegSplitArgs;
+  private lutCache: Float32Array | null = null;
 
   constructor(args: JpegSplitArgs) {
     if (args.paths.length !== args.labels.length) throw new Error(`JpegSplit '${args.name}': ${args.paths.length} paths but ${args.labels.length} labels`);
@@ -173,6 +174,12 @@ export class JpegSplit implements Split {
     return { x, shape: [n, S, S, 3], labels, indices: rows };
   }
 
+  /** uint8 value -> normalised float, per channel (3 × 256), as the two-step conversion computes it. */
+  private lut(): Float32Array {
+    if (!this.lutCache) this.lutCache = normalisationTable(this.a.mean, this.a.std);
+    return this.lutCache;
+  }
+
   private where(row: number): string {
     return `${this.a.paths[row]} (${this.a.listFile}:${this.a.lines[row]})`;
   }
@@ -190,9 +197,11 @@ export class JpegSplit implements Split {
     let channels: number;
     let flip = false;
     try {
-      const meta = await sharp(buf).metadata();
-      const W = meta.width;
-      const H = meta.height;
+      // The JPEG header gives the size without a round trip through libvips (one event-loop hop less per image,
+      // which matters while the model holds the thread); anything else asks sharp.
+      const dims = jpegSize(buf) ?? (await sharp(buf).metadata());
+      const W = dims.width;
+      const H = dims.height;
       if (!W || !H) throw new Error("image has no size");
       let pipe = sharp(buf, { failOn: "error" });
       if (rng) {
@@ -210,31 +219,112 @@ export class JpegSplit implements Split {
     } catch (e) {
       throw new Error(`cannot decode image ${this.where(row)}: ${(e as Error).message}; replace the file or remove its line from the list`);
     }
-    // uint8 -> [0, 1], flipped, RGB (grey replicated)
-    for (let y = 0; y < S; y++) {
-      for (let xx = 0; xx < S; xx++) {
-        const sp = (y * S + (flip ? S - 1 - xx : xx)) * channels;
-        const op = o + (y * S + xx) * 3;
-        if (channels >= 3) {
-          out[op] = data[sp] / 255;
-          out[op + 1] = data[sp + 1] / 255;
-          out[op + 2] = data[sp + 2] / 255;
-        } else {
-          const v = data[sp] / 255;
-          out[op] = v;
-          out[op + 1] = v;
-          out[op + 2] = v;
-        }
-      }
-    }
-    if (rng && this.a.colourJitter) colourJitterInPlace(out, o, S * S, rng);
-    const end = o + S * S * 3;
-    const m0 = mean[0], m1 = mean[1], m2 = mean[2];
-    const i0 = 1 / std[0], i1 = 1 / std[1], i2 = 1 / std[2];
-    for (let i = o; i < end; i += 3) {
-      out[i] = (out[i] - m0) * i0;
-      out[i + 1] = (out[i + 1] - m1) * i1;
-      out[i + 2] = (out[i + 2] - m2) * i2;
+    if (rng && this.a.colourJitter) {
+      toUnitRgb(data, channels, S, flip, out, o);
+      colourJitterInPlace(out, o, S * S, rng);
+      normaliseInPlace(out, o, S * S, mean, std);
+    } else {
+      toNormalisedRgb(data, channels, S, flip, out, o, this.lut());
     }
   }
+}
+
+/**
+ * Table of the eval-path pixel values: entry c·256 + v is exactly what `(fround(v / 255) − mean[c]) · (1 / std[c])`
+ * rounds to, i.e. the value the convert-then-normalise passes produce, in one lookup per value.
+ */
+export function normalisationTable(mean: readonly number[], std: readonly number[]): Float32Array {
+  const t = new Float32Array(3 * 256);
+  for (let c = 0; c < 3; c++) {
+    const inv = 1 / std[c];
+    for (let v = 0; v < 256; v++) t[c * 256 + v] = (Math.fround(v / 255) - mean[c]) * inv;
+  }
+  return t;
+}
+
+/** uint8 pixels (`channels` per pixel; grey replicated) of an S×S image -> RGB in [0, 1] at out[o…], optionally mirrored. */
+function toUnitRgb(data: Uint8Array, channels: number, S: number, flip: boolean, out: Float32Array, o: number): void {
+  for (let y = 0; y < S; y++) {
+    for (let xx = 0; xx < S; xx++) {
+      const sp = (y * S + (flip ? S - 1 - xx : xx)) * channels;
+      const op = o + (y * S + xx) * 3;
+      if (channels >= 3) {
+        out[op] = data[sp] / 255;
+        out[op + 1] = data[sp + 1] / 255;
+        out[op + 2] = data[sp + 2] / 255;
+      } else {
+        const v = data[sp] / 255;
+        out[op] = v;
+        out[op + 1] = v;
+        out[op + 2] = v;
+      }
+    }
+  }
+}
+
+/** Per-channel (x − mean) / std in place on n RGB pixels at out[o…]. */
+function normaliseInPlace(out: Float32Array, o: number, n: number, mean: readonly number[], std: readonly number[]): void {
+  const end = o + n * 3;
+  const m0 = mean[0], m1 = mean[1], m2 = mean[2];
+  const i0 = 1 / std[0], i1 = 1 / std[1], i2 = 1 / std[2];
+  for (let i = o; i < end; i += 3) {
+    out[i] = (out[i] - m0) * i0;
+    out[i + 1] = (out[i + 1] - m1) * i1;
+    out[i + 2] = (out[i + 2] - m2) * i2;
+  }
+}
+
+/** {@link toUnitRgb} then {@link normaliseInPlace} in one pass through the table of {@link normalisationTable}. */
+function toNormalisedRgb(data: Uint8Array, channels: number, S: number, flip: boolean, out: Float32Array, o: number, lut: Float32Array): void {
+  for (let y = 0; y < S; y++) {
+    const row = y * S;
+    for (let xx = 0; xx < S; xx++) {
+      const sp = (row + (flip ? S - 1 - xx : xx)) * channels;
+      const op = o + (row + xx) * 3;
+      if (channels >= 3) {
+        out[op] = lut[data[sp]];
+        out[op + 1] = lut[256 + data[sp + 1]];
+        out[op + 2] = lut[512 + data[sp + 2]];
+      } else {
+        const v = data[sp];
+        out[op] = lut[v];
+        out[op + 1] = lut[256 + v];
+        out[op + 2] = lut[512 + v];
+      }
+    }
+  }
+}
+
+/**
+ * Width and height from a baseline or progressive JPEG's frame header (SOFn), as stored (before any EXIF
+ * rotation: the transforms here do not rotate either); null when `buf` is not a JPEG or the header is unusual,
+ * so that the caller asks the decoder.
+ */
+export function jpegSize(buf: Uint8Array): { width: number; height: number } | null {
+  if (buf.length < 4 || buf[0] !== 0xff || buf[1] !== 0xd8) return null;
+  let pos = 2;
+  while (pos + 4 <= buf.length) {
+    if (buf[pos] !== 0xff) return null;
+    const marker = buf[pos + 1];
+    if (marker === 0xff) {
+      pos++; // fill byte
+      continue;
+    }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      pos += 2; // markers without a length
+      continue;
+    }
+    if (marker === 0xd9 || marker === 0xda) return null; // end of image or scan data before any frame header
+    const len = (buf[pos + 2] << 8) | buf[pos + 3];
+    if (len < 2) return null;
+    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isSof) {
+      if (pos + 9 > buf.length) return null;
+      const height = (buf[pos + 5] << 8) | buf[pos + 6];
+      const width = (buf[pos + 7] << 8) | buf[pos + 8];
+      return width > 0 && height > 0 ? { width, height } : null;
+    }
+    pos += 2 + len;
+  }
+  return null;
 }

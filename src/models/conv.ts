@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fillNormal, type ParamStore } from "./params.js";
+import { groupedConv2dKernel, hasGroupedConvKernels } from "../kernels/grouped_conv.js";
 import type { GroupedConvImpl } from "./types.js";
 
 export interface ConvArgs {
@@ -33,20 +34,27 @@ export function torchPad(kernel: number, stride: number): "valid" | "same" | num
 }
 
 /**
- * "depthwise" when the active backend can differentiate a depthwise conv (cpu can; stock wasm 4.22 cannot),
- * else "split". Looked up per call because the backend may change after a model is built.
+ * "auto" resolves, per call (the backend may change after a model is built), to:
+ *  - "kernel" where the active backend registers the grouped-convolution kernels (wasm with the native layer:
+ *    one oneDNN call per layer, forward and both gradients, src/kernels/grouped_conv.ts);
+ *  - else "depthwise" where the backend can differentiate a depthwise conv (cpu can; stock wasm 4.22 cannot);
+ *  - else "split".
  */
-export function resolveGroupedConv(impl: GroupedConvImpl): "split" | "depthwise" {
+export function resolveGroupedConv(impl: GroupedConvImpl): "split" | "depthwise" | "kernel" {
   if (impl !== "auto") return impl;
   const be = tf.getBackend();
+  if (hasGroupedConvKernels(be)) return "kernel";
   const has = (k: string) => tf.getKernel(k, be) !== undefined;
   return has("DepthwiseConv2dNativeBackpropInput") && has("DepthwiseConv2dNativeBackpropFilter") ? "depthwise" : "split";
 }
 
 /**
  * Grouped convolution of x [N,H,W,G·wi] with w [k,k,wi,G·wo] (PyTorch's [G·wo, wi, k, k] in NHWC order).
- * tfjs 4.22 `conv2d` has no groups argument.
+ * tfjs 4.22 `conv2d` has no groups argument, so:
+ *  - "kernel": our grouped op (`LtrGroupedConv2D`), one kernel call with registered gradients; only where the
+ *    backend has it ("kernel" elsewhere is an error that says so).
  *  - "split": one conv per group on channel slices, then concat. Exactly the grouped FLOPs; G kernel calls.
+ *    The portable fallback: differentiable wherever conv2d is.
  *  - "depthwise": a depthwise conv with channel multiplier wo computes every (input channel, output of its
  *    group) product in one call (again exactly the grouped FLOPs); summing the wi inputs of each group
  *    gives the result. Output channel of the depthwise op for input c = g·wi+i and multiplier j is c·wo+j,
@@ -62,6 +70,15 @@ export function groupedConv2d(
 ): tf.Tensor4D {
   if (groups === 1) return tf.conv2d(x, w, stride, pad) as tf.Tensor4D;
   const how = resolveGroupedConv(impl);
+  if (how === "kernel") {
+    if (!hasGroupedConvKernels()) {
+      throw new Error(
+        `groupedConv2d: impl "kernel" needs the grouped-convolution kernels, which backend '${tf.getBackend()}' does not register ` +
+          `(they come with the native layer on wasm); use "auto", "split" or "depthwise"`,
+      );
+    }
+    return groupedConv2dKernel(x, w, groups, stride, pad);
+  }
   return tf.tidy(() => {
     const [k, kw, wi, outC] = w.shape;
     const wo = outC / groups;

@@ -45,7 +45,7 @@ export interface Classifier extends Module {
 }
 
 /** How a grouped convolution (ResNeXt) is computed; all give the same numbers (tested). */
-export type GroupedConvImpl = "auto" | "split" | "depthwise";
+export type GroupedConvImpl = "auto" | "kernel" | "split" | "depthwise";
 
 export interface BackboneArgs {
   /** Input image shape [H, W, C] (NHWC without the batch axis); C sets the stem's input channels. */
@@ -53,11 +53,12 @@ export interface BackboneArgs {
   /** Seed for the weight initialisation; each parameter draws from its own stream derived from its name. */
   seed: number;
   /**
-   * Grouped-conv strategy for ResNeXt (ignored by other backbones). "split": one conv2d per group plus
+   * Grouped-conv strategy for ResNeXt (ignored by other backbones). "kernel": one grouped-convolution op with
+   * its own gradient kernels (wasm with the native layer; see src/kernels/grouped_conv.ts). "split": one conv2d per group plus
    * concat, differentiable wherever conv2d is. "depthwise": one depthwise conv + a reduction, the same
    * FLOPs in one kernel call (about 7-10x faster forward on wasm), but the stock wasm backend has no
-   * depthwise gradient kernels. "auto" (default): "depthwise" when the active backend registers both
-   * depthwise gradient kernels, else "split"; decided at each call.
+   * depthwise gradient kernels. "auto" (default): "kernel" where the active backend registers it, else
+   * "depthwise" when it registers both depthwise gradient kernels, else "split"; decided at each call.
    */
   groupedConv?: GroupedConvImpl;
   /**

@@ -15,7 +15,8 @@ import { join, resolve } from "node:path";
 import type { ExperimentConfig } from "../config/defaults.js";
 import { canonicalJson } from "../config/load.js";
 import type { Dataset } from "../data/types.js";
-import { readFeatureHeader, readFeatures, writeFeatures } from "../features/format.js";
+import { extractFeatures, progressPrinter } from "../features/extract.js";
+import { readFeatureHeader, readFeatures } from "../features/format.js";
 import type { FeatureSet } from "../features/types.js";
 import type { Backbone } from "../models/types.js";
 import { assertWritable } from "../run/atomic.js";
@@ -99,8 +100,12 @@ export async function splitFeatures(a: FeatureCacheArgs): Promise<FeatureSet> {
     process.stderr.write(`notice: the ${a.split} features are extracted but not cached: ${(e as Error).message.split(". ")[0]}\n`);
   }
   const split = a.dataset[a.split];
-  const pass = await runPass({ backbone: a.backbone, split, batchSize: a.batchSize, keepFeatures: true });
-  const fs: FeatureSet = { feats: pass.feats!, dim: a.backbone.featDim, labels: Int32Array.from(pass.labels), indices: pass.indices, n: split.size };
-  if (cache) writeFeatures(path, fs, { split: a.split === "train" ? "train_plain" : a.split, source: a.runDir, extra: { cache_key: key, ckpt_sha256: a.ckptSha256, backbone: a.backbone.name } });
-  return fs;
+  const meta = { split: a.split === "train" ? "train_plain" : a.split, source: a.runDir, extra: { cache_key: key, ckpt_sha256: a.ckptSha256, backbone: a.backbone.name } };
+  if (!cache) {
+    const pass = await runPass({ backbone: a.backbone, split, batchSize: a.batchSize, keepFeatures: true });
+    return { feats: pass.feats!, dim: a.backbone.featDim, labels: Int32Array.from(pass.labels), indices: pass.indices, n: split.size };
+  }
+  // Resumable and in bounded memory: rows go to <path>.chunks/ as they are computed (src/features/extract.ts).
+  const { features } = await extractFeatures({ backbone: a.backbone, split, batchSize: a.batchSize, out: path, meta, onProgress: progressPrinter(`features ${a.split}`) });
+  return features;
 }

@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
+import { hasGroupedConvKernels } from "../../src/kernels/grouped_conv.js";
 import { backbones, countParams, resolveGroupedConv } from "../../src/models/index.js";
 import { testData } from "./reference.js";
 
@@ -14,9 +15,9 @@ beforeAll(async () => {
 });
 
 describe("ImageNet backbones", () => {
-  it("'auto' grouped conv uses split on wasm unless depthwise gradient kernels are registered", () => {
+  it("'auto' grouped conv uses the grouped kernels where registered (native layer), else split unless depthwise gradient kernels are registered", () => {
     const hasDwGrad = tf.getKernel("DepthwiseConv2dNativeBackpropFilter", "wasm") !== undefined && tf.getKernel("DepthwiseConv2dNativeBackpropInput", "wasm") !== undefined;
-    expect(resolveGroupedConv("auto")).toBe(hasDwGrad ? "depthwise" : "split");
+    expect(resolveGroupedConv("auto")).toBe(hasGroupedConvKernels("wasm") ? "kernel" : hasDwGrad ? "depthwise" : "split");
   });
 
   // One build per ImageNet model (initialisation dominates): exact count, names, 64x64 forward.

@@ -7,7 +7,7 @@
  */
 import type { KernelReport } from "../index.js";
 import { loadAddon, type NativeAddon } from "./addon.js";
-import { installConvKernels } from "./conv.js";
+import { installConvKernels, installGroupedConvKernels } from "./conv.js";
 import { installMatMulKernels } from "./matmul.js";
 import { installElementwiseKernels } from "./elementwise.js";
 import { installReduceKernels } from "./reduce.js";
@@ -28,6 +28,7 @@ export function installNativeKernels(report: KernelReport): void {
   const addon: NativeAddon = loaded.addon;
   try {
     installConvKernels(addon, report);
+    installGroupedConvKernels(addon, report);
     installMatMulKernels(addon, report);
     installBatchNormKernels(addon, report);
     installReduceKernels(addon, report);
