@@ -1,8 +1,8 @@
 /**
  * The 11 YAML configs shipped with the original classifier-balancing code (config/<Dataset>/*.yaml), rebuilt here
  * as data from their shared parts: the same keys and values (typos such as `feat_unifrom` and `banlance`
- * included), written out as YAML by js-yaml. `LTR_ORIGINAL_REPO=<checkout>` makes the config test compare them with
- * the real files.
+ * included), written out as YAML by js-yaml. `node --import tsx scripts/fixtures/check-original-configs.ts <checkout>`
+ * compares them with the real files of a checkout of the original code (no network here, so not part of npm test).
  */
 import { dump } from "js-yaml";
 

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { backbones } from "../../src/models/index.js";
+import type { GroupedConvImpl } from "../../src/models/types.js";
 import { classifierTensors, featModelTensors, readOriginalCheckpoint } from "../../src/torch/original_checkpoint.js";
 import { FIXTURES, expected, gunzipTo, normalise, npy, pilPixels, relErr, tmp } from "./fixtures.js";
 import { rmSync } from "node:fs";
@@ -26,16 +27,19 @@ const cases: [string, string][] = [];
 for (const [model, m] of Object.entries(expected.models)) for (const f of Object.keys(m.files)) cases.push([model, f]);
 
 describe("PyTorch parity on identical pixels", () => {
-  for (const [model, file] of cases) {
+  // Grouped models run once with the default grouped-convolution path (the native grouped kernel where the addon is
+  // built) and once with the portable depthwise fallback.
+  const impls = (arch: string): GroupedConvImpl[] => (arch.startsWith("resnext") ? ["auto", "depthwise"] : ["auto"]);
+  for (const [model, file] of cases) for (const impl of impls(expected.models[model].arch)) {
     const m = expected.models[model];
     const fmt = m.files[file];
-    it(`${model} from ${file} (${fmt.legacy ? "legacy" : "zip"}, ${fmt.float16 ? "float16" : "float32"}, ${fmt.data_parallel ? "module." : "no"} prefix): features, logits and predictions`, () => {
+    it(`${model} from ${file} (${fmt.legacy ? "legacy" : "zip"}, ${fmt.float16 ? "float16" : "float32"}, ${fmt.data_parallel ? "module." : "no"} prefix, grouped conv ${impl}): features, logits and predictions`, () => {
       const pth = gunzipTo(file, dir, file.replace(/\//g, "_").replace(/\.gz$/, ""));
       const ck = readOriginalCheckpoint(pth);
       expect(ck.format).toBe(fmt.legacy ? "legacy" : "zip");
       expect(ck.dataParallel).toBe(fmt.data_parallel);
       const before = tf.memory().numTensors;
-      const net = backbones.get(m.arch)({ inputShape: [224, 224, 3], seed: 0, width: m.width, groupedConv: "depthwise" });
+      const net = backbones.get(m.arch)({ inputShape: [224, 224, 3], seed: 0, width: m.width, groupedConv: impl });
       try {
         const vars = new Map([...net.trainable(), ...net.buffers()]);
         const tensors = featModelTensors(ck, new Map([...vars].map(([k, v]) => [k, v.shape])), m.arch);
@@ -67,28 +71,6 @@ describe("PyTorch parity on identical pixels", () => {
         net.dispose();
       }
       expect(tf.memory().numTensors).toBe(before);
-    });
-  }
-});
-
-describe("original architectures at full width", () => {
-  const archs: Record<string, [string, number[]][]> = JSON.parse(readFileSync(join(FIXTURES, "archs.json"), "utf8"));
-  const quick = ["resnet10", "resnet50", "resnext50"];
-  for (const arch of Object.keys(archs)) {
-    it.skipIf(!quick.includes(arch) && !process.env.LTR_SLOW_TESTS)(`${arch}: every state-dict name and shape of the original`, () => {
-      const net = backbones.get(arch)({ inputShape: [224, 224, 3], seed: 0 });
-      try {
-        const ours = new Map([...net.trainable(), ...net.buffers()].map(([k, v]) => [k, v.shape]));
-        const theirs = archs[arch].filter(([k]) => !k.endsWith("num_batches_tracked"));
-        expect(theirs.length).toBe(ours.size);
-        for (const [k, shape] of theirs) {
-          const s = ours.get(k);
-          expect(s, k).toBeDefined();
-          expect(shape.length === 4 ? [s![3], s![2], s![0], s![1]] : s, k).toEqual(shape);
-        }
-      } finally {
-        net.dispose();
-      }
     });
   }
 });
