@@ -46,6 +46,49 @@
 namespace ltr {
 
 int g_threads = 2;
+int g_numerics = kDeterministic;
+
+namespace {
+
+const char* isaName(dnnl::cpu_isa isa) {
+  switch (isa) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_mic: return "avx512_mic";
+    case dnnl::cpu_isa::avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    case dnnl::cpu_isa::all: return "all";
+    default: return "unknown";
+  }
+}
+
+std::string g_dnnlIsaNote = "not set";
+
+}  // namespace
+
+// setNumerics(mode): 0 deterministic (the default: oneDNN held to its AVX2 kernels, our own kernels serve every
+// convolution they support), 1 fast (oneDNN free to use the CPU's widest ISA). Call once, before any oneDNN primitive
+// is created (oneDNN accepts its ISA cap only then).
+napi_value SetNumerics(napi_env env, napi_callback_info info) {
+  return guarded(env, "setNumerics", [&]() {
+    Args a(env, info);
+    const int mode = static_cast<int>(a.i64(0));
+    if (mode != kDeterministic && mode != kFast) throw ArgError{"numerics mode must be 0 (deterministic) or 1 (fast)"};
+    g_numerics = mode;
+    if (mode == kDeterministic) {
+      const dnnl::status st = dnnl::set_max_cpu_isa(dnnl::cpu_isa::avx2);
+      g_dnnlIsaNote = st == dnnl::status::success ? "capped at avx2" : "cap at avx2 refused (oneDNN already in use)";
+    } else {
+      g_dnnlIsaNote = "uncapped";
+    }
+    return undef(env);
+  });
+}
 
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, "setThreads", [&]() {
@@ -72,6 +115,14 @@ napi_value Info(napi_env env, napi_callback_info info) {
     NAPI_OK(napi_set_named_property(env, obj, "openblas", v));
     NAPI_OK(napi_create_int32(env, g_threads, &v));
     NAPI_OK(napi_set_named_property(env, obj, "threads", v));
+    const char* core = openblas_get_corename();
+    NAPI_OK(napi_create_string_utf8(env, core ? core : "unknown", NAPI_AUTO_LENGTH, &v));
+    NAPI_OK(napi_set_named_property(env, obj, "openblasCore", v));
+    const std::string isa = std::string(isaName(dnnl::get_effective_cpu_isa())) + " (" + g_dnnlIsaNote + ")";
+    NAPI_OK(napi_create_string_utf8(env, isa.c_str(), NAPI_AUTO_LENGTH, &v));
+    NAPI_OK(napi_set_named_property(env, obj, "dnnlIsa", v));
+    NAPI_OK(napi_create_string_utf8(env, g_numerics == kDeterministic ? "deterministic" : "fast", NAPI_AUTO_LENGTH, &v));
+    NAPI_OK(napi_set_named_property(env, obj, "numerics", v));
     return obj;
   });
 }
@@ -84,7 +135,7 @@ napi_value Init(napi_env env, napi_value exports) {
   struct Fn {
     const char* name;
     napi_callback cb;
-  } fns[] = {{"setThreads", ltr::SetThreads}, {"info", ltr::Info},       {"sgemm", ltr::Sgemm},       {"conv", ltr::Conv},
+  } fns[] = {{"setThreads", ltr::SetThreads}, {"setNumerics", ltr::SetNumerics}, {"info", ltr::Info},       {"sgemm", ltr::Sgemm},       {"conv", ltr::Conv}, {"convOwn", ltr::ConvOwn},
              {"binary", ltr::Binary},         {"unary", ltr::Unary},     {"reduce", ltr::Reduce},     {"batchNorm", ltr::BatchNorm},
              {"bnGrad", ltr::BnGrad}, {"bnMoments", ltr::BnMoments}, {"bnTrainGrad", ltr::BnTrainGrad},         {"sqDiffGrad", ltr::SqDiffGrad}, {"argMaxRows", ltr::ArgMaxRows},
              {"segmentSum", ltr::SegmentSum}, {"softmaxXentGrad", ltr::SoftmaxXentGrad}, {"sgdMomentum", ltr::SgdMomentumStep},

@@ -6,6 +6,7 @@ namespace ltr {
 
 // module.cc
 napi_value SetThreads(napi_env env, napi_callback_info info);
+napi_value SetNumerics(napi_env env, napi_callback_info info);
 napi_value Info(napi_env env, napi_callback_info info);
 
 // gemm.cc
@@ -13,6 +14,9 @@ napi_value Sgemm(napi_env env, napi_callback_info info);
 
 // conv.cc
 napi_value Conv(napi_env env, napi_callback_info info);
+
+// conv_direct.cc (direct kernels) + winograd.cc
+napi_value ConvOwn(napi_env env, napi_callback_info info);
 
 // elementwise.cc
 napi_value Binary(napi_env env, napi_callback_info info);
