@@ -137,7 +137,7 @@ napi_value Init(napi_env env, napi_value exports) {
     napi_callback cb;
   } fns[] = {{"setThreads", ltr::SetThreads}, {"setNumerics", ltr::SetNumerics}, {"info", ltr::Info},       {"sgemm", ltr::Sgemm},       {"conv", ltr::Conv}, {"convOwn", ltr::ConvOwn},
              {"binary", ltr::Binary},         {"unary", ltr::Unary},     {"reduce", ltr::Reduce},     {"batchNorm", ltr::BatchNorm},
-             {"bnGrad", ltr::BnGrad}, {"bnMoments", ltr::BnMoments}, {"bnTrainGrad", ltr::BnTrainGrad},         {"sqDiffGrad", ltr::SqDiffGrad}, {"argMaxRows", ltr::ArgMaxRows},
+             {"bnGrad", ltr::BnGrad}, {"bnMoments", ltr::BnMoments}, {"bnTrainGrad", ltr::BnTrainGrad}, {"bnActForward", ltr::BnActForward}, {"bnActBackward", ltr::BnActBackward}, {"bnRunning", ltr::BnRunning},         {"sqDiffGrad", ltr::SqDiffGrad}, {"argMaxRows", ltr::ArgMaxRows},
              {"segmentSum", ltr::SegmentSum}, {"softmaxXentGrad", ltr::SoftmaxXentGrad}, {"sgdMomentum", ltr::SgdMomentumStep},
              {"scaledArgMax", ltr::ScaledArgMax},   {"classSums64", ltr::ClassSums64}, {"normalizeRows", ltr::NormalizeRows}};
   for (const auto& f : fns) {

@@ -34,6 +34,11 @@ napi_value BnMoments(napi_env env, napi_callback_info info);
 napi_value BnTrainGrad(napi_env env, napi_callback_info info);
 napi_value BnGrad(napi_env env, napi_callback_info info);
 
+// fused_bn.cc
+napi_value BnActForward(napi_env env, napi_callback_info info);
+napi_value BnActBackward(napi_env env, napi_callback_info info);
+napi_value BnRunning(napi_env env, napi_callback_info info);
+
 // stage2.cc
 napi_value SoftmaxXentGrad(napi_env env, napi_callback_info info);
 napi_value SgdMomentumStep(napi_env env, napi_callback_info info);

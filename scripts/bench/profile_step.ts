@@ -3,7 +3,10 @@
  * Fashion-MNIST-LT dataset, the configured backbone + linear head and runs the same step as src/train/loop.ts
  * (augmented batch from the sampler, forward, backward, SGD) under tf.profile, then prints per-kernel totals.
  *
- *   node --import tsx scripts/bench/profile_step.ts [--backbone resnet8] [--steps 20] [--warmup 10]
+ *   node --import tsx scripts/bench/profile_step.ts [--backbone resnet8] [--steps 20] [--warmup 10] [--cpu]
+ *
+ * --cpu: per-kernel CPU time instead of tf.profile's wall time (every wasm kernel wrapped in process.cpuUsage();
+ * run with LTR_NUM_THREADS=1 on a shared machine, where CPU time is far less noisy than wall time).
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend.js";
@@ -58,7 +61,29 @@ async function main(): Promise<void> {
     stats.dataSync();
     stats.dispose();
   };
+  const cpuMode = process.argv.includes("--cpu");
+  const cpuTotals = new Map<string, { us: number; n: number }>();
+  if (cpuMode) {
+    for (const k of tf.getKernelsForBackend("wasm")) {
+      const inner = k.kernelFunc;
+      tf.unregisterKernel(k.kernelName, "wasm");
+      tf.registerKernel({
+        ...k,
+        kernelFunc: ((args: Parameters<tf.KernelFunc>[0]) => {
+          const c0 = process.cpuUsage();
+          const out = inner(args);
+          const c = process.cpuUsage(c0);
+          const e = cpuTotals.get(k.kernelName) ?? { us: 0, n: 0 };
+          e.us += c.user + c.system;
+          e.n++;
+          cpuTotals.set(k.kernelName, e);
+          return out;
+        }) as tf.KernelFunc,
+      });
+    }
+  }
   for (let s = 0; s < warmup; s++) await step(s);
+  cpuTotals.clear();
   tLoad = 0;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -66,6 +91,13 @@ async function main(): Promise<void> {
   const wall = (performance.now() - t0) / steps;
   const cpu = process.cpuUsage(c0);
   console.log(`plain: ${wall.toFixed(1)} ms/step wall (${(128000 / wall).toFixed(0)} img/s), cpu ${((cpu.user + cpu.system) / 1000 / steps).toFixed(1)} ms/step, loadBatch ${(tLoad / steps).toFixed(2)} ms/step`);
+  if (cpuMode) {
+    let tot = 0;
+    for (const v of cpuTotals.values()) tot += v.us;
+    console.log(`kernels: ${(tot / 1000 / steps).toFixed(1)} ms cpu/step of ${((cpu.user + cpu.system) / 1000 / steps).toFixed(1)}`);
+    for (const [k, v] of [...cpuTotals].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) console.log(`  ${(v.us / 1000 / steps).toFixed(2).padStart(7)} ms  ${String(v.n / steps).padStart(4)}x  ${k}`);
+    return;
+  }
   const totals = new Map<string, { ms: number; n: number }>();
   let kernelMs = 0;
   const t1 = performance.now();

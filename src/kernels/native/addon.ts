@@ -53,6 +53,21 @@ export interface NativeAddon {
     r: number, c: number, x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array,
     scale: Float32Array | null, eps: number, dx: Float32Array, dScale: Float32Array, dOffset: Float32Array,
   ): void;
+  /** Training-mode batch norm y = act(γ·x̂ + β [+ residual]) of x[R,C]; writes y and the batch mean / biased variance. */
+  bnActForward(
+    r: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, residual: Float32Array | null,
+    relu: number, eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array,
+  ): void;
+  /** Gradient of bnActForward: dx, dGamma, dBeta and (when given) dResidual, in two passes over dy, x, y. */
+  bnActBackward(
+    r: number, c: number, dy: Float32Array, x: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array,
+    gamma: Float32Array, relu: number, eps: number, dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array, dResidual: Float32Array | null,
+  ): void;
+  /** PyTorch running statistics: out = (1 − momentum)·running + momentum·mean, (1 − momentum)·runningVar + varFactor·variance. */
+  bnRunning(
+    c: number, runningMean: Float32Array, runningVar: Float32Array, mean: Float32Array, variance: Float32Array,
+    momentum: number, varFactor: number, outMean: Float32Array, outVar: Float32Array,
+  ): void;
   /** Gradient of (a − b)² for a full [R,C] and b broadcast by `bMode`: da = 2(a−b)·dy, db = −Σ da over b's broadcast axes. */
   sqDiffGrad(r: number, c: number, a: Float32Array, b: Float32Array, bMode: number, dy: Float32Array, da: Float32Array, db: Float32Array | null): void;
   /** Row-wise arg-max of x[R,C] into `out` (int32). */
