@@ -1,0 +1,50 @@
+/**
+ * Deterministic numerics (docs/DETERMINISM.md): the same commit and seed give the same trained weights bit for bit,
+ * run after run and whatever the thread count. Each run is a child process (the thread count and numerics mode are
+ * read when the native addon loads): a short ResNet-8 stage-1 run on synthetic Fashion-MNIST-LT data.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadAddon } from "../../src/kernels/native/index.js";
+import { writeSyntheticFmnist } from "../helpers/synthetic_fmnist.js";
+
+const native = loadAddon();
+const suite = native.addon ? describe : describe.skip;
+if (!native.addon) console.warn(`determinism tests skipped: ${native.reason}`);
+
+interface ChildResult {
+  sha256: string;
+  losses: number[];
+  tensors: number;
+  native: { numerics: string; threads: number; openblasCore: string } | null;
+}
+
+function train(dataDir: string, runDir: string, env: Record<string, string>): ChildResult {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join("test", "determinism", "train_child.ts"), dataDir, runDir], {
+    env: { ...process.env, LTR_NUMERICS: "deterministic", ...env },
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) throw new Error(`training child failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  return JSON.parse(r.stdout.trim().split("\n").slice(-1)[0]) as ChildResult;
+}
+
+suite("deterministic numerics", () => {
+  it("a short stage-1 run gives bit-identical weights with 1 and 2 threads", () => {
+    const tmp = mkdtempSync(join(tmpdir(), "ltr-determinism-"));
+    const data = writeSyntheticFmnist(join(tmp, "data"));
+    const one = train(data, join(tmp, "t1"), { LTR_NUM_THREADS: "1" });
+    const two = train(data, join(tmp, "t2"), { LTR_NUM_THREADS: "2" });
+    expect(one.native?.numerics).toBe("deterministic");
+    expect(one.native?.threads).toBe(1);
+    expect(two.native?.threads).toBe(2);
+    expect(one.native?.openblasCore.toLowerCase()).toBe("haswell");
+    expect(one.tensors).toBeGreaterThan(50);
+    expect(one.losses).toHaveLength(2);
+    expect(two.losses).toEqual(one.losses);
+    expect(two.sha256).toBe(one.sha256);
+  }, 300_000);
+});
