@@ -20,6 +20,7 @@ interface ChildResult {
   losses: number[];
   tensors: number;
   native: { numerics: string; threads: number; openblasCore: string } | null;
+  manifest: { machine: { cpu: string; cpu_flags: string[] }; native: { numerics: string; dnnlIsa: string; openblasCore: string } | null };
 }
 
 function train(dataDir: string, runDir: string, env: Record<string, string>): ChildResult {
@@ -46,5 +47,10 @@ suite("deterministic numerics", () => {
     expect(one.losses).toHaveLength(2);
     expect(two.losses).toEqual(one.losses);
     expect(two.sha256).toBe(one.sha256);
+    // The run manifest says which machine, ISA and numerics produced the numbers.
+    expect(one.manifest.machine.cpu_flags).toEqual(expect.arrayContaining(["avx2", "fma"]));
+    expect(one.manifest.native?.numerics).toBe("deterministic");
+    expect(one.manifest.native?.openblasCore.toLowerCase()).toBe("haswell");
+    expect(one.manifest.native?.dnnlIsa).toMatch(/^avx2 \(capped at avx2\)$/);
   }, 300_000);
 });
