@@ -102,6 +102,9 @@ extern int g_threads;
 enum Numerics { kDeterministic = 0, kFast = 1 };
 extern int g_numerics;
 
+// OpenBLAS's thread count under deterministic numerics (its results depend on it; ours do not).
+constexpr int kDeterministicBlasThreads = 2;
+
 // Loops below this many elements run on one thread: the OpenMP fork/join (~2-5 us) outweighs the work.
 constexpr int64_t kParallelMin = 1 << 15;
 

@@ -22,6 +22,7 @@ napi_value ConvOwn(napi_env env, napi_callback_info info);
 napi_value Binary(napi_env env, napi_callback_info info);
 napi_value Unary(napi_env env, napi_callback_info info);
 napi_value SqDiffGrad(napi_env env, napi_callback_info info);
+napi_value SgdStepF32(napi_env env, napi_callback_info info);
 
 // reduce.cc
 napi_value Reduce(napi_env env, napi_callback_info info);

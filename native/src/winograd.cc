@@ -356,6 +356,8 @@ void accumulateBlock(const float* V, const float* D, int nt, int TB, int C, int 
 void winogradBackwardFilter(const ConvShape& s, const float* x, const float* dy, float* dw) {
   const int C = s.C, K = s.K, Cp = roundUp(C, 8), Kp = roundUp(K, 16);
   const Grid g(s.N, s.H, s.W, C, s.OH, s.OW, s.PT, s.PL);
+  // Tiles transformed before each pass of the per-position GEMMs: many (the reduction over tiles is long, and each
+  // partial sum P[pos] is loaded and stored once per pass), within about 4 MB of transformed tiles per thread.
   const int TB = tilesPerBlock(Cp, Kp);
   // Contiguous tile ranges, each summed into its own partial; the ranges depend on the tile count only.
   const int G = int(std::max<int64_t>(1, std::min<int64_t>(4, g.T / (4 * TB))));

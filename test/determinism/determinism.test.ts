@@ -23,14 +23,18 @@ interface ChildResult {
   manifest: { machine: { cpu: string; cpu_flags: string[] }; native: { numerics: string; dnnlIsa: string; openblasCore: string } | null };
 }
 
-function train(dataDir: string, runDir: string, env: Record<string, string>): ChildResult {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join("test", "determinism", "train_child.ts"), dataDir, runDir], {
+function child(script: string, args: string[], env: Record<string, string>): string {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join("test", "determinism", script), ...args], {
     env: { ...process.env, LTR_NUMERICS: "deterministic", ...env },
     encoding: "utf8",
     maxBuffer: 1 << 24,
   });
-  if (r.status !== 0) throw new Error(`training child failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
-  return JSON.parse(r.stdout.trim().split("\n").slice(-1)[0]) as ChildResult;
+  if (r.status !== 0) throw new Error(`${script} failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  return r.stdout.trim().split("\n").slice(-1)[0];
+}
+
+function train(dataDir: string, runDir: string, env: Record<string, string>): ChildResult {
+  return JSON.parse(child("train_child.ts", [dataDir, runDir], env)) as ChildResult;
 }
 
 suite("deterministic numerics", () => {
@@ -53,4 +57,12 @@ suite("deterministic numerics", () => {
     expect(one.manifest.native?.openblasCore.toLowerCase()).toBe("haswell");
     expect(one.manifest.native?.dnnlIsa).toMatch(/^avx2 \(capped at avx2\)$/);
   }, 300_000);
+
+  it("GEMM (OpenBLAS) products do not depend on LTR_NUM_THREADS: OpenBLAS keeps a fixed thread count", () => {
+    const one = JSON.parse(child("gemm_child.ts", [], { LTR_NUM_THREADS: "1" })) as { sha256: string; info: { threads: number; openblasThreads: number } };
+    const two = JSON.parse(child("gemm_child.ts", [], { LTR_NUM_THREADS: "2" })) as typeof one;
+    expect(one.info.threads).toBe(1);
+    expect(one.info.openblasThreads).toBe(two.info.openblasThreads);
+    expect(two.sha256).toBe(one.sha256);
+  }, 120_000);
 });

@@ -85,6 +85,8 @@ export interface NativeAddon {
   classSums64(n: number, d: number, k: number, x: Float32Array, ids: Int32Array, sums: Float64Array): void;
   /** Rows of x[R,D] minus `mean` (when given), scaled to unit L2 norm, in place (zero rows stay zero). */
   normalizeRows(r: number, d: number, x: Float32Array, mean: Float32Array | null): void;
+  /** src/train/sgd.ts's step in float32, op for op: d = g + p·wd, v = buf·μ + d, p' = p − v·lr, into the outputs. */
+  sgdStepF32(param: Float32Array, grad: Float32Array, buf: Float32Array, outParam: Float32Array, outBuf: Float32Array, lr: number, momentum: number, weightDecay: number): void;
   /** PyTorch SGD step in place: v ← μ·v + g + wd·p; p ← p − lr·v. */
   sgdMomentum(param: Float32Array, grad: Float32Array, v: Float32Array, lr: number, momentum: number, weightDecay: number): void;
 }
@@ -94,6 +96,8 @@ export interface NativeInfo {
   dnnl: string;
   openblas: string;
   threads: number;
+  /** OpenBLAS's own thread count (fixed at 2 in deterministic mode: its results depend on it). */
+  openblasThreads: number;
   /** The OpenBLAS core whose kernels run (pinned to Haswell in deterministic mode). */
   openblasCore: string;
   /** oneDNN's effective ISA and whether it was capped. */

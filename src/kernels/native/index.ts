@@ -13,6 +13,7 @@ import { installMatMulKernels } from "./matmul.js";
 import { installElementwiseKernels } from "./elementwise.js";
 import { installReduceKernels } from "./reduce.js";
 import { installBatchNormKernels } from "./batchnorm.js";
+import { installSgdKernel } from "./sgd.js";
 import { installAliasKernels, installGradientOverrides } from "./gradients.js";
 import { overrideKernel } from "./wrap.js";
 
@@ -32,6 +33,7 @@ export function installNativeKernels(report: KernelReport): void {
     installConvKernels(addon, report);
     installMatMulKernels(addon, report);
     installBatchNormKernels(addon, report);
+    installSgdKernel(addon, report);
     installReduceKernels(addon, report);
     installElementwiseKernels(addon, report);
     installGradientOverrides(addon, report);
