@@ -305,7 +305,10 @@ void gradTransform(const Grid& g, int K, const float* dy, int64_t t0, int nt, in
 // P[pos][c][kb*16 ..] += sum over tt < nt of V[pos][tt][c] * D[pos][tt][kb*16 ..] for c in [c0, c0 + RB).
 template <int RB>
 void accumulateRows(const float* V, const float* D, int nt, int Cp, int Kp, int c0, int kb, float* P) {
+  // Every loop over the accumulators is unrolled (constant indices): otherwise GCC keeps them in memory and the
+  // inner loop stores them on every iteration (measured: the filter gradient 1.5x slower).
   __m256 acc[RB][2];
+#pragma GCC unroll 6
   for (int i = 0; i < RB; ++i) {
     acc[i][0] = _mm256_load_ps(P + int64_t(c0 + i) * Kp + kb * 16);
     acc[i][1] = _mm256_load_ps(P + int64_t(c0 + i) * Kp + kb * 16 + 8);
@@ -323,6 +326,7 @@ void accumulateRows(const float* V, const float* D, int nt, int Cp, int Kp, int 
     v += Cp;
     d += Kp;
   }
+#pragma GCC unroll 6
   for (int i = 0; i < RB; ++i) {
     _mm256_store_ps(P + int64_t(c0 + i) * Kp + kb * 16, acc[i][0]);
     _mm256_store_ps(P + int64_t(c0 + i) * Kp + kb * 16 + 8, acc[i][1]);
