@@ -207,10 +207,13 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
     int h0, nh, w0, nw;
     int oh0, ow0;                       // dy position of the first pixel's first tap
     std::vector<int> taps, tapH, tapW;  // kh * KW + kw, and the tap's dy offset (kh - rh) / SH, (kw - rw) / SW
+    std::vector<int64_t> delta;         // (tapH * OW + tapW) * K: the tap's dy position before the pixel's, in floats
+    int maxH = 0, maxW = 0;             // the largest tapH, tapW
     int64_t firstBlock, pixels;
   };
   std::vector<Group> groups;
   int64_t totalBlocks = 0;
+  bool anyEmpty = false;
   for (int rh = 0; rh < s.SH; ++rh)
     for (int rw = 0; rw < s.SW; ++rw) {
       Group g;
@@ -223,15 +226,28 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
           g.taps.push_back(kh * s.KW + kw);
           g.tapH.push_back((kh - rh) / s.SH);
           g.tapW.push_back((kw - rw) / s.SW);
+          g.delta.push_back((int64_t(g.tapH.back()) * s.OW + g.tapW.back()) * K);
+          g.maxH = std::max(g.maxH, g.tapH.back());
+          g.maxW = std::max(g.maxW, g.tapW.back());
         }
       // h0 + PT - rh is a non-negative multiple of SH (h0 is congruent to rh - PT and PT >= 0).
       g.oh0 = (g.h0 + s.PT - rh) / s.SH;
       g.ow0 = (g.w0 + s.PL - rw) / s.SW;
       g.pixels = int64_t(s.N) * g.nh * g.nw;
+      if (g.taps.empty()) {
+        // No tap reaches these pixels (e.g. a 1x1 stride-2 layer): their gradient is zero, set below.
+        anyEmpty = true;
+        continue;
+      }
       g.firstBlock = totalBlocks;
       totalBlocks += (g.pixels + MR - 1) / MR;
       groups.push_back(std::move(g));
     }
+  if (anyEmpty) {
+    const int64_t total = int64_t(s.N) * s.H * s.W * C;
+#pragma omp parallel for schedule(static) if (total >= kParallelMin)
+    for (int64_t r = 0; r < int64_t(s.N) * s.H; ++r) std::memset(dx + r * s.W * C, 0, sizeof(float) * size_t(s.W) * C);
+  }
   const int nt = threadsFor(double(s.N) * s.H * s.W * C * K * T / (double(s.SH) * s.SW));
 #pragma omp parallel num_threads(nt)
   {
@@ -259,10 +275,16 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
         outp[i] = dx + ((n * s.H + h) * s.W + wq) * C;
         // Tap (kh, kw) = (rh + mh*SH, rw + mw*SW) reads dy at (oh0 + hi - mh, ow0 + wi - mw).
         const int ohb = g.oh0 + hi, owb = g.ow0 + wi;
-        for (int t = 0; t < nTaps; ++t) {
-          const int oh = ohb - g.tapH[t], ow = owb - g.tapW[t];
-          const bool ok = oh >= 0 && oh < s.OH && ow >= 0 && ow < s.OW;
-          src[size_t(t) * MR + i] = ok ? dy + ((n * s.OH + oh) * s.OW + ow) * K : z;
+        const float* base = dy + ((n * s.OH + ohb) * s.OW + owb) * K;  // may lie outside dy: used only when valid
+        if (ohb - g.maxH >= 0 && ohb < s.OH && owb - g.maxW >= 0 && owb < s.OW) {
+          // Every tap inside dy: constant offsets from the pixel's base.
+          for (int t = 0; t < nTaps; ++t) src[size_t(t) * MR + i] = base - g.delta[t];
+        } else {
+          for (int t = 0; t < nTaps; ++t) {
+            const int oh = ohb - g.tapH[t], ow = owb - g.tapW[t];
+            const bool ok = oh >= 0 && oh < s.OH && ow >= 0 && ow < s.OW;
+            src[size_t(t) * MR + i] = ok ? base - g.delta[t] : z;
+          }
         }
         if (++wi == g.nw) {
           wi = 0;
@@ -276,10 +298,6 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
         float* o[MR];
         for (int i = 0; i < nOut; ++i) o[i] = outp[i] + cb * 16;
         const int cvalid = std::min(16, C - cb * 16);
-        if (nTaps == 0) {
-          for (int i = 0; i < nOut; ++i) std::fill(o[i], o[i] + cvalid, 0.f);
-          continue;
-        }
         for (int t = 0; t < nTaps; ++t) wt[t] = wp + (size_t(cb) * T + g.taps[t]) * K * 16;
         gconvBlock(nTaps, src.data(), wt.data(), K, o, nOut, cvalid);
       }

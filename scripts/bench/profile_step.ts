@@ -73,10 +73,11 @@ async function main(): Promise<void> {
           const c0 = process.cpuUsage();
           const out = inner(args);
           const c = process.cpuUsage(c0);
-          const e = cpuTotals.get(k.kernelName) ?? { us: 0, n: 0 };
+          const name = process.argv.includes("--shapes") ? `${k.kernelName} ${Object.values(args.inputs).map((t) => `[${(t as tf.TensorInfo).shape}]`).join("")}` : k.kernelName;
+          const e = cpuTotals.get(name) ?? { us: 0, n: 0 };
           e.us += c.user + c.system;
           e.n++;
-          cpuTotals.set(k.kernelName, e);
+          cpuTotals.set(name, e);
           return out;
         }) as tf.KernelFunc,
       });
