@@ -209,7 +209,7 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
     std::vector<int> taps, tapH, tapW;  // kh * KW + kw, and the tap's dy offset (kh - rh) / SH, (kw - rw) / SW
     std::vector<int64_t> delta;         // (tapH * OW + tapW) * K: the tap's dy position before the pixel's, in floats
     int maxH = 0, maxW = 0;             // the largest tapH, tapW
-    int64_t firstBlock, pixels;
+    int64_t firstBlock, pixels;  // first block of the group within an image; pixels of the group in the batch
   };
   std::vector<Group> groups;
   int64_t totalBlocks = 0;
@@ -239,8 +239,9 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
         anyEmpty = true;
         continue;
       }
+      // Blocks per image: an image's pixels of every group are computed together, so its dy and dx stay in cache.
       g.firstBlock = totalBlocks;
-      totalBlocks += (g.pixels + MR - 1) / MR;
+      totalBlocks += (int64_t(g.nh) * g.nw + MR - 1) / MR;
       groups.push_back(std::move(g));
     }
   if (anyEmpty) {
@@ -254,19 +255,21 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
     std::vector<const float*> src(size_t(T) * MR);
     std::vector<const float*> wt(T);
 #pragma omp for schedule(static)
-    for (int64_t item = 0; item < totalBlocks; ++item) {
+    for (int64_t item = 0; item < totalBlocks * s.N; ++item) {
+      int64_t n = item / totalBlocks;
+      const int64_t r = item % totalBlocks;
       size_t gi = 0;
-      while (gi + 1 < groups.size() && groups[gi + 1].firstBlock <= item) ++gi;
+      while (gi + 1 < groups.size() && groups[gi + 1].firstBlock <= r) ++gi;
       const Group& g = groups[gi];
       const int nTaps = int(g.taps.size());
-      const int64_t blk = item - g.firstBlock;
+      const int64_t blk = r - g.firstBlock;
+      const int64_t perImage = int64_t(g.nh) * g.nw;
       float* outp[MR];
       int nOut = 0;
       const int64_t q0 = blk * MR;
-      int64_t n = q0 / (int64_t(g.nh) * g.nw);
-      int hi = int(q0 % (int64_t(g.nh) * g.nw)) / g.nw, wi = int(q0 % g.nw);
+      int hi = int(q0 / g.nw), wi = int(q0 % g.nw);
       for (int i = 0; i < MR; ++i) {
-        if (q0 + i >= g.pixels) {
+        if (q0 + i >= perImage) {
           for (int t = 0; t < nTaps; ++t) src[size_t(t) * MR + i] = z;
           continue;
         }
@@ -288,10 +291,7 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
         }
         if (++wi == g.nw) {
           wi = 0;
-          if (++hi == g.nh) {
-            hi = 0;
-            ++n;
-          }
+          ++hi;
         }
       }
       for (int cb = 0; cb < CB; ++cb) {

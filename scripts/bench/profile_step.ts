@@ -3,7 +3,9 @@
  * Fashion-MNIST-LT dataset, the configured backbone + linear head and runs the same step as src/train/loop.ts
  * (augmented batch from the sampler, forward, backward, SGD) under tf.profile, then prints per-kernel totals.
  *
- *   node --import tsx scripts/bench/profile_step.ts [--backbone resnet8] [--steps 20] [--warmup 10] [--cpu]
+ *   node --import tsx scripts/bench/profile_step.ts [--backbone resnet8] [--cifar] [--steps 20] [--warmup 10] [--cpu]
+ *
+ * --cifar: synthetic CIFAR-shaped 32x32x3 data (scripts/bench/data.ts) instead of Fashion-MNIST-LT.
  *
  * --cpu: per-kernel CPU time instead of tf.profile's wall time (every wasm kernel wrapped in process.cpuUsage();
  * run with LTR_NUM_THREADS=1 on a shared machine, where CPU time is far less noisy than wall time).
@@ -16,6 +18,10 @@ import { LinearClassifier } from "../../src/models/linear.js";
 import { Rng } from "../../src/rng.js";
 import { samplers } from "../../src/samplers/registry.js";
 import { Sgd } from "../../src/train/sgd.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeSyntheticCifar10 } from "./data.js";
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,7 +31,9 @@ function arg(name: string, def: string): string {
 async function main(): Promise<void> {
   const info = await initBackend("wasm");
   console.log(info.kernels.notes.join("\n"));
-  const ds = await datasets.get("FashionMNIST_LT", "x")({ imbFactor: 1000, profile: "exp", nMax: 5000, subsetSeed: 0, valPerClass: 100, numClasses: 10 });
+  const ds = process.argv.includes("--cifar")
+    ? await datasets.get("CIFAR10_LT", "x")({ root: writeSyntheticCifar10(mkdtempSync(join(tmpdir(), "ltr-profile-")), 1000), imbFactor: 1, nMax: 500, profile: "exp", subsetSeed: 0, valPerClass: 20, numClasses: 10 })
+    : await datasets.get("FashionMNIST_LT", "x")({ imbFactor: 1000, profile: "exp", nMax: 5000, subsetSeed: 0, valPerClass: 100, numClasses: 10 });
   const name = arg("backbone", "resnet8");
   const steps = Number(arg("steps", "20"));
   const warmup = Number(arg("warmup", "10"));

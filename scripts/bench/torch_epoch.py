@@ -10,7 +10,8 @@ cross-entropy, SGD lr 0.05 (cosine over the epochs), momentum 0.9, weight decay 
 
 Input: --data DIR holding meta.json ({"n", "h", "w", "c", "mean": [...], "std": [...]}), images.u8 (n*h*w*c bytes, NHWC)
 and labels.i32 (n int32), as scripts/bench/run.ts writes them. Prints one JSON object on the last stdout line:
-{"epochs": [{"train_s", "images", "images_per_s", "loss"}], "torch", "threads"}.
+{"epochs": [{"train_s", "cpu_s", "images", "images_per_s", "loss"}], "torch", "threads"} (cpu_s: process CPU seconds,
+all threads).
 """
 import argparse
 import json
@@ -80,6 +81,7 @@ def main():
             g["lr"] = 0.5 * a.lr * (1 + math.cos(math.pi * epoch / a.epochs))
         model.train()
         t0 = time.perf_counter()
+        c0 = time.process_time()
         perm = torch.randperm(n, generator=gen)
         loss_sum = 0.0
         for s in range(steps):
@@ -92,7 +94,8 @@ def main():
             opt.step()
             loss_sum += loss.item()
         dt = time.perf_counter() - t0
-        epochs.append({"train_s": dt, "images": steps * a.batch, "images_per_s": steps * a.batch / dt, "loss": loss_sum / steps})
+        cpu = time.process_time() - c0
+        epochs.append({"train_s": dt, "cpu_s": cpu, "images": steps * a.batch, "images_per_s": steps * a.batch / dt, "loss": loss_sum / steps})
     print(json.dumps({"torch": torch.__version__, "threads": a.threads, "model": a.model, "epochs": epochs}))
 
 
