@@ -116,68 +116,84 @@ void directForward(const ConvShape& s, const float* x, const float* w, float* y)
       }
   const int64_t P = int64_t(s.N) * s.OH * s.OW, nb = (P + MR - 1) / MR;
   const int nt = threadsFor(double(P) * K * C * T);
-  // Undilated along W: the KW taps of a filter row read KW*C contiguous floats of a zero-padded copy of x, so each
-  // pixel needs one pointer per filter row (KH) and the reduction runs over J = KW*C (in tap order, then channel).
-  // Dilated along W: one pointer per tap (zero rows for padding), J = C.
-  const bool rows = s.DW == 1;
+  // Two ways to feed a block of pixels (the same packed filters serve both):
+  //  - rows: undilated along W, the KW taps of a filter row read KW*C contiguous floats, so each pixel needs one
+  //    pointer per filter row (KH) and the reduction runs over J = KW*C (in tap order, then channel). Used for blocks
+  //    whose windows lie inside x, and everywhere on a zero-padded copy of x when C is small (the stem).
+  //  - taps: one pointer per tap (a row of zeros for padding), J = C. Border blocks and dilated filters.
+  const bool undilatedW = s.DW == 1;
   const int Hp = (s.OH - 1) * s.SH + (s.KH - 1) * s.DH + 1, Wp = (s.OW - 1) * s.SW + s.KW;
+  const bool padded = undilatedW && C < 8 && (s.PT > 0 || s.PL > 0 || Hp > s.H || Wp > s.W);
   const float* xs = x;
-  int HH = s.H, WW = s.W;
-  if (rows && (s.PT > 0 || s.PL > 0 || Hp > s.H || Wp > s.W)) {
+  int HH = s.H, WW = s.W, PT = s.PT, PL = s.PL;
+  if (padded) {
     float* xp = g_xpad.get(size_t(s.N) * Hp * Wp * C);
     padCopy(s, x, Hp, Wp, xp, nt);
     xs = xp;
     HH = Hp;
     WW = Wp;
+    PT = PL = 0;
   }
-  const int ntaps = rows ? s.KH : T, J = rows ? s.KW * C : C;
   std::vector<float> zeros(size_t(C) + 8, 0.f);
   const float* z = zeros.data();
 #pragma omp parallel num_threads(nt)
   {
-    std::vector<const float*> src(size_t(ntaps) * MR);
-    std::vector<const float*> wt(ntaps);
+    std::vector<const float*> src(size_t(T) * MR);
+    std::vector<const float*> wt(T);
 #pragma omp for schedule(static)
     for (int64_t blk = 0; blk < nb; ++blk) {
       float* outp[MR];
       int nOut = 0;
-      // Position of the block's first pixel; the others follow by incrementing (no per-pixel division).
+      // Pixel positions of the block (its first pixel by division, the others by incrementing).
       const int64_t p0 = blk * MR;
-      int64_t n = p0 / (int64_t(s.OH) * s.OW);
-      int oh = int(p0 % (int64_t(s.OH) * s.OW)) / s.OW, ow = int(p0 % s.OW);
-      for (int i = 0; i < MR; ++i) {
-        if (p0 + i >= P) {
-          for (int t = 0; t < ntaps; ++t) src[size_t(t) * MR + i] = rows ? src[size_t(t) * MR] : z;
-          continue;
-        }
-        ++nOut;
-        outp[i] = y + (p0 + i) * K;
-        if (rows) {
-          const float* b = xs + ((n * HH + int64_t(oh) * s.SH) * WW + int64_t(ow) * s.SW) * C;
-          for (int kh = 0; kh < s.KH; ++kh) src[size_t(kh) * MR + i] = b + int64_t(kh) * s.DH * WW * C;
-        } else {
-          const float* xn = x + n * s.H * s.W * C;
-          for (int kh = 0; kh < s.KH; ++kh) {
-            const int ih = oh * s.SH - s.PT + kh * s.DH;
-            const bool rowOk = ih >= 0 && ih < s.H;
-            const float* xr = xn + int64_t(ih) * s.W * C;
-            int iw = ow * s.SW - s.PL;
-            for (int kw = 0; kw < s.KW; ++kw, iw += s.DW)
-              src[size_t(kh * s.KW + kw) * MR + i] = rowOk && iw >= 0 && iw < s.W ? xr + int64_t(iw) * C : z;
+      int64_t pn[MR];
+      int poh[MR], pow_[MR];
+      bool inside = undilatedW;
+      {
+        int64_t n = p0 / (int64_t(s.OH) * s.OW);
+        int oh = int(p0 % (int64_t(s.OH) * s.OW)) / s.OW, ow = int(p0 % s.OW);
+        for (int i = 0; i < MR && p0 + i < P; ++i) {
+          ++nOut;
+          pn[i] = n;
+          poh[i] = oh;
+          pow_[i] = ow;
+          const int ih = oh * s.SH - PT, iw = ow * s.SW - PL;
+          inside = inside && ih >= 0 && ih + (s.KH - 1) * s.DH < HH && iw >= 0 && iw + s.KW - 1 < WW;
+          if (++ow == s.OW) {
+            ow = 0;
+            if (++oh == s.OH) {
+              oh = 0;
+              ++n;
+            }
           }
         }
-        if (++ow == s.OW) {
-          ow = 0;
-          if (++oh == s.OH) {
-            oh = 0;
-            ++n;
+      }
+      const int ntaps = inside ? s.KH : T, J = inside ? s.KW * C : C;
+      for (int i = 0; i < MR; ++i) {
+        if (i >= nOut) {
+          for (int t = 0; t < ntaps; ++t) src[size_t(t) * MR + i] = inside ? src[size_t(t) * MR] : z;
+          continue;
+        }
+        outp[i] = y + (p0 + i) * K;
+        const int ih = poh[i] * s.SH - PT, iw0 = pow_[i] * s.SW - PL;
+        const float* xn = xs + pn[i] * HH * WW * C;
+        if (inside) {
+          for (int kh = 0; kh < s.KH; ++kh) src[size_t(kh) * MR + i] = xn + (int64_t(ih + kh * s.DH) * WW + iw0) * C;
+        } else {
+          for (int kh = 0; kh < s.KH; ++kh) {
+            const int r = ih + kh * s.DH;
+            const bool rowOk = r >= 0 && r < HH;
+            const float* xr = xn + int64_t(r) * WW * C;
+            int iw = iw0;
+            for (int kw = 0; kw < s.KW; ++kw, iw += s.DW)
+              src[size_t(kh * s.KW + kw) * MR + i] = rowOk && iw >= 0 && iw < WW ? xr + int64_t(iw) * C : z;
           }
         }
       }
       for (int kb = 0; kb < KB; ++kb) {
         float* o[MR];
         for (int i = 0; i < nOut; ++i) o[i] = outp[i] + kb * 16;
-        for (int t = 0; t < ntaps; ++t) wt[t] = wp + (size_t(kb) * T + size_t(t) * (rows ? s.KW : 1)) * C * 16;
+        for (int t = 0; t < ntaps; ++t) wt[t] = wp + (size_t(kb) * T + size_t(t) * (inside ? s.KW : 1)) * C * 16;
         gconvBlock(ntaps, src.data(), wt.data(), J, o, nOut, std::min(16, K - kb * 16));
       }
     }
