@@ -70,44 +70,20 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
 // Per-channel Σ dy and Σ dy·(x − m) over the rows of x, dy [R, C] (float blocks of 64 rows flushed into per-thread
 // double rows, then combined): the two sums every batch-norm gradient needs.
 void channelGradSums(int64_t R, int64_t C, const float* X, const float* DY, const float* mp, double* sumDy, double* sumDyXm) {
-  std::fill(sumDy, sumDy + C, 0.0);
-  std::fill(sumDyXm, sumDyXm + C, 0.0);
-  const int T = (R * C >= kParallelMin) ? g_threads : 1;
-  std::vector<double> p1(size_t(T) * C, 0.0), p2(size_t(T) * C, 0.0);
-#pragma omp parallel num_threads(T)
-  {
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const int64_t r0 = R * t / nt, r1 = R * (t + 1) / nt;
-    std::vector<float> f1(C), f2(C);
-    int64_t r = r0;
-    while (r < r1) {
-      const int64_t e = std::min(r1, r + 64);
-      std::fill(f1.begin(), f1.end(), 0.f);
-      std::fill(f2.begin(), f2.end(), 0.f);
-      for (; r < e; ++r) {
-        const float* xr = X + r * C;
-        const float* dr = DY + r * C;
-        float* a1 = f1.data();
-        float* a2 = f2.data();
+  double* out[2] = {sumDy, sumDyXm};
+  chunkedColumnSums<2>(R, C, [&](int64_t r0, int64_t r1, float* const* acc) {
+    float* a1 = acc[0];
+    float* a2 = acc[1];
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = X + r * C;
+      const float* dr = DY + r * C;
 #pragma omp simd
-        for (int64_t j = 0; j < C; ++j) {
-          a1[j] += dr[j];
-          a2[j] += dr[j] * (xr[j] - mp[j]);
-        }
-      }
-      double* q1 = p1.data() + size_t(t) * C;
-      double* q2 = p2.data() + size_t(t) * C;
       for (int64_t j = 0; j < C; ++j) {
-        q1[j] += f1[j];
-        q2[j] += f2[j];
+        a1[j] += dr[j];
+        a2[j] += dr[j] * (xr[j] - mp[j]);
       }
     }
-  }
-  for (int t = 0; t < T; ++t)
-    for (int64_t j = 0; j < C; ++j) {
-      sumDy[j] += p1[size_t(t) * C + j];
-      sumDyXm[j] += p2[size_t(t) * C + j];
-    }
+  }, out);
 }
 
 // Training-mode batch-norm statistics of x[R, C] per channel: mean and biased variance in two passes (the second
@@ -122,36 +98,21 @@ napi_value BnMoments(napi_env env, napi_callback_info info) {
     float* V = a.arr<float>(4, &lv);
     if (R < 1 || C < 1 || lx < size_t(R * C) || lm < size_t(C) || lv < size_t(C)) throw ArgError{"bnMoments views are smaller than R/C imply"};
     reduceRows(kMean, R, C, X, M);
-    // Second pass: Σ (x − m)² per channel, float blocks of 64 rows flushed into per-thread doubles.
-    const int T = (R * C >= kParallelMin) ? g_threads : 1;
-    std::vector<double> part(size_t(T) * C, 0.0);
-#pragma omp parallel num_threads(T)
-    {
-      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-      const int64_t r0 = R * t / nt, r1 = R * (t + 1) / nt;
-      std::vector<float> f(C);
-      int64_t r = r0;
-      while (r < r1) {
-        const int64_t e = std::min(r1, r + 64);
-        std::fill(f.begin(), f.end(), 0.f);
-        for (; r < e; ++r) {
-          const float* xr = X + r * C;
-          float* acc = f.data();
+    // Second pass: Σ (x − m)² per channel, in fixed row chunks (see chunkedColumnSums).
+    std::vector<double> ss(C);
+    double* out[1] = {ss.data()};
+    chunkedColumnSums<1>(R, C, [&](int64_t r0, int64_t r1, float* const* acc) {
+      float* a = acc[0];
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* xr = X + r * C;
 #pragma omp simd
-          for (int64_t j = 0; j < C; ++j) {
-            const float d = xr[j] - M[j];
-            acc[j] += d * d;
-          }
+        for (int64_t j = 0; j < C; ++j) {
+          const float d = xr[j] - M[j];
+          a[j] += d * d;
         }
-        double* q = part.data() + size_t(t) * C;
-        for (int64_t j = 0; j < C; ++j) q[j] += f[j];
       }
-    }
-    for (int64_t j = 0; j < C; ++j) {
-      double s = 0;
-      for (int t = 0; t < T; ++t) s += part[size_t(t) * C + j];
-      V[j] = static_cast<float>(s / double(R));
-    }
+    }, out);
+    for (int64_t j = 0; j < C; ++j) V[j] = static_cast<float>(ss[j] / double(R));
     return undef(env);
   });
 }

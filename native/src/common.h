@@ -94,8 +94,16 @@ napi_value guarded(napi_env env, const char* name, F&& body) {
   return nullptr;
 }
 
-// Thread count for OpenMP loops, oneDNN and OpenBLAS (set by setThreads; default 2).
+// Thread count for OpenMP loops, oneDNN and OpenBLAS (set by setThreads; default 2). Our own kernels give the same
+// bits for every thread count (docs/DETERMINISM.md); it only changes their speed.
 extern int g_threads;
+
+// Numerics mode (set by setNumerics): deterministic (default) or fast.
+enum Numerics { kDeterministic = 0, kFast = 1 };
+extern int g_numerics;
+
+// OpenBLAS's thread count under deterministic numerics (its results depend on it; ours do not).
+constexpr int kDeterministicBlasThreads = 2;
 
 // Loops below this many elements run on one thread: the OpenMP fork/join (~2-5 us) outweighs the work.
 constexpr int64_t kParallelMin = 1 << 15;

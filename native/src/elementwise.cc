@@ -217,3 +217,34 @@ napi_value SqDiffGrad(napi_env env, napi_callback_info info) {
 }
 
 }  // namespace ltr
+
+namespace ltr {
+
+// sgdStepF32(param, grad, buf, outParam, outBuf, lr, momentum, weightDecay): one parameter's step of
+// src/train/sgd.ts in float32, operation by operation as its tfjs ops compute it (so the two agree bit for bit):
+//   d = g + p*wd (wd > 0),  v = buf*mu + d (mu > 0, else v = d),  p' = p - v*lr.
+napi_value SgdStepF32(napi_env env, napi_callback_info info) {
+  return guarded(env, "sgdStepF32", [&]() {
+    Args a(env, info);
+    size_t lp, lg, lb, lop, lob;
+    const float* P = a.arr<float>(0, &lp);
+    const float* G = a.arr<float>(1, &lg);
+    const float* B = a.arr<float>(2, &lb);
+    float* OP = a.arr<float>(3, &lop);
+    float* OB = a.arr<float>(4, &lob);
+    const float lr = static_cast<float>(a.f64(5)), mu = static_cast<float>(a.f64(6)), wd = static_cast<float>(a.f64(7));
+    const bool useWd = a.f64(7) > 0, useMu = a.f64(6) > 0;
+    if (lg != lp || lb != lp || lop != lp || lob != lp) throw ArgError{"param, grad, buffer and outputs must have the same length"};
+    const int64_t n = static_cast<int64_t>(lp);
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; ++i) {
+      const float d = useWd ? G[i] + P[i] * wd : G[i];
+      const float v = useMu ? B[i] * mu + d : d;
+      OB[i] = v;
+      OP[i] = P[i] - v * lr;
+    }
+    return undef(env);
+  });
+}
+
+}  // namespace ltr

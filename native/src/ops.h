@@ -6,6 +6,7 @@ namespace ltr {
 
 // module.cc
 napi_value SetThreads(napi_env env, napi_callback_info info);
+napi_value SetNumerics(napi_env env, napi_callback_info info);
 napi_value Info(napi_env env, napi_callback_info info);
 
 // gemm.cc
@@ -14,10 +15,14 @@ napi_value Sgemm(napi_env env, napi_callback_info info);
 // conv.cc
 napi_value Conv(napi_env env, napi_callback_info info);
 
+// conv_direct.cc (direct kernels) + winograd.cc
+napi_value ConvOwn(napi_env env, napi_callback_info info);
+
 // elementwise.cc
 napi_value Binary(napi_env env, napi_callback_info info);
 napi_value Unary(napi_env env, napi_callback_info info);
 napi_value SqDiffGrad(napi_env env, napi_callback_info info);
+napi_value SgdStepF32(napi_env env, napi_callback_info info);
 
 // reduce.cc
 napi_value Reduce(napi_env env, napi_callback_info info);
@@ -29,6 +34,11 @@ napi_value BatchNorm(napi_env env, napi_callback_info info);
 napi_value BnMoments(napi_env env, napi_callback_info info);
 napi_value BnTrainGrad(napi_env env, napi_callback_info info);
 napi_value BnGrad(napi_env env, napi_callback_info info);
+
+// fused_bn.cc
+napi_value BnActForward(napi_env env, napi_callback_info info);
+napi_value BnActBackward(napi_env env, napi_callback_info info);
+napi_value BnRunning(napi_env env, napi_callback_info info);
 
 // stage2.cc
 napi_value SoftmaxXentGrad(napi_env env, napi_callback_info info);

@@ -13,49 +13,40 @@
 namespace ltr {
 
 void reduceRows(int op, int64_t Rd, int64_t I, const float* x, float* out) {
+  if (op == kSum || op == kMean) {
+    std::vector<double> sum(I);
+    double* o[1] = {sum.data()};
+    chunkedColumnSums<1>(Rd, I, [&](int64_t r0, int64_t r1, float* const* acc) {
+      float* a = acc[0];
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* row = x + r * I;
+#pragma omp simd
+        for (int64_t j = 0; j < I; ++j) a[j] += row[j];
+      }
+    }, o);
+    for (int64_t j = 0; j < I; ++j) out[j] = static_cast<float>(op == kMean ? sum[j] / double(Rd) : sum[j]);
+    return;
+  }
+  // Max / Min: the result does not depend on the order, so per-thread row ranges are exact.
   const int T = (Rd * I >= kParallelMin) ? g_threads : 1;
-  std::vector<double> part(size_t(T) * I);
   std::vector<float> partMax(size_t(T) * I);
+  const bool isMax = op == kRMax;
 #pragma omp parallel num_threads(T)
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
     const int64_t r0 = Rd * t / nt, r1 = Rd * (t + 1) / nt;
-    double* acc = part.data() + size_t(t) * I;
     float* mx = partMax.data() + size_t(t) * I;
-    if (op == kSum || op == kMean) {
-      // Accumulate 8 rows at a time in float, flush into double: fast and accurate enough.
-      std::vector<float> f(I, 0.f);
-      int64_t r = r0;
-      while (r < r1) {
-        const int64_t e = std::min(r1, r + 64);
-        std::fill(f.begin(), f.end(), 0.f);
-        for (; r < e; ++r) {
-          const float* row = x + r * I;
-#pragma omp simd
-          for (int64_t j = 0; j < I; ++j) f[j] += row[j];
-        }
-        for (int64_t j = 0; j < I; ++j) acc[j] += f[j];
-      }
-    } else {
-      const bool isMax = op == kRMax;
-      for (int64_t j = 0; j < I; ++j) mx[j] = isMax ? -INFINITY : INFINITY;
-      for (int64_t r = r0; r < r1; ++r) {
-        const float* row = x + r * I;
-        for (int64_t j = 0; j < I; ++j) mx[j] = pick(isMax, mx[j], row[j]);
-      }
+    for (int64_t j = 0; j < I; ++j) mx[j] = isMax ? -INFINITY : INFINITY;
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* row = x + r * I;
+      for (int64_t j = 0; j < I; ++j) mx[j] = pick(isMax, mx[j], row[j]);
     }
   }
   for (int64_t j = 0; j < I; ++j) {
-    if (op == kSum || op == kMean) {
-      double s = 0;
-      for (int t = 0; t < T; ++t) s += part[size_t(t) * I + j];
-      out[j] = static_cast<float>(op == kMean ? s / double(Rd) : s);
-    } else {
-      float m = partMax[j];
-      for (int t = 1; t < T; ++t) m = pick(op == kRMax, m, partMax[size_t(t) * I + j]);
-      if (Rd == 0) m = op == kRMax ? -INFINITY : INFINITY;
-      out[j] = m;
-    }
+    float m = partMax[j];
+    for (int t = 1; t < T; ++t) m = pick(isMax, m, partMax[size_t(t) * I + j]);
+    if (Rd == 0) m = isMax ? -INFINITY : INFINITY;
+    out[j] = m;
   }
 }
 

@@ -1,6 +1,8 @@
 /**
- * The stage-1 training step and inference pass the bench times: a registry backbone + LinearClassifier, softmax
- * cross-entropy, SGD momentum 0.9 / weight decay 5e-4, gradients by `tf.variableGrads` (what the trainer does).
+ * Kernel diagnostics, not the headline (scripts/bench/epochs.ts times real epochs): one stage-1 training step and
+ * one inference pass of a registry backbone + LinearClassifier (softmax cross-entropy, SGD momentum 0.9 / weight
+ * decay 5e-4, gradients by `tf.variableGrads` as the trainer computes them), on a different batch every step (a
+ * pool of distinct pseudo-random batches built before timing), after a warm-up long enough for JIT and kernel plans.
  */
 import * as tf from "@tensorflow/tfjs";
 import { backbones } from "../../src/models/index.js";
@@ -18,12 +20,14 @@ export interface ConvNetArgs {
   numClasses: number;
   /** Weight and data seed. */
   seed: number;
+  /** Distinct batches cycled through (default 8). */
+  pool?: number;
 }
 
 export interface ConvNetBench {
-  /** One SGD step on the fixed batch; returns the loss (synchronises with the backend). */
+  /** One SGD step on the next batch of the pool; returns the loss (synchronises with the backend). */
   trainStep(): number;
-  /** One eval-mode forward pass of the fixed batch; returns the checksum of the logits (synchronises). */
+  /** One eval-mode forward pass of the next batch; returns the checksum of the logits (synchronises). */
   infer(): number;
   /** Free everything the bench created. */
   dispose(): void;
@@ -49,11 +53,21 @@ export function buildConvNet(args: ConvNetArgs): ConvNetBench {
     { name: "classifier", params: head.trainable(), args: { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 } },
   ]);
   const vars = [...net.trainable().values(), ...head.trainable().values()];
-  const x = tf.tensor4d(batchData(batch * inputShape[0] * inputShape[1] * inputShape[2], seed), [batch, ...inputShape]);
-  const labels = Int32Array.from({ length: batch }, (_, i) => (i * 7 + seed) % numClasses);
-  const y = tf.oneHot(tf.tensor1d(labels, "int32"), numClasses).toFloat();
+  const pool = args.pool ?? 8;
+  const px = batch * inputShape[0] * inputShape[1] * inputShape[2];
+  const xs = Array.from({ length: pool }, (_, i) => tf.tensor4d(batchData(px, seed * 1000 + i + 1), [batch, ...inputShape]));
+  const ys = Array.from({ length: pool }, (_, i) => {
+    const labels = Int32Array.from({ length: batch }, (_, j) => (j * 7 + i + seed) % numClasses);
+    return tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), numClasses).toFloat());
+  });
+  let next = 0;
+  const take = () => {
+    const k = next++ % pool;
+    return { x: xs[k], y: ys[k] };
+  };
   return {
     trainStep(): number {
+      const { x, y } = take();
       const { value, grads } = tf.variableGrads(
         () => tf.losses.softmaxCrossEntropy(y, head.apply(net.apply(x, true))) as tf.Scalar,
         vars,
@@ -65,6 +79,7 @@ export function buildConvNet(args: ConvNetArgs): ConvNetBench {
       return loss;
     },
     infer(): number {
+      const { x } = take();
       const logits = tf.tidy(() => head.apply(net.apply(x, false)).sum());
       const v = logits.dataSync()[0];
       logits.dispose();
@@ -74,7 +89,7 @@ export function buildConvNet(args: ConvNetArgs): ConvNetBench {
       sgd.dispose();
       net.dispose();
       head.dispose();
-      tf.dispose([x, y]);
+      tf.dispose([...xs, ...ys]);
     },
   };
 }

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch peer of scripts/bench/run.ts: the same models, batch and stage-2 workloads, timed the same way.
+"""PyTorch peer of scripts/bench/run.ts for the kernel diagnostics (one training step / inference pass on a pool of
+distinct random batches, as scripts/bench/step.ts) and the stage-2 workloads, timed the same way. The headline stage-1
+figure comes from real epochs instead (scripts/bench/torch_epoch.py).
 
 Prints one JSON object on the last stdout line. Run by `npm run bench` when `/usr/bin/python3 -c "import torch"`
 works; standalone: /usr/bin/python3 scripts/bench/torch_peer.py --quick --threads 2.
@@ -68,15 +70,23 @@ def median_time(fn, warmup, reps):
 
 
 def convnet(name, shape, batch, warmup, reps):
-    n = {"resnet8": 1, "resnet20": 3}[name]
+    n = {"resnet8": 1, "resnet20": 3, "resnet32": 5}[name]
     h, w, c = shape
     torch.manual_seed(0)
     model = CifarResNet(n, c, 10)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    x = torch.rand(batch, c, h, w) - 0.5
-    y = torch.tensor([(i * 7) % 10 for i in range(batch)])
+    pool = 8
+    xs = [torch.rand(batch, c, h, w) - 0.5 for _ in range(pool)]
+    ys = [torch.tensor([(i * 7 + k) % 10 for i in range(batch)]) for k in range(pool)]
+    state = {"k": 0}
+
+    def take():
+        k = state["k"] % pool
+        state["k"] += 1
+        return xs[k], ys[k]
 
     def train():
+        x, y = take()
         model.train()
         opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
@@ -85,6 +95,7 @@ def convnet(name, shape, batch, warmup, reps):
         return loss.item()
 
     def infer():
+        x, _ = take()
         model.eval()
         with torch.no_grad():
             return model(x).sum().item()

@@ -2,19 +2,27 @@
  * BatchNorm2d with PyTorch semantics: eps 1e-5; in training mode normalise with the biased batch variance
  * and update running stats as r ← (1-0.1)·r + 0.1·batch, using the *unbiased* variance for running_var.
  *
- * Training mode is one differentiable op (`batchNormTrain`) with the closed-form gradient through the batch
- * statistics, instead of autodiff through tf.moments (mean, squared difference, mean) and the normalisation:
- * that chain cost ~12 element-wise kernels per layer and a third of a ResNet-8 training step. Where the native
- * layer registered its helper kernels (wasm + addon) both directions are two passes over the activations; on any
- * other backend the same formulas run as plain tfjs ops.
+ * `apply(x, training, { relu, residual })` computes act(bn(x) + residual), the tail of every ResNet unit. In training
+ * mode on the native layer that is one op (`bnAct`: statistics, normalisation, add and ReLU in two passes over the
+ * activations, its gradient in two more) instead of moments, normalisation, add and ReLU as separate kernels with
+ * separate gradients. Elsewhere `batchNormTrain` (one differentiable op with the closed-form gradient through the
+ * batch statistics) is followed by plain tfjs add and ReLU.
  */
 import * as tf from "@tensorflow/tfjs";
-import { BN_MOMENTS_KERNEL, BN_TRAIN_GRAD_KERNEL } from "../kernels/native/batchnorm.js";
+import { BN_ACT_GRAD_KERNEL, BN_ACT_KERNEL, BN_MOMENTS_KERNEL, BN_RUNNING_KERNEL, BN_TRAIN_GRAD_KERNEL } from "../kernels/native/batchnorm.js";
 import type { ParamStore } from "./params.js";
 
 /** PyTorch's BatchNorm2d defaults. */
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
+
+/** What follows the normalisation: y = relu?(bn(x) + residual?). */
+export interface BnTail {
+  /** Apply ReLU after the (optional) residual add (default false). */
+  relu?: boolean;
+  /** Added to the normalised output before the ReLU (same shape as x). */
+  residual?: tf.Tensor4D;
+}
 
 export class BatchNorm2d {
   readonly gamma: tf.Variable;
@@ -36,9 +44,16 @@ export class BatchNorm2d {
     this.runningVar = store.add(`${key}.running_var`, ones, [channels], false);
   }
 
-  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    // Both offset and scale are always passed: tfjs's batchNorm gradient crashes when either is missing.
-    if (!training) return tf.batchNorm4d(x, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, this.beta as tf.Tensor1D, this.gamma as tf.Tensor1D, BN_EPS);
+  apply(x: tf.Tensor4D, training: boolean, tail: BnTail = {}): tf.Tensor4D {
+    if (tail.residual && !tf.util.arraysEqual(tail.residual.shape, x.shape)) {
+      throw new Error(`${this.store.model}: BatchNorm '${this.key}' residual has shape ${tail.residual.shape.join("x")}, input ${x.shape.join("x")}`);
+    }
+    const gamma = this.gamma as tf.Tensor1D;
+    const beta = this.beta as tf.Tensor1D;
+    if (!training) {
+      // Both offset and scale are always passed: tfjs's batchNorm gradient crashes when either is missing.
+      return tf.tidy(() => finishTail(tf.batchNorm4d(x, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, beta, gamma, BN_EPS), tail));
+    }
     const [n, h, w] = x.shape;
     const count = n * h * w;
     if (count < 2) {
@@ -47,22 +62,82 @@ export class BatchNorm2d {
           "use a batch of at least 2 or a larger image, or call apply(x, false)",
       );
     }
-    const { y, mean, variance } = batchNormTrain(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, BN_EPS);
-    // The running update is not on any path to the loss, so under tf.variableGrads it gets no gradient.
-    tf.tidy(() => {
-      const keep = 1 - BN_MOMENTUM;
-      this.runningMean.assign(tf.add(tf.mul(this.runningMean, keep), tf.mul(mean, BN_MOMENTUM)));
-      this.runningVar.assign(tf.add(tf.mul(this.runningVar, keep), tf.mul(variance, (BN_MOMENTUM * count) / (count - 1))));
-    });
+    let y: tf.Tensor4D;
+    let mean: tf.Tensor1D;
+    let variance: tf.Tensor1D;
+    if (hasKernel(BN_ACT_KERNEL)) ({ y, mean, variance } = bnAct(x, gamma, beta, BN_EPS, tail));
+    else {
+      ({ y, mean, variance } = batchNormTrain(x, gamma, beta, BN_EPS));
+      if (tail.residual || tail.relu) {
+        const pre = y;
+        y = tf.tidy(() => finishTail(pre, tail));
+        pre.dispose();
+      }
+    }
+    this.updateRunning(mean, variance, count);
     mean.dispose();
     variance.dispose();
     return y;
   }
+
+  /** r ← (1 − momentum)·r + momentum·batch (unbiased variance). Not on any path to the loss: no gradient. */
+  private updateRunning(mean: tf.Tensor1D, variance: tf.Tensor1D, count: number): void {
+    const varFactor = (BN_MOMENTUM * count) / (count - 1);
+    if (hasKernel(BN_RUNNING_KERNEL)) {
+      const [m, v] = tf.engine().runKernel(BN_RUNNING_KERNEL, { runningMean: this.runningMean, runningVar: this.runningVar, mean, variance }, { momentum: BN_MOMENTUM, varFactor }) as tf.Tensor[];
+      this.runningMean.assign(m);
+      this.runningVar.assign(v);
+      tf.dispose([m, v]);
+      return;
+    }
+    tf.tidy(() => {
+      const keep = 1 - BN_MOMENTUM;
+      this.runningMean.assign(tf.add(tf.mul(this.runningMean, keep), tf.mul(mean, BN_MOMENTUM)));
+      this.runningVar.assign(tf.add(tf.mul(this.runningVar, keep), tf.mul(variance, varFactor)));
+    });
+  }
+}
+
+function finishTail(y: tf.Tensor4D, tail: BnTail): tf.Tensor4D {
+  const z = tail.residual ? tf.add(y, tail.residual) : y;
+  return (tail.relu ? tf.relu(z) : z) as tf.Tensor4D;
 }
 
 /** True when `kernel` is registered for the active backend. */
 function hasKernel(kernel: string): boolean {
   return tf.getKernel(kernel, tf.getBackend()) !== undefined;
+}
+
+/**
+ * Training-mode batch norm with its tail as one differentiable op on the native kernels:
+ * y = relu?(γ·(x − μ_B)/√(σ²_B + eps) + β + residual?). Returns y and the batch statistics (the caller disposes mean
+ * and variance). Gradient (g = dy masked by y > 0 under ReLU, N' = N·H·W, x̂ the normalised input):
+ *   ∂x = γ/√(σ²+eps) · (g − mean(g) − x̂·mean(g·x̂)),  ∂γ = Σ g·x̂,  ∂β = Σ g,  ∂residual = g.
+ */
+export function bnAct(
+  x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, tail: BnTail = {},
+): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  let stats: [tf.Tensor1D, tf.Tensor1D] | null = null;
+  const relu = Boolean(tail.relu);
+  const residual = tail.residual !== undefined;
+  const body = (xt: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, r: tf.Tensor4D | undefined, save: tf.GradSaveFunc) => {
+    const inputs: tf.NamedTensorMap = { x: xt, gamma: g, beta: b };
+    if (r) inputs.residual = r;
+    const [value, mean, variance] = tf.engine().runKernel(BN_ACT_KERNEL, inputs, { relu, varianceEpsilon: eps }) as tf.Tensor[];
+    stats = [tf.keep(mean as tf.Tensor1D), tf.keep(variance as tf.Tensor1D)];
+    save([xt, value, mean, variance, g]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [sx, sy, sm, sv, sg] = saved;
+      return tf.engine().runKernel(BN_ACT_GRAD_KERNEL, { dy, x: sx, y: sy, mean: sm, variance: sv, gamma: sg }, { relu, varianceEpsilon: eps, residual }) as tf.Tensor[];
+    };
+    return { value: value as tf.Tensor4D, gradFunc };
+  };
+  const op = residual
+    ? tf.customGrad((xIn, gIn, bIn, rIn, save) => body(xIn as tf.Tensor4D, gIn as tf.Tensor1D, bIn as tf.Tensor1D, rIn as tf.Tensor4D, save as tf.GradSaveFunc))
+    : tf.customGrad((xIn, gIn, bIn, save) => body(xIn as tf.Tensor4D, gIn as tf.Tensor1D, bIn as tf.Tensor1D, undefined, save as tf.GradSaveFunc));
+  const y = (residual ? op(x, gamma, beta, tail.residual!) : op(x, gamma, beta)) as tf.Tensor4D;
+  const [mean, variance] = stats!;
+  return { y, mean, variance };
 }
 
 /**

@@ -57,9 +57,10 @@ export class BasicBlock implements Block {
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     return tf.tidy(() => {
-      const h = tf.relu(this.bn1.apply(this.conv1.apply(x), training));
-      const y = this.bn2.apply(this.conv2.apply(h), training);
-      return tf.relu(tf.add(y, this.shortcut ? this.shortcut(x, training) : x)) as tf.Tensor4D;
+      const h = this.bn1.apply(this.conv1.apply(x), training, { relu: true });
+      const shortcut = this.shortcut ? this.shortcut(x, training) : x;
+      // relu(bn2(conv2(h)) + shortcut), one fused op in training mode (src/models/batchnorm.ts).
+      return this.bn2.apply(this.conv2.apply(h), training, { relu: true, residual: shortcut });
     });
   }
 }
@@ -92,10 +93,10 @@ export class Bottleneck implements Block {
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     return tf.tidy(() => {
-      const h1 = tf.relu(this.bn1.apply(this.conv1.apply(x), training));
-      const h2 = tf.relu(this.bn2.apply(this.conv2.apply(h1), training));
-      const y = this.bn3.apply(this.conv3.apply(h2), training);
-      return tf.relu(tf.add(y, this.shortcut ? this.shortcut(x, training) : x)) as tf.Tensor4D;
+      const h1 = this.bn1.apply(this.conv1.apply(x), training, { relu: true });
+      const h2 = this.bn2.apply(this.conv2.apply(h1), training, { relu: true });
+      const shortcut = this.shortcut ? this.shortcut(x, training) : x;
+      return this.bn3.apply(this.conv3.apply(h2), training, { relu: true, residual: shortcut });
     });
   }
 }

@@ -10,6 +10,7 @@
  * that the lock holder is gone and rewrites it as `interrupted`.
  */
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -40,7 +41,7 @@ export interface RunManifest {
   backend: BackendInfo | null;
   versions: Record<string, string>;
   git: { commit: string | null; dirty: boolean | null };
-  machine: { cpu: string; cores: number; memory_gib: number; node: string; platform: string };
+  machine: { cpu: string; cpu_flags: string[]; cores: number; memory_gib: number; node: string; platform: string };
   started_at: string;
   ended_at: string | null;
   wall_time_s: number | null;
@@ -103,10 +104,24 @@ export function gitState(cwd = projectRoot()): { commit: string | null; dirty: b
   }
 }
 
+/** The vector-ISA flags of /proc/cpuinfo that decide which kernels libraries may pick (docs/DETERMINISM.md). */
+const ISA_FLAGS = ["sse4_2", "avx", "avx2", "fma", "f16c", "bmi2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile"];
+
+function cpuFlags(): string[] {
+  try {
+    const m = /^flags\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
+    const have = new Set(m ? m[1].split(/\s+/) : []);
+    return ISA_FLAGS.filter((f) => have.has(f));
+  } catch {
+    return [];
+  }
+}
+
 export function machineInfo(): RunManifest["machine"] {
   const c = cpus();
   return {
     cpu: c[0]?.model ?? "unknown",
+    cpu_flags: cpuFlags(),
     cores: c.length,
     memory_gib: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,

@@ -7,13 +7,16 @@
 import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { cpuUnsupported, PINNED_OPENBLAS_CORE, requestedNumerics, type NumericsMode } from "./numerics.js";
 
 /** The functions exported by the native addon (native/src/ops.h lists them; native/src/module.cc documents for argument meanings). */
 export interface NativeAddon {
   /** Sets the OpenMP (oneDNN and our loops) and OpenBLAS thread counts. */
   setThreads(n: number): void;
-  /** Library versions and the current thread count. */
-  info(): { dnnl: string; openblas: string; threads: number };
+  /** Numerics mode: 0 deterministic, 1 fast (call once, before any oneDNN primitive exists). */
+  setNumerics(mode: 0 | 1): void;
+  /** Library versions, the thread count, OpenBLAS's core, oneDNN's ISA in effect and the numerics mode. */
+  info(): NativeInfo;
   /** Row-major batched C[i] = op(A[i])·op(B[i]); a stride of 0 broadcasts that operand over the batch. */
   sgemm(
     batch: number, transA: number, transB: number, m: number, n: number, k: number,
@@ -21,6 +24,11 @@ export interface NativeAddon {
   ): void;
   /** oneDNN NHWC convolution: kind 0 forward (x, w → y), 1 input gradient (dy, w → dx), 2 filter gradient (x, dy → dw). */
   conv(kind: 0 | 1 | 2, params: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /**
+   * Our own deterministic NHWC convolution (same arguments as `conv`); algo 0 picks Winograd F(4x4, 3x3) where it
+   * applies (3x3, stride 1, >= 8 channels) and the direct kernel elsewhere, 1 forces direct, 2 forces Winograd.
+   */
+  convOwn(kind: 0 | 1 | 2, params: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array, algo?: 0 | 1 | 2): void;
   /** out[R,C] = a ∘ b with broadcast modes 0 full, 1 row vector [C], 2 column vector [R], 3 scalar. */
   binary(op: number, r: number, c: number, a: Float32Array, aMode: number, b: Float32Array, bMode: number, out: Float32Array): void;
   /** Element-wise unary op; `alpha` is the op's parameter (Step's value for x ≤ 0, the scale factor). */
@@ -45,6 +53,21 @@ export interface NativeAddon {
     r: number, c: number, x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array,
     scale: Float32Array | null, eps: number, dx: Float32Array, dScale: Float32Array, dOffset: Float32Array,
   ): void;
+  /** Training-mode batch norm y = act(γ·x̂ + β [+ residual]) of x[R,C]; writes y and the batch mean / biased variance. */
+  bnActForward(
+    r: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, residual: Float32Array | null,
+    relu: number, eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array,
+  ): void;
+  /** Gradient of bnActForward: dx, dGamma, dBeta and (when given) dResidual, in two passes over dy, x, y. */
+  bnActBackward(
+    r: number, c: number, dy: Float32Array, x: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array,
+    gamma: Float32Array, relu: number, eps: number, dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array, dResidual: Float32Array | null,
+  ): void;
+  /** PyTorch running statistics: out = (1 − momentum)·running + momentum·mean, (1 − momentum)·runningVar + varFactor·variance. */
+  bnRunning(
+    c: number, runningMean: Float32Array, runningVar: Float32Array, mean: Float32Array, variance: Float32Array,
+    momentum: number, varFactor: number, outMean: Float32Array, outVar: Float32Array,
+  ): void;
   /** Gradient of (a − b)² for a full [R,C] and b broadcast by `bMode`: da = 2(a−b)·dy, db = −Σ da over b's broadcast axes. */
   sqDiffGrad(r: number, c: number, a: Float32Array, b: Float32Array, bMode: number, dy: Float32Array, da: Float32Array, db: Float32Array | null): void;
   /** Row-wise arg-max of x[R,C] into `out` (int32). */
@@ -62,8 +85,24 @@ export interface NativeAddon {
   classSums64(n: number, d: number, k: number, x: Float32Array, ids: Int32Array, sums: Float64Array): void;
   /** Rows of x[R,D] minus `mean` (when given), scaled to unit L2 norm, in place (zero rows stay zero). */
   normalizeRows(r: number, d: number, x: Float32Array, mean: Float32Array | null): void;
+  /** src/train/sgd.ts's step in float32, op for op: d = g + p·wd, v = buf·μ + d, p' = p − v·lr, into the outputs. */
+  sgdStepF32(param: Float32Array, grad: Float32Array, buf: Float32Array, outParam: Float32Array, outBuf: Float32Array, lr: number, momentum: number, weightDecay: number): void;
   /** PyTorch SGD step in place: v ← μ·v + g + wd·p; p ← p − lr·v. */
   sgdMomentum(param: Float32Array, grad: Float32Array, v: Float32Array, lr: number, momentum: number, weightDecay: number): void;
+}
+
+/** What `info()` reports; recorded in every run manifest. */
+export interface NativeInfo {
+  dnnl: string;
+  openblas: string;
+  threads: number;
+  /** OpenBLAS's own thread count (fixed at 2 in deterministic mode: its results depend on it). */
+  openblasThreads: number;
+  /** The OpenBLAS core whose kernels run (pinned to Haswell in deterministic mode). */
+  openblasCore: string;
+  /** oneDNN's effective ISA and whether it was capped. */
+  dnnlIsa: string;
+  numerics: NumericsMode;
 }
 
 /** Outcome of trying to load the addon: the addon, or the one-line reason it is unavailable. */
@@ -130,8 +169,19 @@ export function withoutAddon<T>(fn: () => T): T {
   }
 }
 
+function readCpuinfo(): string | null {
+  try {
+    return readFileSync("/proc/cpuinfo", "utf8");
+  } catch {
+    return null;
+  }
+}
+
 function tryLoad(): LoadResult {
   if (process.env.LTR_NATIVE === "0") return { addon: null, reason: "disabled by LTR_NATIVE=0" };
+  const numerics = requestedNumerics();
+  const cpu = cpuUnsupported(readCpuinfo());
+  if (cpu) return { addon: null, reason: cpu };
   const root = findPackageRoot();
   if (!root) return { addon: null, reason: `no ${PACKAGE_NAME} package.json above ${process.cwd()}` };
   const path = join(root, ADDON_REL);
@@ -146,10 +196,19 @@ function tryLoad(): LoadResult {
   // a GEMM (the softmax of a cRT step, the SGD update, a oneDNN convolution) finds one core busy and runs at half
   // speed (measured: the cRT softmax took 6.2 ms after a GEMM against 3.2 ms alone). 2^4 cycles: sleep at once.
   if (process.env.OPENBLAS_THREAD_TIMEOUT === undefined) process.env.OPENBLAS_THREAD_TIMEOUT = "4";
+  // Deterministic numerics: OpenBLAS picks its kernels by CPU at load time (a DYNAMIC_ARCH build); pin the Haswell
+  // core, whose sgemm kernel and blocking are fixed at compile time (docs/DETERMINISM.md). Read by libopenblas's
+  // constructor when the addon below is loaded, so it must be in the environment now.
+  if (numerics === "deterministic") process.env.OPENBLAS_CORETYPE = PINNED_OPENBLAS_CORE;
   try {
     const req = createRequire(join(root, "noop.js"));
     const addon = req(path) as NativeAddon;
+    addon.setNumerics(numerics === "fast" ? 1 : 0);
     addon.setThreads(requestedThreads());
+    const core = addon.info().openblasCore;
+    if (numerics === "deterministic" && core.toLowerCase() !== PINNED_OPENBLAS_CORE.toLowerCase()) {
+      return { addon: null, reason: `OpenBLAS runs its ${core} kernels although OPENBLAS_CORETYPE=${PINNED_OPENBLAS_CORE} was set before loading; deterministic numerics need the pinned core (set LTR_NUMERICS=fast to accept machine-dependent results)` };
+    }
     return { addon, path };
   } catch (e) {
     return { addon: null, reason: `${path} failed to load: ${(e as Error).message.split("\n")[0]}` };

@@ -15,6 +15,15 @@ export const BN_GRAD_KERNEL = "LtrFusedBatchNormGrad";
 /** Helper kernels of training-mode batch norm (src/models/batchnorm.ts): statistics, and the gradient through them. */
 export const BN_MOMENTS_KERNEL = "LtrBatchNormMoments";
 export const BN_TRAIN_GRAD_KERNEL = "LtrBatchNormTrainGrad";
+/**
+ * Training-mode batch norm fused with an optional residual add and ReLU (src/models/batchnorm.ts `bnAct`):
+ * forward x, gamma, beta[, residual] -> y, batch mean, biased batch variance (attrs relu, varianceEpsilon);
+ * gradient dy, x, y, mean, variance, gamma -> dx, dGamma, dBeta[, dResidual] (attrs relu, varianceEpsilon, residual).
+ */
+export const BN_ACT_KERNEL = "LtrBnAct";
+export const BN_ACT_GRAD_KERNEL = "LtrBnActGrad";
+/** Running statistics: runningMean, runningVar, mean, variance -> new running mean and variance (attrs momentum, varFactor). */
+export const BN_RUNNING_KERNEL = "LtrBnRunning";
 
 /** True when `stat` is per-channel for `x` (C entries, all leading dims 1) or a single broadcast value. */
 export function perChannel(x: readonly number[], stat: readonly number[] | undefined): boolean {
@@ -97,6 +106,57 @@ export function installBatchNormKernels(addon: NativeAddon, report: KernelReport
         const [dx, ds, doff] = outs.map((t) => f32(backend, t));
         addon.bnTrainGrad(sizeOf(x.shape) / c, c, f32(backend, x), f32(backend, dy), f32(backend, mean),
           f32(backend, variance), f32(backend, scale), eps, dx, ds, doff);
+        return outs;
+      },
+    });
+  }
+  if (!tf.getKernel(BN_ACT_KERNEL, "wasm")) {
+    tf.registerKernel({
+      kernelName: BN_ACT_KERNEL,
+      backendName: "wasm",
+      kernelFunc: ({ inputs, backend: b, attrs }) => {
+        const backend = b as NativeKernelArgs["backend"];
+        const { x, gamma, beta, residual } = inputs as Record<string, tf.TensorInfo | undefined>;
+        const { relu, varianceEpsilon } = attrs as { relu: boolean; varianceEpsilon: number };
+        const c = x!.shape[x!.shape.length - 1];
+        const outs = [backend.makeOutput(x!.shape, "float32"), backend.makeOutput([c], "float32"), backend.makeOutput([c], "float32")];
+        const [y, m, v] = outs.map((t) => f32(backend, t));
+        addon.bnActForward(sizeOf(x!.shape) / c, c, f32(backend, x!), f32(backend, gamma!), f32(backend, beta!),
+          residual ? f32(backend, residual) : null, relu ? 1 : 0, varianceEpsilon, y, m, v);
+        return outs;
+      },
+    });
+  }
+  if (!tf.getKernel(BN_ACT_GRAD_KERNEL, "wasm")) {
+    tf.registerKernel({
+      kernelName: BN_ACT_GRAD_KERNEL,
+      backendName: "wasm",
+      kernelFunc: ({ inputs, backend: b, attrs }) => {
+        const backend = b as NativeKernelArgs["backend"];
+        const { dy, x, y, mean, variance, gamma } = inputs as Record<string, tf.TensorInfo>;
+        const { relu, varianceEpsilon, residual } = attrs as { relu: boolean; varianceEpsilon: number; residual: boolean };
+        const c = x.shape[x.shape.length - 1];
+        const outs = [backend.makeOutput(x.shape, "float32"), backend.makeOutput([c], "float32"), backend.makeOutput([c], "float32")];
+        if (residual) outs.push(backend.makeOutput(x.shape, "float32"));
+        const v = outs.map((t) => f32(backend, t));
+        addon.bnActBackward(sizeOf(x.shape) / c, c, f32(backend, dy), f32(backend, x), f32(backend, y), f32(backend, mean),
+          f32(backend, variance), f32(backend, gamma), relu ? 1 : 0, varianceEpsilon, v[0], v[1], v[2], residual ? v[3] : null);
+        return outs;
+      },
+    });
+  }
+  if (!tf.getKernel(BN_RUNNING_KERNEL, "wasm")) {
+    tf.registerKernel({
+      kernelName: BN_RUNNING_KERNEL,
+      backendName: "wasm",
+      kernelFunc: ({ inputs, backend: b, attrs }) => {
+        const backend = b as NativeKernelArgs["backend"];
+        const { runningMean, runningVar, mean, variance } = inputs as Record<string, tf.TensorInfo>;
+        const { momentum, varFactor } = attrs as { momentum: number; varFactor: number };
+        const c = sizeOf(runningMean.shape);
+        const outs = [backend.makeOutput(runningMean.shape, "float32"), backend.makeOutput(runningVar.shape, "float32")];
+        const [om, ov] = outs.map((t) => f32(backend, t));
+        addon.bnRunning(c, f32(backend, runningMean), f32(backend, runningVar), f32(backend, mean), f32(backend, variance), momentum, varFactor, om, ov);
         return outs;
       },
     });

@@ -1,7 +1,9 @@
 /**
- * Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter through oneDNN (NHWC activations, HWIO filters), with TF's
- * asymmetric 'same' padding passed as explicit left/right pads; and the three kernels of our grouped
- * convolution op (src/kernels/grouped_conv.ts), the same oneDNN plans with a group count.
+ * Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter on NHWC activations and HWIO filters, with TF's asymmetric
+ * 'same' padding passed as explicit left/right pads. Deterministic numerics (the default) run our own kernels
+ * (`convOwn`: Winograd F(4x4, 3x3) for 3x3 stride-1 layers, direct elsewhere); LTR_NUMERICS=fast runs oneDNN.
+ * Also the three kernels of our grouped convolution op (src/kernels/grouped_conv.ts): oneDNN plans with a group
+ * count (docs/DETERMINISM.md: grouped convolutions are not covered by our own kernels).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NativeAddon } from "./addon.js";
@@ -43,7 +45,10 @@ type DimRounding = "floor" | "round" | "ceil" | undefined;
 type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
 
 export function installConvKernels(addon: NativeAddon, report: KernelReport): void {
-  overrideKernel("Conv2D", "native-dnnl", ({ inputs, backend, attrs }: NativeKernelArgs) => {
+  const own = addon.info().numerics === "deterministic";
+  const impl = own ? "native-own" : "native-dnnl";
+  const conv = own ? addon.convOwn.bind(addon) : addon.conv.bind(addon);
+  overrideKernel("Conv2D", impl, ({ inputs, backend, attrs }: NativeKernelArgs) => {
     const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
     const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as {
       strides: [number, number] | number; pad: Pad; dataFormat?: string; dilations: [number, number] | number; dimRoundingMode?: DimRounding;
@@ -56,11 +61,11 @@ export function installConvKernels(addon: NativeAddon, report: KernelReport): vo
     const p = convParams(ci);
     if (!p || ci.outShape.some((d) => d === 0)) return null;
     const out = backend.makeOutput(ci.outShape, "float32");
-    addon.conv(0, p, f32(backend, x), f32(backend, filter), f32(backend, out));
+    conv(0, p, f32(backend, x), f32(backend, filter), f32(backend, out));
     return out;
   }, report);
 
-  overrideKernel("Conv2DBackpropInput", "native-dnnl", ({ inputs, backend, attrs }: NativeKernelArgs) => {
+  overrideKernel("Conv2DBackpropInput", impl, ({ inputs, backend, attrs }: NativeKernelArgs) => {
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as {
       strides: [number, number] | number; pad: Pad; dataFormat?: string; dimRoundingMode?: DimRounding; inputShape: number[];
@@ -73,11 +78,11 @@ export function installConvKernels(addon: NativeAddon, report: KernelReport): vo
     const p = convParams(ci);
     if (!p || inputShape.some((d) => d === 0)) return null;
     const out = backend.makeOutput(inputShape, "float32");
-    addon.conv(1, p, f32(backend, dy), f32(backend, filter), f32(backend, out));
+    conv(1, p, f32(backend, dy), f32(backend, filter), f32(backend, out));
     return out;
   }, report);
 
-  overrideKernel("Conv2DBackpropFilter", "native-dnnl", ({ inputs, backend, attrs }: NativeKernelArgs) => {
+  overrideKernel("Conv2DBackpropFilter", impl, ({ inputs, backend, attrs }: NativeKernelArgs) => {
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as {
       strides: [number, number] | number; pad: Pad; dataFormat?: string; dimRoundingMode?: DimRounding; filterShape: number[];
@@ -90,7 +95,7 @@ export function installConvKernels(addon: NativeAddon, report: KernelReport): vo
     const p = convParams(ci);
     if (!p || filterShape.some((d) => d === 0)) return null;
     const out = backend.makeOutput(filterShape, "float32");
-    addon.conv(2, p, f32(backend, x), f32(backend, dy), f32(backend, out));
+    conv(2, p, f32(backend, x), f32(backend, dy), f32(backend, out));
     return out;
   }, report);
 }

@@ -3,7 +3,8 @@
  * (batch-norm, reductions, element-wise), registered on the tfjs wasm backend after the portable wasm kernels so
  * they win where the addon loaded. Absent or broken addon → one note, and the wasm path stays.
  *
- * Environment: `LTR_NATIVE=0` disables the layer; `LTR_NUM_THREADS` sets the thread count (default 2).
+ * Environment: `LTR_NATIVE=0` disables the layer; `LTR_NUM_THREADS` sets the thread count (default 2);
+ * `LTR_NUMERICS` = deterministic (default) | fast (src/kernels/native/numerics.ts, docs/DETERMINISM.md).
  */
 import type { KernelReport } from "../index.js";
 import { loadAddon, type NativeAddon } from "./addon.js";
@@ -12,10 +13,12 @@ import { installMatMulKernels } from "./matmul.js";
 import { installElementwiseKernels } from "./elementwise.js";
 import { installReduceKernels } from "./reduce.js";
 import { installBatchNormKernels } from "./batchnorm.js";
+import { installSgdKernel } from "./sgd.js";
 import { installAliasKernels, installGradientOverrides } from "./gradients.js";
 import { overrideKernel } from "./wrap.js";
 
-export { loadAddon, requestedThreads, findPackageRoot, type NativeAddon, type LoadResult } from "./addon.js";
+export { loadAddon, requestedThreads, findPackageRoot, type NativeAddon, type NativeInfo, type LoadResult } from "./addon.js";
+export { requestedNumerics, type NumericsMode } from "./numerics.js";
 
 /** Register every native kernel on wasm; on failure record why in `report.notes` and leave the wasm kernels. */
 export function installNativeKernels(report: KernelReport): void {
@@ -31,12 +34,16 @@ export function installNativeKernels(report: KernelReport): void {
     installGroupedConvKernels(addon, report);
     installMatMulKernels(addon, report);
     installBatchNormKernels(addon, report);
+    installSgdKernel(addon, report);
     installReduceKernels(addon, report);
     installElementwiseKernels(addon, report);
     installGradientOverrides(addon, report);
     installAliasKernels(report, overrideKernel);
     const info = addon.info();
-    report.notes.push(`native kernel layer: oneDNN ${info.dnnl}, ${info.threads} threads (${loaded.path})`);
+    report.native = info;
+    report.notes.push(
+      `native kernel layer: ${info.numerics} numerics, ${info.threads} threads, OpenBLAS core ${info.openblasCore}, oneDNN ${info.dnnl} ISA ${info.dnnlIsa} (${loaded.path})`,
+    );
   } catch (e) {
     report.notes.push(`native kernel layer partly installed: ${(e as Error).message.split("\n")[0]}`);
   }

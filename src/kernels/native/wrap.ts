@@ -9,8 +9,11 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { KernelReport } from "../index.js";
 
-/** Which native library serves a kernel. "native-omp" marks our own OpenMP/AVX loops in the addon. */
-export type NativeImpl = "native-dnnl" | "native-openblas" | "native-omp";
+/**
+ * Which native code serves a kernel: "native-own" our own deterministic AVX2 kernels (convolutions), "native-omp"
+ * our own OpenMP/AVX loops (element-wise, reductions, batch norm), or a library.
+ */
+export type NativeImpl = "native-own" | "native-dnnl" | "native-openblas" | "native-omp";
 
 /** Arguments a kernel function receives, with the backend typed as the wasm backend. */
 export interface NativeKernelArgs {
