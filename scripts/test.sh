@@ -77,17 +77,10 @@ fi
 
 # ---- notebooks in a real browser (issue #11; self-contained block) -------------------------------------------------
 # Debian's Jupyter notebook server + chromium (playwright-core), every notebook in its default results mode.
-# Before the full reproduction's bundle is committed, the same test runs on a smoke-profile bundle (built from the
-# cached smoke runs, or trained in about a minute).
+# The notebooks read the committed results bundle (results/FashionMNIST_LT/bundle/); the test fails if it is missing.
 if [ $# -eq 0 ] && [ -z "${LTR_SKIP_BROWSER:-}" ]; then
   echo "== notebooks in the browser (Jupyter server + chromium, results mode)"
-  browser_args=()
-  if [ ! -f results/FashionMNIST_LT/bundle/bundle.json ]; then
-    echo "results/FashionMNIST_LT/bundle/ is not committed yet: testing on a smoke-profile bundle instead"
-    node --import tsx scripts/reproduce.ts --profile smoke --no-notebooks --no-render > build/browser-smoke-bundle.log 2>&1 || tail -20 build/browser-smoke-bundle.log
-    browser_args=(--bundle build/results-smoke/FashionMNIST_LT/bundle)
-  fi
-  node scripts/test-browser.mjs "${browser_args[@]}" | tee build/browser.log
+  node scripts/test-browser.mjs | tee build/browser.log
   brc=${PIPESTATUS[0]}
   read -r bp bf < <(node -e 'const t=require("fs").readFileSync("build/browser.log","utf8").match(/^browser: (\d+) passed, (\d+) failed$/m);console.log(t?t[1]:0, t?t[2]:1)')
   passed=$((passed+bp)); failed=$((failed+bf))
