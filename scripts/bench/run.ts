@@ -379,6 +379,8 @@ function readme(r: Result, start: LoadCheck, end: LoadCheck): string {
       const t = p.torch && typeof p.torch !== "string" ? p.torch : null;
       L.push(`| ${i + 1} | ${fmt(p.ours.total_s)} (${fmt(p.ours.stage1_s)}) | ${t ? `${fmt(t.wall_s)} (${fmt(t.times.stage1_s)})` : typeof p.torch === "string" ? p.torch : "–"} | ${t ? fmt(p.ours.total_s / t.wall_s, 2) : "–"} |`);
     });
+  } else {
+    L.push("", "## The main job for one sampler", "", "Not measured in this run (`--pipeline-pairs 0`).");
   }
   L.push("", "## Kernel diagnostics (not a headline figure)", "", "One training step / inference pass, batch 128, on 8 distinct batches after a warm-up; a step loop is not an epoch.", "", "| model, input | ours train | torch train | ours infer | torch infer |", "|---|---|---|---|---|");
   for (const [k, v] of Object.entries(r.diagnostics.ours)) {
