@@ -15,7 +15,8 @@
  * 64×64·64×10 is about even, and from 64×64·64×64 on tfjs is 8–50× faster; the JS loop runs at 0.1–0.6 GFLOP/s).
  */
 import * as tf from "@tensorflow/tfjs";
-import { loadAddon, type NativeAddon } from "../kernels/native/addon.js";
+import type { NativeAddon } from "../kernels/native/addon.js";
+import { nativeAddon } from "./ops.js";
 
 /**
  * "tf": always tfjs; "js": always the JS loop; "native": the addon's SGEMM (an error if it is not built);
@@ -49,9 +50,8 @@ export function jsGemm(a: Float32Array, m: number, k: number, b: Float32Array, n
 /** The addon when "native" may be used, or null; an explicit "native" without the addon is an error naming why. */
 function nativeFor(engine: GemmEngine): NativeAddon | null {
   if (engine !== "native" && engine !== "auto") return null;
-  const r = loadAddon();
-  // `in` narrowing: tslab type-checks the notebooks without strict mode, where `if (r.addon)` does not narrow.
-  if ("path" in r) return r.addon;
+  const r = nativeAddon();
+  if (r.addon) return r.addon;
   if (engine === "native") throw new Error(`gemm engine "native" is unavailable: ${r.reason}; use engine "auto" or "tf"`);
   return null;
 }

@@ -16,9 +16,9 @@
  * not as a one-hot GEMM (471 GFLOP at ImageNet-LT size, 40–1000× slower; perf-notes §7b). A class with no training
  * rows gets logit −∞ so it is never predicted. A zero vector is left at zero by normalisation.
  */
-import { loadAddon } from "../kernels/native/addon.js";
 import { checkFeatureSet, checkLabels, type FeatureSet } from "../features/types.js";
 import { DEFAULT_CHUNK_ROWS, RowGemm, argmaxRow, transpose, type GemmEngine } from "./gemm.js";
+import { addClassSums64, normaliseInPlace, normaliseRows } from "./ops.js";
 
 export const NCM_FEAT_TYPES = ["un", "l2n", "cl2n"] as const;
 export type NcmFeatType = (typeof NCM_FEAT_TYPES)[number];
@@ -62,29 +62,6 @@ function checkChoice<T extends string>(v: string, valid: readonly T[], key: stri
   return v as T;
 }
 
-/** Normalise `x[o .. o+d)` to unit L2 norm in place (zero vectors stay zero). */
-function normaliseInPlace(x: Float32Array | Float64Array, o: number, d: number): void {
-  let s = 0;
-  for (let p = 0; p < d; p++) s += x[o + p] * x[o + p];
-  if (s === 0) return;
-  const inv = 1 / Math.sqrt(s);
-  for (let p = 0; p < d; p++) x[o + p] *= inv;
-}
-
-/**
- * Rows of x [rows × d] minus `mean` (when given), scaled to unit L2 norm, in place. The native addon, when loaded,
- * does the same float centring and double-precision norm as the JS loop (bit-identical; tested).
- */
-function normaliseRows(x: Float32Array, rows: number, d: number, mean: Float32Array | null): void {
-  const addon = loadAddon().addon;
-  if (addon) return addon.normalizeRows(rows, d, x, mean);
-  for (let i = 0; i < rows; i++) {
-    const o = i * d;
-    if (mean) for (let p = 0; p < d; p++) x[o + p] -= mean[p];
-    normaliseInPlace(x, o, d);
-  }
-}
-
 /** Apply the feature-type transform to `rows` rows of `src` starting at row `r0`, into `dst`. */
 function transformRows(src: Float32Array, r0: number, rows: number, d: number, type: NcmFeatType, mean: Float32Array, dst: Float32Array): void {
   dst.set(src.subarray(r0 * d, (r0 + rows) * d));
@@ -98,17 +75,8 @@ export function fitNcm(train: FeatureSet, numClasses: number, args: NcmArgs = {}
   const featType = checkChoice(args.featType ?? "cl2n", NCM_FEAT_TYPES, "featType");
   const dist = checkChoice(args.dist ?? "l2", NCM_DISTS, "dist");
   const { n, dim: d, feats, labels } = train;
-  // Row sums in float64 (115k rows of float32 would lose ~3 digits), each column in row order: natively when the
-  // addon loaded (the same additions in the same order), else in JS.
-  const addon = loadAddon().addon;
-  const addRows = (x: Float32Array, rows: number, ids: Int32Array, k: number, sums: Float64Array): void => {
-    if (addon) return addon.classSums64(rows, d, k, x, ids, sums);
-    for (let i = 0; i < rows; i++) {
-      const so = ids[i] * d;
-      const xo = i * d;
-      for (let p = 0; p < d; p++) sums[so + p] += x[xo + p];
-    }
-  };
+  // Row sums in float64, each column in row order (ops.ts: native or JS, the same additions in the same order).
+  const addRows = (x: Float32Array, rows: number, ids: Int32Array, k: number, sums: Float64Array): void => addClassSums64(x, rows, d, ids, k, sums);
   // Pass 1: global mean.
   const mean64 = new Float64Array(d);
   addRows(feats, n, new Int32Array(n), 1, mean64);

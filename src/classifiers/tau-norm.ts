@@ -11,8 +11,8 @@
  * its split, and {@link selectTau} only accepts a `TauSweep<"val">` (metric rows, no labels). The registry entry
  * selects τ before it even computes the test table. A zero weight row keeps scale 1 (0^−τ would be infinite).
  */
-import { loadAddon } from "../kernels/native/addon.js";
 import { DEFAULT_CHUNK_ROWS, RowGemm, forEachLogitChunk, transpose, type GemmEngine } from "./gemm.js";
+import { scaledArgMax } from "./ops.js";
 import { linearPredict, rowNorms } from "./linear.js";
 import { evaluate, type EvalResult } from "../metrics.js";
 
@@ -85,43 +85,15 @@ export function tauSweepPredictions(args: TauNormArgs, taus: readonly number[], 
   if (args.weight.length !== c * d) throw new Error(`tau_norm: weight has ${args.weight.length} values, expected ${c} × ${d}`);
   if (feats.length < n * d) throw new Error(`tau_norm: feats has ${feats.length} values, need ${n} × ${d}`);
   const norms = rowNorms(args.weight, c, d);
-  // One block each for the scales [τ × C] and the predictions [τ × n], with one view per τ: the native arg-max
+  // One block each for the scales [τ × C] and the predictions [τ × n], with one view per τ: the arg-max (ops.ts)
   // reads and writes every τ of a row chunk in one call.
   const allScales = new Float32Array(taus.length * c);
   taus.forEach((t, i) => allScales.set(tauScales(norms, t), i * c));
-  const scales = taus.map((_, t) => allScales.subarray(t * c, (t + 1) * c));
   const block = new Int32Array(taus.length * n);
   const preds = taus.map((_, t) => block.subarray(t * n, (t + 1) * n));
-  const addon = loadAddon().addon;
   const g = new RowGemm(transpose(args.weight, c, d), d, c, args.engine ?? "auto");
   try {
-    forEachLogitChunk(
-      g,
-      feats,
-      n,
-      (l, r0, rows) => {
-        // Native: the same float×float products in double and the same first-max rule, 21 τ in one pass.
-        if (addon) return addon.scaledArgMax(rows, c, taus.length, l, allScales, block.subarray(r0), n);
-        for (let t = 0; t < taus.length; t++) {
-          const s = scales[t];
-          const p = preds[t];
-          for (let i = 0; i < rows; i++) {
-            const o = i * c;
-            let best = 0;
-            let bv = l[o] * s[0];
-            for (let j = 1; j < c; j++) {
-              const v = l[o + j] * s[j];
-              if (v > bv) {
-                bv = v;
-                best = j;
-              }
-            }
-            p[r0 + i] = best;
-          }
-        }
-      },
-      args.chunkRows ?? DEFAULT_CHUNK_ROWS,
-    );
+    forEachLogitChunk(g, feats, n, (l, r0, rows) => scaledArgMax(l, rows, c, allScales, taus.length, block.subarray(r0), n), args.chunkRows ?? DEFAULT_CHUNK_ROWS);
   } finally {
     g.dispose();
   }
