@@ -5,16 +5,10 @@
  *  - `native/` an N-API addon over oneDNN / OpenBLAS, used when it was built, skipped with a one-line notice if not.
  */
 import { installWasmKernels } from "./wasm/index.js";
-import { installNativeKernels, type NativeInfo } from "./native/index.js";
+import { installNativeKernels } from "./native/index.js";
+import type { KernelReport } from "./report.js";
 
-export interface KernelReport {
-  /** Kernel name -> implementation that now serves it ("wasm-js", "native-dnnl", "native-openblas", ...). */
-  registered: Record<string, string>;
-  /** One-line notes, e.g. why the native layer was skipped. */
-  notes: string[];
-  /** The native layer's numerics mode, OpenBLAS core and oneDNN ISA actually in use (absent without the addon). */
-  native?: NativeInfo;
-}
+export type { KernelReport };
 
 export function installKernels(backend: string): KernelReport {
   const report: KernelReport = { registered: {}, notes: [] };

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NativeAddon } from "./addon.js";
-import type { KernelReport } from "../index.js";
+import type { KernelReport } from "../report.js";
 import { f32, overrideKernel, sizeOf, type NativeKernelArgs } from "./wrap.js";
 
 /** Name of the helper kernel that computes the fused gradient on wasm. */

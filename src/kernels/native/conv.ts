@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NativeAddon } from "./addon.js";
-import type { KernelReport } from "../index.js";
+import type { KernelReport } from "../report.js";
 import { f32, overrideKernel, type NativeKernelArgs } from "./wrap.js";
 import {
   GROUPED_CONV2D, GROUPED_CONV2D_BACKPROP_FILTER, GROUPED_CONV2D_BACKPROP_INPUT, type GroupedConvAttrs,

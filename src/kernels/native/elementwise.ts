@@ -1,7 +1,7 @@
 /** Element-wise binary and unary kernels served by the addon's OpenMP/AVX loops (multi-threaded, zero-copy). */
 import * as tf from "@tensorflow/tfjs";
 import type { NativeAddon } from "./addon.js";
-import type { KernelReport } from "../index.js";
+import type { KernelReport } from "../report.js";
 import { planBroadcast } from "./broadcast.js";
 import { f32, overrideKernel, sizeOf, type NativeKernelArgs } from "./wrap.js";
 

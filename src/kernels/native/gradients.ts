@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NativeAddon } from "./addon.js";
-import type { KernelReport } from "../index.js";
+import type { KernelReport } from "../report.js";
 import { Mode, planBroadcast } from "./broadcast.js";
 import { f32, sizeOf, type NativeKernelArgs } from "./wrap.js";
 

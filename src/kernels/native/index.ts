@@ -6,7 +6,7 @@
  * Environment: `LTR_NATIVE=0` disables the layer; `LTR_NUM_THREADS` sets the thread count (default 2);
  * `LTR_NUMERICS` = deterministic (default) | fast (src/kernels/native/numerics.ts, docs/DETERMINISM.md).
  */
-import type { KernelReport } from "../index.js";
+import type { KernelReport } from "../report.js";
 import { loadAddon, type NativeAddon } from "./addon.js";
 import { installConvKernels, installGroupedConvKernels } from "./conv.js";
 import { installMatMulKernels } from "./matmul.js";

@@ -1,7 +1,7 @@
 /** BatchMatMul and _FusedMatMul through OpenBLAS sgemm, transposes folded into the GEMM call (no copies). */
 import * as tf from "@tensorflow/tfjs";
 import type { NativeAddon } from "./addon.js";
-import type { KernelReport } from "../index.js";
+import type { KernelReport } from "../report.js";
 import { planBroadcast } from "./broadcast.js";
 import { f32, overrideKernel, sizeOf, type NativeKernelArgs } from "./wrap.js";
 

@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NativeAddon } from "./addon.js";
-import type { KernelReport } from "../index.js";
+import type { KernelReport } from "../report.js";
 import { f32, overrideKernel, type NativeKernelArgs } from "./wrap.js";
 
 /** tfjs kernel name -> reduce op code in native/src/reduce.cc. */

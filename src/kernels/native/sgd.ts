@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NativeAddon } from "./addon.js";
-import type { KernelReport } from "../index.js";
+import type { KernelReport } from "../report.js";
 import { f32, type NativeKernelArgs } from "./wrap.js";
 
 export const SGD_STEP_KERNEL = "LtrSgdStep";

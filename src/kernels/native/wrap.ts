@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import type { KernelReport } from "../index.js";
+import type { KernelReport } from "../report.js";
 
 /**
  * Which native code serves a kernel: "native-own" our own deterministic AVX2 kernels (convolutions), "native-omp"

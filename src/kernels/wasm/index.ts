@@ -12,7 +12,7 @@
  * `installWasmKernels` is idempotent; `uninstallWasmKernels` restores the stock kernels (for A/B tests).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { KernelReport } from "../index.js";
+import type { KernelReport } from "../report.js";
 import { conv2DBackpropFilter } from "./conv_backprop_filter.js";
 import { conv2DBackpropInput } from "./conv_backprop_input.js";
 import { BACKEND } from "./heap.js";
