@@ -2,6 +2,7 @@
  * Pieces shared by the trained stage-2 classifiers (cRT, LWS): PyTorch-style SGD with momentum and coupled weight
  * decay, the per-epoch cosine schedule, the softmax cross-entropy gradient, and row gathering.
  */
+import { cosineLr } from "../schedule.js";
 import { sgdMomentumStep, softmaxXentGrad } from "./ops.js";
 import { checkFeatureSet, checkLabels, type FeatureSet } from "../features/types.js";
 import { samplers } from "../samplers/registry.js";
@@ -131,15 +132,6 @@ export function runHeadEpochs<S>(a: HeadEpochsArgs<S>): { best: S; bestEpoch: nu
     if (entry.valTop1 > best.top1) best = { epoch: e + 1, top1: entry.valTop1, params: a.snapshot() };
   }
   return { best: best.params as S, bestEpoch: best.epoch, bestValTop1: best.top1, log };
-}
-
-/**
- * Learning rate of epoch `e` (0-based) of `total`: lr0·½(1 + cos(π·e/E)). The first epoch runs at lr0 and the
- * last at lr0·½(1+cos(π(E−1)/E)) > 0, i.e. the schedule is stepped once per epoch before training it (the
- * PyTorch < 1.1 convention; with ≥ 1.1 the original code ran its last epoch at 0 — spec §15.5).
- */
-export function cosineLr(lr0: number, e: number, total: number): number {
-  return lr0 * 0.5 * (1 + Math.cos((Math.PI * e) / total));
 }
 
 /**

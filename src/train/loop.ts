@@ -24,7 +24,7 @@ import { evalSummary } from "./report.js";
 import { runPass } from "./evaluate.js";
 import { DivergenceError, divergenceReason } from "./divergence.js";
 import { Progress } from "./progress.js";
-import { cosineLr } from "./schedule.js";
+import { cosineLr } from "../schedule.js";
 import { Sgd } from "./sgd.js";
 import { exportMap, exportVariables, importVariables, tensorsUnder } from "./state.js";
 

@@ -4,7 +4,8 @@ import { initBackend } from "../../src/backend.js";
 import { trainCrt, initLinear } from "../../src/classifiers/crt.js";
 import { trainLws, applyScales } from "../../src/classifiers/lws.js";
 import { linearLogits, linearPredict } from "../../src/classifiers/linear.js";
-import { SgdMomentum, cosineLr, softmaxCrossEntropyGrad } from "../../src/classifiers/train-utils.js";
+import { SgdMomentum, softmaxCrossEntropyGrad } from "../../src/classifiers/train-utils.js";
+import { cosineLr } from "../../src/schedule.js";
 import { classifiers } from "../../src/classifiers/registry.js";
 import { clusters, fset } from "./helpers.js";
 

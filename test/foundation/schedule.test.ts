@@ -1,6 +1,6 @@
 /** Cosine learning-rate schedule, stepped once per epoch (spec §5). */
 import { describe, expect, it } from "vitest";
-import { cosineLr, cosineLrShifted } from "../../src/train/schedule.js";
+import { cosineLr, cosineLrShifted } from "../../src/schedule.js";
 
 describe("cosineLr", () => {
   // The intended schedule lr0·½(1+cos(π·e/E)) for 0-based e: the first epoch runs at lr0. This is NOT the
