@@ -2,8 +2,8 @@
  * Load an experiment config: YAML file -> merged onto the documented defaults -> `--set key.path=value`
  * overrides -> schema validation -> cross-field checks. Every error names the file (or the override) and the key.
  */
-import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { sha256Hex } from "../hash.js";
 import { dump, load } from "js-yaml";
 import { DEFAULTS, DEFAULT_SAMPLER, DEFAULT_STAGE2, type ExperimentConfig } from "./defaults.js";
 import { announceOriginal, isOriginalConfig, translateOriginalConfig } from "./original.js";
@@ -154,7 +154,7 @@ export function canonicalJson(v: unknown): string {
 }
 
 export function configHash(cfg: ExperimentConfig): string {
-  return createHash("sha256").update(canonicalJson(cfg)).digest("hex");
+  return sha256Hex(canonicalJson(cfg));
 }
 
 export function dumpConfig(cfg: ExperimentConfig): string {

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { DatasetArgs } from "./args.js";
 import { buildGeneratedLT, checkLabels } from "./generated_lt.js";
-import { sha256Hex } from "./hash.js";
+import { sha256Hex } from "../hash.js";
 import { findDataDir } from "./roots.js";
 import type { Dataset } from "./types.js";
 

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { md5Hex } from "./hash.js";
+import { md5Hex } from "../hash.js";
 
 /** Arguments of {@link downloadFiles}. */
 export interface DownloadFilesArgs {

@@ -7,7 +7,7 @@ import { basename, dirname } from "node:path";
 import type { DatasetArgs } from "./args.js";
 import { downloadFiles } from "./download.js";
 import { buildGeneratedLT, checkLabels } from "./generated_lt.js";
-import { sha256Hex } from "./hash.js";
+import { sha256Hex } from "../hash.js";
 import { readIdx } from "./idx.js";
 import { filesIn, findDataDir } from "./roots.js";
 import type { Dataset } from "./types.js";

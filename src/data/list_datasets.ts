@@ -5,7 +5,7 @@
  */
 import { basename, isAbsolute, join, resolve } from "node:path";
 import type { DatasetArgs } from "./args.js";
-import { sha256Hex } from "./hash.js";
+import { sha256Hex } from "../hash.js";
 import { JpegSplit } from "./jpeg_split.js";
 import { readListFile, type ListFile } from "./list_file.js";
 import { indicesSha256 } from "./longtail.js";

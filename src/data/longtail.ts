@@ -4,7 +4,7 @@
  * then the first n_c images of each class after a numpy-seeded shuffle. The validation split is
  * taken from the same shuffled lists, right after the chosen train images, so it never overlaps.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../hash.js";
 import { NumpyRandomState } from "./numpy_random.js";
 
 export type ImbalanceProfile = "exp" | "step";
@@ -114,7 +114,7 @@ export function selectLongTail(args: SelectLongTailArgs): LongTailSelection {
 
 /** sha256 (hex) of the canonical JSON of per-class index lists: `JSON.stringify(number[][])`. */
 export function indicesSha256(perClass: number[][]): string {
-  return createHash("sha256").update(JSON.stringify(perClass)).digest("hex");
+  return sha256Hex(JSON.stringify(perClass));
 }
 
 /** Flatten per-class index lists into rows (class 0's first) with their labels. */

@@ -17,8 +17,8 @@
  * One writer at a time: `lock` holds the writing process's id while the folder is open; a second process gets a
  * clear error, and a lock whose process no longer runs (a kill) is taken over.
  */
-import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { sha256Hex } from "../hash.js";
 import { join } from "node:path";
 import { writeAtomicWith, writeJsonAtomic } from "../run/atomic.js";
 import { readInto, withReadFd, writeAll } from "./io.js";
@@ -116,9 +116,6 @@ function acquireLock(dir: string): void {
   throw new Error(`${dir}: could not take the lock ${path}`);
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
 
 function chunkFile(index: number): string {
   return `chunk-${String(index).padStart(6, "0")}.f32`;
@@ -221,7 +218,7 @@ export class ChunkedFeatures {
     if (!existsSync(path)) return "file missing";
     const size = statSync(path).size;
     if (size !== c.bytes) return `${size} bytes, manifest says ${c.bytes}`;
-    const got = sha256(readFileSync(path));
+    const got = sha256Hex(readFileSync(path));
     return got === c.sha256 ? null : `SHA-256 ${got}, manifest says ${c.sha256}`;
   }
 
@@ -258,7 +255,7 @@ export class ChunkedFeatures {
     const bytes = new Uint8Array(feats.buffer, feats.byteOffset, feats.byteLength);
     const file = chunkFile(k);
     writeAtomicWith(join(this.dir, file), (fd) => writeAll(fd, bytes));
-    const entry: ChunkEntry = { index: k, start, rows, file, bytes: bytes.length, sha256: sha256(bytes) };
+    const entry: ChunkEntry = { index: k, start, rows, file, bytes: bytes.length, sha256: sha256Hex(bytes) };
     this.have.set(k, entry);
     this.manifest.chunks = [...this.have.values()].sort((p, q) => p.index - q.index);
     writeJsonAtomic(join(this.dir, MANIFEST), this.manifest);
@@ -277,7 +274,7 @@ export class ChunkedFeatures {
       const view = out.subarray(c.start * this.dim, (c.start + c.rows) * this.dim);
       const path = join(this.dir, c.file);
       withReadFd(path, (fd) => readInto(fd, view, 0, path));
-      const got = sha256(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+      const got = sha256Hex(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
       if (got !== c.sha256) throw new Error(`${path}: SHA-256 ${got} does not match the manifest's ${c.sha256}; delete the file and run the extraction again to recompute it`);
     }
     return out;

@@ -13,8 +13,8 @@
  * cannot be verified and how to re-write them; every other check (magic, sizes, shapes, finite values) still
  * applies to them.
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { sha256Hex } from "../hash.js";
 import { canonicalJson } from "../config/load.js";
 import { writeFileAtomic } from "./atomic.js";
 
@@ -22,10 +22,6 @@ export const TRAILER_MAGIC = "LTRSHA25";
 /** Bytes of the binary trailer: magic + SHA-256 digest. */
 export const TRAILER_BYTES = 8 + 32;
 export const CHECKSUM_KEY = "checksum";
-
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash("sha256").update(data).digest("hex");
-}
 
 /** A file whose content does not match its checksum or cannot be parsed: names the file and what to do. */
 export class CorruptFileError extends Error {

@@ -9,8 +9,8 @@
  * folder, since images are not hashed). A cache made under any other key is extracted again, never reused; a
  * damaged cache file (checksum mismatch) is reported and extracted again.
  */
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { sha256Hex } from "../hash.js";
 import { join, resolve } from "node:path";
 import type { ExperimentConfig } from "../config/defaults.js";
 import { canonicalJson } from "../config/load.js";
@@ -26,10 +26,6 @@ export type SplitName = "train" | "val" | "test";
 
 /** Version of the key below: bump it when extraction changes in a way the key does not see. */
 const CACHE_KEY_VERSION = 2;
-
-export function fileSha256(path: string): string {
-  return createHash("sha256").update(readFileSync(path)).digest("hex");
-}
 
 export interface FeatureCacheArgs {
   /** Stage-1 run folder (holds best.ckpt; features go to <runDir>/features/). */
@@ -50,8 +46,6 @@ export function featurePath(runDir: string, split: SplitName): string {
   return join(runDir, "features", `${split}.ltf`);
 }
 
-const sha = (s: string | Uint8Array) => createHash("sha256").update(s).digest("hex");
-
 /** Everything the features of one split depend on (see the module comment). */
 export function featureCacheKey(a: FeatureCacheArgs): Record<string, unknown> {
   const split = a.dataset[a.split];
@@ -63,8 +57,8 @@ export function featureCacheKey(a: FeatureCacheArgs): Record<string, unknown> {
     ckpt_sha256: a.ckptSha256,
     backbone: { type: a.backbone.name, feat_dim: a.backbone.featDim },
     transform: { mode: "eval", dataset: a.dataset.name, input_shape: a.dataset.inputShape },
-    split: { name: a.split, rows: split.size, labels_sha256: sha(new Uint8Array(split.labels.buffer, split.labels.byteOffset, split.labels.byteLength)) },
-    data: { manifest_sha256: sha(canonicalJson(manifest)), indices_sha256: a.dataset.manifest.indicesSha256, val_per_class: a.dataset.manifest.valPerClass },
+    split: { name: a.split, rows: split.size, labels_sha256: sha256Hex(new Uint8Array(split.labels.buffer, split.labels.byteOffset, split.labels.byteLength)) },
+    data: { manifest_sha256: sha256Hex(canonicalJson(manifest)), indices_sha256: a.dataset.manifest.indicesSha256, val_per_class: a.dataset.manifest.valPerClass },
     images: listDataset && d ? imageFolder(d.image_root ?? d.root ?? process.env.LTR_DATA_ROOT ?? null) : null,
   };
 }
