@@ -15,6 +15,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../backend.js";
 import { classifiers, type ClassifierRunResult } from "../classifiers/registry.js";
+import { linearWeightNorms, lwsWeightNorms } from "../classifiers/weight-norms.js";
 import type { ExperimentConfig } from "../config/defaults.js";
 import type { Dataset } from "../data/types.js";
 import type { FeatureSet } from "../features/types.js";
@@ -257,19 +258,9 @@ async function stage2Images(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, r
     const test = evaluate(pass.preds!, pass.labels, ds.trainCounts);
     const w = exportVariables(head instanceof LwsHead ? head.base.trainable() : head.trainable(), "");
     const weight = w["fc.weight"].data;
-    let weightNorms: Float64Array;
-    let scales: Float32Array | undefined;
     const d = s1.backbone.featDim;
-    const norms = new Float64Array(ds.numClasses);
-    for (let j = 0; j < ds.numClasses; j++) {
-      let s = 0;
-      for (let k = 0; k < d; k++) s += weight[j * d + k] ** 2;
-      norms[j] = Math.sqrt(s);
-    }
-    if (head instanceof LwsHead) {
-      scales = head.scales.dataSync() as Float32Array;
-      weightNorms = norms.map((n, j) => n * scales![j]);
-    } else weightNorms = norms;
+    const scales = head instanceof LwsHead ? (head.scales.dataSync() as Float32Array) : undefined;
+    const weightNorms = scales ? lwsWeightNorms(weight, ds.numClasses, d, scales) : linearWeightNorms(weight, ds.numClasses, d);
     const extra: Record<string, unknown> = { bestEpoch: loop.bestEpoch, log: loop.history.map((h) => ({ epoch: h.epoch, train_loss: h.train_loss, val: evalSummary(h.val) })) };
     if (scales) extra.scales = Array.from(scales);
     else {
