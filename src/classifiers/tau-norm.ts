@@ -16,8 +16,17 @@ import { scaledArgMax } from "./ops.js";
 import { linearPredict, rowNorms } from "./linear.js";
 import { evaluate, type EvalResult } from "../metrics.js";
 
-/** The original grid 0.0, 0.1, …, 2.0 (21 values; built from integers so 0.7 is exactly the literal 0.7). */
-export const DEFAULT_TAU_GRID: readonly number[] = Array.from({ length: 21 }, (_, i) => i / 10);
+/**
+ * The τ values start, start + step, …, stop (stop included when the steps land on it), each rounded to 6 decimals so
+ * that 0.7 is exactly the literal 0.7 and not 0.7000000000000001 (config `stage2.tau_grid`).
+ */
+export function tauGrid(start: number, stop: number, step: number): number[] {
+  const n = Math.floor((stop - start) / step + 1e-9) + 1;
+  return Array.from({ length: n }, (_, i) => Math.round((start + i * step) * 1e6) / 1e6);
+}
+
+/** The original grid 0.0, 0.1, …, 2.0 (21 values). */
+export const DEFAULT_TAU_GRID: readonly number[] = tauGrid(0, 2, 0.1);
 
 /** Metrics used to choose τ on val. */
 export type TauSelectMetric = "top1" | "macroAcc";

@@ -15,6 +15,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../backend.js";
 import { classifiers, type ClassifierRunResult } from "../classifiers/registry.js";
+import { tauGrid } from "../classifiers/tau-norm.js";
 import { linearWeightNorms, lwsWeightNorms } from "../classifiers/weight-norms.js";
 import type { ExperimentConfig } from "../config/defaults.js";
 import type { Dataset } from "../data/types.js";
@@ -91,11 +92,8 @@ export function classifierOptions(cfg: ExperimentConfig): Record<string, unknown
   switch (s2.method) {
     case "ncm":
       return { featType: s2.ncm.feat_type, dist: s2.ncm.dist };
-    case "tau_norm": {
-      const { start, stop, step } = s2.tau_grid;
-      const n = Math.floor((stop - start) / step + 1e-9) + 1;
-      return { taus: Array.from({ length: n }, (_, i) => Math.round((start + i * step) * 1e6) / 1e6) };
-    }
+    case "tau_norm":
+      return { taus: tauGrid(s2.tau_grid.start, s2.tau_grid.stop, s2.tau_grid.step) };
     case "crt":
     case "lws": {
       const o = cfg.networks.classifier.optim_params;
