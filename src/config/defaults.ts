@@ -55,7 +55,10 @@ export interface DatasetConfig {
 export interface NetworkConfig {
   /** Registry name: a backbone (feat_model) or a classifier head (classifier: linear | lws). */
   type: string;
-  /** Freeze this network (stage 2: the backbone is fixed, only the classifier learns). */
+  /**
+   * Freeze this network. feat_model: true for every stage-2 config (the backbone is fixed, only the classifier
+   * learns; required there) and only with a model_dir. classifier: must stay false (every stage trains it).
+   */
   fix: boolean;
   optim_params: OptimParams;
 }

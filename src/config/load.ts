@@ -95,6 +95,12 @@ export function crossCheck(cfg: ExperimentConfig): string[] {
     p.push(`stage2.method '${cfg.stage2.method}' needs a stage-1 run to start from: set model_dir to its run folder (e.g. runs/FashionMNIST_LT/feat_uniform_seed0)`);
   if (cfg.networks.feat_model.fix && cfg.model_dir === null)
     p.push(`networks.feat_model.fix is true but model_dir is null: a frozen backbone must come from a previous run`);
+  // `fix` is honoured by what it implies: stage 2 always freezes the backbone and every stage trains (or, for NCM and
+  // τ-norm, re-derives) the classifier, so the settings that would ask otherwise are refused rather than ignored.
+  if (cfg.stage2 !== null && !cfg.networks.feat_model.fix)
+    p.push(`stage2.method '${cfg.stage2.method}' learns the classifier on a frozen backbone: set networks.feat_model.fix: true (fine-tuning the backbone is not part of the method)`);
+  if (cfg.networks.classifier.fix)
+    p.push(`networks.classifier.fix: true would freeze the classifier, which every stage here trains; remove it (or set false)`);
   if (cfg.stage2 !== null && cfg.stage2.tau_grid.start > cfg.stage2.tau_grid.stop)
     p.push(`stage2.tau_grid: start (${cfg.stage2.tau_grid.start}) must not exceed stop (${cfg.stage2.tau_grid.stop})`);
   if (cfg.training_opt.sampler?.type === "q_power" && !(cfg.training_opt.sampler.q >= 0))

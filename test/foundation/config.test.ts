@@ -76,10 +76,15 @@ describe("config loading", () => {
     const e = errorOf(() => resolveConfig({ stage2: { method: "crt" } }, "cls.yaml"));
     expect(e.message).toContain("cls.yaml");
     expect(e.message).toContain("model_dir");
-    const ok = resolveConfig({ stage2: { method: "crt" }, model_dir: "runs/x" }, "cls.yaml");
+    const ok = resolveConfig({ stage2: { method: "crt" }, model_dir: "runs/x", networks: { feat_model: { fix: true } } }, "cls.yaml");
     expect(ok.config.stage2?.tau_grid.step).toBeCloseTo(0.1);
     const fix = errorOf(() => resolveConfig({ networks: { feat_model: { fix: true } } }, "f.yaml"));
     expect(fix.message).toContain("networks.feat_model.fix");
+    // `fix` is never ignored: stage 2 must freeze the backbone, and no stage freezes the classifier.
+    const unfrozen = errorOf(() => resolveConfig({ stage2: { method: "crt" }, model_dir: "runs/x" }, "cls.yaml"));
+    expect(unfrozen.message).toMatch(/cls\.yaml[\s\S]*set networks\.feat_model\.fix: true/);
+    const frozenHead = errorOf(() => resolveConfig({ networks: { classifier: { fix: true } } }, "c.yaml"));
+    expect(frozenHead.message).toMatch(/c\.yaml[\s\S]*networks\.classifier\.fix: true would freeze the classifier/);
   });
 
   it("hashes configs canonically (key order does not matter, values do)", () => {

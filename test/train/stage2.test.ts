@@ -71,7 +71,7 @@ describe("stage 2 from a stage-1 run", () => {
     expect(classifierOptions(s2("crt").config)).toMatchObject({ epochs: 2, batchSize: 32, lr: 0.05, samplesPerClass: 4, seed: 5 });
     const bad = resolveConfig({ ...base, model_dir: stage1Dir, networks: { feat_model: { type: "resnet20", fix: true } }, stage2: { method: "ncm" } }, "bad.yaml");
     await expect(trainStage2({ loaded: bad, dataset: ds, quiet: true })).rejects.toThrow(/bad\.yaml does not match model_dir[\s\S]*resnet20/);
-    const missing = resolveConfig({ ...base, model_dir: join(tmp, "nope"), stage2: { method: "ncm" } }, "m.yaml");
+    const missing = resolveConfig({ ...base, model_dir: join(tmp, "nope"), networks: { feat_model: { type: "resnet8", fix: true } }, stage2: { method: "ncm" } }, "m.yaml");
     await expect(trainStage2({ loaded: missing, dataset: ds, quiet: true })).rejects.toThrow(/not a finished stage-1 run/);
   });
 });
