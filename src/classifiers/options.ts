@@ -4,7 +4,7 @@
  */
 
 /** Kinds of option values. A string array lists the allowed values of a string option. */
-export type OptionKind = "number" | "integer" | "number[]" | readonly string[];
+export type OptionKind = "number" | "integer" | "boolean" | "number[]" | readonly string[];
 
 /** Check `options` against `schema` and return it typed; unknown keys and wrong kinds throw. */
 export function checkOptions<T>(classifier: string, options: Record<string, unknown> | undefined, schema: Record<string, OptionKind>): T {
@@ -19,6 +19,7 @@ export function checkOptions<T>(classifier: string, options: Record<string, unkn
     if (value === undefined) continue;
     if (kind === "number" && (typeof value !== "number" || !Number.isFinite(value))) throw new Error(`${at}: expected a number, got ${JSON.stringify(value)}`);
     if (kind === "integer" && !Number.isInteger(value)) throw new Error(`${at}: expected an integer, got ${JSON.stringify(value)}`);
+    if (kind === "boolean" && typeof value !== "boolean") throw new Error(`${at}: expected true or false, got ${JSON.stringify(value)}`);
     if (kind === "number[]" && !(Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "number" && Number.isFinite(v)))) {
       throw new Error(`${at}: expected a non-empty list of numbers, got ${JSON.stringify(value)}`);
     }

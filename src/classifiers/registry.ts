@@ -76,6 +76,8 @@ const TRAIN_SCHEMA: Record<string, OptionKind> = {
   seed: "integer",
   samplesPerClass: "integer",
   engine: GEMM_ENGINES,
+  coslr: "boolean",
+  endLr: "number",
 };
 
 function checkInputs(name: string, a: ClassifierRunArgs): void {

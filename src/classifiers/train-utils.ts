@@ -34,6 +34,10 @@ export interface BalancedHeadOptions extends FeatureSgdOptions {
   samplesPerClass?: number;
   /** GEMM engine (default "auto"). */
   engine?: GemmEngine;
+  /** Cosine-decay the learning rate per epoch (true), or keep it constant (false); config `coslr`. */
+  coslr?: boolean;
+  /** Floor of the cosine schedule (0); config `endlr`. */
+  endLr?: number;
 }
 
 /** {@link BalancedHeadOptions} with every default applied. */
@@ -61,12 +65,15 @@ export function resolveHeadOptions(
     seed: args.seed ?? 0,
     samplesPerClass: args.samplesPerClass ?? 4,
     engine: args.engine ?? "auto",
+    coslr: args.coslr ?? true,
+    endLr: args.endLr ?? 0,
   };
   checkPositive(where, "epochs", o.epochs);
   checkPositive(where, "batchSize", o.batchSize);
   checkPositive(where, "lr", o.lr);
   checkPositive(where, "momentum", o.momentum, true);
   checkPositive(where, "weightDecay", o.weightDecay, true);
+  checkPositive(where, "endLr", o.endLr, true);
   if (train.n < o.batchSize) throw new Error(`${where}: ${train.n} training rows is fewer than one batch of ${o.batchSize}; lower batchSize`);
   return o;
 }
@@ -116,7 +123,7 @@ export function runHeadEpochs<S>(a: HeadEpochsArgs<S>): { best: S; bestEpoch: nu
   const log: HeadEpochLog[] = [];
   let best: { epoch: number; top1: number; params: S | null } = { epoch: 0, top1: -1, params: null };
   for (let e = 0; e < epochs; e++) {
-    const lr = cosineLr(lr0, e, epochs);
+    const lr = a.opts.coslr ? cosineLr(lr0, e, epochs, a.opts.endLr) : lr0;
     let lossSum = 0;
     let correct = 0;
     let seen = 0;

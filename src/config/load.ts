@@ -99,6 +99,10 @@ export function crossCheck(cfg: ExperimentConfig): string[] {
   // τ-norm, re-derives) the classifier, so the settings that would ask otherwise are refused rather than ignored.
   if (cfg.stage2 !== null && !cfg.networks.feat_model.fix)
     p.push(`stage2.method '${cfg.stage2.method}' learns the classifier on a frozen backbone: set networks.feat_model.fix: true (fine-tuning the backbone is not part of the method)`);
+  const head = cfg.stage2?.method;
+  const sampler = cfg.training_opt.sampler?.type;
+  if ((head === "crt" || head === "lws") && cfg.stage2!.input === "features" && sampler !== undefined && sampler !== "class_balanced")
+    p.push(`training_opt.sampler.type '${sampler}': ${head} on features draws class-balanced batches (the method's definition); set class_balanced, or stage2.input: images to train the head with another sampler`);
   if (cfg.networks.classifier.fix)
     p.push(`networks.classifier.fix: true would freeze the classifier, which every stage here trains; remove it (or set false)`);
   if (cfg.stage2 !== null && cfg.stage2.tau_grid.start > cfg.stage2.tau_grid.stop)

@@ -105,6 +105,8 @@ export function classifierOptions(cfg: ExperimentConfig): Record<string, unknown
         weightDecay: o.weight_decay,
         seed: cfg.seed,
         samplesPerClass: cfg.training_opt.sampler?.num_samples_cls ?? 4,
+        coslr: cfg.coslr,
+        endLr: cfg.endlr,
       };
     }
     default:

@@ -22,6 +22,18 @@ describe("training pieces", () => {
     expect(cosineLr(0.2, 9, 10)).toBeCloseTo(0.1 * (1 + Math.cos((Math.PI * 9) / 10)), 12);
   });
 
+  it("the heads' schedule follows coslr and endlr (config keys honoured, not ignored)", () => {
+    const train = clusters([30, 12, 6], 6, 1);
+    const val = clusters([5, 5, 5], 6, 2);
+    const base = { train, val, numClasses: 3, epochs: 4, batchSize: 8, lr: 0.2, seed: 1 };
+    const cos = trainCrt(base).log.map((l) => l.lr);
+    expect(cos).toEqual([0, 1, 2, 3].map((e) => cosineLr(0.2, e, 4)));
+    expect(trainCrt({ ...base, coslr: false }).log.map((l) => l.lr)).toEqual([0.2, 0.2, 0.2, 0.2]);
+    const floored = trainLws({ ...base, stage1: { weight: new Float32Array(3 * train.dim).fill(0.1), bias: new Float32Array(3) }, endLr: 0.05 }).log.map((l) => l.lr);
+    expect(floored).toEqual([0, 1, 2, 3].map((e) => cosineLr(0.2, e, 4, 0.05)));
+    expect(() => trainCrt({ ...base, endLr: -1 })).toThrow(/crt: endLr must be a non-negative number/);
+  });
+
   it("SGD momentum with coupled weight decay matches PyTorch's update", () => {
     const p = Float32Array.from([1, -2]);
     const opt = new SgdMomentum(2, 0.9, 0.1);

@@ -83,6 +83,8 @@ describe("config loading", () => {
     // `fix` is never ignored: stage 2 must freeze the backbone, and no stage freezes the classifier.
     const unfrozen = errorOf(() => resolveConfig({ stage2: { method: "crt" }, model_dir: "runs/x" }, "cls.yaml"));
     expect(unfrozen.message).toMatch(/cls\.yaml[\s\S]*set networks\.feat_model\.fix: true/);
+    const ibHead = errorOf(() => resolveConfig({ stage2: { method: "lws" }, model_dir: "runs/x", networks: { feat_model: { fix: true } }, training_opt: { sampler: { type: "square_root" } } }, "l.yaml"));
+    expect(ibHead.message).toMatch(/l\.yaml[\s\S]*training_opt\.sampler\.type 'square_root': lws on features draws class-balanced batches/);
     const frozenHead = errorOf(() => resolveConfig({ networks: { classifier: { fix: true } } }, "c.yaml"));
     expect(frozenHead.message).toMatch(/c\.yaml[\s\S]*networks\.classifier\.fix: true would freeze the classifier/);
   });
