@@ -1,3 +1,12 @@
+# The notebooks import the compiled package (`from "decoupling-lt"`): link it for tslab's type checker
+# (scripts/self-link.mjs) and, before serving them, build dist/ when it is missing or older than src/.
+if ! node "$ROOT/scripts/self-link.mjs" --check 2>/dev/null; then
+  if [ $START -eq 1 ]; then
+    echo "setup-jupyter: dist/ is missing or older than src/; building the package (npm run build)"
+    npx --no-install tsc -p "$ROOT/tsconfig.json" || exit 1
+  fi
+  node "$ROOT/scripts/self-link.mjs" || exit 1
+fi
 #!/usr/bin/env bash
 # Register the tslab (TypeScript) kernel for this checkout and, with --start, serve the notebooks.
 #
@@ -21,6 +30,15 @@ if [ "${1:-}" = "--start" ]; then START=1; shift; fi
 if [ ! -f "$ROOT/node_modules/tslab/package.json" ]; then
   echo "setup-jupyter: node_modules/tslab is missing; run \`npm ci\` first (tslab 1.0.22 is a devDependency)" >&2
   exit 1
+fi
+# The notebooks import the compiled package (`from "decoupling-lt"`): link it for tslab's type checker
+# (scripts/self-link.mjs) and, before serving them, build dist/ when it is missing or older than src/.
+if ! node "$ROOT/scripts/self-link.mjs" --check 2>/dev/null; then
+  if [ $START -eq 1 ]; then
+    echo "setup-jupyter: dist/ is missing or older than src/; building the package (npm run build)"
+    (cd "$ROOT" && npx --no-install tsc -p tsconfig.json) || exit 1
+  fi
+  node "$ROOT/scripts/self-link.mjs" || exit 1
 fi
 need="jupyter_client"; [ $START -eq 1 ] && need="notebook"
 if ! "$PY" -c "import $need" 2>/dev/null; then
