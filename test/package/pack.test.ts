@@ -30,7 +30,21 @@ interface LockEntry {
   [k: string]: unknown;
 }
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) {
+/**
+ * The environment for the npm and node commands of this test: without the npm_* variables an outer `npm test` sets
+ * (an inner npm would read npm_config_* as its own settings), except the cache it should read; and with
+ * LTR_NATIVE=0 (the installed copy's postinstall skips the native build). LTR_REQUIRE_NATIVE (CI's strict native
+ * build) applies to this checkout, not to the user's install.
+ */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.toLowerCase().startsWith("npm_") || k.toLowerCase() === "npm_config_cache") env[k] = v;
+  delete env.LTR_REQUIRE_NATIVE;
+  env.LTR_NATIVE = "0";
+  return env;
+}
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = cleanEnv()) {
   const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} (in ${cwd}) failed with status ${r.status}:\n${r.stderr}\n${r.stdout}`.slice(0, 4000));
   return r.stdout;
@@ -98,9 +112,7 @@ it("npm pack → install into an empty folder → import it and run NCM and τ-n
   const { pkg, lock } = appFiles(filename, integrity);
   writeFileSync(join(app, "package.json"), JSON.stringify(pkg, null, 2));
   writeFileSync(join(app, "package-lock.json"), JSON.stringify(lock, null, 2));
-  const env: NodeJS.ProcessEnv = { ...process.env, LTR_NATIVE: "0" };
-  delete env.LTR_REQUIRE_NATIVE; // CI's strict native build applies to this checkout, not to the user's install
-  run("npm", ["ci", "--offline", "--omit=dev", "--no-audit", "--no-fund"], app, env);
+  run("npm", ["ci", "--offline", "--omit=dev", "--no-audit", "--no-fund"], app);
 
   // Three classes, 20/8/3 training rows: separable clusters, and a stage-1 classifier whose row norms follow the counts.
   const counts = [20, 8, 3];
@@ -110,7 +122,7 @@ it("npm pack → install into an empty folder → import it and run NCM and τ-n
   const plain = (s: typeof train) => ({ feats: Array.from(s.feats), dim: s.dim, labels: Array.from(s.labels), indices: Array.from(s.indices), n: s.n });
   writeFileSync(join(app, "data.json"), JSON.stringify({ train: plain(train), val: plain(val), test: plain(test), trainCounts: counts, numClasses: 3, weight: Array.from(weight), bias: Array.from(bias) }));
   writeFileSync(join(app, "use.mjs"), SCRIPT);
-  const lines = run(process.execPath, ["use.mjs"], app, env).trim().split("\n");
+  const lines = run(process.execPath, ["use.mjs"], app).trim().split("\n");
   const got = JSON.parse(lines[lines.length - 1]) as Record<string, { top1: number; perClass: number[]; norms: number[]; tau: number | null }>;
 
   const args = { train, val, test, trainCounts: counts, numClasses: 3, stage1: { weight, bias } };
@@ -125,7 +137,7 @@ it("npm pack → install into an empty folder → import it and run NCM and τ-n
     expect([0, 0.5, 1, 1.5, 2]).toContain(got.tau_norm.tau);
 
     const bin = join(app, "node_modules", ".bin", "ltr");
-    expect(run(bin, ["--version"], app, env).trim()).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
-    expect(run(bin, [], app, env)).toContain("usage: ltr <command>");
+    expect(run(bin, ["--version"], app).trim()).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
+    expect(run(bin, [], app)).toContain("usage: ltr <command>");
   });
 }, 240_000);
