@@ -550,10 +550,10 @@ async function parent(argv) {
   const timeoutS = cellTimeoutS();
   const notebooks = findNotebooks(args.paths);
   if (args.checkOutputs !== null) return checkOnly(args, notebooks);
-  // Notebooks import the compiled package (`from "decoupling-lt"`): it must be built, current and linked for tslab's
-  // type checker; scripts/self-link.mjs checks both and says what to run.
+  // Notebooks import the compiled package (`from "decoupling-lt"`): link it for tslab's type checker and build dist/
+  // when it is missing or older than src/ (scripts/self-link.mjs).
   if (notebooks.some((p) => fs.readFileSync(p, "utf8").includes('\\"decoupling-lt\\"'))) {
-    const r = spawnSync(process.execPath, [path.join(__dirname, "self-link.mjs"), "--check"], { stdio: "inherit" });
+    const r = spawnSync(process.execPath, [path.join(__dirname, "self-link.mjs"), "--ensure"], { stdio: "inherit" });
     if (r.status !== 0) {
       process.stdout.write(`FAIL the package is not ready for the notebooks (see above)\nnotebooks: 0 passed, ${notebooks.length} failed\n`);
       process.exit(1);

@@ -4,6 +4,8 @@
  *
  *   node scripts/self-link.mjs            link node_modules/decoupling-lt -> .. (run by `npm ci` through `prepare`)
  *   node scripts/self-link.mjs --check    also fail (exit 1) when dist/ is missing or older than src/
+ *   node scripts/self-link.mjs --ensure   also build dist/ (tsc -p tsconfig.json) when it is missing or older (the
+ *                                         notebook replay, `npm run notebooks` and the browser test run this)
  *
  * The notebooks `import { … } from "decoupling-lt"`. At run time Node resolves that name inside this project through
  * package.json `exports` (self-reference) to dist/index.js. But tslab type-checks notebook cells with TypeScript's
@@ -11,12 +13,14 @@
  * it node_modules/decoupling-lt/package.json, whose `types` points at dist/index.d.ts — the same files an installed
  * package would offer. docs/ARCHITECTURE.md ("The package") describes the layout.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const check = process.argv.includes("--check");
+const ensure = process.argv.includes("--ensure");
+const check = ensure || process.argv.includes("--check");
 
 function link() {
   const nm = join(root, "node_modules");
@@ -25,7 +29,7 @@ function link() {
     return false;
   }
   const at = join(nm, "decoupling-lt");
-  const target = relative(nm, root) || ".."; // "..": node_modules/decoupling-lt -> the project root
+  const target = relative(nm, root); // "..": node_modules/decoupling-lt -> the project root
   let st = null;
   try {
     st = lstatSync(at);
@@ -38,7 +42,6 @@ function link() {
     return false;
   }
   if (st) rmSync(at);
-  mkdirSync(nm, { recursive: true });
   symlinkSync(target, at, "dir");
   return true;
 }
@@ -46,6 +49,7 @@ function link() {
 /** The newest modification time under `dir` of files whose names pass `keep`, with that file. */
 function newest(dir, keep) {
   let best = { t: 0, file: null };
+  if (!existsSync(dir)) return best;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) {
@@ -59,20 +63,32 @@ function newest(dir, keep) {
   return best;
 }
 
-function distFresh() {
-  const index = join(root, "dist", "index.js");
-  if (!existsSync(index)) {
-    console.error("self-link: dist/index.js is missing: the notebooks import the compiled package; run `npm run build`");
-    return false;
-  }
+/** Why dist/ cannot serve the notebooks, or null when it is current. */
+function distProblem() {
+  if (!existsSync(join(root, "dist", "index.js"))) return "dist/index.js is missing: the notebooks import the compiled package";
   const src = newest(join(root, "src"), (n) => n.endsWith(".ts"));
   const built = newest(join(root, "dist"), (n) => n.endsWith(".js"));
-  if (src.t > built.t) {
-    console.error(`self-link: dist/ is older than ${relative(root, src.file)}: the notebooks would run stale code; run \`npm run build\``);
-    return false;
-  }
-  return true;
+  if (src.t > built.t) return `dist/ is older than ${relative(root, src.file)}: the notebooks would run stale code`;
+  return null;
 }
 
-const ok = link() && (!check || distFresh());
-process.exit(ok ? 0 : 1);
+function build() {
+  const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+  if (!existsSync(tsc)) {
+    console.error("self-link: TypeScript is not installed (node_modules/typescript); run `npm ci`");
+    return false;
+  }
+  console.error("self-link: building the package (tsc -p tsconfig.json -> dist/)");
+  return spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.json")], { stdio: "inherit" }).status === 0;
+}
+
+function main() {
+  if (!link()) return false;
+  if (!check) return true;
+  let problem = distProblem();
+  if (problem && ensure) problem = build() ? distProblem() : "the build failed (see above)";
+  if (problem) console.error(`self-link: ${problem}; run \`npm run build\``);
+  return problem === null;
+}
+
+process.exit(main() ? 0 : 1);

@@ -33,13 +33,7 @@ if [ ! -f "$ROOT/node_modules/tslab/package.json" ]; then
 fi
 # The notebooks import the compiled package (`from "decoupling-lt"`): link it for tslab's type checker
 # (scripts/self-link.mjs) and, before serving them, build dist/ when it is missing or older than src/.
-if ! node "$ROOT/scripts/self-link.mjs" --check 2>/dev/null; then
-  if [ $START -eq 1 ]; then
-    echo "setup-jupyter: dist/ is missing or older than src/; building the package (npm run build)"
-    (cd "$ROOT" && npx --no-install tsc -p tsconfig.json) || exit 1
-  fi
-  node "$ROOT/scripts/self-link.mjs" || exit 1
-fi
+if [ $START -eq 1 ]; then node "$ROOT/scripts/self-link.mjs" --ensure; else node "$ROOT/scripts/self-link.mjs"; fi
 need="jupyter_client"; [ $START -eq 1 ] && need="notebook"
 if ! "$PY" -c "import $need" 2>/dev/null; then
   echo "setup-jupyter: $PY cannot import $need. Install Debian's Jupyter with \`bash scripts/install-deps.sh\`, or:" >&2

@@ -57,8 +57,8 @@ function preflight() {
   if (!existsSync(CHROMIUM)) problems.push(`${CHROMIUM} not found (apt-get install chromium, or set LTR_CHROMIUM)`);
   if (spawnSync(PY, ["-c", "import notebook"], { stdio: "ignore" }).status !== 0) problems.push(`${PY} cannot import notebook (bash scripts/install-deps.sh installs jupyter-notebook)`);
   if (!existsSync(join(ROOT, "node_modules", "tslab"))) problems.push("node_modules/tslab missing (npm ci)");
-  // The notebooks import the compiled package: dist/ current and node_modules/decoupling-lt linked (scripts/self-link.mjs).
-  if (spawnSync(process.execPath, [join(ROOT, "scripts", "self-link.mjs"), "--check"], { stdio: "inherit" }).status !== 0) problems.push("the package is not built or not linked (npm run build; see the line above)");
+  // The notebooks import the compiled package: dist/ built when stale, node_modules/decoupling-lt linked (scripts/self-link.mjs).
+  if (spawnSync(process.execPath, [join(ROOT, "scripts", "self-link.mjs"), "--ensure"], { stdio: "inherit" }).status !== 0) problems.push("the package could not be built or linked (see the lines above)");
   const bundle = args.bundle ?? join(ROOT, "results", "FashionMNIST_LT", "bundle");
   if (!existsSync(join(bundle, "bundle.json"))) problems.push(`no results bundle in ${relative(ROOT, bundle)} (npm run reproduce:table writes it; --bundle DIR tests another)`);
   return problems;
