@@ -43,10 +43,10 @@ describe("ltr answers without loading tfjs", () => {
     expect(bare.tfjs).toBe(0);
   });
 
-  it.each([["--help"], ["train", "--help"], ["test", "--help"], ["tau-norm", "--help"], ["classify", "--help"], ["data", "--help"], ["config", "--help"]])(
-    "ltr %s %s",
-    (...args) => {
-      const r = ltr(...args);
+  it.each(["--help", "train --help", "test --help", "tau-norm --help", "classify --help", "data --help", "config --help"])(
+    "ltr %s",
+    (cmd) => {
+      const r = ltr(...cmd.split(" "));
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/usage: ltr/);
       expect(r.tfjs).toBe(0);
