@@ -40,8 +40,8 @@ if [ -z "${LTR_SKIP_BUILD:-}" ]; then
   if [ $# -gt 0 ] && node scripts/self-link.mjs --check 2>/dev/null; then
     echo "== build: dist/ is current"
   else
-    echo "== build (tsc -p tsconfig.json -> dist/; node_modules/decoupling-lt linked for the notebooks)"
-    if npx tsc -p tsconfig.json && node scripts/self-link.mjs --check; then passed=$((passed+1)); else fail "build (npm run build)"; fi
+    echo "== build (npm run build: a clean dist/ from tsc -p tsconfig.json; node_modules/decoupling-lt linked)"
+    if npm run -s build && node scripts/self-link.mjs --check; then passed=$((passed+1)); else fail "build (npm run build)"; fi
   fi
 fi
 
