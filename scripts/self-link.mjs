@@ -38,7 +38,9 @@ function link() {
   }
   if (st?.isSymbolicLink() && readlinkSync(at) === target) return true;
   if (st && !st.isSymbolicLink()) {
-    console.error(`self-link: ${at} exists and is not a link (an installed copy?); remove it and run \`node scripts/self-link.mjs\``);
+    console.error(
+      `self-link: ${at} exists and is not a link (an installed copy?); remove it and run \`node scripts/self-link.mjs\``,
+    );
     return false;
   }
   if (st) rmSync(at);
@@ -65,7 +67,8 @@ function newest(dir, keep) {
 
 /** Why dist/ cannot serve the notebooks, or null when it is current. */
 function distProblem() {
-  if (!existsSync(join(root, "dist", "index.js"))) return "dist/index.js is missing: the notebooks import the compiled package";
+  if (!existsSync(join(root, "dist", "index.js")))
+    return "dist/index.js is missing: the notebooks import the compiled package";
   const src = newest(join(root, "src"), (n) => n.endsWith(".ts"));
   const built = newest(join(root, "dist"), (n) => n.endsWith(".js"));
   if (src.t > built.t) return `dist/ is older than ${relative(root, src.file)}: the notebooks would run stale code`;

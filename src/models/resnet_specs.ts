@@ -27,12 +27,35 @@ export const RESNET_SPECS: Record<string, ResNetSpec> = {
   resnet50: { name: "resnet50", layout: "imagenet", block: "bottleneck", layers: [3, 4, 6, 3] },
   resnet101: { name: "resnet101", layout: "imagenet", block: "bottleneck", layers: [3, 4, 23, 3] },
   resnet152: { name: "resnet152", layout: "imagenet", block: "bottleneck", layers: [3, 8, 36, 3] },
-  resnext50: { name: "resnext50", layout: "imagenet", block: "bottleneck", layers: [3, 4, 6, 3], groups: 32, widthPerGroup: 4 },
-  resnext101: { name: "resnext101", layout: "imagenet", block: "bottleneck", layers: [3, 4, 23, 3], groups: 32, widthPerGroup: 4 },
-  resnext152: { name: "resnext152", layout: "imagenet", block: "bottleneck", layers: [3, 8, 36, 3], groups: 32, widthPerGroup: 4 },
+  resnext50: {
+    name: "resnext50",
+    layout: "imagenet",
+    block: "bottleneck",
+    layers: [3, 4, 6, 3],
+    groups: 32,
+    widthPerGroup: 4,
+  },
+  resnext101: {
+    name: "resnext101",
+    layout: "imagenet",
+    block: "bottleneck",
+    layers: [3, 4, 23, 3],
+    groups: 32,
+    widthPerGroup: 4,
+  },
+  resnext152: {
+    name: "resnext152",
+    layout: "imagenet",
+    block: "bottleneck",
+    layers: [3, 8, 36, 3],
+    groups: 32,
+    widthPerGroup: 4,
+  },
 };
 
 /** The registered backbone names, sorted (the same as `backbones.names()`). */
 export function backboneNames(): string[] {
-  return Object.values(RESNET_SPECS).map((s) => s.name).sort();
+  return Object.values(RESNET_SPECS)
+    .map((s) => s.name)
+    .sort();
 }

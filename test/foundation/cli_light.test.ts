@@ -13,7 +13,11 @@ const ROOT = process.cwd();
 const PROBE = join(ROOT, "test", "helpers", "report_tfjs.cjs");
 
 function node(args: string[]) {
-  const r = spawnSync(process.execPath, ["--require", PROBE, ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, ["--require", PROBE, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   const m = /tfjs-modules-loaded: (\d+)/.exec(r.stderr);
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, tfjs: m ? Number(m[1]) : -1 };
 }
@@ -43,15 +47,20 @@ describe("ltr answers without loading tfjs", () => {
     expect(bare.tfjs).toBe(0);
   });
 
-  it.each(["--help", "train --help", "test --help", "tau-norm --help", "classify --help", "data --help", "config --help"])(
-    "ltr %s",
-    (cmd) => {
-      const r = ltr(...cmd.split(" "));
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/usage: ltr/);
-      expect(r.tfjs).toBe(0);
-    },
-  );
+  it.each([
+    "--help",
+    "train --help",
+    "test --help",
+    "tau-norm --help",
+    "classify --help",
+    "data --help",
+    "config --help",
+  ])("ltr %s", (cmd) => {
+    const r = ltr(...cmd.split(" "));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/usage: ltr/);
+    expect(r.tfjs).toBe(0);
+  });
 
   it("ltr config show validates every component name and prints the config", () => {
     const r = ltr("config", "show", "--cfg", "config/FashionMNIST_LT/cls_lws.yaml");
@@ -59,7 +68,16 @@ describe("ltr answers without loading tfjs", () => {
     expect(r.stdout).toMatch(/config hash [0-9a-f]{64}/);
     expect(r.stdout).toContain("method: lws");
     expect(r.tfjs).toBe(0);
-    const bad = ltr("config", "show", "--cfg", "config/FashionMNIST_LT/cls_lws.yaml", "--set", "networks.feat_model.type=resnet9", "--set", "stage2.method=lwss");
+    const bad = ltr(
+      "config",
+      "show",
+      "--cfg",
+      "config/FashionMNIST_LT/cls_lws.yaml",
+      "--set",
+      "networks.feat_model.type=resnet9",
+      "--set",
+      "stage2.method=lwss",
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("unknown backbone 'resnet9'; valid: resnet10, resnet101");
     expect(bad.stderr).toContain("unknown classifier 'lwss'; valid: crt, joint, lws, ncm, tau_norm");

@@ -38,7 +38,8 @@ interface LockEntry {
  */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.toLowerCase().startsWith("npm_") || k.toLowerCase() === "npm_config_cache") env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.toLowerCase().startsWith("npm_") || k.toLowerCase() === "npm_config_cache") env[k] = v;
   delete env.LTR_REQUIRE_NATIVE;
   env.LTR_NATIVE = "0";
   return env;
@@ -46,14 +47,20 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = cleanEnv()) {
   const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} (in ${cwd}) failed with status ${r.status}:\n${r.stderr}\n${r.stdout}`.slice(0, 4000));
+  if (r.status !== 0)
+    throw new Error(
+      `${cmd} ${args.join(" ")} (in ${cwd}) failed with status ${r.status}:\n${r.stderr}\n${r.stdout}`.slice(0, 4000),
+    );
   return r.stdout;
 }
 
 /** package.json and package-lock.json of an app whose one dependency is the tarball, with this project's pins. */
 function appFiles(tarball: string, integrity: string) {
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
-  const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { lockfileVersion: number; packages: Record<string, LockEntry> };
+  const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as {
+    lockfileVersion: number;
+    packages: Record<string, LockEntry>;
+  };
   const spec = `file:../${tarball}`;
   const packages: Record<string, unknown> = {
     "": { name: "pack-test-app", dependencies: { "decoupling-lt": spec } },
@@ -73,7 +80,13 @@ function appFiles(tarball: string, integrity: string) {
     if (path.startsWith("node_modules/") && !entry.dev && !entry.devOptional) packages[path] = entry;
   }
   return {
-    pkg: { name: "pack-test-app", private: true, type: "module", dependencies: { "decoupling-lt": spec }, overrides: pkg.overrides },
+    pkg: {
+      name: "pack-test-app",
+      private: true,
+      type: "module",
+      dependencies: { "decoupling-lt": spec },
+      overrides: pkg.overrides,
+    },
     lock: { name: "pack-test-app", lockfileVersion: lock.lockfileVersion, requires: true, packages },
   };
 }
@@ -98,17 +111,32 @@ it("npm pack → install into an empty folder → import it and run NCM and τ-n
   const fresh = spawnSync(process.execPath, [join(ROOT, "scripts", "self-link.mjs"), "--check"], { encoding: "utf8" });
   expect(fresh.status, `dist/ must be current for the pack test: ${fresh.stderr}`).toBe(0);
 
-  const packed = JSON.parse(run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], ROOT)) as { filename: string; files: { path: string }[] }[];
+  const packed = JSON.parse(run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], ROOT)) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
   const { filename, files } = packed[0];
   const paths = files.map((f) => f.path);
-  for (const p of ["dist/index.js", "dist/index.d.ts", "dist/cli/main.js", "bin/ltr.mjs", "scripts/build-native.mjs", "native/binding.gyp", "native/src/module.cc", "config/FashionMNIST_LT/feat_uniform.yaml", "README.md"]) {
+  for (const p of [
+    "dist/index.js",
+    "dist/index.d.ts",
+    "dist/cli/main.js",
+    "bin/ltr.mjs",
+    "scripts/build-native.mjs",
+    "native/binding.gyp",
+    "native/src/module.cc",
+    "config/FashionMNIST_LT/feat_uniform.yaml",
+    "README.md",
+  ]) {
     expect(paths, `the tarball lacks ${p}`).toContain(p);
   }
   expect(paths.filter((p) => /^(src|test|notebooks|results|runs)\//.test(p) || p.endsWith(".map"))).toEqual([]);
 
   const app = join(tmp, "app");
   mkdirSync(app);
-  const integrity = `sha512-${createHash("sha512").update(readFileSync(join(tmp, filename))).digest("base64")}`;
+  const integrity = `sha512-${createHash("sha512")
+    .update(readFileSync(join(tmp, filename)))
+    .digest("base64")}`;
   const { pkg, lock } = appFiles(filename, integrity);
   writeFileSync(join(app, "package.json"), JSON.stringify(pkg, null, 2));
   writeFileSync(join(app, "package-lock.json"), JSON.stringify(lock, null, 2));
@@ -119,11 +147,31 @@ it("npm pack → install into an empty folder → import it and run NCM and τ-n
   const [train, val, test] = [clusters(counts, 4, 1), clusters([4, 4, 4], 4, 2), clusters([5, 5, 5], 4, 3)];
   const weight = Float32Array.from([3, 0, 0, 0.5, 0, 1.5, 0, 0.2, 0, 0, 0.8, 0.1]);
   const bias = new Float32Array(3);
-  const plain = (s: typeof train) => ({ feats: Array.from(s.feats), dim: s.dim, labels: Array.from(s.labels), indices: Array.from(s.indices), n: s.n });
-  writeFileSync(join(app, "data.json"), JSON.stringify({ train: plain(train), val: plain(val), test: plain(test), trainCounts: counts, numClasses: 3, weight: Array.from(weight), bias: Array.from(bias) }));
+  const plain = (s: typeof train) => ({
+    feats: Array.from(s.feats),
+    dim: s.dim,
+    labels: Array.from(s.labels),
+    indices: Array.from(s.indices),
+    n: s.n,
+  });
+  writeFileSync(
+    join(app, "data.json"),
+    JSON.stringify({
+      train: plain(train),
+      val: plain(val),
+      test: plain(test),
+      trainCounts: counts,
+      numClasses: 3,
+      weight: Array.from(weight),
+      bias: Array.from(bias),
+    }),
+  );
   writeFileSync(join(app, "use.mjs"), SCRIPT);
   const lines = run(process.execPath, ["use.mjs"], app).trim().split("\n");
-  const got = JSON.parse(lines[lines.length - 1]) as Record<string, { top1: number; perClass: number[]; norms: number[]; tau: number | null }>;
+  const got = JSON.parse(lines[lines.length - 1]) as Record<
+    string,
+    { top1: number; perClass: number[]; norms: number[]; tau: number | null }
+  >;
 
   const args = { train, val, test, trainCounts: counts, numClasses: 3, stage1: { weight, bias } };
   const want = withoutAddon(() => ({
@@ -132,12 +180,24 @@ it("npm pack → install into an empty folder → import it and run NCM and τ-n
   }));
   return Promise.all([want.ncm, want.tau_norm]).then(([ncm, tau]) => {
     expect(got.ncm.top1).toBe(1); // separable clusters: the class means classify every test row
-    expect(got.ncm).toEqual({ top1: ncm.test.top1, perClass: Array.from(ncm.test.perClass), norms: Array.from(ncm.weightNorms), tau: null });
-    expect(got.tau_norm).toEqual({ top1: tau.test.top1, perClass: Array.from(tau.test.perClass), norms: Array.from(tau.weightNorms), tau: (tau.extra as { tau: number }).tau });
+    expect(got.ncm).toEqual({
+      top1: ncm.test.top1,
+      perClass: Array.from(ncm.test.perClass),
+      norms: Array.from(ncm.weightNorms),
+      tau: null,
+    });
+    expect(got.tau_norm).toEqual({
+      top1: tau.test.top1,
+      perClass: Array.from(tau.test.perClass),
+      norms: Array.from(tau.weightNorms),
+      tau: (tau.extra as { tau: number }).tau,
+    });
     expect([0, 0.5, 1, 1.5, 2]).toContain(got.tau_norm.tau);
 
     const bin = join(app, "node_modules", ".bin", "ltr");
-    expect(run(bin, ["--version"], app).trim()).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
+    expect(run(bin, ["--version"], app).trim()).toBe(
+      JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version,
+    );
     expect(run(bin, [], app)).toContain("usage: ltr <command>");
   });
 }, 240_000);
