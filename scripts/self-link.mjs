@@ -76,13 +76,14 @@ function distProblem() {
 }
 
 function build() {
-  const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+  // The same compiler as `npm run build` and scripts/test.sh: the `tsc` that npm puts on node_modules/.bin.
+  const tsc = join(root, "node_modules", ".bin", "tsc");
   if (!existsSync(tsc)) {
     console.error("self-link: TypeScript is not installed (node_modules/typescript); run `npm ci`");
     return false;
   }
   console.error("self-link: building the package (tsc -p tsconfig.json -> dist/)");
-  return spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.json")], { stdio: "inherit" }).status === 0;
+  return spawnSync(tsc, ["-p", join(root, "tsconfig.json")], { stdio: "inherit" }).status === 0;
 }
 
 function main() {
