@@ -1,12 +1,3 @@
-# The notebooks import the compiled package (`from "decoupling-lt"`): link it for tslab's type checker
-# (scripts/self-link.mjs) and, before serving them, build dist/ when it is missing or older than src/.
-if ! node "$ROOT/scripts/self-link.mjs" --check 2>/dev/null; then
-  if [ $START -eq 1 ]; then
-    echo "setup-jupyter: dist/ is missing or older than src/; building the package (npm run build)"
-    npx --no-install tsc -p "$ROOT/tsconfig.json" || exit 1
-  fi
-  node "$ROOT/scripts/self-link.mjs" || exit 1
-fi
 #!/usr/bin/env bash
 # Register the tslab (TypeScript) kernel for this checkout and, with --start, serve the notebooks.
 #
