@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-// The `ltr` command. Runs the TypeScript sources directly through tsx, so no build step is needed.
-import { register } from "tsx/esm/api";
+// The `ltr` command: the compiled CLI in dist/ (`npm run build`; `npm ci` in a checkout builds it through `prepare`).
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
-register();
-const { main } = await import("../src/cli/main.ts");
-process.exitCode = await main(process.argv.slice(2));
+const main = new URL("../dist/cli/main.js", import.meta.url);
+if (!existsSync(fileURLToPath(main))) {
+  console.error(`ltr: ${fileURLToPath(main)} is missing: the command runs the compiled package; run \`npm run build\` in ${fileURLToPath(new URL("..", import.meta.url))}`);
+  process.exit(1);
+}
+const cli = await import(main.href);
+process.exitCode = await cli.main(process.argv.slice(2));

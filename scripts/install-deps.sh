@@ -8,12 +8,13 @@
 #   python3-numpy          the tests load our .npy exports with NumPy itself (skipped with a notice if absent)
 #   jupyter-nbconvert, jupyter-client, python3-nbclient, python3-ipykernel
 #                          running notebooks headlessly through Jupyter (the browser test drives the server)
+#   clang-format           the C++ style check of `npm run lint` (.clang-format, scripts/clang-format.sh)
 #   python3-torch          only for `npm run bench`'s PyTorch comparison (optional)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
-  dataset-fashion-mnist chromium libdnnl-dev libopenblas-dev g++ make python3 \
+  dataset-fashion-mnist chromium libdnnl-dev libopenblas-dev g++ make python3 clang-format \
   jupyter-notebook libjs-mathjax jupyter-nbconvert jupyter-client python3-nbclient python3-ipykernel python3-numpy \
   ${LTR_WITH_TORCH:+python3-torch python3-numpy}

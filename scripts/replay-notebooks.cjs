@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Headless replay of the TypeScript notebooks with tslab's own compiler and executor: no Jupyter,
- * no Python, no zeromq (stack-notes §1, "Pure-Node headless replay").
+ * no Python, no zeromq (docs/TESTING.md, "Notebooks: the headless replay and per-cell expectations").
  *
  *   node scripts/replay-notebooks.cjs [--out DIR] [--profile smoke|full] [--require-expect] [PATH ...]
  *   node scripts/replay-notebooks.cjs --check-outputs DIR [--require-expect] [PATH ...]
@@ -10,8 +10,8 @@
  * executed copy of the same name in DIR (a previous replay's --out), for iterating on expectations quickly.
  *
  * PATH is a notebook or a folder of notebooks (default: notebooks/); notebooks run in sorted order,
- * each in its own child process whose cwd is the notebook's folder (tslab's rootDir, so local
- * imports like "./src/plot" resolve exactly as in the kernel). Every code cell runs in order;
+ * each in its own child process whose cwd is the notebook's folder (tslab's rootDir, so imports —
+ * `from "decoupling-lt"`, the compiled package — resolve exactly as in the kernel). Every code cell runs in order;
  * stdout/stderr become stream outputs and `tslab.display.*` / our multi-MIME bundles become
  * display_data outputs. The first failing cell stops the notebook. The executed notebook
  * (nbformat v4) is written to DIR/<name>.ipynb in every case, failed ones included.
@@ -51,7 +51,7 @@
  * pin tslab@1.0.22 in package.json.
  */
 "use strict";
-const { spawn } = require("node:child_process");
+const { spawn, spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
 const { createRequire } = require("node:module");
@@ -550,6 +550,15 @@ async function parent(argv) {
   const timeoutS = cellTimeoutS();
   const notebooks = findNotebooks(args.paths);
   if (args.checkOutputs !== null) return checkOnly(args, notebooks);
+  // Notebooks import the compiled package (`from "decoupling-lt"`): link it for tslab's type checker and build dist/
+  // when it is missing or older than src/ (scripts/self-link.mjs).
+  if (notebooks.some((p) => fs.readFileSync(p, "utf8").includes('\\"decoupling-lt\\"'))) {
+    const r = spawnSync(process.execPath, [path.join(__dirname, "self-link.mjs"), "--ensure"], { stdio: "inherit" });
+    if (r.status !== 0) {
+      process.stdout.write(`FAIL the package is not ready for the notebooks (see above)\nnotebooks: 0 passed, ${notebooks.length} failed\n`);
+      process.exit(1);
+    }
+  }
   fs.mkdirSync(args.out, { recursive: true });
   let passed = 0;
   let failed = 0;

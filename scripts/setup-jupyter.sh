@@ -22,6 +22,9 @@ if [ ! -f "$ROOT/node_modules/tslab/package.json" ]; then
   echo "setup-jupyter: node_modules/tslab is missing; run \`npm ci\` first (tslab 1.0.22 is a devDependency)" >&2
   exit 1
 fi
+# The notebooks import the compiled package (`from "decoupling-lt"`): link it for tslab's type checker
+# (scripts/self-link.mjs) and, before serving them, build dist/ when it is missing or older than src/.
+if [ $START -eq 1 ]; then node "$ROOT/scripts/self-link.mjs" --ensure; else node "$ROOT/scripts/self-link.mjs"; fi
 need="jupyter_client"; [ $START -eq 1 ] && need="notebook"
 if ! "$PY" -c "import $need" 2>/dev/null; then
   echo "setup-jupyter: $PY cannot import $need. Install Debian's Jupyter with \`bash scripts/install-deps.sh\`, or:" >&2

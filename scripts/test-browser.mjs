@@ -20,7 +20,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -57,6 +57,8 @@ function preflight() {
   if (!existsSync(CHROMIUM)) problems.push(`${CHROMIUM} not found (apt-get install chromium, or set LTR_CHROMIUM)`);
   if (spawnSync(PY, ["-c", "import notebook"], { stdio: "ignore" }).status !== 0) problems.push(`${PY} cannot import notebook (bash scripts/install-deps.sh installs jupyter-notebook)`);
   if (!existsSync(join(ROOT, "node_modules", "tslab"))) problems.push("node_modules/tslab missing (npm ci)");
+  // The notebooks import the compiled package: dist/ built when stale, node_modules/decoupling-lt linked (scripts/self-link.mjs).
+  if (spawnSync(process.execPath, [join(ROOT, "scripts", "self-link.mjs"), "--ensure"], { stdio: "inherit" }).status !== 0) problems.push("the package could not be built or linked (see the lines above)");
   const bundle = args.bundle ?? join(ROOT, "results", "FashionMNIST_LT", "bundle");
   if (!existsSync(join(bundle, "bundle.json"))) problems.push(`no results bundle in ${relative(ROOT, bundle)} (npm run reproduce:table writes it; --bundle DIR tests another)`);
   return problems;
@@ -73,11 +75,10 @@ function freePort() {
   });
 }
 
-/** Copies of the notebooks, beside a src symlink, inside the project (tslab resolves node_modules upward). */
+/** Copies of the notebooks inside the project, so `from "decoupling-lt"` resolves to this checkout (scripts/self-link.mjs). */
 function stageNotebooks(dir) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  symlinkSync(relative(dir, join(ROOT, "src")), join(dir, "src"));
   const names = readdirSync(join(ROOT, "notebooks"))
     .filter((f) => f.endsWith(".ipynb"))
     .filter((f) => !args.filters.length || args.filters.some((p) => f.includes(p)))

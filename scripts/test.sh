@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# The project's test command: native-layer check, type-check, unit/integration tests (vitest), the quick bench,
+# The project's test command: native-layer check, type-check, the build (dist/), unit/integration tests (vitest), the quick bench,
 # and the headless notebook replay. Ends with one line "tests: N passed, N failed" summing every part, which is
 # what CI reads; the exit status is non-zero whenever that line says failed > 0, and failed is > 0 whenever any
 # part failed in any way (see docs/TESTING.md for what counts as a failure).
 #
 #   bash scripts/test.sh                 everything
-#   bash scripts/test.sh test/x.test.ts  native check, type-check and vitest on the given files/options only
+#   bash scripts/test.sh test/x.test.ts  native check, type-check, build (when dist/ is stale) and vitest on the given files only
 #
 # Environment: LTR_REQUIRE_NATIVE=1 (set by .ci/run) makes a native addon that does not load a failure even when
-# its prerequisites are missing; LTR_SKIP_BENCH, LTR_SKIP_NOTEBOOKS, LTR_SKIP_TYPECHECK skip those parts (never in
+# its prerequisites are missing; LTR_SKIP_BENCH, LTR_SKIP_NOTEBOOKS, LTR_SKIP_TYPECHECK, LTR_SKIP_BUILD skip those parts (never in
 # CI); LTR_VITEST_JSON moves vitest's JSON report (default build/vitest.json).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +32,17 @@ fi
 if [ -z "${LTR_SKIP_TYPECHECK:-}" ]; then
   echo "== type-check (tsc --noEmit)"
   if npx tsc -p tsconfig.check.json; then passed=$((passed+1)); else fail "type-check"; fi
+fi
+
+if [ -z "${LTR_SKIP_BUILD:-}" ]; then
+  # The package as it is used: the ltr command, the notebooks and the pack test run dist/ (tsc -p tsconfig.json).
+  # With file arguments it is rebuilt only when older than src/ (scripts/self-link.mjs --check).
+  if [ $# -gt 0 ] && node scripts/self-link.mjs --check 2>/dev/null; then
+    echo "== build: dist/ is current"
+  else
+    echo "== build (npm run build: a clean dist/ from tsc -p tsconfig.json; node_modules/decoupling-lt linked)"
+    if npm run -s build && node scripts/self-link.mjs --check; then passed=$((passed+1)); else fail "build (npm run build)"; fi
+  fi
 fi
 
 echo "== vitest"
@@ -75,7 +86,7 @@ if [ $# -eq 0 ] && [ -z "${LTR_SKIP_NOTEBOOKS:-}" ]; then
   if [ "$nrc" -ne 0 ] && [ "$nf" -eq 0 ]; then fail "the notebook replay exited with status $nrc without reporting a failed notebook"; fi
 fi
 
-# ---- notebooks in a real browser (issue #11; self-contained block) -------------------------------------------------
+# ---- notebooks in a real browser (self-contained block; docs/TESTING.md) -------------------------------------------------
 # Debian's Jupyter notebook server + chromium (playwright-core), every notebook in its default results mode.
 # The notebooks read the committed results bundle (results/FashionMNIST_LT/bundle/); the test fails if it is missing.
 if [ $# -eq 0 ] && [ -z "${LTR_SKIP_BROWSER:-}" ]; then

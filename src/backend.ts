@@ -30,12 +30,13 @@ export interface BackendInfo {
   kernels: KernelReport;
 }
 
-// Resolve packages relative to the working directory rather than this file: library code must not
-// use `import.meta` because tslab compiles it to CommonJS.
+// Packages resolve from this module first (the dependencies installed with decoupling-lt), then from the working
+// directory (a @tensorflow/tfjs-node a user installed in their own project).
+const here = createRequire(import.meta.url);
 const req = createRequire(join(process.cwd(), "noop.js"));
 
 function tryResolve(pkg: string): string | null {
-  for (const r of [req, createRequire(__filenameSafe())]) {
+  for (const r of [here, req]) {
     try {
       return r.resolve(pkg);
     } catch {
@@ -43,11 +44,6 @@ function tryResolve(pkg: string): string | null {
     }
   }
   return null;
-}
-
-function __filenameSafe(): string {
-  // In CJS (tslab) __filename exists; in ESM fall back to cwd. Both work for resolution.
-  return typeof __filename === "string" ? __filename : join(process.cwd(), "noop.js");
 }
 
 function packageVersion(pkg: string): string {
@@ -106,7 +102,7 @@ export async function initBackend(choice?: string): Promise<BackendInfo> {
           "or choose --backend wasm.",
       );
     }
-    req(found); // registers the 'tensorflow' backend with the shared tfjs-core
+    here(tryResolve(found) ?? found); // registers the 'tensorflow' backend with the shared tfjs-core
     pkg = found;
   } else if (name === "wasm") {
     await import("@tensorflow/tfjs-backend-wasm");

@@ -1,5 +1,5 @@
 /**
- * Evaluation metrics of the paper (spec §10): micro top-1, Many / Medium / Few shot accuracies from
+ * Evaluation metrics of the paper (docs/ARCHITECTURE.md, "Evaluation"): micro top-1, Many / Medium / Few shot accuracies from
  * the *training* counts, macro accuracy and sklearn-style macro F1.
  */
 

@@ -22,7 +22,7 @@ export function cosineLr(lr0: number, epoch: number, numEpochs: number, endLr = 
 /**
  * What the reference code actually runs on PyTorch ≥ 1.1, where `scheduler.step()` is called before the
  * epoch's first optimizer step: epoch e uses the value for e+1, the first epoch skips lr0 and the last
- * epoch runs at endLr (docs/ORIGINAL_CODE.md). Provided only for replicating that behaviour.
+ * epoch runs at endLr (docs/ORIGINAL_CODE.md; docs/ARCHITECTURE.md, "Training mechanics"). Provided only for replicating that behaviour.
  */
 export function cosineLrShifted(lr0: number, epoch: number, numEpochs: number, endLr = 0): number {
   check(lr0, epoch, numEpochs, endLr);

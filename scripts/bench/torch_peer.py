@@ -6,7 +6,7 @@ figure comes from real epochs instead (scripts/bench/torch_epoch.py).
 Prints one JSON object on the last stdout line. Run by `npm run bench` when `/usr/bin/python3 -c "import torch"`
 works; standalone: /usr/bin/python3 scripts/bench/torch_peer.py --quick --threads 2.
 
-Thread setup (found best on this machine kind, see perf-notes.md §1): convnets use torch.set_num_threads(T);
+Thread setup (found best on this machine kind, docs/PERFORMANCE.md): convnets use torch.set_num_threads(T);
 GEMM-bound stage-2 workloads use torch.set_num_threads(1) because OpenBLAS runs its own T-thread pool and the two
 pools oversubscribe the cores otherwise.
 """

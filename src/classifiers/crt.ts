@@ -1,5 +1,5 @@
 /**
- * cRT on features (spec §7.2, §9.3): a freshly initialised linear layer with bias, trained on frozen features with
+ * cRT on features (docs/ARCHITECTURE.md, "The five classifiers"): a freshly initialised linear layer with bias, trained on frozen features with
  * the class-balanced sampler, SGD momentum + coupled weight decay (weight and bias), per-epoch cosine lr, mean
  * softmax cross-entropy, ⌊N/B⌋ steps per epoch; the epoch with the best val top-1 is returned.
  *
@@ -10,14 +10,14 @@
  * then the SGD update (native when the addon loaded). This avoids tfjs autodiff bookkeeping and, with the native
  * addon, every upload and download: a 512 × 2,048 → 1,000 step costs two SGEMMs plus a few milliseconds.
  *
- * Note: features are fixed, so "frozen backbone with BN in train mode" (spec §15.1) is not reproduced here: cRT on
+ * Note: features are fixed, so "frozen backbone with BN in train mode" (docs/ARCHITECTURE.md, "Training mechanics") is not reproduced here: cRT on
  * features corresponds to the backbone in eval mode and no augmentation.
  */
 import { Rng } from "../rng.js";
 import type { FeatureSet } from "../features/types.js";
 import { gemm, gemmTN, transpose } from "./gemm.js";
 import { linearPredict } from "./linear.js";
-import { SgdMomentum, gatherRows, resolveHeadOptions, runHeadEpochs, softmaxCrossEntropyGrad, type BalancedHeadOptions, type HeadEpochLog } from "./train-utils.js";
+import { SgdMomentum, gatherRows, resolveHeadOptions, runHeadEpochs, softmaxCrossEntropyGrad, type BalancedHeadOptions, type HeadEpochLog, type HeadEpochProgress } from "./train-utils.js";
 
 /**
  * cRT hyper-parameters; defaults from ImageNet-LT `cls_crt.yaml`: 10 epochs (iNaturalist 30), batch 512 (Places-LT
@@ -34,7 +34,7 @@ export interface CrtArgs extends CrtOptions {
   /** Number of classes C. */
   numClasses: number;
   /** Called after every epoch with its log entry (progress display, checkpoints). */
-  onEpoch?: (log: CrtEpochLog) => void;
+  onEpoch?: (log: CrtEpochLog, progress: HeadEpochProgress) => void;
 }
 
 /** One epoch of cRT training. */

@@ -2,7 +2,7 @@
  * Row-chunked matrix products for classifiers on features. The big operand (N × d features) stays in a JS
  * Float32Array and is streamed in row chunks; the fixed operand (a weight matrix) is stored pre-transposed as
  * [d, C] so every tfjs call is a plain `matMul(x, w)`: stock tfjs-wasm runs `transposeA/transposeB` through a scalar
- * loop at 0.2–2.3 GFLOP/s against ~27 for the XNNPACK no-transpose path (perf-notes §4). When a native
+ * loop at 0.2–2.3 GFLOP/s against ~27 for the XNNPACK no-transpose path (docs/ARCHITECTURE.md, "Kernels and the native layer"). When a native
  * BatchMatMul kernel is registered (src/kernels) `tf.matMul` picks it up transparently.
  *
  * Engines: "native" calls the addon's OpenBLAS SGEMM directly on the JS arrays (src/kernels/native/addon.ts):
@@ -14,9 +14,22 @@
  * (measured on a loaded 2-core machine: 32×32·32×10 takes 0.24 ms in JS against 0.45–1.3 ms through tfjs,
  * 64×64·64×10 is about even, and from 64×64·64×64 on tfjs is 8–50× faster; the JS loop runs at 0.1–0.6 GFLOP/s).
  */
-import * as tf from "@tensorflow/tfjs";
+import { createRequire } from "node:module";
+import type * as TF from "@tensorflow/tfjs";
 import type { NativeAddon } from "../kernels/native/addon.js";
 import { nativeAddon } from "./ops.js";
+
+let tfModule: typeof TF | null = null;
+
+/**
+ * tfjs, loaded on the first "tf"-engine product: importing the classifiers loads no tensors, so `ltr config show` can
+ * check `stage2.method` against their registry quickly. tfjs is a CommonJS package, so this is the very module
+ * instance an `import` of it gives.
+ */
+function tfjs(): typeof TF {
+  tfModule ??= createRequire(import.meta.url)("@tensorflow/tfjs") as typeof TF;
+  return tfModule;
+}
 
 /**
  * "tf": always tfjs; "js": always the JS loop; "native": the addon's SGEMM (an error if it is not built);
@@ -74,6 +87,7 @@ export function gemm(a: Float32Array, m: number, k: number, b: Float32Array, n: 
   if (a.length < m * k || b.length < k * n) throw new Error(`gemm: operand too short for [${m}×${k}]·[${k}×${n}]`);
   const e = resolveEngine(engine, m * k * n);
   if (e === "tf") {
+    const tf = tfjs();
     const ta = tf.tensor2d(a.subarray(0, m * k), [m, k]);
     const tb = tf.tensor2d(b.subarray(0, k * n), [k, n]);
     const r = readAndDispose(tf.matMul(ta, tb), [ta, tb]);
@@ -111,7 +125,7 @@ export function gemmTN(
  * returned value looking for tensors, element by element for a typed array, which cost 6× the GEMM itself
  * (150 ms for a 512 × 1,000 result).
  */
-function readAndDispose(result: tf.Tensor, inputs: tf.Tensor[]): Float32Array {
+function readAndDispose(result: TF.Tensor, inputs: TF.Tensor[]): Float32Array {
   try {
     return result.dataSync() as Float32Array;
   } finally {
@@ -139,7 +153,7 @@ export function transpose(a: Float32Array, rows: number, cols: number, out = new
  * a JS matrix. Call {@link RowGemm.dispose} when done (the registry entries do so in `finally`).
  */
 export class RowGemm {
-  private tensor: tf.Tensor2D | null = null;
+  private tensor: TF.Tensor2D | null = null;
 
   /**
    * @param b the right-hand matrix, row-major [k × n] (pre-transposed weights: row p = feature dim p).
@@ -157,6 +171,7 @@ export class RowGemm {
     const e = resolveEngine(this.engine, rows * this.k * this.n);
     if (e === "js") return jsGemm(x, rows, this.k, this.b, this.n, out);
     if (e === "native") return gemm(x, rows, this.k, this.b, this.n, "native", out);
+    const tf = tfjs();
     if (this.tensor === null) this.tensor = tf.keep(tf.tensor2d(this.b, [this.k, this.n]));
     const w = this.tensor;
     const xt = tf.tensor2d(x.subarray(0, rows * this.k), [rows, this.k]);

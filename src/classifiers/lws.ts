@@ -1,5 +1,5 @@
 /**
- * LWS on features (spec §7.3, §9.5): per-class scales s (init 1) on the frozen stage-1 logits INCLUDING bias,
+ * LWS on features (docs/ARCHITECTURE.md, "The five classifiers"): per-class scales s (init 1) on the frozen stage-1 logits INCLUDING bias,
  * z_j = s_j·(w_j·x + b_j). Only s is trained: class-balanced sampler, SGD momentum, coupled weight decay on s,
  * per-epoch cosine lr, mean softmax cross-entropy, best epoch by val top-1.
  *
@@ -12,7 +12,7 @@
 import type { FeatureSet } from "../features/types.js";
 import { RowGemm, argmaxRow, transpose } from "./gemm.js";
 import { forEachLinearChunk, linearLogits } from "./linear.js";
-import { SgdMomentum, gatherRows, resolveHeadOptions, runHeadEpochs, softmaxCrossEntropyGrad, type BalancedHeadOptions, type HeadEpochLog } from "./train-utils.js";
+import { SgdMomentum, gatherRows, resolveHeadOptions, runHeadEpochs, softmaxCrossEntropyGrad, type BalancedHeadOptions, type HeadEpochLog, type HeadEpochProgress } from "./train-utils.js";
 
 /**
  * LWS hyper-parameters; defaults from ImageNet-LT `cls_lws.yaml`: 5 epochs, batch 512 (Places-LT 256), lr 0.2
@@ -34,7 +34,7 @@ export interface LwsArgs extends LwsOptions {
   /** The frozen stage-1 classifier: weight [C × d] and bias [C]. */
   stage1: { weight: Float32Array; bias: Float32Array };
   /** Called after every epoch with its log entry. */
-  onEpoch?: (log: LwsEpochLog) => void;
+  onEpoch?: (log: LwsEpochLog, progress: HeadEpochProgress) => void;
 }
 
 /** One epoch of LWS training. */

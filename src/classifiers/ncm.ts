@@ -1,5 +1,5 @@
 /**
- * Nearest class mean (spec §9.2, original `KNNClassifier.py` + `get_knncentroids`).
+ * Nearest class mean (docs/ARCHITECTURE.md, "The five classifiers"; the original `KNNClassifier.py` + `get_knncentroids`).
  *
  * Feature types (applied to training features before averaging, and to queries):
  *  - `un`   raw features;
@@ -13,7 +13,7 @@
  *  - `dot`  (q·c_j)/d — what the original code calls "cos": a dot product with un-normalised centroids scaled by
  *           1/d, kept for reproducing its numbers.
  * Defaults: `cl2n` + `l2` (the README's command). Class means are computed in one pass over the rows (O(N·d)),
- * not as a one-hot GEMM (471 GFLOP at ImageNet-LT size, 40–1000× slower; perf-notes §7b). A class with no training
+ * not as a one-hot GEMM (471 GFLOP at ImageNet-LT size, 40–1000× slower; docs/PERFORMANCE.md, "Stage-2 workloads"). A class with no training
  * rows gets logit −∞ so it is never predicted. A zero vector is left at zero by normalisation.
  */
 import { checkFeatureSet, checkLabels, type FeatureSet } from "../features/types.js";

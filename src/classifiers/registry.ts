@@ -18,6 +18,7 @@ import { trainLws, type LwsEpochLog, type LwsOptions } from "./lws.js";
 import { linearWeightNorms, lwsWeightNorms, tauNormWeightNorms } from "./weight-norms.js";
 import { checkOptions, type OptionKind } from "./options.js";
 import { GEMM_ENGINES, type GemmEngine } from "./gemm.js";
+import type { HeadEpochProgress } from "./train-utils.js";
 
 /** The stage-1 (joint) linear classifier. */
 export interface Stage1Classifier {
@@ -44,7 +45,7 @@ export interface ClassifierRunArgs {
   /** Classifier-specific options (see each entry's option list); unknown keys are errors. */
   options?: Record<string, unknown>;
   /** Progress callback for the trained classifiers (crt, lws), after each epoch. */
-  onEpoch?: (log: CrtEpochLog | LwsEpochLog) => void;
+  onEpoch?: (log: CrtEpochLog | LwsEpochLog, progress: HeadEpochProgress) => void;
 }
 
 /** What every classifier returns. */

@@ -1,10 +1,10 @@
 /**
- * τ-normalisation (spec §9.4, original `tau_norm.py`): W_τ row j = w_j / ‖w_j‖^τ, bias dropped (as the paper's
+ * τ-normalisation (docs/ARCHITECTURE.md, "The five classifiers"; the original `tau_norm.py`): W_τ row j = w_j / ‖w_j‖^τ, bias dropped (as the paper's
  * code; so even τ = 0 differs slightly from Joint).
  *
  * The sweep uses one GEMM per row chunk: scaling row j of W by s_j scales logit column j by s_j, so
  * argmax_j x·(w_j‖w_j‖^−τ) = argmax_j (x·w_j)·‖w_j‖^−τ. Logits X·Wᵀ are computed once per chunk and every τ is a
- * column rescale + arg-max (11–19× faster than a GEMM per τ; perf-notes §7c). The naive path
+ * column rescale + arg-max (11–19× faster than a GEMM per τ; docs/PERFORMANCE.md, "Stage-2 workloads"). The naive path
  * ({@link tauNormPredict}) is kept for checking.
  *
  * Model selection is split by type so test labels cannot influence τ: {@link tauSweep} returns a table tagged with

@@ -106,8 +106,14 @@ export interface HeadEpochsArgs<S> {
   valTop1: () => number;
   /** A copy of the current parameters (taken when an epoch beats every earlier one on val). */
   snapshot: () => S;
-  /** Called after every epoch with its log entry. */
-  onEpoch?: (log: HeadEpochLog) => void;
+  /** Called after every epoch with its log entry and the loop's progress (for an ETA; never part of the results). */
+  onEpoch?: (log: HeadEpochLog, progress: HeadEpochProgress) => void;
+}
+
+/** Where the epoch loop stands when it reports an epoch: its epoch count and the seconds since it began. */
+export interface HeadEpochProgress {
+  epochs: number;
+  elapsedS: number;
 }
 
 /**
@@ -122,6 +128,7 @@ export function runHeadEpochs<S>(a: HeadEpochsArgs<S>): { best: S; bestEpoch: nu
   });
   const log: HeadEpochLog[] = [];
   let best: { epoch: number; top1: number; params: S | null } = { epoch: 0, top1: -1, params: null };
+  const t0 = Date.now();
   for (let e = 0; e < epochs; e++) {
     const lr = a.opts.coslr ? cosineLr(lr0, e, epochs, a.opts.endLr) : lr0;
     let lossSum = 0;
@@ -135,7 +142,7 @@ export function runHeadEpochs<S>(a: HeadEpochsArgs<S>): { best: S; bestEpoch: nu
     }
     const entry: HeadEpochLog = { epoch: e + 1, lr, loss: lossSum / seen, trainTop1: correct / seen, valTop1: a.valTop1() };
     log.push(entry);
-    a.onEpoch?.(entry);
+    a.onEpoch?.(entry, { epochs, elapsedS: (Date.now() - t0) / 1000 });
     if (entry.valTop1 > best.top1) best = { epoch: e + 1, top1: entry.valTop1, params: a.snapshot() };
   }
   return { best: best.params as S, bestEpoch: best.epoch, bestValTop1: best.top1, log };

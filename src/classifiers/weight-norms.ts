@@ -2,7 +2,7 @@
  * Per-class classifier weight norms for the weight-norm figure (paper Fig. 2 left). Each is the norm of the
  * effective weight vector of class j:
  *   Joint ‖w_j‖ · cRT ‖w_j‖ (re-trained weight) · τ-norm ‖w_j / ‖w_j‖^τ‖ = ‖w_j‖^(1−τ) · LWS ‖s_j·w_j‖ → s_j·‖w_j‖.
- * (LWS keeps the sign of s_j; s stays positive in practice.)
+ * (LWS keeps the sign of s_j; s stays positive in practice. docs/ARCHITECTURE.md, "The five classifiers".)
  */
 import { rowNorms } from "./linear.js";
 

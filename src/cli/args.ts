@@ -90,7 +90,3 @@ export function requireString(values: ParsedValues, key: string, command: string
   return v;
 }
 
-/** A subcommand that a later part of the project fills in: say so and fail, never a silent no-op. */
-export function notBuilt(what: string): never {
-  throw new UsageError(`ltr ${what} is not built yet in this version of decoupling-lt`, 3);
-}

@@ -3,12 +3,12 @@
  * how a user reproduces the ImageNet-LT classifier table from features exported by the original PyTorch code.
  */
 import { join } from "node:path";
-import { initBackend } from "../backend.js";
 import { classifiers } from "../classifiers/registry.js";
 import { checkFeatureDirClasses, loadFeatureDirWith } from "../features/dir.js";
 import { classCounts } from "../features/types.js";
 import { assertWritable } from "../run/atomic.js";
 import { writeCheckedJson } from "../run/checksum.js";
+import { featureEpochPrinter } from "../train/progress.js";
 import { evalSummary } from "../train/report.js";
 import { type CommandSpec, UsageError, parseCommand, requireString } from "./args.js";
 import { parseGrid } from "./taunorm_cmd.js";
@@ -67,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
   assertWritable(file);
   const fixedC = v["num-classes"] !== undefined ? num(v["num-classes"], "num-classes") : null;
   if (fixedC !== null && !(Number.isInteger(fixedC) && fixedC >= 2)) throw new UsageError(`ltr classify: --num-classes must be an integer >= 2, got '${v["num-classes"]}'`);
+  const { initBackend } = await import("../backend.js"); // tfjs loads only now: `--help` stays fast
   await initBackend(v.backend as string | undefined);
   const fd = await loadFeatureDirWith(dir, typeof v.checkpoint === "string" ? v.checkpoint : undefined);
   let C = 0;
@@ -90,7 +91,9 @@ export async function run(argv: string[]): Promise<number> {
           : train
             ? trainOptions(v)
             : {};
-    const r = await classifiers.get(m)({ train: fd.train, val: fd.val, test: fd.test, trainCounts, numClasses: C, stage1, options });
+    // cRT / LWS train for a few epochs: one line each on stderr (epoch k/N, loss, val top-1, ETA).
+    const onEpoch = train ? featureEpochPrinter(m) : undefined;
+    const r = await classifiers.get(m)({ train: fd.train, val: fd.val, test: fd.test, trainCounts, numClasses: C, stage1, options, onEpoch });
     const t = evalSummary(r.test);
     const tau = (r.extra as { tau?: number }).tau;
     console.log(`${(m + (tau !== undefined ? ` τ=${tau}` : "")).padEnd(12)} ${[t.many, t.medium, t.few, t.top1].map((x) => x.toFixed(1).padEnd(6)).join(" ")}`);

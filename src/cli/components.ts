@@ -1,25 +1,27 @@
 /**
  * Registry checks for a resolved config: every component name must exist in its registry. Done here (not in the
  * schema) because the registries live with their components; the error lists the valid names.
+ *
+ * Only the names are read, from modules that load no tensors (the backbone specs, the head names, and the
+ * dataset, sampler and classifier registries), so `ltr config show` stays fast.
  */
 import type { ExperimentConfig } from "../config/defaults.js";
 import { ConfigError } from "../config/schema.js";
 import { datasets } from "../data/registry.js";
-import { backbones } from "../models/index.js";
+import { backboneNames } from "../models/resnet_specs.js";
 import { samplers } from "../samplers/registry.js";
 import { classifiers } from "../classifiers/registry.js";
-import { HEADS } from "../train/heads.js";
-import type { Registry } from "../registry.js";
+import { HEAD_NAMES } from "../train/head_names.js";
 
 export async function checkComponents(cfg: ExperimentConfig, source: string): Promise<void> {
   const problems: string[] = [];
-  const check = (reg: Registry<unknown>, name: string, key: string) => {
-    if (!reg.has(name)) problems.push(`key '${key}': unknown ${reg.kind} '${name}'; valid: ${reg.names().join(", ")}`);
+  const check = (kind: string, valid: readonly string[], name: string, key: string) => {
+    if (!valid.includes(name)) problems.push(`key '${key}': unknown ${kind} '${name}'; valid: ${[...valid].sort().join(", ")}`);
   };
-  check(datasets as Registry<unknown>, cfg.training_opt.dataset, "training_opt.dataset");
-  check(backbones as Registry<unknown>, cfg.networks.feat_model.type, "networks.feat_model.type");
-  check(HEADS as Registry<unknown>, cfg.networks.classifier.type, "networks.classifier.type");
-  if (cfg.training_opt.sampler) check(samplers as Registry<unknown>, cfg.training_opt.sampler.type, "training_opt.sampler.type");
-  if (cfg.stage2) check(classifiers as Registry<unknown>, cfg.stage2.method, "stage2.method");
+  check(datasets.kind, datasets.names(), cfg.training_opt.dataset, "training_opt.dataset");
+  check("backbone", backboneNames(), cfg.networks.feat_model.type, "networks.feat_model.type");
+  check("classifier head", HEAD_NAMES, cfg.networks.classifier.type, "networks.classifier.type");
+  if (cfg.training_opt.sampler) check(samplers.kind, samplers.names(), cfg.training_opt.sampler.type, "training_opt.sampler.type");
+  if (cfg.stage2) check(classifiers.kind, classifiers.names(), cfg.stage2.method, "stage2.method");
   if (problems.length) throw new ConfigError(source, problems);
 }

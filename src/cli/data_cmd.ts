@@ -3,7 +3,6 @@ import { assertWritable, writeJsonAtomic } from "../run/atomic.js";
 import { type CommandSpec, UsageError, parseCommand } from "./args.js";
 import { CFG_OPTIONS, loadFromArgs } from "./common.js";
 import { checkComponents } from "./components.js";
-import { buildDataset } from "../train/build.js";
 import { describeDataset } from "../data/registry.js";
 
 export const spec: CommandSpec = {
@@ -30,6 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   const loaded = loadFromArgs(p.values, "data prepare");
   await checkComponents(loaded.config, loaded.source);
   if (typeof p.values.manifest === "string") assertWritable(p.values.manifest);
+  const { buildDataset } = await import("../train/build.js"); // loads the models (tfjs): only now, not for --help
   const ds = await buildDataset(loaded.config);
   console.log(describeDataset(ds));
   if (typeof p.values.manifest === "string") {

@@ -6,7 +6,12 @@
  *   ltr classify --features DIR     the five classifiers on saved (e.g. imported .npy) features
  *   ltr data prepare --cfg FILE     build the long-tailed subset and print its class counts
  *   ltr config show --cfg FILE      print the resolved, validated config
+ *   ltr --version                   the package version
+ *
+ * Each subcommand module is imported only when it runs, and imports its heavy modules (tfjs, the models) inside
+ * `run`, after its options are parsed: `ltr`, `ltr --help`, `ltr --version` and `ltr <command> --help` load no tensors.
  */
+import { readFileSync } from "node:fs";
 import { ConfigError } from "../config/schema.js";
 import { UsageError } from "./args.js";
 
@@ -24,12 +29,18 @@ const COMMANDS: Record<string, Subcommand> = {
   config: { summary: "validate a config and print it resolved", load: () => import("./config_cmd.js") },
 };
 
+/** This package's version, from its package.json (two folders above both src/cli/ and dist/cli/). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+}
+
 export function mainHelp(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length)) + 2;
   return [
     "ltr — Decoupling Representation and Classifier for Long-Tailed Recognition (Kang et al., ICLR 2020)",
     "",
     "usage: ltr <command> [options]     (ltr <command> --help for its options)",
+    "       ltr --version | --help",
     "",
     "commands:",
     ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}${c.summary}`),
@@ -42,7 +53,11 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
     console.log(mainHelp());
-    return cmd ? 0 : 2;
+    return 0;
+  }
+  if (cmd === "--version" || cmd === "-V") {
+    console.log(packageVersion());
+    return 0;
   }
   const sub = COMMANDS[cmd];
   if (!sub) {

@@ -4,7 +4,6 @@ import { assertWritable } from "../run/atomic.js";
 import { writeCheckedJson } from "../run/checksum.js";
 import { resolveRunDir } from "../run/rundir.js";
 import { evalSummary } from "../train/report.js";
-import { classifyRun } from "../train/stage2.js";
 import type { EvalResult } from "../metrics.js";
 import { type CommandSpec, UsageError, parseCommand, requireString } from "./args.js";
 
@@ -35,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
   const dir = resolveRunDir(requireString(p.values, "run", "tau-norm"));
   const taus = parseGrid(typeof p.values.grid === "string" ? p.values.grid : "0:2:0.1");
   assertWritable(join(dir, "tau_norm.json"));
+  const { classifyRun } = await import("../train/stage2.js"); // tfjs loads only now: `--help` stays fast
   const { result } = await classifyRun({ runDir: dir, method: "tau_norm", options: { taus }, backend: p.values.backend as string | undefined });
   const ex = result.extra as { tau: number; valSweep: { results: EvalResult[] }; testSweep: { results: EvalResult[] } };
   console.log(`tau-normalisation on ${dir} (Many / Medium / Few / All, %)`);

@@ -1,7 +1,5 @@
 /** `ltr test --cfg FILE`: evaluate a stage-1 run (joint classifier, or NCM with --knn), or save its features. */
 import { resolveRunDir, runName } from "../run/rundir.js";
-import { resolveModelDir } from "../torch/import_run.js";
-import { classifyRun, saveRunFeatures } from "../train/stage2.js";
 import { evalSummary } from "../train/report.js";
 import { type CommandSpec, UsageError, parseCommand } from "./args.js";
 import { CFG_OPTIONS, loadFromArgs } from "./common.js";
@@ -32,6 +30,9 @@ export async function run(argv: string[]): Promise<number> {
   const p = parseCommand(spec, argv);
   if (!p) return 0;
   const loaded = loadFromArgs(p.values, "test");
+  // Heavy modules (tfjs, the models) load only now, so `ltr test --help` stays fast.
+  const { resolveModelDir } = await import("../torch/import_run.js");
+  const { classifyRun, saveRunFeatures } = await import("../train/stage2.js");
   const cfg = loaded.config;
   const backend = typeof p.values.backend === "string" ? p.values.backend : undefined;
   const runDirFlag = typeof p.values["run-dir"] === "string" ? p.values["run-dir"] : undefined;

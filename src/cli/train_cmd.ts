@@ -3,7 +3,6 @@ import { type CommandSpec, parseCommand } from "./args.js";
 import { CFG_OPTIONS, loadFromArgs } from "./common.js";
 import { checkComponents } from "./components.js";
 import { configHash } from "../config/load.js";
-import { resolveModelDir } from "../torch/import_run.js";
 
 export const spec: CommandSpec = {
   name: "train",
@@ -35,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
   await checkComponents(loaded.config, loaded.source);
   if (loaded.config.stage2 && loaded.config.model_dir) {
     // An original-code checkpoint as model_dir is imported as a stage-1 run; stage 2 then starts from that run.
+    const { resolveModelDir } = await import("../torch/import_run.js");
     const { dir, imported } = await resolveModelDir(loaded.config.model_dir, loaded);
     if (imported) {
       console.error(`${imported.reused ? "using the import of" : "imported"} ${imported.checkpoint} as the stage-1 run ${dir}`);

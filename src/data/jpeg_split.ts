@@ -1,6 +1,6 @@
 /**
  * A split of JPEG files on disk (ImageNet-LT, Places-LT, iNaturalist 2018) decoded with sharp
- * (libvips) and transformed as in the reference code (spec §3):
+ * (libvips) and transformed as in the reference code (docs/ARCHITECTURE.md, "Images and transforms"):
  *  - train: random-resized crop to 224 (scale U(0.08, 1), log-uniform ratio in [3/4, 4/3], 10 tries,
  *    then the centre fallback) + horizontal flip p 0.5 + (optionally) colour jitter with brightness,
  *    contrast and saturation factors U(0.6, 1.4) applied in random order;

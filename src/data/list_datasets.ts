@@ -1,7 +1,7 @@
 /**
  * ImageNet-LT, Places-LT and iNaturalist 2018: fixed "path label" lists (classifier-balancing
  * `data/<Set>/`) over JPEG folders. Train counts come from the train list. iNaturalist has no
- * separate test split: its test defaults to the val list, as in the paper (spec §2.3).
+ * separate test split: its test defaults to the val list, as in the paper (docs/ARCHITECTURE.md, "Long-tailed subsets").
  */
 import { basename, isAbsolute, join, resolve } from "node:path";
 import type { DatasetArgs } from "./args.js";

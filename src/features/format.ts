@@ -1,6 +1,6 @@
 /**
  * The project's feature file (`*.ltf`): one split's pooled backbone features, labels and dataset indices, the
- * replacement for the original code's `{train,val,test}feat_all.pkl` (spec §11).
+ * replacement for the original code's `{train,val,test}feat_all.pkl` (docs/ARCHITECTURE.md, "Saved features").
  *
  * Layout (all integers little-endian):
  *

@@ -5,15 +5,13 @@
  *
  * One browser and one page are reused for a batch of figures: launching and loading the 4.8 MB
  * plotly bundle costs about 2.5 s, each further figure about 50 ms.
- *
- * No `import.meta` and no top-level await here: notebooks import this file through tslab, which
- * compiles local .ts to CommonJS.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { writeFileAtomic } from "../run/atomic.js";
 import type { PlotlyFigure } from "./types.js";
@@ -82,8 +80,7 @@ export function resolvePlotlyBundle(): string {
   } catch {
     tried.push(`require.resolve from ${process.cwd()}`);
   }
-  // __dirname exists when tslab / tsx run this file as CommonJS; under ESM it is undefined.
-  const here = typeof __dirname === "string" ? __dirname : process.cwd();
+  const here = dirname(fileURLToPath(import.meta.url));
   for (let dir = here; ; dir = dirname(dir)) {
     const candidate = join(dir, "node_modules", "plotly.js-dist-min", "plotly.min.js");
     if (existsSync(candidate)) return candidate;

@@ -5,8 +5,6 @@
  *
  * The project's general reader (src/features/npy.ts) covers the dtypes of exported features (<f4, <f8, <i4, <i8);
  * this module covers the three the bundle writes, and nothing else, with the same header format (NPY 1.0).
- *
- * No `import.meta` here: notebooks import this file through tslab, which compiles it to CommonJS.
  */
 import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "../run/atomic.js";

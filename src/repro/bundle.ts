@@ -24,8 +24,6 @@
  *
  * Writes are all-or-nothing: the new bundle is written into a sibling folder and swapped in; a bundle whose files are
  * unchanged is not rewritten. Reads verify every file's size and sha256.
- *
- * No `import.meta` here: notebooks import this file through tslab, which compiles it to CommonJS.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";

@@ -12,8 +12,6 @@
  *
  * In the training modes, runs are cached by config hash, so a notebook re-opened, or another notebook that needs the
  * same runs, trains nothing again.
- *
- * Library rules: no `import.meta`, no top-level await — tslab compiles this file to CommonJS.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join, relative, resolve } from "node:path";

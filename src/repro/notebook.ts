@@ -5,8 +5,6 @@
  *
  * Saved files are rewritten only when their content changes, and a figure is re-rendered only when its spec did,
  * so re-running a notebook on the same runs changes nothing on disk.
- *
- * Library rules: no `import.meta`, no top-level await — tslab compiles this file to CommonJS.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";

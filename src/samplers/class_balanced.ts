@@ -1,5 +1,5 @@
 /**
- * Class-balanced sampling (spec §8.2, OLTR's ClassAwareSampler): a cycling, reshuffled class order;
+ * Class-balanced sampling (docs/ARCHITECTURE.md, "Samplers"; OLTR's ClassAwareSampler): a cycling, reshuffled class order;
  * every class visit emits `numSamplesCls` consecutive rows from that class's own cycling, reshuffled
  * iterator. All iterators persist across epochs; a run cut off by the end of an epoch is dropped
  * (each epoch starts with a fresh class visit, like the reference's per-epoch generator).

@@ -1,4 +1,4 @@
-/** Instance-balanced sampling (spec §8.1): a fresh uniform permutation of all rows every epoch. */
+/** Instance-balanced sampling (docs/ARCHITECTURE.md, "Samplers"): a fresh uniform permutation of all rows every epoch. */
 import { FixedDistributionSampler, normalise, toBatches } from "./common.js";
 import type { SamplerArgs } from "./types.js";
 

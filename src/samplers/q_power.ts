@@ -1,5 +1,5 @@
 /**
- * q-power sampling (spec §8.3): each row of the epoch is drawn i.i.d. — class j with probability
+ * q-power sampling (docs/ARCHITECTURE.md, "Samplers"): each row of the epoch is drawn i.i.d. — class j with probability
  * n_j^q / Σ n_i^q, then a uniformly random row of that class (with replacement). q = ½ is the
  * paper's square-root sampler (classifier-balancing draws examples with weight ∝ n_j^{−½}, which
  * is the same distribution); q = 1 is i.i.d. instance sampling, q = 0 i.i.d. class-balanced.

@@ -1,5 +1,5 @@
 /**
- * Batch samplers (spec §8): each turns the train labels into ⌊N/B⌋ batches of row indices per
+ * Batch samplers (docs/ARCHITECTURE.md, "Samplers"): each turns the train labels into ⌊N/B⌋ batches of row indices per
  * epoch, is deterministic for a seed, and can be checkpointed between epochs and resumed exactly.
  */
 

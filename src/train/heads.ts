@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { LinearClassifier } from "../models/linear.js";
 import type { Classifier, NamedVariables } from "../models/types.js";
 import { Registry } from "../registry.js";
+import { HEAD_NAMES, type HeadName } from "./head_names.js";
 
 export interface HeadArgs {
   featDim: number;
@@ -15,9 +16,13 @@ export interface HeadArgs {
   seed: number;
 }
 
+const FACTORIES: Record<HeadName, (args: HeadArgs) => Classifier> = {
+  linear: (a) => new LinearClassifier({ featDim: a.featDim, numClasses: a.numClasses, seed: a.seed }),
+  lws: (a) => new LwsHead(a),
+};
+
 export const HEADS = new Registry<(args: HeadArgs) => Classifier>("classifier head");
-HEADS.register("linear", (a) => new LinearClassifier({ featDim: a.featDim, numClasses: a.numClasses, seed: a.seed }));
-HEADS.register("lws", (a) => new LwsHead(a));
+for (const name of HEAD_NAMES) HEADS.register(name, FACTORIES[name]);
 
 let lwsCount = 0;
 

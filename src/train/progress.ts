@@ -1,7 +1,10 @@
 /**
  * Training progress: a one-line bar (epoch, step, loss, images/s, ETA) redrawn in place on a terminal; plain
- * log lines every `every` steps when stdout is not a TTY (CI logs, notebooks), so logs stay readable.
+ * log lines every `every` steps when stdout is not a TTY (CI logs, notebooks), so logs stay readable. Classifiers
+ * trained on features (cRT, LWS: a few fast epochs) print one line per epoch instead ({@link featureEpochLine}).
  */
+import type { HeadEpochLog, HeadEpochProgress } from "../classifiers/train-utils.js";
+
 export interface ProgressArgs {
   /** Total steps of the whole run (for the ETA). */
   totalSteps: number;
@@ -65,4 +68,16 @@ export class Progress {
   imagesPerSecond(): number {
     return this.images / Math.max((Date.now() - this.t0) / 1000, 1e-9);
   }
+}
+
+/** "crt epoch 3/10  loss 1.2345  val top-1 45.67%  0.8 s/epoch  ETA 0:06" */
+export function featureEpochLine(label: string, e: HeadEpochLog, p: HeadEpochProgress): string {
+  const perEpoch = p.elapsedS / e.epoch;
+  return `${label} epoch ${e.epoch}/${p.epochs}  loss ${e.loss.toFixed(4)}  val top-1 ${(100 * e.valTop1).toFixed(2)}%  ` +
+    `${perEpoch.toFixed(1)} s/epoch  ETA ${fmtTime(perEpoch * (p.epochs - e.epoch))}`;
+}
+
+/** An `onEpoch` callback that writes {@link featureEpochLine} to `write` (default: stderr, so stdout keeps the results). */
+export function featureEpochPrinter(label: string, write: (line: string) => void = (l) => void process.stderr.write(`${l}\n`)): (e: HeadEpochLog, p: HeadEpochProgress) => void {
+  return (e, p) => write(featureEpochLine(label, e, p));
 }

@@ -1,6 +1,6 @@
 /**
  * SGD with momentum and coupled weight decay, exactly PyTorch's `torch.optim.SGD` with dampening 0 and
- * nesterov off (spec §5): g ← g + wd·θ; v ← μ·v + g; θ ← θ − lr·v. Decay applies to every tensor in a
+ * nesterov off (docs/ARCHITECTURE.md, "Training mechanics"): g ← g + wd·θ; v ← μ·v + g; θ ← θ − lr·v. Decay applies to every tensor in a
  * group (BN γ/β and biases included, as the reference does). Param groups carry their own lr / momentum /
  * decay because feat_model and classifier are configured separately.
  */

@@ -14,7 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../backend.js";
-import { classifiers, type ClassifierRunResult } from "../classifiers/registry.js";
+import { classifiers, type ClassifierRunArgs, type ClassifierRunResult } from "../classifiers/registry.js";
 import { tauGrid } from "../classifiers/tau-norm.js";
 import { linearWeightNorms, lwsWeightNorms } from "../classifiers/weight-norms.js";
 import type { ExperimentConfig } from "../config/defaults.js";
@@ -34,6 +34,7 @@ import { runPass } from "./evaluate.js";
 import { featurePath, splitFeatures, type SplitName } from "./features.js";
 import { LwsHead } from "./heads.js";
 import { loadWeights, trainLoop } from "./loop.js";
+import { featureEpochPrinter } from "./progress.js";
 import { evalSummary, type StageArgs, type StageResult } from "./report.js";
 import { failRun } from "./stage1.js";
 import { exportVariables } from "./state.js";
@@ -163,7 +164,7 @@ export async function trainStage2(a: Stage2Args): Promise<Stage2Result> {
       (m as unknown as Record<string, unknown>).stage1 = { dir: s1dir, best_ckpt_sha256: s1.ckptSha256 };
       run.begin(m);
       const imagesMode = cfg.stage2.input === "images" && (method === "crt" || method === "lws");
-      const result = imagesMode ? await stage2Images(cfg, ds, s1, run, a.quiet) : await stage2Features(cfg, ds, s1, method, a.quiet);
+      const result = imagesMode ? await stage2Images(cfg, ds, s1, run, a.quiet) : await stage2Features(cfg, ds, s1, method, run, a.quiet);
       const { weight, bias, scales, ...extra } = result.extra as Record<string, unknown>;
       if (weight || scales) {
         // Learned parameters go to a checkpoint, not into the JSON.
@@ -217,7 +218,7 @@ async function runFeatureClassifier(
   batchSize: number,
   method: string,
   options: Record<string, unknown> | undefined,
-  onEpoch?: (log: unknown) => void,
+  onEpoch?: ClassifierRunArgs["onEpoch"],
   config?: ExperimentConfig,
 ): Promise<ClassifierRunResult> {
   const feats = await stage1Features(s1, ds, batchSize, config);
@@ -233,8 +234,13 @@ async function runFeatureClassifier(
   });
 }
 
-function stage2Features(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, method: string, quiet?: boolean): Promise<ClassifierRunResult> {
-  const onEpoch = quiet ? undefined : (log: unknown) => void process.stderr.write(`${method} ${JSON.stringify(log)}\n`);
+function stage2Features(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, method: string, run: ReturnType<typeof openRun>, quiet?: boolean): Promise<ClassifierRunResult> {
+  // cRT / LWS epochs: the record goes to log.jsonl, one readable line (epoch k/N, loss, val top-1, ETA) to stderr.
+  const print = quiet ? null : featureEpochPrinter(method);
+  const onEpoch: ClassifierRunArgs["onEpoch"] = (log, progress) => {
+    run.logger.log("epoch", { method, ...log });
+    print?.(log, progress);
+  };
   return runFeatureClassifier(s1, ds, cfg.training_opt.eval_batch_size, method, classifierOptions(cfg), onEpoch, cfg);
 }
 

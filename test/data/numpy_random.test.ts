@@ -3,7 +3,7 @@ import { NumpyRandomState } from "../../src/data/numpy_random.js";
 
 const arange = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 
-// Golden values produced with numpy 2.4 (legacy RandomState), see longtail-datasets.md §4.3.
+// Golden values produced with numpy 2.4 (legacy RandomState), see docs/ARCHITECTURE.md, "Long-tailed subsets".
 describe("NumpyRandomState (numpy legacy MT19937)", () => {
   it("raw 32-bit outputs match RandomState(0) / RandomState(2^32-1)", () => {
     const rs = new NumpyRandomState(0);

@@ -12,3 +12,15 @@ describe("Registry", () => {
     expect(() => r.register("class_balanced", 3)).toThrow(/already registered/);
   });
 });
+
+describe("the tensor-free name lists the config check reads", () => {
+  it("name exactly what the backbone and head registries hold", async () => {
+    const { backbones } = await import("../../src/models/backbones.js");
+    const { backboneNames } = await import("../../src/models/resnet_specs.js");
+    const { HEADS } = await import("../../src/train/heads.js");
+    const { HEAD_NAMES } = await import("../../src/train/head_names.js");
+    expect(backboneNames()).toEqual(backbones.names());
+    expect(backboneNames()).toContain("resnext50");
+    expect([...HEAD_NAMES].sort()).toEqual(HEADS.names());
+  });
+});

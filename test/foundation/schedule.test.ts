@@ -1,4 +1,4 @@
-/** Cosine learning-rate schedule, stepped once per epoch (spec §5). */
+/** Cosine learning-rate schedule, stepped once per epoch (docs/ARCHITECTURE.md, "Training mechanics"). */
 import { describe, expect, it } from "vitest";
 import { cosineLr, cosineLrShifted } from "../../src/schedule.js";
 

@@ -2,7 +2,7 @@
  * The test command itself (scripts/test.sh): whatever goes wrong in a vitest run, it must end with
  * "tests: N passed, N failed" where failed > 0, and exit non-zero. Each case in test/harness/cases/ is one way a
  * run goes wrong (vitest alone exits 1 on all of them, but its JSON report counts no failed test for most).
- * The type-check is skipped (LTR_SKIP_TYPECHECK) and the report goes to a temp file, so these inner runs do not
+ * The type-check and the build are skipped (LTR_SKIP_TYPECHECK, LTR_SKIP_BUILD) and the report goes to a temp file, so these inner runs do not
  * touch the outer run's build/vitest.json.
  */
 import { execFile } from "node:child_process";
@@ -15,7 +15,7 @@ const tmp = mkdtempSync(join(tmpdir(), "ltr-harness-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function testSh(caseFile: string): Promise<{ code: number; last: string; out: string }> {
-  const env = { ...process.env, LTR_SKIP_TYPECHECK: "1", LTR_VITEST_JSON: join(tmp, `${caseFile}.json`) };
+  const env = { ...process.env, LTR_SKIP_TYPECHECK: "1", LTR_SKIP_BUILD: "1", LTR_VITEST_JSON: join(tmp, `${caseFile}.json`) };
   return new Promise((resolve) => {
     execFile("bash", ["scripts/test.sh", "--root", "test/harness/cases", caseFile], { env, timeout: 200_000 }, (err, stdout, stderr) => {
       const out = `${stdout}\n${stderr}`;

@@ -297,7 +297,7 @@ describe("FusedBatchNorm gradient", () => {
   });
 
   // (an omitted scale or offset crashes tfjs-core's input saving on every backend, before any gradient
-  // code runs; always pass both, see perf-notes §4)
+  // code runs; always pass both, see docs/ARCHITECTURE.md, "Kernels and the native layer")
   it("handles fixed (running) statistics", async () => {
     const fixed = (t: Record<string, tf.Tensor>) =>
       tf.grads((xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.batchNorm(xx, tf.fill([6], 2.5), tf.fill([6], 4), b, g, 1e-3), t.w)))([

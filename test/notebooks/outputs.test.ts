@@ -1,6 +1,6 @@
 /**
  * Cheap checks of the committed notebooks (no kernel): each is valid nbformat-4 JSON with the tslab kernelspec,
- * imports the library only through the `notebooks/src` symlink (`./src/...`; `../src` breaks tslab's rootDir),
+ * imports the library only as a user would, `from "decoupling-lt"` (the compiled package; docs/ARCHITECTURE.md),
  * and the folder holds exactly the expected notebooks. Plus the notebook helpers that need no tensors:
  * the synthetic feature stand-in of notebook 07 and the feature-folder loader.
  */
@@ -41,7 +41,7 @@ describe("notebooks/", () => {
   });
 
   for (const name of EXPECTED) {
-    it(`${name}: nbformat 4 JSON, tslab kernel, imports only through ./src/, ends with the outputs check`, () => {
+    it(`${name}: nbformat 4 JSON, tslab kernel, imports only the package and node: built-ins, ends with the outputs check`, () => {
       const nb = JSON.parse(readFileSync(join(NB_DIR, name), "utf8"));
       expect(nb.nbformat).toBe(4);
       expect(nb.metadata.kernelspec).toEqual({ display_name: "TypeScript", language: "typescript", name: "tslab" });
@@ -49,10 +49,9 @@ describe("notebooks/", () => {
       const code = (nb.cells as Cell[]).filter((c) => c.cell_type === "code").map(sourceOf);
       expect(code.length).toBeGreaterThan(0);
       const specs = code.flatMap((s) => [...s.matchAll(/\bfrom\s+"([^"]+)"/g)].map((m) => m[1]));
-      const local = specs.filter((s) => s.startsWith("."));
-      expect(local.length).toBeGreaterThan(0);
-      for (const s of local) expect(s, `${name} imports '${s}'`).toMatch(/^\.\/src\//);
-      expect(code.join("\n")).not.toContain("../src");
+      expect(specs).toContain("decoupling-lt");
+      expect(specs.filter((s) => s !== "decoupling-lt" && !s.startsWith("node:")), `${name} imports other modules`).toEqual([]);
+      expect(code.join("\n")).not.toMatch(/\.\.?\/src\//);
       if (name !== "01_long_tailed_data.ipynb") expect(code[code.length - 1]).toContain("assertOutputs(outputs)");
     });
 

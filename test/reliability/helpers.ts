@@ -3,7 +3,7 @@
  * stage-1 config that trains in a few seconds, the `ltr` command run as a real process, byte flips, and checkpoint
  * comparison.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -63,8 +63,16 @@ export interface LtrOptions {
   timeoutMs?: number;
 }
 
-/** Run `ltr <args>` as a separate process (the real CLI, through bin/ltr.mjs). */
+let distChecked = false;
+
+/** Run `ltr <args>` as a separate process (the real CLI: bin/ltr.mjs, which runs the compiled dist/). */
 export function ltr(args: string[], o: LtrOptions = {}): Promise<LtrResult> {
+  if (!distChecked) {
+    // The CLI runs dist/: refuse to test stale code (scripts/test.sh builds it first; alone, run `npm run build`).
+    const r = spawnSync(process.execPath, [join(REPO, "scripts", "self-link.mjs"), "--check"], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`the ltr command would run stale or missing dist/: ${r.stderr.trim()}`);
+    distChecked = true;
+  }
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [join(REPO, "bin", "ltr.mjs"), ...args], {
       cwd: REPO,

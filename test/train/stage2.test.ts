@@ -47,7 +47,13 @@ describe("stage 2 from a stage-1 run", () => {
       expect(res.extra.valSweep).toHaveLength(21);
       expect(res.extra.tau).toBeGreaterThanOrEqual(0);
     }
-    if (method === "crt" || method === "lws") expect(existsSync(join(r.runDir, "classifier.ckpt"))).toBe(true);
+    if (method === "crt" || method === "lws") {
+      expect(existsSync(join(r.runDir, "classifier.ckpt"))).toBe(true);
+      // each epoch's record goes to log.jsonl (the console gets one readable line instead)
+      const epochs = readFileSync(join(r.runDir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.kind === "epoch");
+      expect(epochs.map((e) => [e.method, e.epoch])).toEqual([[method, 1], [method, 2]]);
+      expect(epochs[1].valTop1).toBe(res.extra.log[1].valTop1);
+    }
   });
 
   it("features are extracted once and cached in the stage-1 run, keyed by its checkpoint", () => {

@@ -7,6 +7,7 @@
 import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { cpuUnsupported, PINNED_OPENBLAS_CORE, requestedNumerics, type NumericsMode } from "./numerics.js";
 
 /** The functions exported by the native addon (native/src/ops.h lists them; native/src/module.cc documents for argument meanings). */
@@ -112,10 +113,10 @@ const ADDON_REL = join("native", "build", "Release", "ltr_native.node");
 const PACKAGE_NAME = "decoupling-lt";
 
 /**
- * The package root: walk up from the working directory to the `package.json` named decoupling-lt.
- * (No `import.meta` in library code: the notebooks compile src/ to CommonJS.)
+ * The package root: walk up from `start` (default: the folder of this module, so an installed copy finds its own
+ * native/build) to the `package.json` named decoupling-lt.
  */
-export function findPackageRoot(start: string = process.cwd()): string | null {
+export function findPackageRoot(start: string = dirname(fileURLToPath(import.meta.url))): string | null {
   let dir = start;
   for (;;) {
     const pj = join(dir, "package.json");
@@ -183,7 +184,7 @@ function tryLoad(): LoadResult {
   const cpu = cpuUnsupported(readCpuinfo());
   if (cpu) return { addon: null, reason: cpu };
   const root = findPackageRoot();
-  if (!root) return { addon: null, reason: `no ${PACKAGE_NAME} package.json above ${process.cwd()}` };
+  if (!root) return { addon: null, reason: `no ${PACKAGE_NAME} package.json above ${dirname(fileURLToPath(import.meta.url))}` };
   const path = join(root, ADDON_REL);
   if (!existsSync(path)) return { addon: null, reason: `${ADDON_REL} not built (run \`npm run build:native\`)` };
   // OpenMP threads that spin after each parallel region steal the cores from OpenBLAS's own thread pool (and from

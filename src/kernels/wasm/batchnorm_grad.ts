@@ -7,7 +7,7 @@
  * reductions (Σdy, Σ(x-μ)·dy), which the wasm `Sum` override does without a transpose.
  *
  * The two shared sums are computed eagerly in `gradFunc`: the tape runs each input's closure in its own
- * `tidy`, so a tensor memoised by one closure would be freed before another uses it (perf-notes §5).
+ * `tidy`, so a tensor memoised by one closure would be freed before another uses it (docs/ARCHITECTURE.md, "Kernels and the native layer").
  * Gradients are registered per kernel name, not per backend, so this also serves cpu; it is the exact
  * same math as the stock gradient.
  *

@@ -2,7 +2,7 @@
  * `Conv2DBackpropFilter` for the wasm backend (missing in stock tfjs-backend-wasm 4.22.0, so no convnet
  * can train there without it). dW[ky,kx,ci,co] = Σ_{n,oy,ox} x[n, oy·s-pT+ky, ox·s-pL+kx, ci] · dy[n,oy,ox,co].
  *
- * Two strategies, picked per layer (perf-notes §5):
+ * Two strategies, picked per layer:
  *  - "convT": for 3×3 stride-1 layers with Cin ≥ 16 the sum above *is* a convolution of xᵀ ([Cin,H,W,N],
  *    batch = Cin, channels = N) with dyᵀ ([OH,OW,N,Cout] as the filter), explicit padding (pT,pB,pL,pR);
  *    it outputs [Cin,kh,kw,Cout]. All the work stays in XNNPACK. (It is exact for any stride, as a conv

@@ -1,6 +1,6 @@
 /**
  * The portable wasm kernel set: registrations on top of stock @tensorflow/tfjs-backend-wasm 4.22.0 that
- * make convnet training possible and fast (perf-notes §4–§5). Pure JS plus calls into stock wasm kernels,
+ * make convnet training possible and fast (docs/ARCHITECTURE.md, "Kernels and the native layer"). Pure JS plus calls into stock wasm kernels,
  * no build step. The native layer (`../native/`) may later override some of these registrations.
  *
  *  - Conv2DBackpropFilter   missing in stock wasm (conv gradients throw without it)
