@@ -68,15 +68,15 @@ function bySeed(cells: readonly Cell[], sampler: string, classifier: string, met
 const values = (m: Map<number, number>) => [...m.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
 const bold = (v: Verdict) => `**${v}**`;
 
-function render(claim: string, quantity: string, parts: FindingPart[], combine: Finding["combine"], v: Verdict, digits = 1): string {
-  const body = parts.map((p) => `${p.label ? `${p.label} ` : ""}${formatInterval(p.interval, digits)} (${p.verdict})`).join("; ");
+function render(claim: string, quantity: string, parts: FindingPart[], combine: Finding["combine"], v: Verdict, digits = 1, signed = true): string {
+  const body = parts.map((p) => `${p.label ? `${p.label} ` : ""}${formatInterval(p.interval, digits, signed)} (${p.verdict})`).join("; ");
   const rule = combine === "all" ? ` (all ${parts.length} must hold)` : combine === "any" ? " (any one suffices)" : "";
   return `${claim} — ${quantity}: ${body}: ${bold(v)}${rule}.`;
 }
 
-function make(id: string, claim: string, quantity: string, parts: FindingPart[], combine: Finding["combine"], digits = 1): Finding {
+function make(id: string, claim: string, quantity: string, parts: FindingPart[], combine: Finding["combine"], digits = 1, signed = true): Finding {
   const v = combine === "one" ? parts[0].verdict : combine === "all" ? allOf(parts.map((p) => p.verdict)) : anyOf(parts.map((p) => p.verdict));
-  return { id, claim, quantity, parts, combine, verdict: v, text: render(claim, quantity, parts, combine, v, digits) };
+  return { id, claim, quantity, parts, combine, verdict: v, text: render(claim, quantity, parts, combine, v, digits, signed) };
 }
 
 /** Every finding the data allows (a finding whose runs are missing is left out). */
@@ -119,7 +119,7 @@ export function evaluateFindings(input: FindingsInput): Finding[] {
   const taus = values(bySeed(cells, "IB", "τ-norm", "tau"));
   if (taus.length) {
     const iv = tInterval(taus, LEVEL);
-    out.push(make("tau-range", "τ chosen on val lies strictly between 0 and 1, like the paper's ≈0.7", "τ of the IB representation, mean over seeds, 95 % t interval", [{ label: "τ", interval: iv, verdict: verdictBetween(iv, 0, 1) }], "one", 2));
+    out.push(make("tau-range", "τ chosen on val lies strictly between 0 and 1, like the paper's ≈0.7", "τ of the IB representation, mean over seeds, 95 % t interval", [{ label: "τ", interval: iv, verdict: verdictBetween(iv, 0, 1) }], "one", 2, false));
   }
   const norms = input.jointNorms ?? [];
   if (norms.length) {

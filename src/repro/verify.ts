@@ -29,6 +29,8 @@ export interface Difference {
   regenerated: number | null;
   /** The run folders the number comes from (relative), when it can be told. */
   runs: string[];
+  /** A whole file present on one side only (then `key` is "(whole file)" and the values are its number counts). */
+  onlyIn?: "committed" | "regenerated";
 }
 
 /** What {@link compareResults} found. */
@@ -47,7 +49,7 @@ export interface VerifyResult {
  * speeds, the machine's description, the thread count the user asked for (the numerics do not depend on it:
  * docs/DETERMINISM.md), when a run was resumed, sizes that follow from other compared content.
  */
-export const IGNORED_KEYS: readonly string[] = ["started_at", "ended_at", "wall_time_s", "images_per_s", "machine", "git", "resumes", "run_id", "checksum", "threads"];
+export const IGNORED_KEYS: readonly string[] = ["started_at", "ended_at", "wall_time_s", "seconds", "images_per_s", "machine", "git", "resumes", "run_id", "checksum", "threads", "bytes"];
 
 /** The files of an output folder that carry numbers (relative to it), in a fixed order. */
 export function numberFiles(outDir: string): string[] {
@@ -162,8 +164,8 @@ function rowRuns(file: string, key: string, cells: { sampler: string; classifier
 
 /**
  * Compare every number of `<committedRoot>/<profile.outDir>` with `<regeneratedRoot>/<profile.outDir>` (and, for the
- * full profile, both `results/README.md`). A file present on one side only counts each of its numbers as a
- * difference; a file on neither side is skipped.
+ * full profile, both `results/README.md`). A file present on one side only is one difference
+ * (`onlyIn`); a file on neither side is skipped.
  */
 export function compareResults(committedRoot: string, regeneratedRoot: string, profile: Profile): VerifyResult {
   const dirs = { committed: join(committedRoot, profile.outDir), regenerated: join(regeneratedRoot, profile.outDir) };
@@ -181,13 +183,19 @@ export function compareResults(committedRoot: string, regeneratedRoot: string, p
     const [ba, bb] = [read(t.a), read(t.b)];
     if (!ba && !bb) continue;
     result.files.push(t.rel);
+    if (!ba || !bb) {
+      const only = (ba ?? bb)!;
+      const count = t.name.endsWith(".npy") ? decodeNpy(only, t.rel).data.length : leavesOf(t.name, only, { n: 0 }).length;
+      result.differences.push({ file: t.rel, key: "(whole file)", committed: ba ? count : null, regenerated: bb ? count : null, runs: [], onlyIn: ba ? "committed" : "regenerated" });
+      continue;
+    }
     if (t.name.endsWith(".npy")) {
       compareNpy(t.rel, t.name, ba, bb, reps, walkRun, result);
       continue;
     }
     const ign = { n: 0 };
-    const la = ba ? leavesOf(t.name, ba, ign) : [];
-    const lb = bb ? leavesOf(t.name, bb, { n: 0 }) : [];
+    const la = leavesOf(t.name, ba, ign);
+    const lb = leavesOf(t.name, bb, { n: 0 });
     result.ignored += ign.n;
     const runsOf = (l: Leaf) => (l.run ? [l.run] : /_table\.(md|csv)$/.test(t.name) ? rowRuns(t.name, l.key, cells) : []);
     const mb = new Map<string, Leaf[]>();
@@ -215,6 +223,7 @@ export function formatVerify(r: VerifyResult, limit = 200): string {
   const show = (v: number | null) => (v === null ? "(absent)" : String(v));
   const lines = r.differences.slice(0, limit).map((d) => {
     const runs = d.runs.length ? `; run${d.runs.length > 1 ? "s" : ""} ${d.runs.map((x) => `${x} (manifest ${x}/manifest.json)`).join(", ")}` : "";
+    if (d.onlyIn) return `  ${d.file}: only ${d.onlyIn === "committed" ? "committed, not regenerated" : "regenerated, not committed"} (${d.committed ?? d.regenerated} numbers)`;
     return `  ${d.file} ${d.key}: committed ${show(d.committed)}, regenerated ${show(d.regenerated)}${runs}`;
   });
   if (r.differences.length > limit) lines.push(`  … and ${r.differences.length - limit} more`);

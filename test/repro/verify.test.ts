@@ -85,6 +85,20 @@ describe("reproduce:table --verify", () => {
     }
   });
 
+  it("reports a file present on one side only as one line", async () => {
+    const p = join(out, "figure_data.json");
+    const keep = readFileSync(p);
+    rmSync(p);
+    try {
+      const v = await verifyProfile(P);
+      rmSync(v.dir, { recursive: true, force: true });
+      expect(v.result.differences).toEqual([{ file: `${P.outDir}/figure_data.json`, key: "(whole file)", committed: null, regenerated: expect.any(Number), runs: [], onlyIn: "regenerated" }]);
+      expect(formatVerify(v.result)).toMatch(/figure_data\.json: only regenerated, not committed \(\d+ numbers\)/);
+    } finally {
+      writeFileSync(p, keep);
+    }
+  });
+
   it("ignores wall times, speeds and machine fields", async () => {
     const m = JSON.parse(readFileSync(join(out, "manifests.json"), "utf8")) as Record<string, unknown>[];
     const orig = JSON.stringify(m, null, 2) + "\n";
