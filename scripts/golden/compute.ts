@@ -34,6 +34,7 @@ export interface Metrics {
 export interface GoldenValues {
   data_sha256: string;
   stage1: { weights_sha256: string; best_epoch: number; train_loss: number[]; val: Metrics; test: Metrics };
+  /** By classifier method (joint, ncm, crt, tau_norm, lws). */
   stage2: Record<string, { val: Metrics; test: Metrics; tau?: number; head_sha256?: string }>;
 }
 
@@ -93,11 +94,11 @@ export async function computeGolden(log: (s: string) => void = () => {}): Promis
       const l2 = loadConfig(cfgFile(stage), [...GOLDEN_STAGE2, `model_dir=${s1dir}`, "backend=wasm"]);
       const dir = join(tmp, stage);
       await trainStage2({ loaded: l2, runDir: dir, dataset, quiet: true });
-      const r2 = readJson(join(dir, "results.json")) as { val: Metrics; test: Metrics; extra?: { tau?: number } };
+      const r2 = readJson(join(dir, "results.json")) as { method: string; val: Metrics; test: Metrics; extra?: { tau?: number } };
       const entry: GoldenValues["stage2"][string] = { val: metrics(r2.val), test: metrics(r2.test) };
       if (r2.extra?.tau !== undefined) entry.tau = r2.extra.tau;
       if (stage === "cls_crt" || stage === "cls_lws") entry.head_sha256 = tensorsSha256(join(dir, "classifier.ckpt"));
-      values.stage2[stage.replace(/^cls_/, "")] = entry;
+      values.stage2[r2.method] = entry;
     }
     const m = machineInfo();
     const git = gitState();
