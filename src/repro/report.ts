@@ -97,7 +97,7 @@ export function manifests(source: ResultSource): unknown[] {
   for (const s of SAMPLERS)
     for (const seed of source.profile.seeds) {
       const recs = [source.stage1(s.stage, seed), ...CLASSIFIERS.map((c) => source.stage2(s.stage, c.stage, seed))];
-      for (const r of recs) if (r && Object.keys(r.manifest).length) out.push({ run: r.run, ...exportedRecord(r.manifest) });
+      for (const r of recs) if (r && Object.keys(r.manifest).length) out.push({ run: r.run, ...exportedRecord(r.manifest, projectRoot()) });
     }
   return out;
 }

@@ -179,7 +179,7 @@ export function finishManifest(m: RunManifest, status: RunManifest["status"], su
  * `<outside the project>/<name>`); the resolved `config` is written as it is.
  */
 export function writeManifest(path: string, m: RunManifest): void {
-  writeCheckedJson(path, portableManifest(m));
+  writeCheckedJson(path, portableManifest(m, projectRoot()));
 }
 
 /** Read and verify a run's manifest.json; errors name the file. */
