@@ -1,10 +1,12 @@
 /**
  * The main job: the Fashion-MNIST-LT reproduction of the paper's tables and figures.
  *
- *   npm run reproduce:table                      full profile: 4 samplers × 3 seeds × 30 epochs, 5 classifiers each
+ *   npm run reproduce:table                      full profile: 4 samplers × its seeds × 30 epochs, 5 classifiers each
  *   npm run reproduce:table -- --profile teach   a small version that shows the paper's effects in minutes
  *   npm run reproduce:table -- --profile smoke   the same pipeline on a tiny subset (CI plumbing)
  *   npm run figures                              regenerate tables and figures; never trains
+ *   npm run reproduce:table -- --verify          regenerate everything into a temporary folder and compare every
+ *                                                number with the committed results (docs/VERIFY.md)
  *
  * Runs are cached by config hash under runs/<profile>/, so an interrupted reproduction continues where it stopped
  * (the interrupted run itself resumes from its last epoch). Once every run of the profile has finished, the results
@@ -28,13 +30,18 @@ import { CLASSIFIERS, getProfile, PROFILES, type Profile, SAMPLERS } from "../sr
 import { writeReport } from "../src/repro/report.js";
 import { ensureStage1, ensureStage2, runStatus, stage1Plan } from "../src/repro/runs.js";
 import { layeredSource, runsSource } from "../src/repro/source.js";
+import { formatVerify, verifyProfile } from "../src/repro/verify.js";
 
 const USAGE = `usage: npm run reproduce:table -- [--profile full|teach|smoke] [--seeds 0,1,2] [--samplers IB,CB,SR,PB] [--no-render] [--no-notebooks] [--bundle-out DIR]
        npm run figures -- [--profile full|teach|smoke] [--no-render] [--notebooks] [--bundle-out DIR]
 
   --figures-only   (what npm run figures passes) never train: regenerate from the runs that exist plus the bundle
   --notebooks      with --figures-only: also re-execute the notebooks (results mode) into <output>/executed_notebooks
-  --bundle-out DIR export the results bundle to DIR instead of <output folder>/bundle`;
+  --bundle-out DIR export the results bundle to DIR instead of <output folder>/bundle
+  --verify         train what the run cache lacks (or reuse it), regenerate every output into a temporary folder
+                   (never into the output folder) and compare every number with the committed ones: prints
+                   "identical: N numbers in M files" (exit 0) or each difference with its run and manifest (exit 1);
+                   docs/VERIFY.md says what is compared and what is ignored`;
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +53,7 @@ const { values } = parseArgs({
     "no-notebooks": { type: "boolean", default: false },
     notebooks: { type: "boolean", default: false },
     "bundle-out": { type: "string" },
+    verify: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -64,6 +72,10 @@ const profile: Profile = { ...getProfile(values.profile) };
 const subset = Boolean(values.seeds || values.samplers);
 if (values["figures-only"] && subset) {
   console.error("reproduce: --seeds / --samplers select what to train; npm run figures always reports the whole profile");
+  process.exit(2);
+}
+if (values.verify && (subset || values["figures-only"])) {
+  console.error("reproduce: --verify checks the whole profile; it cannot be combined with --seeds, --samplers or --figures-only");
   process.exit(2);
 }
 if (values.seeds) profile.seeds = values.seeds.split(",").map(Number);
@@ -102,6 +114,14 @@ if (!values["figures-only"]) {
     }
     console.log(`[${k + 1}/${plan.length}] ${s.short} seed ${seed} done (elapsed ${fmt((Date.now() - t0) / 1000)})`);
   }
+}
+
+// --verify: every output regenerated from the runs into a temporary folder and compared with the committed one.
+if (values.verify) {
+  const v = await verifyProfile(getProfile(profile.name), { log });
+  console.log(formatVerify(v.result));
+  if (v.kept) console.log(`reproduce: the regenerated outputs are in ${v.dir} (the committed ones were not touched)`);
+  process.exit(v.result.differences.length ? 1 : 0);
 }
 
 // 1. The results bundle, from the run cache, once every run of the profile has finished (a subset never exports).

@@ -10,7 +10,7 @@
  * | `bundle.json`                      | the index: profile, seeds, the representations in array order, every other   |
  * |                                    | file with its size and sha256 (checked on load), what each holds              |
  * | `runs.json`                        | every run (4 samplers × seeds × stage 1 + 5 classifiers): its folder name,   |
- * |                                    | manifest.json and results.json as the run wrote them                          |
+ * |                                    | manifest.json and results.json, machine paths made portable (portable.ts)     |
  * | `arrays/stage1_fc_{weight,bias}.npy` | the stage-1 (Joint) classifier of every representation, float32 [R, C, d] / [R, C] |
  * | `arrays/crt_fc_{weight,bias}.npy`  | the re-trained cRT classifier of every representation, float32                 |
  * | `arrays/lws_scales.npy`            | the learned LWS scales f_j of every representation, float32 [R, C]            |
@@ -33,6 +33,7 @@ import type { FeatureSet } from "../features/types.js";
 import { writeFileAtomic } from "../run/atomic.js";
 import { loadCheckpoint } from "../run/checkpoint.js";
 import { projectRoot } from "../run/manifest.js";
+import { exportedRecord } from "../run/portable.js";
 import { type BundleDtype, decodeNpy, npyBytes } from "./arrays.js";
 import { CLASSIFIERS, PROFILES, type Profile, type ProfileName, SAMPLERS } from "./profiles.js";
 import { readJson, runStatus, stage1Plan, stage2Plan } from "./runs.js";
@@ -147,7 +148,7 @@ export function exportBundle(profile: Profile, dir = bundleDir(profile)): Export
           missing.push(`${s.short}/${stage}/seed${seed}`);
           continue;
         }
-        runs.push({ sampler: s.short, stage, stage1: s.stage, seed, run: relative(root, d), manifest: readJson(join(d, "manifest.json")), results: readJson(join(d, "results.json")) });
+        runs.push({ sampler: s.short, stage, stage1: s.stage, seed, run: relative(root, d), manifest: exportedRecord(readJson(join(d, "manifest.json")), root), results: exportedRecord(readJson(join(d, "results.json")), root) });
       }
     }
   const walk = reps[0]; // IB, first seed

@@ -12,9 +12,10 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../run/atomic.js";
 import { projectRoot } from "../run/manifest.js";
+import { exportedRecord } from "../run/portable.js";
 import { type PlotlyFigure, samplerClassifierFigure, tauSweepFigure, tauSliderHtml, weightNormFigure } from "../plot/index.js";
 import { FigureRenderer, findChromium } from "../plot/render.js";
-import { findings } from "./findings.js";
+import { findings, jointNorms, type SeedNorms } from "./findings.js";
 import { CLASSIFIERS, type Profile, SAMPLERS } from "./profiles.js";
 import type { ResultSource } from "./source.js";
 import { buildTables, collectCells, type Tables } from "./tables.js";
@@ -87,13 +88,16 @@ export function figures(tables: Tables, data: FigureData | null): Record<string,
   return out;
 }
 
-/** All run manifests behind the tables (stage 1 and its five classifiers, per sampler and seed), in one file. */
+/**
+ * All run manifests behind the tables (stage 1 and its five classifiers, per sampler and seed), in one file, with
+ * machine paths removed (portable.ts), also from manifests written before runs recorded portable paths.
+ */
 export function manifests(source: ResultSource): unknown[] {
   const out: unknown[] = [];
   for (const s of SAMPLERS)
     for (const seed of source.profile.seeds) {
       const recs = [source.stage1(s.stage, seed), ...CLASSIFIERS.map((c) => source.stage2(s.stage, c.stage, seed))];
-      for (const r of recs) if (r && Object.keys(r.manifest).length) out.push({ run: r.run, ...r.manifest });
+      for (const r of recs) if (r && Object.keys(r.manifest).length) out.push({ run: r.run, ...exportedRecord(r.manifest, projectRoot()) });
     }
   return out;
 }
@@ -116,6 +120,12 @@ export interface WriteReportOpts {
    * output goes under build/, false for the committed results/ folder, which is never replaced by a partial report.
    */
   allowPartial?: boolean;
+  /**
+   * The folder standing for the project root in output paths (default: the project root): the report goes to
+   * `<outRoot>/<profile.outDir>` (and, for the full profile, `<outRoot>/results/README.md`). `--verify` points it
+   * at a temporary folder so the committed results are never written.
+   */
+  outRoot?: string;
   log?: (s: string) => void;
 }
 
@@ -135,7 +145,8 @@ export interface ReportResult {
 /** Write every table, figure and manifest of a profile into its output folder. */
 export async function writeReport(profile: Profile, o: WriteReportOpts): Promise<ReportResult> {
   const log = o.log ?? (() => {});
-  const outDir = join(projectRoot(), profile.outDir);
+  const outRoot = o.outRoot ?? projectRoot();
+  const outDir = join(outRoot, profile.outDir);
   const { cells, missing } = collectCells(o.source);
   const result: ReportResult = { outDir, changed: [], unchanged: [], missing, written: false };
   const allowPartial = o.allowPartial ?? !profile.outDir.startsWith("results");
@@ -180,7 +191,7 @@ export async function writeReport(profile: Profile, o: WriteReportOpts): Promise
       await r.close();
     }
   }
-  const text = readme(profile, tables, data, missing);
+  const text = readme(profile, tables, data, missing, jointNorms(o.source));
   put("README.md", text);
   if (profile.name === "full") {
     // results/README.md: the same report at the top of results/, links re-rooted, plus the other result folders.
@@ -196,7 +207,7 @@ export async function writeReport(profile: Profile, o: WriteReportOpts): Promise
       "- `bench/`: `npm run bench` — training and feature-workload speed against PyTorch on the same machine.",
       "",
     ].join("\n");
-    (writeIfChanged(join(projectRoot(), "results", "README.md"), index) ? result.changed : result.unchanged).push("../README.md");
+    (writeIfChanged(join(outRoot, "results", "README.md"), index) ? result.changed : result.unchanged).push("../README.md");
   }
   result.written = true;
   return result;
@@ -217,7 +228,7 @@ const PAPER_CLASSIFIER = `| Classifier | Many | Medium | Few | All |
 | τ-norm | 59.1 | 46.9 | 30.7 | 49.4 |
 | LWS | 60.2 | 47.2 | 30.3 | 49.9 |`;
 
-function readme(profile: Profile, t: Tables, data: FigureData | null, missing: string[]): string {
+function readme(profile: Profile, t: Tables, data: FigureData | null, missing: string[], norms: SeedNorms[]): string {
   const seeds = profile.seeds.join(", ");
   const lines = [
     `# Fashion-MNIST-LT reproduction (${profile.name} profile)`,
@@ -266,7 +277,11 @@ function readme(profile: Profile, t: Tables, data: FigureData | null, missing: s
     "",
     "## Which of the paper's findings hold here (computed from the tables above)",
     "",
-    ...findings(t, data).map((f) => `- ${f}`),
+    `Each finding gives the estimate and its 95 % interval over the ${profile.seeds.length} seed${profile.seeds.length === 1 ? "" : "s"} (in brackets), and says`,
+    "**holds** when the interval lies wholly on the claimed side, **does not hold** when wholly on the other side,",
+    "**inconclusive** otherwise (docs/STATISTICS.md: the method, and how many seeds decide what).",
+    "",
+    ...findings(t, data, norms).map((f) => `- ${f}`),
     "",
   ];
   return lines.join("\n");

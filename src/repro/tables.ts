@@ -119,6 +119,8 @@ function csv(rows: AggRow[]): string {
 }
 
 export interface Tables {
+  /** The per-seed results the tables aggregate (what the findings' intervals are computed from). */
+  cells: Cell[];
   sampler: { rows: AggRow[]; markdown: string; csv: string };
   classifier: { rows: AggRow[]; markdown: string; csv: string };
   grid: { rows: AggRow[]; markdown: string; csv: string };
@@ -137,6 +139,7 @@ export function buildTables(cells: Cell[]): Tables {
     ...all.map((r) => `| ${r.sampler} | ${r.classifier}${r.tau !== undefined ? ` (τ=${r.tau.toFixed(2)})` : ""} | ${METRICS.map((m) => fmt(r[m], r[`${m}_sd`], r.n)).join(" | ")} | ${r.n} |`),
   ].join("\n");
   return {
+    cells: [...cells],
     sampler: { rows: samplerRows, markdown: markdown(samplerRows, "sampler", "Sampling", SAMPLER_LABELS), csv: csv(samplerRows) },
     classifier: { rows: classifierRows, markdown: markdown(classifierRows, "classifier", "Classifier", {}), csv: csv(classifierRows) },
     grid: { rows: all, markdown: gridMd, csv: csv(all) },

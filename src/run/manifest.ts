@@ -17,6 +17,7 @@ import { join } from "node:path";
 import type { BackendInfo } from "../backend.js";
 import type { ExperimentConfig } from "../config/defaults.js";
 import { readCheckedJson, writeCheckedJson } from "./checksum.js";
+import { portableManifest } from "./portable.js";
 
 /** One `--resume` of a run: when, from which epoch, and the safe keys that changed (runconfig.ts SAFE_RESUME_KEYS). */
 export interface ResumeRecord {
@@ -173,8 +174,12 @@ export function finishManifest(m: RunManifest, status: RunManifest["status"], su
   };
 }
 
+/**
+ * Write a manifest with its checksum. Paths in it are made machine-free first (portable.ts: project-relative, or
+ * `<outside the project>/<name>`); the resolved `config` is written as it is.
+ */
 export function writeManifest(path: string, m: RunManifest): void {
-  writeCheckedJson(path, m);
+  writeCheckedJson(path, portableManifest(m, projectRoot()));
 }
 
 /** Read and verify a run's manifest.json; errors name the file. */

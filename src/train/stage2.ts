@@ -26,7 +26,8 @@ import type { Backbone } from "../models/types.js";
 import { assertWritable } from "../run/atomic.js";
 import { writeCheckedJson } from "../run/checksum.js";
 import { loadCheckpoint, saveCheckpoint } from "../run/checkpoint.js";
-import { startManifest } from "../run/manifest.js";
+import { projectRoot, startManifest } from "../run/manifest.js";
+import { portablePath } from "../run/portable.js";
 import { openRun, readRunConfig, resolveRunDir, runPaths } from "../run/rundir.js";
 import { assertFinishedStage1Run, checkpointFix } from "../run/state.js";
 import { buildBackbone, buildDataset, buildHead, buildSampler } from "./build.js";
@@ -177,7 +178,7 @@ export async function trainStage2(a: Stage2Args): Promise<Stage2Result> {
       const results = {
         method,
         input: imagesMode ? "images" : "features",
-        stage1_run: s1dir,
+        stage1_run: portablePath(s1dir, projectRoot()),
         val: evalSummary(result.val),
         test: evalSummary(result.test),
         val_per_class: result.val.perClass,
