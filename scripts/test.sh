@@ -8,7 +8,8 @@
 #   bash scripts/test.sh test/x.test.ts  native check, type-check, build (when dist/ is stale) and vitest on the given files only
 #
 # Environment: LTR_REQUIRE_NATIVE=1 (set by .ci/run) makes a native addon that does not load a failure even when
-# its prerequisites are missing; LTR_SKIP_BENCH, LTR_SKIP_NOTEBOOKS, LTR_SKIP_TYPECHECK, LTR_SKIP_BUILD skip those parts (never in
+# its prerequisites are missing; LTR_FAIL_ON_SKIP=1 (also set by .ci/run) counts every skipped test as failed;
+# LTR_SKIP_BENCH, LTR_SKIP_NOTEBOOKS, LTR_SKIP_TYPECHECK, LTR_SKIP_BUILD skip those parts (never in
 # CI); LTR_VITEST_JSON moves vitest's JSON report (default build/vitest.json).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -59,9 +60,14 @@ if [ -f "$json" ]; then
     const tests = r.testResults.flatMap((t) => t.assertionResults);
     const unfinished = tests.filter((a) => a.status === "pending").length;
     const fileErrors = r.testResults.filter((t) => t.status === "failed" && !t.assertionResults.some((a) => a.status === "failed")).length;
+    // Skipped tests (it.skip, skipIf, ctx.skip) pass silently; CI installs every prerequisite, so there
+    // (LTR_FAIL_ON_SKIP=1, set by .ci/run) each one is a failure. Elsewhere they are listed.
+    const skipped = r.testResults.flatMap((t) => t.assertionResults.filter((a) => a.status === "skipped" || a.status === "todo").map((a) => `${require("path").relative(process.cwd(), t.name)} > ${a.fullName}`));
+    const failOnSkip = process.env.LTR_FAIL_ON_SKIP === "1";
+    if (skipped.length) console.error(`vitest: ${skipped.length} test(s) skipped${failOnSkip ? " (LTR_FAIL_ON_SKIP=1: each counts as failed)" : ""}:\n${skipped.map((s) => `  - ${s}`).join("\n")}`);
     if (unfinished) console.error(`vitest: ${unfinished} test(s) never finished (crashed worker?)`);
     if (fileErrors) console.error(`vitest: ${fileErrors} file(s) failed outside any test (collection error or a failing beforeAll/afterAll)`);
-    console.log(r.numPassedTests, r.numFailedTests + unfinished + fileErrors);
+    console.log(r.numPassedTests, r.numFailedTests + unfinished + fileErrors + (failOnSkip ? skipped.length : 0));
   ' "$json")
   vp=${vp:-0}; vf=${vf:-1} # an unreadable report counts as one failure
   passed=$((passed+vp)); failed=$((failed+vf))

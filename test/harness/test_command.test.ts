@@ -14,8 +14,8 @@ import { afterAll, describe, expect, it } from "vitest";
 const tmp = mkdtempSync(join(tmpdir(), "ltr-harness-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function testSh(caseFile: string): Promise<{ code: number; last: string; out: string }> {
-  const env = { ...process.env, LTR_SKIP_TYPECHECK: "1", LTR_SKIP_BUILD: "1", LTR_VITEST_JSON: join(tmp, `${caseFile}.json`) };
+function testSh(caseFile: string, extraEnv: Record<string, string> = {}): Promise<{ code: number; last: string; out: string }> {
+  const env = { ...process.env, LTR_SKIP_TYPECHECK: "1", LTR_SKIP_BUILD: "1", LTR_FAIL_ON_SKIP: "", LTR_VITEST_JSON: join(tmp, `${caseFile}.json`), ...extraEnv };
   return new Promise((resolve) => {
     execFile("bash", ["scripts/test.sh", "--root", "test/harness/cases", caseFile], { env, timeout: 200_000 }, (err, stdout, stderr) => {
       const out = `${stdout}\n${stderr}`;
@@ -48,5 +48,15 @@ describe.concurrent("scripts/test.sh cannot report green on red", { timeout: 240
     expect(counts(r.last).failed, r.out).toBeGreaterThan(0);
     expect(r.code).not.toBe(0);
     expect(r.out).toMatch(why);
+  });
+
+  it("skip.case.ts: a skipped test is listed; under LTR_FAIL_ON_SKIP=1 (CI) it is a failure and the exit is non-zero", async () => {
+    const [plain, ci] = await Promise.all([testSh("skip.case.ts"), testSh("skip.case.ts", { LTR_FAIL_ON_SKIP: "1" })]);
+    expect(counts(plain.last).failed, plain.out).toBe(0);
+    expect(plain.code).toBe(0);
+    expect(plain.out).toMatch(/vitest: 2 test\(s\) skipped:\n {2}- \S*skip\.case\.ts > a skipped test\n {2}- \S*skip\.case\.ts > skipped unless LTR_SLOW_TESTS is set/);
+    expect(counts(ci.last).failed, ci.out).toBe(2);
+    expect(ci.code).not.toBe(0);
+    expect(ci.out).toMatch(/2 test\(s\) skipped \(LTR_FAIL_ON_SKIP=1: each counts as failed\)/);
   });
 });
