@@ -5,7 +5,9 @@ import { fileURLToPath } from "node:url";
 
 const main = new URL("../dist/cli/main.js", import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
-  console.error(`ltr: ${fileURLToPath(main)} is missing: the command runs the compiled package; run \`npm run build\` in ${fileURLToPath(new URL("..", import.meta.url))}`);
+  console.error(
+    `ltr: ${fileURLToPath(main)} is missing: the command runs the compiled package; run \`npm run build\` in ${fileURLToPath(new URL("..", import.meta.url))}`,
+  );
   process.exit(1);
 }
 const cli = await import(main.href);

@@ -25,7 +25,9 @@ function skip(why) {
     process.exit(3);
   }
   if (strict) {
-    console.error(`native kernel layer FAILED to build: ${why} (required by ${process.argv.includes("--strict") ? "--strict" : "LTR_REQUIRE_NATIVE=1"}; see scripts/build-native.mjs)`);
+    console.error(
+      `native kernel layer FAILED to build: ${why} (required by ${process.argv.includes("--strict") ? "--strict" : "LTR_REQUIRE_NATIVE=1"}; see scripts/build-native.mjs)`,
+    );
     process.exit(1);
   }
   console.log(`native kernel layer skipped: ${why} (the wasm kernels are used; see scripts/build-native.mjs)`);
@@ -33,7 +35,9 @@ function skip(why) {
 }
 
 // Anything unexpected (unreadable directories, spawn errors) must not fail `npm ci` either.
-process.on("uncaughtException", (e) => skip(`unexpected error: ${String(e && e.message ? e.message : e).split("\n")[0]}`));
+process.on("uncaughtException", (e) =>
+  skip(`unexpected error: ${String(e && e.message ? e.message : e).split("\n")[0]}`),
+);
 
 function has(cmd, args = ["--version"]) {
   return spawnSync(cmd, args, { stdio: "ignore" }).status === 0;
@@ -79,10 +83,22 @@ if (!has("g++")) skip("g++ not found (apt-get install g++)");
 if (!has("make")) skip("make not found (apt-get install make)");
 if (!has("python3")) skip("python3 not found (node-gyp needs it)");
 const nodeDir = findNodeDir();
-if (!nodeDir) skip("Node headers (include/node/node_api.h) not found (apt-get install libnode-dev or use an official Node build)");
-if (!firstExisting(["/usr/include/oneapi/dnnl/dnnl.hpp", "/usr/local/include/oneapi/dnnl/dnnl.hpp"]) || !libExists("libdnnl"))
+if (!nodeDir)
+  skip("Node headers (include/node/node_api.h) not found (apt-get install libnode-dev or use an official Node build)");
+if (
+  !firstExisting(["/usr/include/oneapi/dnnl/dnnl.hpp", "/usr/local/include/oneapi/dnnl/dnnl.hpp"]) ||
+  !libExists("libdnnl")
+)
   skip("oneDNN not found (apt-get install libdnnl-dev)");
-if (!firstExisting(["/usr/include/x86_64-linux-gnu/cblas.h", "/usr/include/aarch64-linux-gnu/cblas.h", "/usr/include/cblas.h", "/usr/include/openblas/cblas.h"]) || !libExists("libopenblas"))
+if (
+  !firstExisting([
+    "/usr/include/x86_64-linux-gnu/cblas.h",
+    "/usr/include/aarch64-linux-gnu/cblas.h",
+    "/usr/include/cblas.h",
+    "/usr/include/openblas/cblas.h",
+  ]) ||
+  !libExists("libopenblas")
+)
   skip("OpenBLAS not found (apt-get install libopenblas-dev)");
 const gyp = findNodeGyp();
 if (!gyp) skip("node-gyp not found (it ships with npm)");
@@ -103,4 +119,6 @@ if (r.status !== 0) {
 }
 const out = join(root, "native", "build", "Release", "ltr_native.node");
 if (!existsSync(out)) skip("node-gyp finished but ltr_native.node is missing");
-console.log(`native kernel layer built: native/build/Release/ltr_native.node (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+console.log(
+  `native kernel layer built: native/build/Release/ltr_native.node (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+);

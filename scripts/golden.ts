@@ -13,7 +13,13 @@ import { parseArgs } from "node:util";
 import { computeGolden } from "./golden/compute.js";
 import { checkGolden, goldenPath, readGolden, updatedGolden, writeGolden } from "./golden/file.js";
 
-const { values: args } = parseArgs({ options: { update: { type: "boolean", default: false }, quiet: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } } });
+const { values: args } = parseArgs({
+  options: {
+    update: { type: "boolean", default: false },
+    quiet: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h" },
+  },
+});
 if (args.help) {
   console.log("usage: npm run golden [-- --update] [--quiet]");
   process.exit(0);
@@ -21,7 +27,9 @@ if (args.help) {
 const log = args.quiet ? () => {} : (s: string) => console.error(s);
 const { values, machine } = await computeGolden(log);
 if (machine.engine.startsWith("native-") && machine.engine !== "native-deterministic") {
-  console.error(`golden: engine ${machine.engine}: only deterministic numerics have golden values; unset LTR_NUMERICS or set LTR_NUMERICS=deterministic`);
+  console.error(
+    `golden: engine ${machine.engine}: only deterministic numerics have golden values; unset LTR_NUMERICS or set LTR_NUMERICS=deterministic`,
+  );
   process.exit(2);
 }
 const prev = readGolden();
@@ -35,4 +43,6 @@ if (problems.length) {
   console.log(problems.join("\n"));
   process.exit(1);
 }
-console.log(`golden: identical to test/golden/fmnist_short.json (engine ${machine.engine}, ${Object.keys(values.stage2).length} classifiers, stage-1 weights ${values.stage1.weights_sha256.slice(0, 12)}…)`);
+console.log(
+  `golden: identical to test/golden/fmnist_short.json (engine ${machine.engine}, ${Object.keys(values.stage2).length} classifiers, stage-1 weights ${values.stage1.weights_sha256.slice(0, 12)}…)`,
+);

@@ -99,11 +99,16 @@ async function child(nbPath) {
   try {
     tslabDir = path.dirname(req.resolve("tslab/package.json"));
   } catch {
-    realErr(`replay-notebooks: tslab is not installed where ${process.cwd()} can resolve it; run \`npm ci\` (tslab@${TSLAB_PINNED} is a devDependency)\n`);
+    realErr(
+      `replay-notebooks: tslab is not installed where ${process.cwd()} can resolve it; run \`npm ci\` (tslab@${TSLAB_PINNED} is a devDependency)\n`,
+    );
     process.exit(3);
   }
   const version = JSON.parse(fs.readFileSync(path.join(tslabDir, "package.json"), "utf8")).version;
-  if (version !== TSLAB_PINNED) realErr(`replay-notebooks: warning: tslab ${version} found, this script was written against ${TSLAB_PINNED} internals\n`);
+  if (version !== TSLAB_PINNED)
+    realErr(
+      `replay-notebooks: warning: tslab ${version} found, this script was written against ${TSLAB_PINNED} internals\n`,
+    );
   const { createConverter } = req(path.join(tslabDir, "dist", "converter"));
   const { createExecutor } = req(path.join(tslabDir, "dist", "executor"));
   const jupyter = req(path.join(tslabDir, "dist", "jupyter"));
@@ -124,7 +129,10 @@ async function child(nbPath) {
     },
   };
   convs.node; // warm up before the first cell is timed
-  const executor = createExecutor(process.cwd(), convs, { log: (...a) => console.log(...a), error: (...a) => console.error(...a) });
+  const executor = createExecutor(process.cwd(), convs, {
+    log: (...a) => console.log(...a),
+    error: (...a) => console.error(...a),
+  });
 
   /** Outputs of the cell being executed; late async writes land in the next cell, as in Jupyter. */
   let outputs = [];
@@ -160,7 +168,12 @@ async function child(nbPath) {
   const fatal = (what, err) => {
     if (dying) return;
     dying = true;
-    const where = current !== null ? `during cell ${current + 1}` : lastIndex !== null ? `after cell ${lastIndex + 1}` : "before the first cell";
+    const where =
+      current !== null
+        ? `during cell ${current + 1}`
+        : lastIndex !== null
+          ? `after cell ${lastIndex + 1}`
+          : "before the first cell";
     const text = `${what} ${where}: ${err && err.stack ? err.stack : String(err)}`;
     try {
       fs.writeSync(2, `replay-notebooks: ${text}\n`);
@@ -180,8 +193,16 @@ async function child(nbPath) {
   process.on("uncaughtException", (err) => fatal("uncaught exception", err));
   process.on("exit", (code) => {
     if (!finished && !dying) {
-      const where = current !== null ? `during cell ${current + 1}` : lastIndex !== null ? `after cell ${lastIndex + 1}` : "before the first cell";
-      fs.writeSync(2, `replay-notebooks: the notebook process exited (code ${code}) ${where}, before its last code cell finished\n`);
+      const where =
+        current !== null
+          ? `during cell ${current + 1}`
+          : lastIndex !== null
+            ? `after cell ${lastIndex + 1}`
+            : "before the first cell";
+      fs.writeSync(
+        2,
+        `replay-notebooks: the notebook process exited (code ${code}) ${where}, before its last code cell finished\n`,
+      );
     }
   });
 
@@ -316,12 +337,18 @@ function runOne(nbPath, profile, timeoutS) {
     let watchdog = null;
     const arm = (index) => {
       clearTimeout(watchdog);
-      watchdog = setTimeout(() => {
-        failure = { index, text: `Cell killed after ${timeoutS + 30} s without finishing (LTR_CELL_TIMEOUT_S=${timeoutS})` };
-        const cell = nb.cells[index];
-        cell.outputs.push({ output_type: "stream", name: "stderr", text: failure.text + "\n" });
-        proc.kill("SIGKILL");
-      }, (timeoutS + 30) * 1000);
+      watchdog = setTimeout(
+        () => {
+          failure = {
+            index,
+            text: `Cell killed after ${timeoutS + 30} s without finishing (LTR_CELL_TIMEOUT_S=${timeoutS})`,
+          };
+          const cell = nb.cells[index];
+          cell.outputs.push({ output_type: "stream", name: "stderr", text: `${failure.text}\n` });
+          proc.kill("SIGKILL");
+        },
+        (timeoutS + 30) * 1000,
+      );
     };
     proc.on("message", (m) => {
       if (m.type === "start") {
@@ -332,9 +359,14 @@ function runOne(nbPath, profile, timeoutS) {
         const cell = nb.cells[m.index];
         cell.execution_count = ++count;
         cell.outputs = m.outputs.map((o) => (o.output_type === "stream" ? { ...o, text: lines(o.text) } : o));
-        process.stdout.write(`  cell ${m.index + 1}/${nb.cells.length} ${m.ok ? "ok  " : "FAIL"} ${m.seconds.toFixed(1)} s\n`);
+        process.stdout.write(
+          `  cell ${m.index + 1}/${nb.cells.length} ${m.ok ? "ok  " : "FAIL"} ${m.seconds.toFixed(1)} s\n`,
+        );
         if (!m.ok) {
-          const err = m.outputs.filter((o) => o.name === "stderr").map((o) => o.text).join("");
+          const err = m.outputs
+            .filter((o) => o.name === "stderr")
+            .map((o) => o.text)
+            .join("");
           failure = { index: m.index, text: err.trim() || "(no error text)" };
         }
         current = null;
@@ -342,7 +374,8 @@ function runOne(nbPath, profile, timeoutS) {
       } else if (m.type === "fatal") {
         // An unhandled rejection / uncaught exception: the first such report wins over the exit that follows.
         if (!failure) failure = { index: m.index, text: m.text };
-        if (m.index !== null && m.index !== undefined) nb.cells[m.index].outputs.push({ output_type: "stream", name: "stderr", text: lines(m.text + "\n") });
+        if (m.index !== null && m.index !== undefined)
+          nb.cells[m.index].outputs.push({ output_type: "stream", name: "stderr", text: lines(`${m.text}\n`) });
       } else if (m.type === "end") {
         ended = true;
       }
@@ -350,7 +383,12 @@ function runOne(nbPath, profile, timeoutS) {
     proc.on("exit", (code, signal) => {
       clearTimeout(watchdog);
       if (!failure && (code !== 0 || signal || !ended || count < codeCells)) {
-        const where = current !== null ? `during cell ${current + 1}` : lastDone !== null ? `after cell ${lastDone + 1}` : "before the first cell";
+        const where =
+          current !== null
+            ? `during cell ${current + 1}`
+            : lastDone !== null
+              ? `after cell ${lastDone + 1}`
+              : "before the first cell";
         failure = {
           index: current ?? lastDone,
           text:
@@ -412,7 +450,11 @@ function plotlyProblems(fig) {
   const data = fig && Array.isArray(fig.data) ? fig.data : null;
   if (!data || data.length === 0) return ["a plotly figure has no traces"];
   const hasPoints = (t) =>
-    ["x", "y", "z", "values", "r"].some((k) => Array.isArray(t[k]) && t[k].some((v) => (typeof v === "number" && Number.isFinite(v)) || (Array.isArray(v) && v.length > 0)));
+    ["x", "y", "z", "values", "r"].some(
+      (k) =>
+        Array.isArray(t[k]) &&
+        t[k].some((v) => (typeof v === "number" && Number.isFinite(v)) || (Array.isArray(v) && v.length > 0)),
+    );
   return data.some(hasPoints) ? [] : ["a plotly figure has traces but no data points"];
 }
 
@@ -438,22 +480,36 @@ async function pngProblems(b64) {
       }
     }
   }
-  return differ >= 0.005 * n ? [] : [`an image/png output (${info.width}x${info.height}) is blank: ${differ} of ${n} pixels differ from the background`];
+  return differ >= 0.005 * n
+    ? []
+    : [
+        `an image/png output (${info.width}x${info.height}) is blank: ${differ} of ${n} pixels differ from the background`,
+      ];
 }
 
 /** Problems of a `metadata.ltr.expect` value itself (no outputs needed): its type, keys, kinds and regexes. */
 function expectSchemaProblems(exp) {
-  if (exp === null || typeof exp !== "object" || Array.isArray(exp)) return [`metadata.ltr.expect must be an object, got ${JSON.stringify(exp)}`];
+  if (exp === null || typeof exp !== "object" || Array.isArray(exp))
+    return [`metadata.ltr.expect must be an object, got ${JSON.stringify(exp)}`];
   const problems = [];
-  for (const k of Object.keys(exp)) if (!EXPECT_KEYS.includes(k)) problems.push(`metadata.ltr.expect: unknown key '${k}' (valid: ${EXPECT_KEYS.join(", ")})`);
-  if (exp.outputs !== undefined && !(Array.isArray(exp.outputs) && exp.outputs.every((k) => typeof k === "string" && k !== "")))
-    problems.push(`expect.outputs must be a list of output kinds (MIME types, "stdout", "stderr"), got ${JSON.stringify(exp.outputs)}`);
+  for (const k of Object.keys(exp))
+    if (!EXPECT_KEYS.includes(k))
+      problems.push(`metadata.ltr.expect: unknown key '${k}' (valid: ${EXPECT_KEYS.join(", ")})`);
+  if (
+    exp.outputs !== undefined &&
+    !(Array.isArray(exp.outputs) && exp.outputs.every((k) => typeof k === "string" && k !== ""))
+  )
+    problems.push(
+      `expect.outputs must be a list of output kinds (MIME types, "stdout", "stderr"), got ${JSON.stringify(exp.outputs)}`,
+    );
   if (exp.text !== undefined) regexList(exp.text, "expect.text", problems);
   if (exp.match !== undefined) {
-    if (exp.match === null || typeof exp.match !== "object" || Array.isArray(exp.match)) problems.push(`expect.match must be an object {kind: regex}, got ${JSON.stringify(exp.match)}`);
+    if (exp.match === null || typeof exp.match !== "object" || Array.isArray(exp.match))
+      problems.push(`expect.match must be an object {kind: regex}, got ${JSON.stringify(exp.match)}`);
     else for (const [k, v] of Object.entries(exp.match)) regexList(v, `expect.match["${k}"]`, problems);
   }
-  if (exp.stderr !== undefined && typeof exp.stderr !== "boolean") problems.push(`expect.stderr must be true or false, got ${JSON.stringify(exp.stderr)}`);
+  if (exp.stderr !== undefined && typeof exp.stderr !== "boolean")
+    problems.push(`expect.stderr must be true or false, got ${JSON.stringify(exp.stderr)}`);
   return problems;
 }
 
@@ -463,11 +519,15 @@ async function cellProblems(cell, requireExpect) {
   for (const o of cell.outputs) {
     if (!o.data) continue;
     if (typeof o.data["image/png"] === "string") problems.push(...(await pngProblems(o.data["image/png"])));
-    if (o.data["application/vnd.plotly.v1+json"] !== undefined) problems.push(...plotlyProblems(o.data["application/vnd.plotly.v1+json"]));
+    if (o.data["application/vnd.plotly.v1+json"] !== undefined)
+      problems.push(...plotlyProblems(o.data["application/vnd.plotly.v1+json"]));
   }
   const exp = cell.metadata && cell.metadata.ltr ? cell.metadata.ltr.expect : undefined;
   if (exp === undefined) {
-    if (requireExpect) problems.push("no metadata.ltr.expect (--require-expect: every code cell declares what it shows; {} for nothing in particular)");
+    if (requireExpect)
+      problems.push(
+        "no metadata.ltr.expect (--require-expect: every code cell declares what it shows; {} for nothing in particular)",
+      );
     return problems;
   }
   const schema = expectSchemaProblems(exp);
@@ -479,22 +539,33 @@ async function cellProblems(cell, requireExpect) {
     for (const k of exp.outputs) want.set(k, (want.get(k) ?? 0) + 1);
     for (const [k, n] of want) {
       const got = (kinds.get(k) ?? []).length;
-      if (got < n) problems.push(`expected ${n} ${k} output${n > 1 ? "s" : ""}, got ${got} (the cell produced: ${seen})`);
+      if (got < n)
+        problems.push(`expected ${n} ${k} output${n > 1 ? "s" : ""}, got ${got} (the cell produced: ${seen})`);
     }
   }
   if (exp.text !== undefined) {
     const all = ["stdout", "text/plain", "text/markdown", "text/html"].flatMap((k) => kinds.get(k) ?? []).join("\n");
-    for (const re of regexList(exp.text, "expect.text", problems)) if (!re.test(all)) problems.push(`expect.text: /${re.source}/ matches none of the cell's text (${JSON.stringify(all.slice(0, 160))}…)`);
+    for (const re of regexList(exp.text, "expect.text", problems))
+      if (!re.test(all))
+        problems.push(
+          `expect.text: /${re.source}/ matches none of the cell's text (${JSON.stringify(all.slice(0, 160))}…)`,
+        );
   }
   if (exp.match !== undefined) {
     for (const [k, v] of Object.entries(exp.match)) {
       const text = (kinds.get(k) ?? []).join("\n");
       for (const re of regexList(v, `expect.match["${k}"]`, problems)) {
-        if (!re.test(text)) problems.push(`expect.match["${k}"]: /${re.source}/ does not match (${text ? JSON.stringify(text.slice(0, 160)) + "…" : `the cell has no ${k} output`})`);
+        if (!re.test(text))
+          problems.push(
+            `expect.match["${k}"]: /${re.source}/ does not match (${text ? `${JSON.stringify(text.slice(0, 160))}…` : `the cell has no ${k} output`})`,
+          );
       }
     }
   }
-  if (exp.stderr === false && kinds.has("stderr")) problems.push(`expect.stderr is false but the cell wrote to stderr: ${JSON.stringify(kinds.get("stderr").join("").slice(0, 200))}`);
+  if (exp.stderr === false && kinds.has("stderr"))
+    problems.push(
+      `expect.stderr is false but the cell wrote to stderr: ${JSON.stringify(kinds.get("stderr").join("").slice(0, 200))}`,
+    );
   return problems;
 }
 
@@ -510,7 +581,9 @@ async function notebookProblems(nb, requireExpect) {
     first ??= i;
     for (const p of problems) lines.push(`cell ${i + 1}: ${p}`);
   }
-  return first === null ? null : { index: first, text: `outputs do not match what the cells declare:\n${lines.join("\n")}` };
+  return first === null
+    ? null
+    : { index: first, text: `outputs do not match what the cells declare:\n${lines.join("\n")}` };
 }
 
 /** --check-outputs: the expectations of each notebook against a previously executed copy's outputs. */
@@ -521,21 +594,32 @@ async function checkOnly(args, notebooks) {
     const name = path.basename(nbPath);
     const executed = path.join(args.checkOutputs, name);
     let bad;
-    if (!fs.existsSync(executed)) bad = { index: null, text: `no executed copy ${executed} (replay it first with --out ${args.checkOutputs})` };
+    if (!fs.existsSync(executed))
+      bad = { index: null, text: `no executed copy ${executed} (replay it first with --out ${args.checkOutputs})` };
     else {
       const nb = JSON.parse(fs.readFileSync(nbPath, "utf8"));
       const ran = JSON.parse(fs.readFileSync(executed, "utf8"));
-      if (ran.cells.length !== nb.cells.length) bad = { index: null, text: `${executed} has ${ran.cells.length} cells, ${nbPath} has ${nb.cells.length}` };
+      if (ran.cells.length !== nb.cells.length)
+        bad = { index: null, text: `${executed} has ${ran.cells.length} cells, ${nbPath} has ${nb.cells.length}` };
       else {
         nb.cells.forEach((c, i) => {
-          if (c.cell_type === "code") Object.assign(c, { outputs: ran.cells[i].outputs ?? [], execution_count: ran.cells[i].execution_count ?? null });
+          if (c.cell_type === "code")
+            Object.assign(c, {
+              outputs: ran.cells[i].outputs ?? [],
+              execution_count: ran.cells[i].execution_count ?? null,
+            });
         });
         bad = await notebookProblems(nb, args.requireExpect);
       }
     }
     if (bad) {
       failed++;
-      process.stdout.write(`FAIL ${name}${bad.index !== null ? ` at cell ${bad.index + 1}` : ""}\n${bad.text.split("\n").map((l) => `    ${l}`).join("\n")}\n`);
+      process.stdout.write(
+        `FAIL ${name}${bad.index !== null ? ` at cell ${bad.index + 1}` : ""}\n${bad.text
+          .split("\n")
+          .map((l) => `    ${l}`)
+          .join("\n")}\n`,
+      );
     } else {
       passed++;
       process.stdout.write(`PASS ${name} (outputs of ${executed})\n`);
@@ -555,7 +639,9 @@ async function parent(argv) {
   if (notebooks.some((p) => fs.readFileSync(p, "utf8").includes('\\"decoupling-lt\\"'))) {
     const r = spawnSync(process.execPath, [path.join(__dirname, "self-link.mjs"), "--ensure"], { stdio: "inherit" });
     if (r.status !== 0) {
-      process.stdout.write(`FAIL the package is not ready for the notebooks (see above)\nnotebooks: 0 passed, ${notebooks.length} failed\n`);
+      process.stdout.write(
+        `FAIL the package is not ready for the notebooks (see above)\nnotebooks: 0 passed, ${notebooks.length} failed\n`,
+      );
       process.exit(1);
     }
   }
@@ -570,23 +656,37 @@ async function parent(argv) {
     try {
       result = await runOne(nbPath, args.profile, timeoutS);
       const bad = await notebookProblems(result.nb, args.requireExpect);
-      if (bad && result.failure) result.failure = { index: result.failure.index, text: `${result.failure.text}\nand ${bad.text}` };
+      if (bad && result.failure)
+        result.failure = { index: result.failure.index, text: `${result.failure.text}\nand ${bad.text}` };
       else if (bad) result.failure = bad;
     } catch (e) {
-      result = { nb: result ? result.nb : null, failure: { index: null, text: String(e && e.stack ? e.stack : e) }, cells: 0 };
+      result = {
+        nb: result ? result.nb : null,
+        failure: { index: null, text: String(e && e.stack ? e.stack : e) },
+        cells: 0,
+      };
     }
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
     if (result.nb) {
       const outPath = path.join(args.out, name);
       const tmp = `${outPath}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(result.nb, null, 1) + "\n");
+      fs.writeFileSync(tmp, `${JSON.stringify(result.nb, null, 1)}\n`);
       fs.renameSync(tmp, outPath);
     }
     if (result.failure) {
       failed++;
-      const where = result.failure.index !== null && result.failure.index !== undefined ? ` at cell ${result.failure.index + 1}` : "";
+      const where =
+        result.failure.index !== null && result.failure.index !== undefined
+          ? ` at cell ${result.failure.index + 1}`
+          : "";
       process.stdout.write(`FAIL ${name}${where} (${secs} s)\n`);
-      process.stdout.write(result.failure.text.split("\n").slice(0, 40).map((l) => `    ${l}`).join("\n") + "\n");
+      process.stdout.write(
+        `${result.failure.text
+          .split("\n")
+          .slice(0, 40)
+          .map((l) => `    ${l}`)
+          .join("\n")}\n`,
+      );
     } else {
       passed++;
       process.stdout.write(`PASS ${name} (${result.cells} code cells, ${secs} s)\n`);

@@ -22,15 +22,15 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
-import { projectRoot } from "../src/run/manifest.js";
 import { initBackend } from "../src/backend.js";
-import { buildDataset } from "../src/train/build.js";
 import { type Bundle, BundleError, bundleDir, exportBundle, tryLoadBundle } from "../src/repro/bundle.js";
 import { CLASSIFIERS, getProfile, PROFILES, type Profile, SAMPLERS } from "../src/repro/profiles.js";
 import { writeReport } from "../src/repro/report.js";
 import { ensureStage1, ensureStage2, runStatus, stage1Plan } from "../src/repro/runs.js";
 import { layeredSource, runsSource } from "../src/repro/source.js";
 import { formatVerify, verifyProfile } from "../src/repro/verify.js";
+import { projectRoot } from "../src/run/manifest.js";
+import { buildDataset } from "../src/train/build.js";
 
 const USAGE = `usage: npm run reproduce:table -- [--profile full|teach|smoke] [--seeds 0,1,2] [--samplers IB,CB,SR,PB] [--no-render] [--no-notebooks] [--bundle-out DIR]
        npm run figures -- [--profile full|teach|smoke] [--no-render] [--notebooks] [--bundle-out DIR]
@@ -45,7 +45,10 @@ const USAGE = `usage: npm run reproduce:table -- [--profile full|teach|smoke] [-
 
 const { values } = parseArgs({
   options: {
-    profile: { type: "string", default: process.env.LTR_PROFILE && process.env.LTR_PROFILE !== "results" ? process.env.LTR_PROFILE : "full" },
+    profile: {
+      type: "string",
+      default: process.env.LTR_PROFILE && process.env.LTR_PROFILE !== "results" ? process.env.LTR_PROFILE : "full",
+    },
     seeds: { type: "string" },
     samplers: { type: "string" },
     "figures-only": { type: "boolean", default: false },
@@ -62,7 +65,9 @@ if (values.help) {
   process.exit(0);
 }
 if (!(values.profile! in PROFILES)) {
-  console.error(`reproduce: unknown profile '${values.profile}'; valid: ${Object.keys(PROFILES).join(", ")} ("results" is the notebooks' read-only mode, not a profile to train)`);
+  console.error(
+    `reproduce: unknown profile '${values.profile}'; valid: ${Object.keys(PROFILES).join(", ")} ("results" is the notebooks' read-only mode, not a profile to train)`,
+  );
   process.exit(2);
 }
 
@@ -71,26 +76,39 @@ const rel = (p: string) => relative(root, p) || ".";
 const profile: Profile = { ...getProfile(values.profile) };
 const subset = Boolean(values.seeds || values.samplers);
 if (values["figures-only"] && subset) {
-  console.error("reproduce: --seeds / --samplers select what to train; npm run figures always reports the whole profile");
+  console.error(
+    "reproduce: --seeds / --samplers select what to train; npm run figures always reports the whole profile",
+  );
   process.exit(2);
 }
 if (values.verify && (subset || values["figures-only"])) {
-  console.error("reproduce: --verify checks the whole profile; it cannot be combined with --seeds, --samplers or --figures-only");
+  console.error(
+    "reproduce: --verify checks the whole profile; it cannot be combined with --seeds, --samplers or --figures-only",
+  );
   process.exit(2);
 }
 if (values.seeds) profile.seeds = values.seeds.split(",").map(Number);
-const samplers = values.samplers ? SAMPLERS.filter((s) => values.samplers!.split(",").includes(s.short)) : [...SAMPLERS];
+const samplers = values.samplers
+  ? SAMPLERS.filter((s) => values.samplers!.split(",").includes(s.short))
+  : [...SAMPLERS];
 const t0 = Date.now();
-const fmt = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m` : `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, "0")}s`);
+const fmt = (s: number) =>
+  s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`
+    : `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, "0")}s`;
 const log = (s: string) => console.log(`reproduce: ${s}`);
 
 if (!values["figures-only"]) {
   const backend = await initBackend();
-  log(`profile ${profile.name}, seeds ${profile.seeds.join(",")}, samplers ${samplers.map((s) => s.short).join(",")}, backend ${backend.name} (${Object.keys(backend.kernels.registered).length} own kernels; ${backend.kernels.notes.join("; ") || "no native layer"})`);
+  log(
+    `profile ${profile.name}, seeds ${profile.seeds.join(",")}, samplers ${samplers.map((s) => s.short).join(",")}, backend ${backend.name} (${Object.keys(backend.kernels.registered).length} own kernels; ${backend.kernels.notes.join("; ") || "no native layer"})`,
+  );
   // Plan: which stage-1 runs still have to train (the expensive part; stage 2 on features takes seconds).
   const plan = profile.seeds.flatMap((seed) => samplers.map((s) => ({ seed, s })));
   const todo = plan.filter(({ seed, s }) => runStatus(stage1Plan(s.stage, seed, profile).dir) !== "finished");
-  log(`${plan.length} stage-1 runs, ${plan.length - todo.length} cached, ${todo.length} to train; 5 classifiers on each`);
+  log(
+    `${plan.length} stage-1 runs, ${plan.length - todo.length} cached, ${todo.length} to train; 5 classifiers on each`,
+  );
   const dataset = await buildDataset(stage1Plan("feat_uniform", profile.seeds[0], profile).loaded.config);
   let trained = 0;
   let trainSeconds = 0;
@@ -102,7 +120,9 @@ if (!values["figures-only"]) {
       onStart: (what) => {
         const left = todo.length - trained;
         const eta = trained ? (trainSeconds / trained) * left : NaN;
-        console.log(`[${k + 1}/${plan.length}] stage 1 ${what}${Number.isFinite(eta) ? ` — ETA ${fmt(eta)} for ${left} stage-1 runs` : ""}`);
+        console.log(
+          `[${k + 1}/${plan.length}] stage 1 ${what}${Number.isFinite(eta) ? ` — ETA ${fmt(eta)} for ${left} stage-1 runs` : ""}`,
+        );
       },
     });
     if (needs) {
@@ -110,7 +130,11 @@ if (!values["figures-only"]) {
       trainSeconds += (Date.now() - started) / 1000;
     }
     for (const c of CLASSIFIERS) {
-      await ensureStage2(c.stage, s1, seed, profile, { dataset, quiet: true, onStart: (what) => console.log(`[${k + 1}/${plan.length}] stage 2 ${what}`) });
+      await ensureStage2(c.stage, s1, seed, profile, {
+        dataset,
+        quiet: true,
+        onStart: (what) => console.log(`[${k + 1}/${plan.length}] stage 2 ${what}`),
+      });
     }
     console.log(`[${k + 1}/${plan.length}] ${s.short} seed ${seed} done (elapsed ${fmt((Date.now() - t0) / 1000)})`);
   }
@@ -130,7 +154,9 @@ const outBundle = values["bundle-out"] ? join(process.cwd(), values["bundle-out"
 if (!subset) {
   const ex = exportBundle(fullProfile, outBundle);
   if (ex.status === "incomplete") {
-    log(`results bundle not exported: runs/${profile.name}/ lacks ${ex.missing.length} of the finished runs and cached features it needs (${ex.missing.slice(0, 6).join(", ")}${ex.missing.length > 6 ? ", …" : ""}); ${rel(outBundle)} is left as it is`);
+    log(
+      `results bundle not exported: runs/${profile.name}/ lacks ${ex.missing.length} of the finished runs and cached features it needs (${ex.missing.slice(0, 6).join(", ")}${ex.missing.length > 6 ? ", …" : ""}); ${rel(outBundle)} is left as it is`,
+    );
   } else log(`results bundle ${rel(outBundle)}: ${ex.status} (${(ex.bytes / 1e6).toFixed(1)} MB)`);
 }
 
@@ -151,11 +177,15 @@ if (!r.written) {
     `reproduce: ${r.missing.length} results are missing from ${source.name} (${r.missing.slice(0, 8).join(", ")}${r.missing.length > 8 ? ", …" : ""}).\n` +
       `  ${rel(r.outDir)}/ is left as it is. Make the missing runs with \`npm run reproduce:table${profile.name === "full" ? "" : ` -- --profile ${profile.name}`}\` ` +
       `(it trains only what runs/${profile.name}/ lacks; the full profile takes about an hour on 2 cores)` +
-      (bundle ? "." : `; this checkout has no results bundle in ${rel(bundleDir(fullProfile))}/ to fill the gaps (git checkout -- ${rel(bundleDir(fullProfile))} restores a committed one).`),
+      (bundle
+        ? "."
+        : `; this checkout has no results bundle in ${rel(bundleDir(fullProfile))}/ to fill the gaps (git checkout -- ${rel(bundleDir(fullProfile))} restores a committed one).`),
   );
   process.exit(1);
 }
-log(`${rel(r.outDir)}: ${r.changed.length} files written, ${r.unchanged.length} unchanged${r.missing.length ? ` (${r.missing.length} results still missing)` : ""}, from ${source.name} in ${fmt((Date.now() - t0) / 1000)}`);
+log(
+  `${rel(r.outDir)}: ${r.changed.length} files written, ${r.unchanged.length} unchanged${r.missing.length ? ` (${r.missing.length} results still missing)` : ""}, from ${source.name} in ${fmt((Date.now() - t0) / 1000)}`,
+);
 
 // 3. The executed notebooks, in their default results mode on this profile's bundle.
 const wantNotebooks = values["figures-only"] ? values.notebooks : !values["no-notebooks"] && !subset;
@@ -165,10 +195,14 @@ if (wantNotebooks) {
   } else {
     const out = join(r.outDir, "executed_notebooks");
     log(`executing the notebooks (results mode on ${rel(outBundle)}) into ${rel(out)}`);
-    const res = spawnSync(process.execPath, [join(root, "scripts", "replay-notebooks.cjs"), "--out", out, "--profile", "results", join(root, "notebooks")], {
-      stdio: "inherit",
-      env: { ...process.env, LTR_BUNDLE: outBundle, LTR_NOTEBOOK_OUT: join(r.outDir, "notebooks") },
-    });
+    const res = spawnSync(
+      process.execPath,
+      [join(root, "scripts", "replay-notebooks.cjs"), "--out", out, "--profile", "results", join(root, "notebooks")],
+      {
+        stdio: "inherit",
+        env: { ...process.env, LTR_BUNDLE: outBundle, LTR_NOTEBOOK_OUT: join(r.outDir, "notebooks") },
+      },
+    );
     if (res.status !== 0) process.exitCode = 1;
   }
 }

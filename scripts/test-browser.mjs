@@ -55,12 +55,19 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function preflight() {
   const problems = [];
   if (!existsSync(CHROMIUM)) problems.push(`${CHROMIUM} not found (apt-get install chromium, or set LTR_CHROMIUM)`);
-  if (spawnSync(PY, ["-c", "import notebook"], { stdio: "ignore" }).status !== 0) problems.push(`${PY} cannot import notebook (bash scripts/install-deps.sh installs jupyter-notebook)`);
+  if (spawnSync(PY, ["-c", "import notebook"], { stdio: "ignore" }).status !== 0)
+    problems.push(`${PY} cannot import notebook (bash scripts/install-deps.sh installs jupyter-notebook)`);
   if (!existsSync(join(ROOT, "node_modules", "tslab"))) problems.push("node_modules/tslab missing (npm ci)");
   // The notebooks import the compiled package: dist/ built when stale, node_modules/decoupling-lt linked (scripts/self-link.mjs).
-  if (spawnSync(process.execPath, [join(ROOT, "scripts", "self-link.mjs"), "--ensure"], { stdio: "inherit" }).status !== 0) problems.push("the package could not be built or linked (see the lines above)");
+  if (
+    spawnSync(process.execPath, [join(ROOT, "scripts", "self-link.mjs"), "--ensure"], { stdio: "inherit" }).status !== 0
+  )
+    problems.push("the package could not be built or linked (see the lines above)");
   const bundle = args.bundle ?? join(ROOT, "results", "FashionMNIST_LT", "bundle");
-  if (!existsSync(join(bundle, "bundle.json"))) problems.push(`no results bundle in ${relative(ROOT, bundle)} (npm run reproduce:table writes it; --bundle DIR tests another)`);
+  if (!existsSync(join(bundle, "bundle.json")))
+    problems.push(
+      `no results bundle in ${relative(ROOT, bundle)} (npm run reproduce:table writes it; --bundle DIR tests another)`,
+    );
   return problems;
 }
 
@@ -101,7 +108,17 @@ async function startServer(nbDir, port, token, runtimeDir) {
   };
   delete env.LTR_PROFILE; // the notebooks' own default: results
   if (args.bundle) env.LTR_BUNDLE = args.bundle;
-  const argv = ["-m", "notebook", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0", `--notebook-dir=${nbDir}`, `--NotebookApp.token=${token}`, "--NotebookApp.password="];
+  const argv = [
+    "-m",
+    "notebook",
+    "--no-browser",
+    "--ip=127.0.0.1",
+    `--port=${port}`,
+    "--port-retries=0",
+    `--notebook-dir=${nbDir}`,
+    `--NotebookApp.token=${token}`,
+    "--NotebookApp.password=",
+  ];
   if (process.getuid?.() === 0) argv.push("--allow-root");
   const server = spawn(PY, argv, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let serverLog = "";
@@ -110,14 +127,16 @@ async function startServer(nbDir, port, token, runtimeDir) {
   const base = `http://127.0.0.1:${port}`;
   const t0 = Date.now();
   for (;;) {
-    if (server.exitCode !== null) throw new Error(`the notebook server exited (${server.exitCode}):\n${serverLog.slice(-3000)}`);
+    if (server.exitCode !== null)
+      throw new Error(`the notebook server exited (${server.exitCode}):\n${serverLog.slice(-3000)}`);
     try {
       const r = await fetch(`${base}/api/status?token=${token}`);
       if (r.ok) break;
     } catch {
       // not listening yet
     }
-    if (Date.now() - t0 > 60_000) throw new Error(`the notebook server did not answer on ${base} within 60 s:\n${serverLog.slice(-3000)}`);
+    if (Date.now() - t0 > 60_000)
+      throw new Error(`the notebook server did not answer on ${base} within 60 s:\n${serverLog.slice(-3000)}`);
     await sleep(250);
   }
   return { server, base, log: () => serverLog };
@@ -164,9 +183,16 @@ function pageState() {
   const cells = Jupyter.notebook.get_cells();
   return {
     kernelIdle: document.querySelector("#kernel_indicator_icon")?.className.includes("kernel_idle_icon") ?? false,
-    mathjax: typeof MathJax !== "undefined" ? { version: MathJax.version ?? null, queueDone: !MathJax.Hub || MathJax.Hub.queue.pending === 0 } : null,
-    typeset: document.querySelectorAll(".text_cell_render .MathJax, .text_cell_render .MathJax_Display, .text_cell_render .MathJax_CHTML, .text_cell_render .MathJax_SVG, .text_cell_render .MathJax_Preview + script").length,
-    rawMath: [...document.querySelectorAll(".text_cell_render")].filter((el) => /\$\$|\\frac|\\lVert/.test(el.innerText ?? "")).length,
+    mathjax:
+      typeof MathJax !== "undefined"
+        ? { version: MathJax.version ?? null, queueDone: !MathJax.Hub || MathJax.Hub.queue.pending === 0 }
+        : null,
+    typeset: document.querySelectorAll(
+      ".text_cell_render .MathJax, .text_cell_render .MathJax_Display, .text_cell_render .MathJax_CHTML, .text_cell_render .MathJax_SVG, .text_cell_render .MathJax_Preview + script",
+    ).length,
+    rawMath: [...document.querySelectorAll(".text_cell_render")].filter((el) =>
+      /\$\$|\\frac|\\lVert/.test(el.innerText ?? ""),
+    ).length,
     markdownWithMath: cells.filter((c) => c.cell_type === "markdown" && /\$/.test(c.get_text())).length,
     code: cells
       .map((c, index) => ({ c, index }))
@@ -176,9 +202,16 @@ function pageState() {
         prompt: c.input_prompt_number ?? null,
         // metadata.ltr.expect.outputs: the output kinds the cell must show (docs/TESTING.md)
         expect: c.metadata?.ltr?.expect?.outputs ?? null,
-        outputs: c.output_area.outputs.map((o) => ({ type: o.output_type, name: o.name ?? null, mimes: o.data ? Object.keys(o.data) : [], text: String(o.text ?? "").slice(0, 600) })),
+        outputs: c.output_area.outputs.map((o) => ({
+          type: o.output_type,
+          name: o.name ?? null,
+          mimes: o.data ? Object.keys(o.data) : [],
+          text: String(o.text ?? "").slice(0, 600),
+        })),
         images: c.element[0].querySelectorAll(".output_area img").length,
-        errors: [...c.element[0].querySelectorAll(".output_stderr, .output_error")].map((e) => (e.textContent ?? "").slice(0, 600)),
+        errors: [...c.element[0].querySelectorAll(".output_stderr, .output_error")].map((e) =>
+          (e.textContent ?? "").slice(0, 600),
+        ),
       })),
   };
 }
@@ -189,11 +222,14 @@ async function runNotebook(context, base, token, name) {
   const external = [];
   page.on("request", (r) => {
     const u = new URL(r.url());
-    if (!["127.0.0.1", "localhost"].includes(u.hostname) && !["data:", "blob:", "about:"].includes(u.protocol)) external.push(r.url());
+    if (!["127.0.0.1", "localhost"].includes(u.hostname) && !["data:", "blob:", "about:"].includes(u.protocol))
+      external.push(r.url());
   });
   try {
     await page.goto(`${base}/notebooks/${encodeURIComponent(name)}?token=${token}`);
-    await page.waitForFunction(() => globalThis.Jupyter?.notebook?.kernel?.is_connected?.() === true, null, { timeout: 120_000 });
+    await page.waitForFunction(() => globalThis.Jupyter?.notebook?.kernel?.is_connected?.() === true, null, {
+      timeout: 120_000,
+    });
     await page.evaluate(() => Jupyter.notebook.set_autosave_interval(0));
     const t0 = Date.now();
     await page.evaluate(() => Jupyter.notebook.execute_all_cells());
@@ -212,15 +248,23 @@ async function runNotebook(context, base, token, name) {
       }
     }
     const seconds = (Date.now() - t0) / 1000;
-    await page.waitForFunction(() => typeof MathJax === "undefined" || !MathJax.Hub || MathJax.Hub.queue.pending === 0, null, { timeout: 30_000 }).catch(() => {});
+    await page
+      .waitForFunction(() => typeof MathJax === "undefined" || !MathJax.Hub || MathJax.Hub.queue.pending === 0, null, {
+        timeout: 30_000,
+      })
+      .catch(() => {});
     state = await page.evaluate(pageState);
     // 1. every code cell ran and got its execution count
     const notRun = state.code.filter((c) => typeof c.prompt !== "number");
-    if (notRun.length) problems.push(`cells without an execution count: ${notRun.map((c) => `${c.index + 1} (${c.prompt ?? "not run"})`).join(", ")}`);
+    if (notRun.length)
+      problems.push(
+        `cells without an execution count: ${notRun.map((c) => `${c.index + 1} (${c.prompt ?? "not run"})`).join(", ")}`,
+      );
     // 2. no error output
     for (const c of state.code) {
       const errs = [...c.errors, ...c.outputs.filter((o) => o.type === "error").map((o) => o.text)];
-      if (errs.length) problems.push(`cell ${c.index + 1} shows error output: ${errs.join(" | ").replace(/\s+/g, " ").slice(0, 400)}`);
+      if (errs.length)
+        problems.push(`cell ${c.index + 1} shows error output: ${errs.join(" | ").replace(/\s+/g, " ").slice(0, 400)}`);
     }
     // 3. expected outputs, figures shown as images
     for (const c of state.code) {
@@ -230,16 +274,24 @@ async function runNotebook(context, base, token, name) {
       }
       for (const kind of new Set(c.expect)) {
         const want = c.expect.filter((k) => k === kind).length;
-        const have = kind === "stdout" || kind === "stderr" ? c.outputs.filter((o) => o.type === "stream" && o.name === kind).length : c.outputs.filter((o) => o.mimes.includes(kind)).length;
-        if (have < Math.min(want, kind === "stdout" ? 1 : want)) problems.push(`cell ${c.index + 1}: expected ${want} × ${kind}, got ${have}`);
+        const have =
+          kind === "stdout" || kind === "stderr"
+            ? c.outputs.filter((o) => o.type === "stream" && o.name === kind).length
+            : c.outputs.filter((o) => o.mimes.includes(kind)).length;
+        if (have < Math.min(want, kind === "stdout" ? 1 : want))
+          problems.push(`cell ${c.index + 1}: expected ${want} × ${kind}, got ${have}`);
       }
       const figures = c.expect.filter((k) => k === "image/png").length;
-      if (c.images < figures) problems.push(`cell ${c.index + 1}: ${figures} figure(s) expected, ${c.images} image(s) shown`);
+      if (c.images < figures)
+        problems.push(`cell ${c.index + 1}: ${figures} figure(s) expected, ${c.images} image(s) shown`);
     }
     // 4. maths typeset, from the local server
     if (state.markdownWithMath > 0) {
       if (!state.mathjax) problems.push("MathJax is not loaded (Debian: libjs-mathjax)");
-      else if (state.typeset === 0) problems.push(`MathJax ${state.mathjax.version ?? "?"} loaded but no maths typeset in ${state.markdownWithMath} Markdown cells with $...$`);
+      else if (state.typeset === 0)
+        problems.push(
+          `MathJax ${state.mathjax.version ?? "?"} loaded but no maths typeset in ${state.markdownWithMath} Markdown cells with $...$`,
+        );
       if (state.rawMath > 0) problems.push(`${state.rawMath} Markdown cells still show raw LaTeX`);
     }
     // 5. the τ slider moves the numbers
@@ -260,10 +312,14 @@ async function runNotebook(context, base, token, name) {
         else slider = `; slider τ ${l1} → ${l2} changes the table`;
       }
     }
-    if (external.length) problems.push(`requests beyond the local server: ${[...new Set(external)].slice(0, 5).join(", ")}`);
+    if (external.length)
+      problems.push(`requests beyond the local server: ${[...new Set(external)].slice(0, 5).join(", ")}`);
     // Screenshot of the whole notebook: Notebook 6 scrolls inside #site, so make the window as tall as its content
     // (capped below chromium's 16384-pixel limit) and let the page re-layout.
-    const tall = await page.evaluate(() => (document.getElementById("site")?.scrollHeight ?? 900) + (document.getElementById("header")?.offsetHeight ?? 0));
+    const tall = await page.evaluate(
+      () =>
+        (document.getElementById("site")?.scrollHeight ?? 900) + (document.getElementById("header")?.offsetHeight ?? 0),
+    );
     await page.setViewportSize({ width: 1200, height: Math.min(16000, tall + 40) });
     await sleep(500);
     const shot = join(args.out, name.replace(/\.ipynb$/, ".png"));
@@ -271,7 +327,10 @@ async function runNotebook(context, base, token, name) {
     const cellsRun = state.code.filter((c) => typeof c.prompt === "number").length;
     const images = state.code.reduce((a, c) => a + c.images, 0);
     await page.evaluate(() => Jupyter.notebook.session.delete()).catch(() => {});
-    return { problems, summary: `${cellsRun}/${state.code.length} code cells in ${seconds.toFixed(1)} s, ${images} images, ${state.typeset} typeset formulas${slider}; ${relative(ROOT, shot)}` };
+    return {
+      problems,
+      summary: `${cellsRun}/${state.code.length} code cells in ${seconds.toFixed(1)} s, ${images} images, ${state.typeset} typeset formulas${slider}; ${relative(ROOT, shot)}`,
+    };
   } catch (e) {
     problems.push(`driver error: ${e && e.message ? e.message.split("\n")[0] : e}`);
     return { problems, summary: "" };
@@ -294,17 +353,30 @@ async function main() {
   const userDataDir = mkdtempSync(join(tmpdir(), "ltr-chromium-"));
   const port = await freePort();
   const token = randomBytes(24).toString("hex");
-  const before = spawnSync("git", ["status", "--porcelain", "--", "notebooks", "results"], { cwd: ROOT, encoding: "utf8" }).stdout;
+  const before = spawnSync("git", ["status", "--porcelain", "--", "notebooks", "results"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  }).stdout;
   let server = null;
   let context = null;
-  let lifecycle = [];
+  const lifecycle = [];
   try {
     server = await startServer(nbDir, port, token, runtimeDir);
-    log(`Jupyter notebook server on 127.0.0.1:${port} (token), ${names.length} notebooks, results bundle ${relative(ROOT, args.bundle ?? join(ROOT, "results/FashionMNIST_LT/bundle"))}`);
+    log(
+      `Jupyter notebook server on 127.0.0.1:${port} (token), ${names.length} notebooks, results bundle ${relative(ROOT, args.bundle ?? join(ROOT, "results/FashionMNIST_LT/bundle"))}`,
+    );
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
       viewport: { width: 1200, height: 900 },
     });
     for (const name of names) {
@@ -324,12 +396,16 @@ async function main() {
     if (context) await context.close().catch(() => {});
     if (server) {
       const left = await stopServer(server, runtimeDir);
-      if (left.length) lifecycle.push(`${left.length} kernel process(es) outlived the server and were killed: ${left.join(", ")}`);
+      if (left.length)
+        lifecycle.push(`${left.length} kernel process(es) outlived the server and were killed: ${left.join(", ")}`);
     }
     rmSync(userDataDir, { recursive: true, force: true });
     rmSync(runtimeDir, { recursive: true, force: true });
   }
-  const after = spawnSync("git", ["status", "--porcelain", "--", "notebooks", "results"], { cwd: ROOT, encoding: "utf8" }).stdout;
+  const after = spawnSync("git", ["status", "--porcelain", "--", "notebooks", "results"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  }).stdout;
   if (after !== before) lifecycle.push(`running the notebooks changed the working tree:\n${after}`);
   if (lifecycle.length) {
     failed++;
@@ -337,7 +413,9 @@ async function main() {
     for (const p of lifecycle) console.log(`    ${p}`);
   } else {
     passed++;
-    log("PASS server lifecycle (started on a free port with a token, shut down with its kernels, notebooks/ and results/ untouched)");
+    log(
+      "PASS server lifecycle (started on a free port with a token, shut down with its kernels, notebooks/ and results/ untouched)",
+    );
   }
   log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);

@@ -9,16 +9,28 @@
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { projectRoot } from "../src/run/manifest.js";
 import { paperEffects } from "../src/repro/effects.js";
 import { PROFILES } from "../src/repro/profiles.js";
 import { figureData } from "../src/repro/report.js";
 import { runsSource } from "../src/repro/source.js";
 import { buildTables, collectCells } from "../src/repro/tables.js";
+import { projectRoot } from "../src/run/manifest.js";
 
 const profile = PROFILES.teach;
 const t0 = Date.now();
-const train = spawnSync(process.execPath, ["--import", "tsx", join(projectRoot(), "scripts", "reproduce.ts"), "--profile", "teach", "--no-notebooks", "--no-render"], { stdio: "inherit" });
+const train = spawnSync(
+  process.execPath,
+  [
+    "--import",
+    "tsx",
+    join(projectRoot(), "scripts", "reproduce.ts"),
+    "--profile",
+    "teach",
+    "--no-notebooks",
+    "--no-render",
+  ],
+  { stdio: "inherit" },
+);
 const minutes = (Date.now() - t0) / 60000;
 if (train.status !== 0) {
   console.log(`teach: reproduce.ts --profile teach failed (exit ${train.status})`);
@@ -39,6 +51,8 @@ for (const e of effects) {
   else failed++;
   console.log(`teach: ${e.holds ? "PASS" : "FAIL"} ${e.name}: ${e.detail}`);
 }
-console.log(`teach: training and report took ${minutes.toFixed(1)} min (runs already cached cost nothing; a development timing, not a benchmark)`);
+console.log(
+  `teach: training and report took ${minutes.toFixed(1)} min (runs already cached cost nothing; a development timing, not a benchmark)`,
+);
 console.log(`teach: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

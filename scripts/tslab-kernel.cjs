@@ -27,13 +27,18 @@ try {
   process.stderr.write(`tslab-kernel: tslab is not installed in ${root}/node_modules; run \`npm ci\` (${e.message})\n`);
   process.exit(1);
 }
-if (version !== TSLAB_PINNED) process.stderr.write(`tslab-kernel: warning: tslab ${version} found, this patch was written against ${TSLAB_PINNED}\n`);
+if (version !== TSLAB_PINNED)
+  process.stderr.write(
+    `tslab-kernel: warning: tslab ${version} found, this patch was written against ${TSLAB_PINNED}\n`,
+  );
 
 const ANNOUNCE = Symbol("ltr.announceExecuteInput");
 const server = jupyter.ZmqServer.prototype;
 const handler = jupyter.JupyterHandlerImpl.prototype;
 if (typeof server.handleExecute !== "function" || typeof handler.handleExecuteImpl !== "function") {
-  process.stderr.write(`tslab-kernel: tslab ${version} has no ZmqServer.handleExecute / JupyterHandlerImpl.handleExecuteImpl; starting it unpatched\n`);
+  process.stderr.write(
+    `tslab-kernel: tslab ${version} has no ZmqServer.handleExecute / JupyterHandlerImpl.handleExecuteImpl; starting it unpatched\n`,
+  );
 } else {
   // The shell handler knows the message (for the reply header and the IOPub socket) ...
   const handleExecute = server.handleExecute;
@@ -60,9 +65,12 @@ if (typeof server.handleExecute !== "function" || typeof handler.handleExecuteIm
 
 const args = process.argv.slice(2).filter((a) => a !== "kernel");
 const i = args.indexOf("--config-path");
-const configPath = i >= 0 ? args[i + 1] : args.find((a) => a.startsWith("--config-path="))?.slice("--config-path=".length);
+const configPath =
+  i >= 0 ? args[i + 1] : args.find((a) => a.startsWith("--config-path="))?.slice("--config-path=".length);
 if (!configPath) {
-  process.stderr.write("usage: node scripts/tslab-kernel.cjs --config-path CONNECTION_FILE (Jupyter passes it; see scripts/setup-jupyter.sh)\n");
+  process.stderr.write(
+    "usage: node scripts/tslab-kernel.cjs --config-path CONNECTION_FILE (Jupyter passes it; see scripts/setup-jupyter.sh)\n",
+  );
   process.exit(2);
 }
 // enableFindLocal false: this project's tslab is the one loaded above, with the patch.

@@ -75,7 +75,9 @@ export function backendInfo(): BackendInfo | null {
 export function requestedBackend(explicit?: string): BackendName {
   const raw = explicit ?? process.env.LTR_BACKEND ?? "auto";
   if (!(BACKEND_NAMES as readonly string[]).includes(raw)) {
-    throw new Error(`unknown backend '${raw}' (from ${explicit ? "--backend" : "LTR_BACKEND"}); valid backends: ${BACKEND_NAMES.join(", ")}`);
+    throw new Error(
+      `unknown backend '${raw}' (from ${explicit ? "--backend" : "LTR_BACKEND"}); valid backends: ${BACKEND_NAMES.join(", ")}`,
+    );
   }
   return raw as BackendName;
 }

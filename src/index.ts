@@ -48,20 +48,19 @@ export {
 } from "./classifiers/registry.js";
 export {
   DEFAULT_TAU_GRID,
-  tauGrid,
   selectTau,
   type TauChoice,
   type TauNormArgs,
   type TauSelectMetric,
   type TauSweep,
   type TauSweepRow,
+  tauGrid,
   tauNormPredict,
   tauNormWeight,
   tauScales,
   tauSweep,
 } from "./classifiers/tau-norm.js";
 export type { HeadEpochLog } from "./classifiers/train-utils.js";
-export { cosineLr, cosineLrShifted } from "./schedule.js";
 export { linearWeightNorms, lwsWeightNorms, tauNormWeightNorms } from "./classifiers/weight-norms.js";
 // ---- configs ----------------------------------------------------------------------------------------------------
 export {
@@ -164,6 +163,7 @@ export { type OpenedRun, openRun, type RunPaths, resolveRunDir, runName, runPath
 export { assertFinishedStage1Run, inspectRun, type RunState } from "./run/state.js";
 // ---- samplers ---------------------------------------------------------------------------------------------------
 export { type BatchSampler, type SamplerArgs, samplers } from "./samplers/registry.js";
+export { cosineLr, cosineLrShifted } from "./schedule.js";
 export { importOriginalCheckpoint, resolveModelDir } from "./torch/import_run.js";
 export { HEADS, type HeadArgs, LwsHead } from "./train/heads.js";
 export { type EvalSummary, evalSummary } from "./train/report.js";

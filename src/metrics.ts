@@ -61,8 +61,10 @@ export function evaluate(
   for (let i = 0; i < n; i++) {
     const y = labels[i];
     const p = preds[i];
-    if (!(Number.isInteger(y) && y >= 0 && y < C)) throw new Error(`evaluate: label ${y} at position ${i} is outside [0, ${C}) (C = trainCounts.length)`);
-    if (!(Number.isInteger(p) && p >= 0 && p < C)) throw new Error(`evaluate: prediction ${p} at position ${i} is outside [0, ${C}) (C = trainCounts.length)`);
+    if (!(Number.isInteger(y) && y >= 0 && y < C))
+      throw new Error(`evaluate: label ${y} at position ${i} is outside [0, ${C}) (C = trainCounts.length)`);
+    if (!(Number.isInteger(p) && p >= 0 && p < C))
+      throw new Error(`evaluate: prediction ${p} at position ${i} is outside [0, ${C}) (C = trainCounts.length)`);
     count[y]++;
     predicted[p]++;
     if (p === y) {

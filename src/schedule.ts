@@ -4,9 +4,12 @@
  */
 
 function check(lr0: number, epoch: number, numEpochs: number, endLr: number): void {
-  if (!Number.isInteger(numEpochs) || numEpochs <= 0) throw new Error(`cosineLr: numEpochs must be a positive integer, got ${numEpochs}`);
-  if (!Number.isInteger(epoch) || epoch < 0 || epoch > numEpochs) throw new Error(`cosineLr: epoch must be an integer in [0, ${numEpochs}], got ${epoch}`);
-  if (!Number.isFinite(lr0) || !Number.isFinite(endLr)) throw new Error(`cosineLr: lr0 and endLr must be finite, got ${lr0}, ${endLr}`);
+  if (!Number.isInteger(numEpochs) || numEpochs <= 0)
+    throw new Error(`cosineLr: numEpochs must be a positive integer, got ${numEpochs}`);
+  if (!Number.isInteger(epoch) || epoch < 0 || epoch > numEpochs)
+    throw new Error(`cosineLr: epoch must be an integer in [0, ${numEpochs}], got ${epoch}`);
+  if (!Number.isFinite(lr0) || !Number.isFinite(endLr))
+    throw new Error(`cosineLr: lr0 and endLr must be finite, got ${lr0}, ${endLr}`);
 }
 
 /**
@@ -26,6 +29,7 @@ export function cosineLr(lr0: number, epoch: number, numEpochs: number, endLr = 
  */
 export function cosineLrShifted(lr0: number, epoch: number, numEpochs: number, endLr = 0): number {
   check(lr0, epoch, numEpochs, endLr);
-  if (epoch >= numEpochs) throw new Error(`cosineLrShifted: epoch must be an integer in [0, ${numEpochs - 1}], got ${epoch}`);
+  if (epoch >= numEpochs)
+    throw new Error(`cosineLrShifted: epoch must be an integer in [0, ${numEpochs - 1}], got ${epoch}`);
   return cosineLr(lr0, epoch + 1, numEpochs, endLr);
 }

@@ -6,7 +6,9 @@ describe("shotGroups", () => {
     const counts = [101, 100, 21, 20, 19];
     expect(shotGroups(counts)).toEqual(["many", "medium", "medium", "medium", "few"]);
     expect(shotGroups(counts, "oltr")).toEqual(["many", "many", "medium", "few", "few"]);
-    expect(() => shotGroups(counts, "lvis" as "kang")).toThrow(/unknown convention 'lvis'; valid conventions: kang, oltr/);
+    expect(() => shotGroups(counts, "lvis" as "kang")).toThrow(
+      /unknown convention 'lvis'; valid conventions: kang, oltr/,
+    );
   });
 });
 

@@ -69,21 +69,25 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
 // Two sums per channel (sum dy, sum dy*(x-mean)) in one pass, then dx in a second pass.
 // Per-channel Σ dy and Σ dy·(x − m) over the rows of x, dy [R, C] (float blocks of 64 rows flushed into per-thread
 // double rows, then combined): the two sums every batch-norm gradient needs.
-void channelGradSums(int64_t R, int64_t C, const float* X, const float* DY, const float* mp, double* sumDy, double* sumDyXm) {
+void channelGradSums(int64_t R, int64_t C, const float* X, const float* DY, const float* mp, double* sumDy,
+                     double* sumDyXm) {
   double* out[2] = {sumDy, sumDyXm};
-  chunkedColumnSums<2>(R, C, [&](int64_t r0, int64_t r1, float* const* acc) {
-    float* a1 = acc[0];
-    float* a2 = acc[1];
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* xr = X + r * C;
-      const float* dr = DY + r * C;
+  chunkedColumnSums<2>(
+      R, C,
+      [&](int64_t r0, int64_t r1, float* const* acc) {
+        float* a1 = acc[0];
+        float* a2 = acc[1];
+        for (int64_t r = r0; r < r1; ++r) {
+          const float* xr = X + r * C;
+          const float* dr = DY + r * C;
 #pragma omp simd
-      for (int64_t j = 0; j < C; ++j) {
-        a1[j] += dr[j];
-        a2[j] += dr[j] * (xr[j] - mp[j]);
-      }
-    }
-  }, out);
+          for (int64_t j = 0; j < C; ++j) {
+            a1[j] += dr[j];
+            a2[j] += dr[j] * (xr[j] - mp[j]);
+          }
+        }
+      },
+      out);
 }
 
 // Training-mode batch-norm statistics of x[R, C] per channel: mean and biased variance in two passes (the second
@@ -96,22 +100,26 @@ napi_value BnMoments(napi_env env, napi_callback_info info) {
     const float* X = a.arr<float>(2, &lx);
     float* M = a.arr<float>(3, &lm);
     float* V = a.arr<float>(4, &lv);
-    if (R < 1 || C < 1 || lx < size_t(R * C) || lm < size_t(C) || lv < size_t(C)) throw ArgError{"bnMoments views are smaller than R/C imply"};
+    if (R < 1 || C < 1 || lx < size_t(R * C) || lm < size_t(C) || lv < size_t(C))
+      throw ArgError{"bnMoments views are smaller than R/C imply"};
     reduceRows(kMean, R, C, X, M);
     // Second pass: Σ (x − m)² per channel, in fixed row chunks (see chunkedColumnSums).
     std::vector<double> ss(C);
     double* out[1] = {ss.data()};
-    chunkedColumnSums<1>(R, C, [&](int64_t r0, int64_t r1, float* const* acc) {
-      float* a = acc[0];
-      for (int64_t r = r0; r < r1; ++r) {
-        const float* xr = X + r * C;
+    chunkedColumnSums<1>(
+        R, C,
+        [&](int64_t r0, int64_t r1, float* const* acc) {
+          float* a = acc[0];
+          for (int64_t r = r0; r < r1; ++r) {
+            const float* xr = X + r * C;
 #pragma omp simd
-        for (int64_t j = 0; j < C; ++j) {
-          const float d = xr[j] - M[j];
-          a[j] += d * d;
-        }
-      }
-    }, out);
+            for (int64_t j = 0; j < C; ++j) {
+              const float d = xr[j] - M[j];
+              a[j] += d * d;
+            }
+          }
+        },
+        out);
     for (int64_t j = 0; j < C; ++j) V[j] = static_cast<float>(ss[j] / double(R));
     return undef(env);
   });

@@ -14,8 +14,8 @@ struct ArgError {
   std::string msg;
 };
 
-#define NAPI_OK(call)                                          \
-  do {                                                         \
+#define NAPI_OK(call)                                                   \
+  do {                                                                  \
     if ((call) != napi_ok) throw ArgError{"N-API call failed: " #call}; \
   } while (0)
 
@@ -23,7 +23,9 @@ struct Args {
   napi_env env;
   size_t argc = 16;
   napi_value argv[16];
-  Args(napi_env e, napi_callback_info info) : env(e) { NAPI_OK(napi_get_cb_info(e, info, &argc, argv, nullptr, nullptr)); }
+  Args(napi_env e, napi_callback_info info) : env(e) {
+    NAPI_OK(napi_get_cb_info(e, info, &argc, argv, nullptr, nullptr));
+  }
 
   napi_value at(size_t i) const {
     if (i >= argc) throw ArgError{"missing argument #" + std::to_string(i)};
@@ -31,12 +33,14 @@ struct Args {
   }
   int64_t i64(size_t i) const {
     int64_t v;
-    if (napi_get_value_int64(env, at(i), &v) != napi_ok) throw ArgError{"argument #" + std::to_string(i) + " must be a number"};
+    if (napi_get_value_int64(env, at(i), &v) != napi_ok)
+      throw ArgError{"argument #" + std::to_string(i) + " must be a number"};
     return v;
   }
   double f64(size_t i) const {
     double v;
-    if (napi_get_value_double(env, at(i), &v) != napi_ok) throw ArgError{"argument #" + std::to_string(i) + " must be a number"};
+    if (napi_get_value_double(env, at(i), &v) != napi_ok)
+      throw ArgError{"argument #" + std::to_string(i) + " must be a number"};
     return v;
   }
   bool isNull(size_t i) const {
@@ -66,7 +70,9 @@ struct Args {
     static_assert(std::is_same<T, float>::value || std::is_same<T, double>::value || std::is_same<T, int32_t>::value,
                   "typed arrays of float, double or int32 only");
     if (type != want) {
-      const char* name = want == napi_float32_array ? "a Float32Array" : want == napi_float64_array ? "a Float64Array" : "an Int32Array";
+      const char* name = want == napi_float32_array   ? "a Float32Array"
+                         : want == napi_float64_array ? "a Float64Array"
+                                                      : "an Int32Array";
       throw ArgError{"argument #" + std::to_string(i) + " must be " + name};
     }
     if (len) *len = length;
@@ -79,7 +85,6 @@ inline napi_value undef(napi_env env) {
   napi_get_undefined(env, &u);
   return u;
 }
-
 
 // Wrap a C++ body so that argument errors and library errors become JS exceptions instead of aborting Node.
 template <typename F>

@@ -33,9 +33,9 @@ using dt = memory::data_type;
 // step reuses a handful of shapes thousands of times.
 struct ConvPlan {
   dnnl::primitive prim;
-  memory::desc actA, actB;     // the activation-side descriptors (NHWC) used as user memory
-  memory::desc wInternal;      // weights layout chosen by oneDNN
-  memory::desc wUser;          // HWIO
+  memory::desc actA, actB;  // the activation-side descriptors (NHWC) used as user memory
+  memory::desc wInternal;   // weights layout chosen by oneDNN
+  memory::desc wUser;       // HWIO
   bool needReorder = false;
   std::unique_ptr<memory> wMem;  // internal weights buffer (when a reorder is needed)
   dnnl::reorder reorder;         // HWIO -> internal (kinds 0, 1) or internal -> HWIO (kind 2)
@@ -175,8 +175,8 @@ void convImpl(napi_env env, napi_callback_info info) {
   if (lp == 17) p[17] = 1;
   const int G = p[17];
   if (G < 1 || p[3] % G != 0 || p[6] % G != 0) {
-    throw ArgError{"conv groups=" + std::to_string(G) + " must be >= 1 and divide both channel counts (C=" + std::to_string(p[3]) +
-                   ", OC=" + std::to_string(p[6]) + ")"};
+    throw ArgError{"conv groups=" + std::to_string(G) + " must be >= 1 and divide both channel counts (C=" +
+                   std::to_string(p[3]) + ", OC=" + std::to_string(p[6]) + ")"};
   }
   size_t l2, l3, l4;
   float* in1 = a.arr<float>(2, &l2);

@@ -50,12 +50,24 @@ inline void gconvBlock(int ntaps, const float* const* src, const float* const* w
     for (int j = 0; j < J; ++j) {
       const __m256 w0 = _mm256_load_ps(w + j * 16), w1 = _mm256_load_ps(w + j * 16 + 8);
       __m256 b;
-      b = _mm256_broadcast_ss(s0 + j); acc[0][0] = _mm256_fmadd_ps(b, w0, acc[0][0]); acc[0][1] = _mm256_fmadd_ps(b, w1, acc[0][1]);
-      b = _mm256_broadcast_ss(s1 + j); acc[1][0] = _mm256_fmadd_ps(b, w0, acc[1][0]); acc[1][1] = _mm256_fmadd_ps(b, w1, acc[1][1]);
-      b = _mm256_broadcast_ss(s2 + j); acc[2][0] = _mm256_fmadd_ps(b, w0, acc[2][0]); acc[2][1] = _mm256_fmadd_ps(b, w1, acc[2][1]);
-      b = _mm256_broadcast_ss(s3 + j); acc[3][0] = _mm256_fmadd_ps(b, w0, acc[3][0]); acc[3][1] = _mm256_fmadd_ps(b, w1, acc[3][1]);
-      b = _mm256_broadcast_ss(s4 + j); acc[4][0] = _mm256_fmadd_ps(b, w0, acc[4][0]); acc[4][1] = _mm256_fmadd_ps(b, w1, acc[4][1]);
-      b = _mm256_broadcast_ss(s5 + j); acc[5][0] = _mm256_fmadd_ps(b, w0, acc[5][0]); acc[5][1] = _mm256_fmadd_ps(b, w1, acc[5][1]);
+      b = _mm256_broadcast_ss(s0 + j);
+      acc[0][0] = _mm256_fmadd_ps(b, w0, acc[0][0]);
+      acc[0][1] = _mm256_fmadd_ps(b, w1, acc[0][1]);
+      b = _mm256_broadcast_ss(s1 + j);
+      acc[1][0] = _mm256_fmadd_ps(b, w0, acc[1][0]);
+      acc[1][1] = _mm256_fmadd_ps(b, w1, acc[1][1]);
+      b = _mm256_broadcast_ss(s2 + j);
+      acc[2][0] = _mm256_fmadd_ps(b, w0, acc[2][0]);
+      acc[2][1] = _mm256_fmadd_ps(b, w1, acc[2][1]);
+      b = _mm256_broadcast_ss(s3 + j);
+      acc[3][0] = _mm256_fmadd_ps(b, w0, acc[3][0]);
+      acc[3][1] = _mm256_fmadd_ps(b, w1, acc[3][1]);
+      b = _mm256_broadcast_ss(s4 + j);
+      acc[4][0] = _mm256_fmadd_ps(b, w0, acc[4][0]);
+      acc[4][1] = _mm256_fmadd_ps(b, w1, acc[4][1]);
+      b = _mm256_broadcast_ss(s5 + j);
+      acc[5][0] = _mm256_fmadd_ps(b, w0, acc[5][0]);
+      acc[5][1] = _mm256_fmadd_ps(b, w1, acc[5][1]);
     }
   }
   // Constant indices only, so the accumulators stay in registers; partial blocks go through a small buffer.
@@ -225,7 +237,7 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
     std::vector<int> taps, tapH, tapW;  // kh * KW + kw, and the tap's dy offset (kh - rh) / SH, (kw - rw) / SW
     std::vector<int64_t> delta;         // (tapH * OW + tapW) * K: the tap's dy position before the pixel's, in floats
     int maxH = 0, maxW = 0;             // the largest tapH, tapW
-    int64_t firstBlock, pixels;  // first block of the group within an image; pixels of the group in the batch
+    int64_t firstBlock, pixels;         // first block of the group within an image; pixels of the group in the batch
   };
   std::vector<Group> groups;
   int64_t totalBlocks = 0;
@@ -329,8 +341,8 @@ namespace {
 // accumulated over `rows` output rows of `cols` pixels: within a row the input base advances by `colStep` floats,
 // from row to row by `rowStep`; dy is contiguous (K floats per pixel). Loads/stores the partial sums in `part`.
 template <int RB>
-void wgradRun(const float* base, int64_t colStep, int64_t rowStep, int rows, int cols, const int* off, const float* dyp, int K,
-              float* part, int64_t partStride, int kvalid) {
+void wgradRun(const float* base, int64_t colStep, int64_t rowStep, int rows, int cols, const int* off, const float* dyp,
+              int K, float* part, int64_t partStride, int kvalid) {
   __m256 acc[RB][2];
 #pragma GCC unroll 6
   for (int i = 0; i < RB; ++i) {
@@ -372,12 +384,24 @@ void wgradRun(const float* base, int64_t colStep, int64_t rowStep, int rows, int
 void wgradDispatch(int rb, const float* base, int64_t colStep, int64_t rowStep, int rows, int cols, const int* off,
                    const float* dyp, int K, float* part, int64_t partStride, int kvalid) {
   switch (rb) {
-    case 6: wgradRun<6>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid); break;
-    case 5: wgradRun<5>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid); break;
-    case 4: wgradRun<4>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid); break;
-    case 3: wgradRun<3>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid); break;
-    case 2: wgradRun<2>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid); break;
-    default: wgradRun<1>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid); break;
+    case 6:
+      wgradRun<6>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
+      break;
+    case 5:
+      wgradRun<5>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
+      break;
+    case 4:
+      wgradRun<4>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
+      break;
+    case 3:
+      wgradRun<3>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
+      break;
+    case 2:
+      wgradRun<2>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
+      break;
+    default:
+      wgradRun<1>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
+      break;
   }
 }
 
@@ -426,8 +450,8 @@ void directBackwardFilter(const ConvShape& s, const float* x, const float* dy, f
             const int kvalid = std::min(16, K - kb * 16);
             const float* base = xs + ((int64_t(n) * HH + int64_t(oh0) * s.SH) * WW) * C;
             const float* dyp = dy + ((int64_t(n) * s.OH + oh0) * s.OW) * K + kb * 16;
-            wgradDispatch(rb, base, int64_t(s.SW) * C, int64_t(s.SH) * WW * C, oh1 - oh0, s.OW, off.data() + r0, dyp, K, pp, Kp,
-                          kvalid);
+            wgradDispatch(rb, base, int64_t(s.SW) * C, int64_t(s.SH) * WW * C, oh1 - oh0, s.OW, off.data() + r0, dyp, K,
+                          pp, Kp, kvalid);
           }
         }
       }

@@ -28,14 +28,21 @@ napi_value ConvOwn(napi_env env, napi_callback_info info) {
     float* out = a.arr<float>(4, &l4);
     const size_t xN = size_t(s.N) * s.H * s.W * s.C, yN = size_t(s.N) * s.OH * s.OW * s.K,
                  wN = size_t(s.KH) * s.KW * s.C * s.K;
-    const size_t want1 = kind == 1 ? yN : xN, want2 = kind == 2 ? yN : wN, wantOut = kind == 0 ? yN : kind == 1 ? xN : wN;
+    const size_t want1 = kind == 1 ? yN : xN, want2 = kind == 2 ? yN : wN,
+                 wantOut = kind == 0   ? yN
+                           : kind == 1 ? xN
+                                       : wN;
     if (l2 < want1 || l3 < want2 || l4 < wantOut) throw ArgError{"conv views are smaller than the shape implies"};
     if (kind == 1 && (s.DH != 1 || s.DW != 1)) throw ArgError{"the input gradient supports dilation 1 only"};
     const bool wino = algo == 2 || (algo == 0 && winogradApplies(s));
-    if (algo == 2 && !winogradApplies(s)) throw ArgError{"Winograd needs a 3x3 filter, stride 1, dilation 1 and >= 8 channels"};
-    if (kind == 0) wino ? winogradForward(s, in1, in2, out) : directForward(s, in1, in2, out);
-    else if (kind == 1) wino ? winogradBackwardData(s, in1, in2, out) : directBackwardData(s, in1, in2, out);
-    else wino ? winogradBackwardFilter(s, in1, in2, out) : directBackwardFilter(s, in1, in2, out);
+    if (algo == 2 && !winogradApplies(s))
+      throw ArgError{"Winograd needs a 3x3 filter, stride 1, dilation 1 and >= 8 channels"};
+    if (kind == 0)
+      wino ? winogradForward(s, in1, in2, out) : directForward(s, in1, in2, out);
+    else if (kind == 1)
+      wino ? winogradBackwardData(s, in1, in2, out) : directBackwardData(s, in1, in2, out);
+    else
+      wino ? winogradBackwardFilter(s, in1, in2, out) : directBackwardFilter(s, in1, in2, out);
     return undef(env);
   });
 }

@@ -11,8 +11,23 @@ namespace ltr {
 struct ConvShape {
   int N, H, W, C, OH, OW, K, KH, KW, SH, SW, DH, DW, PT, PL, PB, PR;
   explicit ConvShape(const int* p)
-      : N(p[0]), H(p[1]), W(p[2]), C(p[3]), OH(p[4]), OW(p[5]), K(p[6]), KH(p[7]), KW(p[8]), SH(p[9]), SW(p[10]),
-        DH(p[11]), DW(p[12]), PT(p[13]), PL(p[14]), PB(p[15]), PR(p[16]) {}
+      : N(p[0]),
+        H(p[1]),
+        W(p[2]),
+        C(p[3]),
+        OH(p[4]),
+        OW(p[5]),
+        K(p[6]),
+        KH(p[7]),
+        KW(p[8]),
+        SH(p[9]),
+        SW(p[10]),
+        DH(p[11]),
+        DW(p[12]),
+        PT(p[13]),
+        PL(p[14]),
+        PB(p[15]),
+        PR(p[16]) {}
 };
 
 // Direct kernels (conv_direct.cc). fwd: x, w -> y; bwdData: dy, w -> dx (dilation 1); bwdFilter: x, dy -> dw.

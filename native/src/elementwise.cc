@@ -30,10 +30,22 @@ inline float binop(float x, float y) {
 // Offsets: element (i, j) of an operand in mode m lives at i*rowStride + j*colStep.
 inline void modeStrides(int mode, int64_t C, int64_t* rs, int* cs) {
   switch (mode) {
-    case 0: *rs = C; *cs = 1; break;  // full
-    case 1: *rs = 0; *cs = 1; break;  // row vector [C]
-    case 2: *rs = 1; *cs = 0; break;  // column vector [R]
-    default: *rs = 0; *cs = 0; break; // scalar
+    case 0:
+      *rs = C;
+      *cs = 1;
+      break;  // full
+    case 1:
+      *rs = 0;
+      *cs = 1;
+      break;  // row vector [C]
+    case 2:
+      *rs = 1;
+      *cs = 0;
+      break;  // column vector [R]
+    default:
+      *rs = 0;
+      *cs = 0;
+      break;  // scalar
   }
 }
 
@@ -65,10 +77,14 @@ void binaryDispatch(int64_t R, int64_t C, const float* a, int am, const float* b
   int ca, cb;
   modeStrides(am, C, &ra, &ca);
   modeStrides(bm, C, &rb, &cb);
-  if (ca && cb) binaryKernel<OP, 1, 1>(R, C, a, ra, b, rb, out);
-  else if (ca) binaryKernel<OP, 1, 0>(R, C, a, ra, b, rb, out);
-  else if (cb) binaryKernel<OP, 0, 1>(R, C, a, ra, b, rb, out);
-  else binaryKernel<OP, 0, 0>(R, C, a, ra, b, rb, out);
+  if (ca && cb)
+    binaryKernel<OP, 1, 1>(R, C, a, ra, b, rb, out);
+  else if (ca)
+    binaryKernel<OP, 1, 0>(R, C, a, ra, b, rb, out);
+  else if (cb)
+    binaryKernel<OP, 0, 1>(R, C, a, ra, b, rb, out);
+  else
+    binaryKernel<OP, 0, 0>(R, C, a, ra, b, rb, out);
 }
 
 size_t modeLen(int mode, int64_t R, int64_t C) { return mode == 0 ? R * C : mode == 1 ? C : mode == 2 ? R : 1; }
@@ -88,16 +104,35 @@ napi_value Binary(napi_env env, napi_callback_info info) {
     if (la < modeLen(am, R, C) || lb < modeLen(bm, R, C) || lo < size_t(R * C))
       throw ArgError{"binary views are smaller than R/C and modes imply"};
     switch (op) {
-      case kAdd: binaryDispatch<kAdd>(R, C, A, am, B, bm, O); break;
-      case kSub: binaryDispatch<kSub>(R, C, A, am, B, bm, O); break;
-      case kMul: binaryDispatch<kMul>(R, C, A, am, B, bm, O); break;
-      case kDiv: binaryDispatch<kDiv>(R, C, A, am, B, bm, O); break;
-      case kSqDiff: binaryDispatch<kSqDiff>(R, C, A, am, B, bm, O); break;
-      case kMax: binaryDispatch<kMax>(R, C, A, am, B, bm, O); break;
-      case kMin: binaryDispatch<kMin>(R, C, A, am, B, bm, O); break;
-      case kReluGrad: binaryDispatch<kReluGrad>(R, C, A, am, B, bm, O); break;
-      case kPow: binaryDispatch<kPow>(R, C, A, am, B, bm, O); break;
-      default: throw ArgError{"unknown binary op " + std::to_string(op)};
+      case kAdd:
+        binaryDispatch<kAdd>(R, C, A, am, B, bm, O);
+        break;
+      case kSub:
+        binaryDispatch<kSub>(R, C, A, am, B, bm, O);
+        break;
+      case kMul:
+        binaryDispatch<kMul>(R, C, A, am, B, bm, O);
+        break;
+      case kDiv:
+        binaryDispatch<kDiv>(R, C, A, am, B, bm, O);
+        break;
+      case kSqDiff:
+        binaryDispatch<kSqDiff>(R, C, A, am, B, bm, O);
+        break;
+      case kMax:
+        binaryDispatch<kMax>(R, C, A, am, B, bm, O);
+        break;
+      case kMin:
+        binaryDispatch<kMin>(R, C, A, am, B, bm, O);
+        break;
+      case kReluGrad:
+        binaryDispatch<kReluGrad>(R, C, A, am, B, bm, O);
+        break;
+      case kPow:
+        binaryDispatch<kPow>(R, C, A, am, B, bm, O);
+        break;
+      default:
+        throw ArgError{"unknown binary op " + std::to_string(op)};
     }
     return undef(env);
   });
@@ -111,17 +146,28 @@ void unaryKernel(int64_t n, const float* x, float* o, float alpha) {
   for (int64_t k = 0; k < n; ++k) {
     const float v = x[k];
     float r;
-    if (OP == kRelu) r = v < 0.f ? 0.f : v;  // NaN stays NaN
-    else if (OP == kStep) r = v > 0.f ? 1.f : (v != v ? v : alpha);  // tfjs step: NaN stays NaN, x<=0 -> alpha
-    else if (OP == kNeg) r = -v;
-    else if (OP == kSquare) r = v * v;
-    else if (OP == kRsqrt) r = 1.f / std::sqrt(v);
-    else if (OP == kSqrt) r = std::sqrt(v);
-    else if (OP == kExp) r = std::exp(v);
-    else if (OP == kLog) r = std::log(v);
-    else if (OP == kScale) r = v * alpha;
-    else if (OP == kRelu6) r = v < 0.f ? 0.f : (v > 6.f ? 6.f : v);
-    else r = std::fabs(v);  // kAbs
+    if (OP == kRelu)
+      r = v < 0.f ? 0.f : v;  // NaN stays NaN
+    else if (OP == kStep)
+      r = v > 0.f ? 1.f : (v != v ? v : alpha);  // tfjs step: NaN stays NaN, x<=0 -> alpha
+    else if (OP == kNeg)
+      r = -v;
+    else if (OP == kSquare)
+      r = v * v;
+    else if (OP == kRsqrt)
+      r = 1.f / std::sqrt(v);
+    else if (OP == kSqrt)
+      r = std::sqrt(v);
+    else if (OP == kExp)
+      r = std::exp(v);
+    else if (OP == kLog)
+      r = std::log(v);
+    else if (OP == kScale)
+      r = v * alpha;
+    else if (OP == kRelu6)
+      r = v < 0.f ? 0.f : (v > 6.f ? 6.f : v);
+    else
+      r = std::fabs(v);  // kAbs
     o[k] = r;
   }
 }
@@ -137,18 +183,41 @@ napi_value Unary(napi_env env, napi_callback_info info) {
     if (lo < lx) throw ArgError{"unary output view is smaller than the input"};
     const int64_t n = static_cast<int64_t>(lx);
     switch (op) {
-      case kRelu: unaryKernel<kRelu>(n, X, O, alpha); break;
-      case kStep: unaryKernel<kStep>(n, X, O, alpha); break;
-      case kNeg: unaryKernel<kNeg>(n, X, O, alpha); break;
-      case kSquare: unaryKernel<kSquare>(n, X, O, alpha); break;
-      case kRsqrt: unaryKernel<kRsqrt>(n, X, O, alpha); break;
-      case kSqrt: unaryKernel<kSqrt>(n, X, O, alpha); break;
-      case kExp: unaryKernel<kExp>(n, X, O, alpha); break;
-      case kLog: unaryKernel<kLog>(n, X, O, alpha); break;
-      case kScale: unaryKernel<kScale>(n, X, O, alpha); break;
-      case kRelu6: unaryKernel<kRelu6>(n, X, O, alpha); break;
-      case kAbs: unaryKernel<kAbs>(n, X, O, alpha); break;
-      default: throw ArgError{"unknown unary op " + std::to_string(op)};
+      case kRelu:
+        unaryKernel<kRelu>(n, X, O, alpha);
+        break;
+      case kStep:
+        unaryKernel<kStep>(n, X, O, alpha);
+        break;
+      case kNeg:
+        unaryKernel<kNeg>(n, X, O, alpha);
+        break;
+      case kSquare:
+        unaryKernel<kSquare>(n, X, O, alpha);
+        break;
+      case kRsqrt:
+        unaryKernel<kRsqrt>(n, X, O, alpha);
+        break;
+      case kSqrt:
+        unaryKernel<kSqrt>(n, X, O, alpha);
+        break;
+      case kExp:
+        unaryKernel<kExp>(n, X, O, alpha);
+        break;
+      case kLog:
+        unaryKernel<kLog>(n, X, O, alpha);
+        break;
+      case kScale:
+        unaryKernel<kScale>(n, X, O, alpha);
+        break;
+      case kRelu6:
+        unaryKernel<kRelu6>(n, X, O, alpha);
+        break;
+      case kAbs:
+        unaryKernel<kAbs>(n, X, O, alpha);
+        break;
+      default:
+        throw ArgError{"unknown unary op " + std::to_string(op)};
     }
     return undef(env);
   });
@@ -181,20 +250,20 @@ napi_value SqDiffGrad(napi_env env, napi_callback_info info) {
       for (int64_t k = 0; k < n; ++k) DA[k] = 2.f * (A[k] - B[bm == 0 ? k : 0]) * DY[k];
     } else
 #pragma omp parallel for schedule(static) if (R * C >= kParallelMin)
-    for (int64_t i = 0; i < R; ++i) {
-      const float* ai = A + i * C;
-      const float* bi = B + i * rb;
-      const float* di = DY + i * C;
-      float* oi = DA + i * C;
-      if (cb) {
+      for (int64_t i = 0; i < R; ++i) {
+        const float* ai = A + i * C;
+        const float* bi = B + i * rb;
+        const float* di = DY + i * C;
+        float* oi = DA + i * C;
+        if (cb) {
 #pragma omp simd
-        for (int64_t j = 0; j < C; ++j) oi[j] = 2.f * (ai[j] - bi[j]) * di[j];
-      } else {
-        const float bv = bi[0];
+          for (int64_t j = 0; j < C; ++j) oi[j] = 2.f * (ai[j] - bi[j]) * di[j];
+        } else {
+          const float bv = bi[0];
 #pragma omp simd
-        for (int64_t j = 0; j < C; ++j) oi[j] = 2.f * (ai[j] - bv) * di[j];
+          for (int64_t j = 0; j < C; ++j) oi[j] = 2.f * (ai[j] - bv) * di[j];
+        }
       }
-    }
     if (!DB) return undef(env);
     if (bm == 0) {
       for (int64_t k = 0; k < R * C; ++k) DB[k] = -DA[k];
@@ -234,7 +303,8 @@ napi_value SgdStepF32(napi_env env, napi_callback_info info) {
     float* OB = a.arr<float>(4, &lob);
     const float lr = static_cast<float>(a.f64(5)), mu = static_cast<float>(a.f64(6)), wd = static_cast<float>(a.f64(7));
     const bool useWd = a.f64(7) > 0, useMu = a.f64(6) > 0;
-    if (lg != lp || lb != lp || lop != lp || lob != lp) throw ArgError{"param, grad, buffer and outputs must have the same length"};
+    if (lg != lp || lb != lp || lop != lp || lob != lp)
+      throw ArgError{"param, grad, buffer and outputs must have the same length"};
     const int64_t n = static_cast<int64_t>(lp);
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) {

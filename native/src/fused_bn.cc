@@ -42,25 +42,29 @@ napi_value BnActForward(napi_env env, napi_callback_info info) {
     float* M = a.arr<float>(9, &lm);
     float* V = a.arr<float>(10, &lv);
     const size_t n = size_t(R * C);
-    if (R < 1 || C < 1 || lx < n || ly < n || (Res && lr < n) || lg < size_t(C) || lb < size_t(C) || lm < size_t(C) || lv < size_t(C))
+    if (R < 1 || C < 1 || lx < n || ly < n || (Res && lr < n) || lg < size_t(C) || lb < size_t(C) || lm < size_t(C) ||
+        lv < size_t(C))
       throw ArgError{"bnActForward views are smaller than R/C imply"};
     std::vector<float> ref(X, X + C);
     const float* x0 = ref.data();
     std::vector<double> s1(C), s2(C);
     double* out[2] = {s1.data(), s2.data()};
-    chunkedColumnSums<2>(R, C, [&](int64_t r0, int64_t r1, float* const* acc) {
-      float* a1 = acc[0];
-      float* a2 = acc[1];
-      for (int64_t r = r0; r < r1; ++r) {
-        const float* xr = X + r * C;
+    chunkedColumnSums<2>(
+        R, C,
+        [&](int64_t r0, int64_t r1, float* const* acc) {
+          float* a1 = acc[0];
+          float* a2 = acc[1];
+          for (int64_t r = r0; r < r1; ++r) {
+            const float* xr = X + r * C;
 #pragma omp simd
-        for (int64_t j = 0; j < C; ++j) {
-          const float d = xr[j] - x0[j];
-          a1[j] += d;
-          a2[j] += d * d;
-        }
-      }
-    }, out);
+            for (int64_t j = 0; j < C; ++j) {
+              const float d = xr[j] - x0[j];
+              a1[j] += d;
+              a2[j] += d * d;
+            }
+          }
+        },
+        out);
     std::vector<float> k(C), b(C);
     for (int64_t j = 0; j < C; ++j) {
       const double m1 = s1[j] / double(R);
@@ -125,38 +129,42 @@ napi_value BnActBackward(napi_env env, napi_callback_info info) {
     float* DB = a.arr<float>(12, &ldb);
     float* DR = a.arr<float>(13, &ldr, true);
     const size_t n = size_t(R * C), c = size_t(C);
-    if (R < 1 || C < 1 || ldy < n || lx < n || ly < n || ldx < n || (DR && ldr < n) || lm < c || lv < c || lg < c || ldg < c || ldb < c)
+    if (R < 1 || C < 1 || ldy < n || lx < n || ly < n || ldx < n || (DR && ldr < n) || lm < c || lv < c || lg < c ||
+        ldg < c || ldb < c)
       throw ArgError{"bnActBackward views are smaller than R/C imply"};
     std::vector<double> sg(C), sgx(C);
     double* out[2] = {sg.data(), sgx.data()};
-    chunkedColumnSums<2>(R, C, [&](int64_t r0, int64_t r1, float* const* acc) {
-      float* a1 = acc[0];
-      float* a2 = acc[1];
-      for (int64_t r = r0; r < r1; ++r) {
-        const float* dr = DY + r * C;
-        const float* xr = X + r * C;
-        const float* yr = Y + r * C;
-        float* rr = DR ? DR + r * C : nullptr;
-        if (relu) {
+    chunkedColumnSums<2>(
+        R, C,
+        [&](int64_t r0, int64_t r1, float* const* acc) {
+          float* a1 = acc[0];
+          float* a2 = acc[1];
+          for (int64_t r = r0; r < r1; ++r) {
+            const float* dr = DY + r * C;
+            const float* xr = X + r * C;
+            const float* yr = Y + r * C;
+            float* rr = DR ? DR + r * C : nullptr;
+            if (relu) {
 #pragma omp simd
-          for (int64_t j = 0; j < C; ++j) {
-            const float g = reluGrad(dr[j], yr[j]);
-            a1[j] += g;
-            a2[j] += g * (xr[j] - M[j]);
-          }
-          if (rr)
-            for (int64_t j = 0; j < C; ++j) rr[j] = reluGrad(dr[j], yr[j]);
-        } else {
+              for (int64_t j = 0; j < C; ++j) {
+                const float g = reluGrad(dr[j], yr[j]);
+                a1[j] += g;
+                a2[j] += g * (xr[j] - M[j]);
+              }
+              if (rr)
+                for (int64_t j = 0; j < C; ++j) rr[j] = reluGrad(dr[j], yr[j]);
+            } else {
 #pragma omp simd
-          for (int64_t j = 0; j < C; ++j) {
-            a1[j] += dr[j];
-            a2[j] += dr[j] * (xr[j] - M[j]);
+              for (int64_t j = 0; j < C; ++j) {
+                a1[j] += dr[j];
+                a2[j] += dr[j] * (xr[j] - M[j]);
+              }
+              if (rr)
+                for (int64_t j = 0; j < C; ++j) rr[j] = dr[j];
+            }
           }
-          if (rr)
-            for (int64_t j = 0; j < C; ++j) rr[j] = dr[j];
-        }
-      }
-    }, out);
+        },
+        out);
     std::vector<float> k(C), c1(C), c2(C);
     for (int64_t j = 0; j < C; ++j) {
       const double inv = 1.0 / std::sqrt(double(V[j]) + eps);

@@ -6,8 +6,8 @@
 // same 8 channels of the input pixel: load those 8 once per tap and, for each i < cg, shuffle within 128-bit lanes
 // so that lane l holds input channel (l − l % cg) + i of its group, then multiply-add the filter taps (AVX2 + FMA).
 // A tile is up to 8 output pixels of one row; tiles whose taps all lie inside the row read their inputs at a fixed
-// stride, the few border columns read a zero buffer for out-of-image taps. The summation order is fixed (taps in (kh, kw)
-// order, then the cg inputs), so results do not depend on the thread count. For 8 and more channels per group
+// stride, the few border columns read a zero buffer for out-of-image taps. The summation order is fixed (taps in (kh,
+// kw) order, then the cg inputs), so results do not depend on the thread count. For 8 and more channels per group
 // oneDNN's jit kernel is as fast or faster (measured on ResNeXt-50's layers), so those shapes, and machines without
 // AVX2/FMA, return false and go to oneDNN.
 #include "grouped.h"
@@ -43,7 +43,8 @@ struct Geo {
 
 // Pointers to the input pixel of each of the T outputs for tap (ih row, kw), offset by `chan`; zeros outside.
 template <int T>
-inline void tapPointers(const Geo& g, const float* xrow, int ow0, int kw, int chan, const float* zeros, const float** xp) {
+inline void tapPointers(const Geo& g, const float* xrow, int ow0, int kw, int chan, const float* zeros,
+                        const float** xp) {
   LTR_UNROLL
   for (int t = 0; t < T; ++t) {
     const int iw = (ow0 + t) * g.SW - g.PL + kw * g.DW;
@@ -129,8 +130,10 @@ bool groupedForwardDirect(const int* p, const float* x, const float* w, float* y
   if (g.cg != g.og || !(g.og == 1 || g.og == 2 || g.og == 4) || g.OC % 8 != 0) return false;
   constexpr int TMAX = 8;
   using Seq = std::make_integer_sequence<int, TMAX>;
-  static const std::vector<TileFn> e1 = tablesA<1, false>(Seq{}), e2 = tablesA<2, false>(Seq{}), e4 = tablesA<4, false>(Seq{});
-  static const std::vector<TileFn> i1 = tablesA<1, true>(Seq{}), i2 = tablesA<2, true>(Seq{}), i4 = tablesA<4, true>(Seq{});
+  static const std::vector<TileFn> e1 = tablesA<1, false>(Seq{}), e2 = tablesA<2, false>(Seq{}),
+                                   e4 = tablesA<4, false>(Seq{});
+  static const std::vector<TileFn> i1 = tablesA<1, true>(Seq{}), i2 = tablesA<2, true>(Seq{}),
+                                   i4 = tablesA<4, true>(Seq{});
   const std::vector<TileFn>& edge = g.og == 4 ? e4 : g.og == 2 ? e2 : e1;
   const std::vector<TileFn>& inner = g.og == 4 ? i4 : g.og == 2 ? i2 : i1;
   // Output columns [owLo, owHi) have every tap inside the row: ow·SW − PL ≥ 0 and ow·SW − PL + (KW−1)·DW < W.
@@ -142,7 +145,8 @@ bool groupedForwardDirect(const int* p, const float* x, const float* w, float* y
   const int64_t work = rows * g.OW * g.OC * int64_t(g.KH) * g.KW * g.cg;
   // Columns [from, to) in tiles of at most TMAX from one table.
   auto span = [&](const std::vector<TileFn>& tiles, int from, int to, int n, int oh, int ob) {
-    for (int ow0 = from; ow0 < to; ow0 += TMAX) tiles[std::min(TMAX, to - ow0)](g, x, w, y, zeros.data(), n, oh, ow0, ob);
+    for (int ow0 = from; ow0 < to; ow0 += TMAX)
+      tiles[std::min(TMAX, to - ow0)](g, x, w, y, zeros.data(), n, oh, ow0, ob);
   };
 #pragma omp parallel for schedule(static) if (work >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {

@@ -1,9 +1,9 @@
 // ltr_native: CPU kernels for the tfjs wasm backend, operating zero-copy on Float32Array views of the wasm heap.
 //
 // Why native: the tfjs wasm backend is single-threaded 128-bit SIMD and has no fast convolution gradients, while
-// oneDNN and OpenBLAS use the CPU's full vector width and both cores. Every entry point takes typed-array views that the JS
-// side obtained from `backend.typedArrayFromHeap(...)` *after* allocating all outputs (heap growth detaches views),
-// so nothing is copied in or out.
+// oneDNN and OpenBLAS use the CPU's full vector width and both cores. Every entry point takes typed-array views that
+// the JS side obtained from `backend.typedArrayFromHeap(...)` *after* allocating all outputs (heap growth detaches
+// views), so nothing is copied in or out.
 //
 // Entry points (all synchronous; arguments are validated on the JS side, which knows tensor shapes):
 //   setThreads(n)                      OpenMP thread count (our loops, oneDNN); OpenBLAS's too in fast numerics
@@ -14,10 +14,10 @@
 //                                      2 bwd-weights(x,dy)->dw; p = N,H,W,C,OH,OW,OC,KH,KW,SH,SW,DH,DW,PT,PL,PB,PR[,G]
 //                                      (G groups: filter [KH,KW,C/G,OC]; few channels per group: grouped.cc)
 //   convOwn(kind, p, a, b, out, algo)  our own deterministic convolutions, same arguments (conv_own.cc)
-//   binary(op, R, C, a, aMode, b, bMode, out)   out[R,C] = a (op) b; mode 0 full, 1 row vector [C], 2 column [R], 3 scalar
-//   unary(op, x, out, alpha)           element-wise unary
-//   reduce(op, O, Rd, I, x, out)       out[O,I] = reduce over the middle axis of x[O,Rd,I]
-//   batchNorm(R, C, x, mean, var, offset|null, scale|null, eps, out)  per-channel (last axis) normalisation; the
+//   binary(op, R, C, a, aMode, b, bMode, out)   out[R,C] = a (op) b; mode 0 full, 1 row vector [C], 2 column [R], 3
+//   scalar unary(op, x, out, alpha)           element-wise unary reduce(op, O, Rd, I, x, out)       out[O,I] = reduce
+//   over the middle axis of x[O,Rd,I] batchNorm(R, C, x, mean, var, offset|null, scale|null, eps, out)  per-channel
+//   (last axis) normalisation; the
 //                                      statistics have C entries or 1 (broadcast)
 //   bnGrad(R, C, x, dy, mean, var, scale|null, eps, dx, dMean, dVar, dScale, dOffset)  all five FusedBatchNorm
 //                                      input gradients in two passes (any output may be null)
@@ -33,9 +33,9 @@
 //   softmaxXentGrad(R, C, z, labels: Int32Array, bias|null, dBias|null) -> [lossSum, correct]   z (+ bias) ->
 //                                      mean-CE gradient in place; dBias = column sums of that gradient
 //   sgdMomentum(param, grad, v, lr, momentum, weightDecay)   PyTorch SGD step with coupled weight decay, in place
-//   scaledArgMax(R, C, T, logits, scales[T*C], out: Int32Array, outStride)   out[t*outStride + i] = argmax_j L[i,j]*s[t,j]
-//   classSums64(N, D, K, x, ids: Int32Array, sums: Float64Array)   sums[k] += rows of x with id k, in row order
-//   normalizeRows(R, D, x, mean|null)   x[i] = (x[i] - mean) / ||x[i] - mean||, in place (zero rows stay zero)
+//   scaledArgMax(R, C, T, logits, scales[T*C], out: Int32Array, outStride)   out[t*outStride + i] = argmax_j
+//   L[i,j]*s[t,j] classSums64(N, D, K, x, ids: Int32Array, sums: Float64Array)   sums[k] += rows of x with id k, in row
+//   order normalizeRows(R, D, x, mean|null)   x[i] = (x[i] - mean) / ||x[i] - mean||, in place (zero rows stay zero)
 //
 // Layout: common.h (argument reading, errors, threads, numerics mode), ops.h (entry points), simd.h (AVX2 helpers),
 // gemm.cc (OpenBLAS), conv.cc (oneDNN convolutions), conv_own.cc + conv_direct.cc + winograd.cc (our
@@ -59,18 +59,30 @@ namespace {
 
 const char* isaName(dnnl::cpu_isa isa) {
   switch (isa) {
-    case dnnl::cpu_isa::sse41: return "sse41";
-    case dnnl::cpu_isa::avx: return "avx";
-    case dnnl::cpu_isa::avx2: return "avx2";
-    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
-    case dnnl::cpu_isa::avx512_mic: return "avx512_mic";
-    case dnnl::cpu_isa::avx512_mic_4ops: return "avx512_mic_4ops";
-    case dnnl::cpu_isa::avx512_core: return "avx512_core";
-    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
-    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
-    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
-    case dnnl::cpu_isa::all: return "all";
-    default: return "unknown";
+    case dnnl::cpu_isa::sse41:
+      return "sse41";
+    case dnnl::cpu_isa::avx:
+      return "avx";
+    case dnnl::cpu_isa::avx2:
+      return "avx2";
+    case dnnl::cpu_isa::avx2_vnni:
+      return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_mic:
+      return "avx512_mic";
+    case dnnl::cpu_isa::avx512_mic_4ops:
+      return "avx512_mic_4ops";
+    case dnnl::cpu_isa::avx512_core:
+      return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni:
+      return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16:
+      return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx:
+      return "avx512_core_amx";
+    case dnnl::cpu_isa::all:
+      return "all";
+    default:
+      return "unknown";
   }
 }
 
@@ -134,7 +146,8 @@ napi_value Info(napi_env env, napi_callback_info info) {
     const std::string isa = std::string(isaName(dnnl::get_effective_cpu_isa())) + " (" + g_dnnlIsaNote + ")";
     NAPI_OK(napi_create_string_utf8(env, isa.c_str(), NAPI_AUTO_LENGTH, &v));
     NAPI_OK(napi_set_named_property(env, obj, "dnnlIsa", v));
-    NAPI_OK(napi_create_string_utf8(env, g_numerics == kDeterministic ? "deterministic" : "fast", NAPI_AUTO_LENGTH, &v));
+    NAPI_OK(
+        napi_create_string_utf8(env, g_numerics == kDeterministic ? "deterministic" : "fast", NAPI_AUTO_LENGTH, &v));
     NAPI_OK(napi_set_named_property(env, obj, "numerics", v));
     return obj;
   });
@@ -148,11 +161,31 @@ napi_value Init(napi_env env, napi_value exports) {
   struct Fn {
     const char* name;
     napi_callback cb;
-  } fns[] = {{"setThreads", ltr::SetThreads}, {"setNumerics", ltr::SetNumerics}, {"info", ltr::Info},       {"sgemm", ltr::Sgemm},       {"conv", ltr::Conv}, {"convOwn", ltr::ConvOwn},
-             {"binary", ltr::Binary},         {"unary", ltr::Unary},     {"reduce", ltr::Reduce},     {"batchNorm", ltr::BatchNorm},
-             {"bnGrad", ltr::BnGrad}, {"bnMoments", ltr::BnMoments}, {"bnTrainGrad", ltr::BnTrainGrad}, {"bnActForward", ltr::BnActForward}, {"bnActBackward", ltr::BnActBackward}, {"bnRunning", ltr::BnRunning},         {"sqDiffGrad", ltr::SqDiffGrad}, {"sgdStepF32", ltr::SgdStepF32}, {"argMaxRows", ltr::ArgMaxRows},
-             {"segmentSum", ltr::SegmentSum}, {"softmaxXentGrad", ltr::SoftmaxXentGrad}, {"sgdMomentum", ltr::SgdMomentumStep},
-             {"scaledArgMax", ltr::ScaledArgMax},   {"classSums64", ltr::ClassSums64}, {"normalizeRows", ltr::NormalizeRows}};
+  } fns[] = {{"setThreads", ltr::SetThreads},
+             {"setNumerics", ltr::SetNumerics},
+             {"info", ltr::Info},
+             {"sgemm", ltr::Sgemm},
+             {"conv", ltr::Conv},
+             {"convOwn", ltr::ConvOwn},
+             {"binary", ltr::Binary},
+             {"unary", ltr::Unary},
+             {"reduce", ltr::Reduce},
+             {"batchNorm", ltr::BatchNorm},
+             {"bnGrad", ltr::BnGrad},
+             {"bnMoments", ltr::BnMoments},
+             {"bnTrainGrad", ltr::BnTrainGrad},
+             {"bnActForward", ltr::BnActForward},
+             {"bnActBackward", ltr::BnActBackward},
+             {"bnRunning", ltr::BnRunning},
+             {"sqDiffGrad", ltr::SqDiffGrad},
+             {"sgdStepF32", ltr::SgdStepF32},
+             {"argMaxRows", ltr::ArgMaxRows},
+             {"segmentSum", ltr::SegmentSum},
+             {"softmaxXentGrad", ltr::SoftmaxXentGrad},
+             {"sgdMomentum", ltr::SgdMomentumStep},
+             {"scaledArgMax", ltr::ScaledArgMax},
+             {"classSums64", ltr::ClassSums64},
+             {"normalizeRows", ltr::NormalizeRows}};
   for (const auto& f : fns) {
     napi_value fn;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn);

@@ -16,14 +16,17 @@ void reduceRows(int op, int64_t Rd, int64_t I, const float* x, float* out) {
   if (op == kSum || op == kMean) {
     std::vector<double> sum(I);
     double* o[1] = {sum.data()};
-    chunkedColumnSums<1>(Rd, I, [&](int64_t r0, int64_t r1, float* const* acc) {
-      float* a = acc[0];
-      for (int64_t r = r0; r < r1; ++r) {
-        const float* row = x + r * I;
+    chunkedColumnSums<1>(
+        Rd, I,
+        [&](int64_t r0, int64_t r1, float* const* acc) {
+          float* a = acc[0];
+          for (int64_t r = r0; r < r1; ++r) {
+            const float* row = x + r * I;
 #pragma omp simd
-        for (int64_t j = 0; j < I; ++j) a[j] += row[j];
-      }
-    }, o);
+            for (int64_t j = 0; j < I; ++j) a[j] += row[j];
+          }
+        },
+        o);
     for (int64_t j = 0; j < I; ++j) out[j] = static_cast<float>(op == kMean ? sum[j] / double(Rd) : sum[j]);
     return;
   }
@@ -124,7 +127,8 @@ napi_value SegmentSum(napi_env env, napi_callback_info info) {
     const float* X = a.arr<float>(3, &lx);
     const int32_t* ids = a.arr<int32_t>(4, &li);
     float* O = a.arr<float>(5, &lo);
-    if (lx < size_t(N * D) || li < size_t(N) || lo < size_t(K * D)) throw ArgError{"segmentSum views are smaller than N/D/K imply"};
+    if (lx < size_t(N * D) || li < size_t(N) || lo < size_t(K * D))
+      throw ArgError{"segmentSum views are smaller than N/D/K imply"};
     std::fill(O, O + K * D, 0.f);
     rowSumsById(N, D, K, X, ids, O);
     return undef(env);

@@ -80,5 +80,4 @@ void rowSumsById(int64_t N, int64_t D, int64_t K, const float* X, const int32_t*
   }
 }
 
-
 }  // namespace ltr

@@ -23,8 +23,10 @@ inline __m256 loadN(const float* p, int n) { return n >= 8 ? _mm256_loadu_ps(p) 
 
 // Store the first `n` (1..8) lanes.
 inline void storeN(float* p, __m256 v, int n) {
-  if (n >= 8) _mm256_storeu_ps(p, v);
-  else _mm256_maskstore_ps(p, laneMask(n), v);
+  if (n >= 8)
+    _mm256_storeu_ps(p, v);
+  else
+    _mm256_maskstore_ps(p, laneMask(n), v);
 }
 
 // A per-thread scratch buffer that only grows: fresh multi-megabyte allocations on every call would page-fault

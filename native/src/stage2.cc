@@ -31,10 +31,14 @@ napi_value SoftmaxXentGrad(napi_env env, napi_callback_info info) {
     const int32_t* Y = a.arr<int32_t>(3, &ly);
     const float* bias = a.arr<float>(4, &lb, true);
     float* dBias = a.arr<float>(5, &ld, true);
-    if (C < 1 || lz < size_t(R * C) || ly < size_t(R)) throw ArgError{"softmaxXentGrad views are smaller than R/C imply"};
-    if ((bias && lb < size_t(C)) || (dBias && ld < size_t(C))) throw ArgError{"softmaxXentGrad bias views are shorter than C"};
+    if (C < 1 || lz < size_t(R * C) || ly < size_t(R))
+      throw ArgError{"softmaxXentGrad views are smaller than R/C imply"};
+    if ((bias && lb < size_t(C)) || (dBias && ld < size_t(C)))
+      throw ArgError{"softmaxXentGrad bias views are shorter than C"};
     for (int64_t i = 0; i < R; ++i)
-      if (Y[i] < 0 || Y[i] >= C) throw ArgError{"label " + std::to_string(Y[i]) + " at row " + std::to_string(i) + " is outside [0, " + std::to_string(C) + ")"};
+      if (Y[i] < 0 || Y[i] >= C)
+        throw ArgError{"label " + std::to_string(Y[i]) + " at row " + std::to_string(i) + " is outside [0, " +
+                       std::to_string(C) + ")"};
     std::vector<double> loss(R);
     std::vector<uint8_t> hit(R);
     const double inv = 1.0 / double(R);
@@ -106,7 +110,9 @@ napi_value SgdMomentumStep(napi_env env, napi_callback_info info) {
     const float* G = a.arr<float>(1, &lg);
     float* V = a.arr<float>(2, &lv);
     const double lr = a.f64(3), mu = a.f64(4), wd = a.f64(5);
-    if (lg != lp || lv != lp) throw ArgError{"param, grad and velocity lengths differ (" + std::to_string(lp) + ", " + std::to_string(lg) + ", " + std::to_string(lv) + ")"};
+    if (lg != lp || lv != lp)
+      throw ArgError{"param, grad and velocity lengths differ (" + std::to_string(lp) + ", " + std::to_string(lg) +
+                     ", " + std::to_string(lv) + ")"};
     const int64_t n = static_cast<int64_t>(lp);
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) {
@@ -129,7 +135,8 @@ napi_value ScaledArgMax(napi_env env, napi_callback_info info) {
     const float* S = a.arr<float>(4, &ls);
     int32_t* O = a.arr<int32_t>(5, &lo);
     const int64_t stride = a.i64(6);
-    if (C < 1 || R < 0 || T < 0 || ll < size_t(R * C) || ls < size_t(T * C) || (R > 0 && T > 0 && (stride < R || lo < size_t((T - 1) * stride + R))))
+    if (C < 1 || R < 0 || T < 0 || ll < size_t(R * C) || ls < size_t(T * C) ||
+        (R > 0 && T > 0 && (stride < R || lo < size_t((T - 1) * stride + R))))
       throw ArgError{"scaledArgMax views are smaller than R/C/T/outStride imply"};
 #pragma omp parallel for schedule(static) if (R * C * T >= kParallelMin)
     for (int64_t i = 0; i < R; ++i) {
@@ -162,9 +169,12 @@ napi_value ClassSums64(napi_env env, napi_callback_info info) {
     const float* X = a.arr<float>(3, &lx);
     const int32_t* ids = a.arr<int32_t>(4, &li);
     double* S = a.arr<double>(5, &ls);
-    if (lx < size_t(N * D) || li < size_t(N) || ls < size_t(K * D)) throw ArgError{"classSums64 views are smaller than N/D/K imply"};
+    if (lx < size_t(N * D) || li < size_t(N) || ls < size_t(K * D))
+      throw ArgError{"classSums64 views are smaller than N/D/K imply"};
     for (int64_t i = 0; i < N; ++i)
-      if (ids[i] < 0 || ids[i] >= K) throw ArgError{"id " + std::to_string(ids[i]) + " at row " + std::to_string(i) + " is outside [0, " + std::to_string(K) + ")"};
+      if (ids[i] < 0 || ids[i] >= K)
+        throw ArgError{"id " + std::to_string(ids[i]) + " at row " + std::to_string(i) + " is outside [0, " +
+                       std::to_string(K) + ")"};
     rowSumsById(N, D, K, X, ids, S);
     return undef(env);
   });

@@ -149,20 +149,43 @@ void tileGemm(const float* V, const float* U, int TB, int Cp, int Kp, float* M) 
         for (int c = 0; c < Cp; ++c) {
           const __m256 w0 = _mm256_load_ps(u + int64_t(c) * Kp), w1 = _mm256_load_ps(u + int64_t(c) * Kp + 8);
           __m256 b;
-          b = _mm256_broadcast_ss(v0 + c); a00 = _mm256_fmadd_ps(b, w0, a00); a01 = _mm256_fmadd_ps(b, w1, a01);
-          b = _mm256_broadcast_ss(v0 + Cp + c); a10 = _mm256_fmadd_ps(b, w0, a10); a11 = _mm256_fmadd_ps(b, w1, a11);
-          b = _mm256_broadcast_ss(v0 + 2 * Cp + c); a20 = _mm256_fmadd_ps(b, w0, a20); a21 = _mm256_fmadd_ps(b, w1, a21);
-          b = _mm256_broadcast_ss(v0 + 3 * Cp + c); a30 = _mm256_fmadd_ps(b, w0, a30); a31 = _mm256_fmadd_ps(b, w1, a31);
-          b = _mm256_broadcast_ss(v0 + 4 * Cp + c); a40 = _mm256_fmadd_ps(b, w0, a40); a41 = _mm256_fmadd_ps(b, w1, a41);
-          b = _mm256_broadcast_ss(v0 + 5 * Cp + c); a50 = _mm256_fmadd_ps(b, w0, a50); a51 = _mm256_fmadd_ps(b, w1, a51);
+          b = _mm256_broadcast_ss(v0 + c);
+          a00 = _mm256_fmadd_ps(b, w0, a00);
+          a01 = _mm256_fmadd_ps(b, w1, a01);
+          b = _mm256_broadcast_ss(v0 + Cp + c);
+          a10 = _mm256_fmadd_ps(b, w0, a10);
+          a11 = _mm256_fmadd_ps(b, w1, a11);
+          b = _mm256_broadcast_ss(v0 + 2 * Cp + c);
+          a20 = _mm256_fmadd_ps(b, w0, a20);
+          a21 = _mm256_fmadd_ps(b, w1, a21);
+          b = _mm256_broadcast_ss(v0 + 3 * Cp + c);
+          a30 = _mm256_fmadd_ps(b, w0, a30);
+          a31 = _mm256_fmadd_ps(b, w1, a31);
+          b = _mm256_broadcast_ss(v0 + 4 * Cp + c);
+          a40 = _mm256_fmadd_ps(b, w0, a40);
+          a41 = _mm256_fmadd_ps(b, w1, a41);
+          b = _mm256_broadcast_ss(v0 + 5 * Cp + c);
+          a50 = _mm256_fmadd_ps(b, w0, a50);
+          a51 = _mm256_fmadd_ps(b, w1, a51);
         }
         float* m = Mp + int64_t(tt) * Kp + kb * 16;
-        _mm256_store_ps(m, a00); _mm256_store_ps(m + 8, a01); m += Kp;
-        _mm256_store_ps(m, a10); _mm256_store_ps(m + 8, a11); m += Kp;
-        _mm256_store_ps(m, a20); _mm256_store_ps(m + 8, a21); m += Kp;
-        _mm256_store_ps(m, a30); _mm256_store_ps(m + 8, a31); m += Kp;
-        _mm256_store_ps(m, a40); _mm256_store_ps(m + 8, a41); m += Kp;
-        _mm256_store_ps(m, a50); _mm256_store_ps(m + 8, a51);
+        _mm256_store_ps(m, a00);
+        _mm256_store_ps(m + 8, a01);
+        m += Kp;
+        _mm256_store_ps(m, a10);
+        _mm256_store_ps(m + 8, a11);
+        m += Kp;
+        _mm256_store_ps(m, a20);
+        _mm256_store_ps(m + 8, a21);
+        m += Kp;
+        _mm256_store_ps(m, a30);
+        _mm256_store_ps(m + 8, a31);
+        m += Kp;
+        _mm256_store_ps(m, a40);
+        _mm256_store_ps(m + 8, a41);
+        m += Kp;
+        _mm256_store_ps(m, a50);
+        _mm256_store_ps(m + 8, a51);
       }
     }
   }
@@ -189,8 +212,10 @@ void outputTransform(const Grid& g, const float* M, int64_t t0, int nt, int TB, 
         atCol(tmp[i], res);
         float* o = y + ((int64_t(n) * g.OH + oh0 + i) * g.OW + ow0) * K + kv * 8;
         for (int j = 0; j < cols; ++j) {
-          if (lanes == 8) _mm256_storeu_ps(o + int64_t(j) * K, res[j]);
-          else storeN(o + int64_t(j) * K, res[j], lanes);
+          if (lanes == 8)
+            _mm256_storeu_ps(o + int64_t(j) * K, res[j]);
+          else
+            storeN(o + int64_t(j) * K, res[j], lanes);
         }
       }
     }
@@ -234,7 +259,8 @@ void filterTransform(int CI, int CO, int Cp, int Kp, float* U, F get) {
         for (int j = 0; j < 3; ++j) t[a][j] = kG[a][0] * f[0][j] + kG[a][1] * f[1][j] + kG[a][2] * f[2][j];
       for (int a = 0; a < 6; ++a)
         for (int b = 0; b < 6; ++b)
-          U[(size_t(a * 6 + b) * Cp + ci) * Kp + co] = float(t[a][0] * kG[b][0] + t[a][1] * kG[b][1] + t[a][2] * kG[b][2]);
+          U[(size_t(a * 6 + b) * Cp + ci) * Kp + co] =
+              float(t[a][0] * kG[b][0] + t[a][1] * kG[b][1] + t[a][2] * kG[b][2]);
     }
 }
 
@@ -250,7 +276,8 @@ bool winogradApplies(const ConvShape& s) {
 void winogradForward(const ConvShape& s, const float* x, const float* w, float* y) {
   const int Cp = roundUp(s.C, 8), Kp = roundUp(s.K, 16);
   float* U = g_U.get(size_t(NPOS) * Cp * Kp);
-  filterTransform(s.C, s.K, Cp, Kp, U, [&](int i, int j, int c, int k) { return double(w[((i * 3 + j) * size_t(s.C) + c) * s.K + k]); });
+  filterTransform(s.C, s.K, Cp, Kp, U,
+                  [&](int i, int j, int c, int k) { return double(w[((i * 3 + j) * size_t(s.C) + c) * s.K + k]); });
   winoConv(Grid(s.N, s.H, s.W, s.C, s.OH, s.OW, s.PT, s.PL), s.K, x, U, Cp, Kp, y);
 }
 
@@ -258,7 +285,9 @@ void winogradForward(const ConvShape& s, const float* x, const float* w, float* 
 void winogradBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {
   const int Cp = roundUp(s.K, 8), Kp = roundUp(s.C, 16);
   float* U = g_U.get(size_t(NPOS) * Cp * Kp);
-  filterTransform(s.K, s.C, Cp, Kp, U, [&](int i, int j, int k, int c) { return double(w[(((2 - i) * 3 + (2 - j)) * size_t(s.C) + c) * s.K + k]); });
+  filterTransform(s.K, s.C, Cp, Kp, U, [&](int i, int j, int k, int c) {
+    return double(w[(((2 - i) * 3 + (2 - j)) * size_t(s.C) + c) * s.K + k]);
+  });
   winoConv(Grid(s.N, s.OH, s.OW, s.K, s.H, s.W, 2 - s.PT, 2 - s.PL), s.C, dy, U, Cp, Kp, dx);
 }
 
@@ -343,12 +372,24 @@ void accumulateBlock(const float* V, const float* D, int nt, int TB, int C, int 
       const int rb = std::min(MR, C - c0);
       for (int kb = 0; kb < KB; ++kb) {
         switch (rb) {
-          case 6: accumulateRows<6>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp); break;
-          case 5: accumulateRows<5>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp); break;
-          case 4: accumulateRows<4>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp); break;
-          case 3: accumulateRows<3>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp); break;
-          case 2: accumulateRows<2>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp); break;
-          default: accumulateRows<1>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp); break;
+          case 6:
+            accumulateRows<6>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp);
+            break;
+          case 5:
+            accumulateRows<5>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp);
+            break;
+          case 4:
+            accumulateRows<4>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp);
+            break;
+          case 3:
+            accumulateRows<3>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp);
+            break;
+          case 2:
+            accumulateRows<2>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp);
+            break;
+          default:
+            accumulateRows<1>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp);
+            break;
         }
       }
     }

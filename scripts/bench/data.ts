@@ -22,9 +22,19 @@ interface RawSplit {
 function raw(split: Split): RawSplit {
   const a = (split as unknown as { a?: Partial<RawSplit> }).a;
   if (!a || !(a.images instanceof Uint8Array) || !a.height || !a.width || !a.channels || !a.mean || !a.std) {
-    throw new Error(`bench: the ${split.name} split does not keep uint8 images in memory (data/array_split.ts changed?); cannot export it for PyTorch`);
+    throw new Error(
+      `bench: the ${split.name} split does not keep uint8 images in memory (data/array_split.ts changed?); cannot export it for PyTorch`,
+    );
   }
-  return { images: a.images, labels: split.labels, height: a.height, width: a.width, channels: a.channels, mean: a.mean, std: a.std };
+  return {
+    images: a.images,
+    labels: split.labels,
+    height: a.height,
+    width: a.width,
+    channels: a.channels,
+    mean: a.mean,
+    std: a.std,
+  };
 }
 
 /** Write splits of `ds` as DIR/<split>/{meta.json, images.u8, labels.i32}; returns DIR. */
@@ -36,7 +46,19 @@ export function exportSplits(ds: Dataset, dir: string, splits: Array<"train" | "
     const n = r.labels.length;
     writeFileSync(join(d, "images.u8"), r.images);
     writeFileSync(join(d, "labels.i32"), Buffer.from(r.labels.buffer, r.labels.byteOffset, r.labels.byteLength));
-    writeFileSync(join(d, "meta.json"), JSON.stringify({ n, h: r.height, w: r.width, c: r.channels, mean: r.mean, std: r.std, classes: ds.numClasses, train_counts: ds.trainCounts }));
+    writeFileSync(
+      join(d, "meta.json"),
+      JSON.stringify({
+        n,
+        h: r.height,
+        w: r.width,
+        c: r.channels,
+        mean: r.mean,
+        std: r.std,
+        classes: ds.numClasses,
+        train_counts: ds.trainCounts,
+      }),
+    );
   }
   return dir;
 }
@@ -60,9 +82,13 @@ export function writeSyntheticCifar10(dir: string, perClass: number, testPerClas
     return buf;
   };
   const perBatch = (perClass * 10) / 5;
-  if (!Number.isInteger(perBatch) || perBatch % 10 !== 0) throw new Error(`bench: perClass ${perClass} must make 5 equal batches of whole classes`);
+  if (!Number.isInteger(perBatch) || perBatch % 10 !== 0)
+    throw new Error(`bench: perClass ${perClass} must make 5 equal batches of whole classes`);
   for (let b = 1; b <= 5; b++) writeFileSync(join(out, `data_batch_${b}.bin`), records(perBatch, 0));
   writeFileSync(join(out, "test_batch.bin"), records(testPerClass * 10, 0));
-  writeFileSync(join(out, "batches.meta.txt"), "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n");
+  writeFileSync(
+    join(out, "batches.meta.txt"),
+    "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n",
+  );
   return dir;
 }

@@ -65,33 +65,61 @@ export interface EpochOpts {
 export function runOurs(w: EpochWorkload, o: EpochOpts, tag: string): RunResult {
   const dir = o.runDir(tag);
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ["bin/ltr.mjs", "train", ...w.ltrArgs, "--set", `training_opt.num_epochs=${o.epochs}`, "--run-dir", dir], {
-    encoding: "utf8",
-    env: { ...process.env, LTR_NUM_THREADS: String(o.threads) },
-    maxBuffer: 1 << 26,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ["bin/ltr.mjs", "train", ...w.ltrArgs, "--set", `training_opt.num_epochs=${o.epochs}`, "--run-dir", dir],
+    {
+      encoding: "utf8",
+      env: { ...process.env, LTR_NUM_THREADS: String(o.threads) },
+      maxBuffer: 1 << 26,
+    },
+  );
   const wall = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`bench: ltr train ${w.ltrArgs.join(" ")} failed (exit ${r.status}): ${(r.stderr ?? "").trim().split("\n").slice(-3).join(" | ")}`);
-  const epochs = readFileSync(join(dir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { kind: string; images_per_s: number })
-    .filter((l) => l.kind === "epoch").map((l) => l.images_per_s);
+  if (r.status !== 0)
+    throw new Error(
+      `bench: ltr train ${w.ltrArgs.join(" ")} failed (exit ${r.status}): ${(r.stderr ?? "").trim().split("\n").slice(-3).join(" | ")}`,
+    );
+  const epochs = readFileSync(join(dir, "log.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { kind: string; images_per_s: number })
+    .filter((l) => l.kind === "epoch")
+    .map((l) => l.images_per_s);
   return summarise(epochs, wall);
 }
 
 /** One run of the PyTorch epoch loop; null (with the reason logged) when it fails. */
 export function runTorch(w: EpochWorkload, o: EpochOpts): RunResult | null {
   const t0 = performance.now();
-  const r = spawnSync("/usr/bin/python3", [join("scripts", "bench", "torch_epoch.py"), "--data", w.peerData, "--model", w.model, "--epochs", String(o.epochs), "--threads", String(o.threads)], {
-    encoding: "utf8",
-    env: o.peerEnv,
-    maxBuffer: 1 << 24,
-  });
+  const r = spawnSync(
+    "/usr/bin/python3",
+    [
+      join("scripts", "bench", "torch_epoch.py"),
+      "--data",
+      w.peerData,
+      "--model",
+      w.model,
+      "--epochs",
+      String(o.epochs),
+      "--threads",
+      String(o.threads),
+    ],
+    {
+      encoding: "utf8",
+      env: o.peerEnv,
+      maxBuffer: 1 << 24,
+    },
+  );
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) {
     o.log(`  PyTorch epoch loop failed (exit ${r.status}): ${(r.stderr ?? "").trim().split("\n").slice(-1)[0]}`);
     return null;
   }
   const out = JSON.parse(r.stdout.trim().split("\n").slice(-1)[0]) as { epochs: Array<{ images_per_s: number }> };
-  return summarise(out.epochs.map((e) => e.images_per_s), wall);
+  return summarise(
+    out.epochs.map((e) => e.images_per_s),
+    wall,
+  );
 }
 
 /** `pairs` alternated pairs of runs (ours-first, torch-first, ...); the peer is skipped when `torch` is false. */
@@ -109,8 +137,12 @@ export function epochPairs(w: EpochWorkload, o: EpochOpts, pairs: number, torch:
       ours = runOurs(w, o, `${p}`);
     }
     const ratio = peer ? ours.img_s / peer.img_s : null;
-    o.log(`  ${w.name} pair ${p + 1}/${pairs} (${order}): ours ${ours.img_s.toFixed(0)} img/s [${ours.epochs.map((e) => e.toFixed(0)).join(", ")}]` +
-      (peer ? `, PyTorch ${peer.img_s.toFixed(0)} img/s [${peer.epochs.map((e) => e.toFixed(0)).join(", ")}], ratio ${ratio!.toFixed(2)}` : ""));
+    o.log(
+      `  ${w.name} pair ${p + 1}/${pairs} (${order}): ours ${ours.img_s.toFixed(0)} img/s [${ours.epochs.map((e) => e.toFixed(0)).join(", ")}]` +
+        (peer
+          ? `, PyTorch ${peer.img_s.toFixed(0)} img/s [${peer.epochs.map((e) => e.toFixed(0)).join(", ")}], ratio ${ratio!.toFixed(2)}`
+          : ""),
+    );
     out.push({ order, ours, torch: peer, ratio });
   }
   return out;
@@ -127,5 +159,9 @@ export function summarisePairs(pairs: PairResult[]): EpochSummary {
   const stat = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
   const t = pairs.filter((p) => p.torch).map((p) => p.torch!.img_s);
   const r = pairs.filter((p) => p.ratio !== null).map((p) => p.ratio!);
-  return { ours_img_s: stat(pairs.map((p) => p.ours.img_s)), torch_img_s: t.length ? stat(t) : null, ratio: r.length ? stat(r) : null };
+  return {
+    ours_img_s: stat(pairs.map((p) => p.ours.img_s)),
+    torch_img_s: t.length ? stat(t) : null,
+    ratio: r.length ? stat(r) : null,
+  };
 }

@@ -25,11 +25,32 @@ export interface FeatureSizes {
   batch: number;
 }
 
-export const FULL_SIZES: FeatureSizes = { nTrain: 115_846, nQuery: 50_000, nVal: 20_000, dim: 2048, classes: 1000, taus: 21, batch: 512 };
-export const QUICK_SIZES: FeatureSizes = { nTrain: 5_120, nQuery: 5_000, nVal: 2_000, dim: 2048, classes: 1000, taus: 21, batch: 512 };
+export const FULL_SIZES: FeatureSizes = {
+  nTrain: 115_846,
+  nQuery: 50_000,
+  nVal: 20_000,
+  dim: 2048,
+  classes: 1000,
+  taus: 21,
+  batch: 512,
+};
+export const QUICK_SIZES: FeatureSizes = {
+  nTrain: 5_120,
+  nQuery: 5_000,
+  nVal: 2_000,
+  dim: 2048,
+  classes: 1000,
+  taus: 21,
+  batch: 512,
+};
 
 /** ReLU-like non-negative pseudo-random features and long-tailed labels (deterministic LCG). */
-export function makeFeatures(n: number, dim: number, classes: number, seed: number): { x: Float32Array; y: Int32Array } {
+export function makeFeatures(
+  n: number,
+  dim: number,
+  classes: number,
+  seed: number,
+): { x: Float32Array; y: Int32Array } {
   const x = new Float32Array(n * dim);
   let s = (seed * 2654435761 + 12345) >>> 0;
   for (let i = 0; i < x.length; i++) {
@@ -65,14 +86,20 @@ function top1(preds: Int32Array, labels: Int32Array): number {
  */
 export function tauSweep(q: { x: Float32Array; y: Int32Array }, w: Float32Array, z: FeatureSizes): number[] {
   const taus = Array.from({ length: z.taus }, (_, t) => t / 10);
-  return tauSweepPredictions({ weight: w, numClasses: z.classes, dim: z.dim }, taus, q.x, q.y.length).map((p) => top1(p, q.y));
+  return tauSweepPredictions({ weight: w, numClasses: z.classes, dim: z.dim }, taus, q.x, q.y.length).map((p) =>
+    top1(p, q.y),
+  );
 }
 
 /**
  * NCM through the project's own path (src/classifiers/ncm.ts): class means of the raw training features, then
  * cosine nearest-mean prediction of the queries (featType "un", dist "cos", as the PyTorch peer). Returns top-1.
  */
-export function ncm(train: { x: Float32Array; y: Int32Array }, q: { x: Float32Array; y: Int32Array }, z: FeatureSizes): number {
+export function ncm(
+  train: { x: Float32Array; y: Int32Array },
+  q: { x: Float32Array; y: Int32Array },
+  z: FeatureSizes,
+): number {
   const model = fitNcm(asFeatureSet(train, z.dim), z.classes, { featType: "un", dist: "cos" });
   return top1(ncmPredict(model, q.x), q.y);
 }
@@ -82,7 +109,20 @@ export function ncm(train: { x: Float32Array; y: Int32Array }, q: { x: Float32Ar
  * `ltr classify` and the reproduction): a fresh linear layer, ⌊N/B⌋ class-balanced batches, forward, gradient and
  * SGD step (momentum 0.9, weight decay 5e-4, lr 0.2), then top-1 on the validation features. Returns val top-1.
  */
-export function crtEpoch(train: { x: Float32Array; y: Int32Array }, val: { x: Float32Array; y: Int32Array }, z: FeatureSizes, seed: number): number {
-  const r = trainCrt({ train: asFeatureSet(train, z.dim), val: asFeatureSet(val, z.dim), numClasses: z.classes, epochs: 1, batchSize: z.batch, lr: 0.2, seed });
+export function crtEpoch(
+  train: { x: Float32Array; y: Int32Array },
+  val: { x: Float32Array; y: Int32Array },
+  z: FeatureSizes,
+  seed: number,
+): number {
+  const r = trainCrt({
+    train: asFeatureSet(train, z.dim),
+    val: asFeatureSet(val, z.dim),
+    numClasses: z.classes,
+    epochs: 1,
+    batchSize: z.batch,
+    lr: 0.2,
+    seed,
+  });
   return r.bestValTop1;
 }

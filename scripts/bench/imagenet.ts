@@ -15,16 +15,17 @@
  * Standalone: node --import tsx scripts/bench/imagenet.ts [--quick] [--no-torch] [--rounds N] [--images N] [--out DIR]
  * From `npm run bench -- --imagenet` (scripts/bench/run.ts) with the same --quick / --no-torch / --out.
  */
-import * as tf from "@tensorflow/tfjs";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import * as tf from "@tensorflow/tfjs";
 import sharp from "sharp";
 import { initBackend } from "../../src/backend.js";
-import { IMAGENET_MEAN, IMAGENET_STD } from "../../src/data/list_datasets.js";
 import { JpegSplit } from "../../src/data/jpeg_split.js";
+import { IMAGENET_MEAN, IMAGENET_STD } from "../../src/data/list_datasets.js";
 import { readListFile } from "../../src/data/list_file.js";
 import { extractFeatures } from "../../src/features/extract.js";
 import { requestedThreads } from "../../src/kernels/native/index.js";
@@ -60,7 +61,16 @@ const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "–");
 // ---- JPEG list ---------------------------------------------------------------------------------------------------
 
 /** ImageNet-like sizes (the common 500x375 / 375x500 / 500x333 and a few larger or smaller ones). */
-const SIZES: [number, number][] = [[500, 375], [375, 500], [500, 333], [500, 375], [640, 480], [333, 500], [500, 400], [400, 300]];
+const SIZES: [number, number][] = [
+  [500, 375],
+  [375, 500],
+  [500, 333],
+  [500, 375],
+  [640, 480],
+  [333, 500],
+  [500, 400],
+  [400, 300],
+];
 
 /**
  * `n` JPEGs of smooth colour fields with texture and edges (so they compress like photographs, ~60-120 KB at
@@ -90,11 +100,16 @@ export async function writeJpegList(dir: string, n: number): Promise<string> {
       }
     }
     const name = `img/${String(i).padStart(5, "0")}.jpg`;
-    writeFileSync(join(dir, name), await sharp(px, { raw: { width: w, height: h, channels: ch } }).jpeg({ quality: 90 }).toBuffer());
+    writeFileSync(
+      join(dir, name),
+      await sharp(px, { raw: { width: w, height: h, channels: ch } })
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    );
     lines.push(`${name} ${i % 1000}`);
   }
   const list = join(dir, "list.txt");
-  writeFileSync(list, lines.join("\n") + "\n");
+  writeFileSync(list, `${lines.join("\n")}\n`);
   return list;
 }
 
@@ -102,8 +117,17 @@ export async function writeJpegList(dir: string, n: number): Promise<string> {
 export function evalSplit(listFile: string, imageRoot: string): JpegSplit {
   const { list } = readListFile(listFile, 1000, "--list");
   return new JpegSplit({
-    name: "test", paths: list.paths.map((p) => join(imageRoot, p)), labels: list.labels, listFile, lines: list.lines,
-    size: S, resize: 256, mean: IMAGENET_MEAN, std: IMAGENET_STD, colourJitter: false, augmentEnabled: false,
+    name: "test",
+    paths: list.paths.map((p) => join(imageRoot, p)),
+    labels: list.labels,
+    listFile,
+    lines: list.lines,
+    size: S,
+    resize: 256,
+    mean: IMAGENET_MEAN,
+    std: IMAGENET_STD,
+    colourJitter: false,
+    augmentEnabled: false,
   });
 }
 
@@ -134,15 +158,24 @@ class TorchPeer {
   }
 
   /** Seconds per rep (a rep = all n images in batches of 8). */
-  async time(c: { model: string; pixels: string; n: number; warmup: number; reps: number; memoryFormat: "contiguous" | "channels_last" }): Promise<number[]> {
-    this.p.stdin.write(JSON.stringify({ cmd: "time", model: c.model, pixels: c.pixels, n: c.n, batch: BATCH, warmup: c.warmup, reps: c.reps, memory_format: c.memoryFormat }) + "\n");
+  async time(c: {
+    model: string;
+    pixels: string;
+    n: number;
+    warmup: number;
+    reps: number;
+    memoryFormat: "contiguous" | "channels_last";
+  }): Promise<number[]> {
+    this.p.stdin.write(
+      `${JSON.stringify({ cmd: "time", model: c.model, pixels: c.pixels, n: c.n, batch: BATCH, warmup: c.warmup, reps: c.reps, memory_format: c.memoryFormat })}\n`,
+    );
     const r = await this.read();
     if (r.error) throw new Error(`torch_imagenet.py ${c.model} (${c.memoryFormat}): ${r.error}`);
     return r.times as number[];
   }
 
   close(): void {
-    this.p.stdin.write(JSON.stringify({ cmd: "quit" }) + "\n");
+    this.p.stdin.write(`${JSON.stringify({ cmd: "quit" })}\n`);
     this.p.stdin.end();
   }
 }
@@ -182,7 +215,11 @@ interface Timed {
   img_s_range: [number, number];
   times_s: number[];
 }
-const timed = (n: number, ts: number[]): Timed => ({ img_s: n / median(ts), img_s_range: [n / Math.max(...ts), n / Math.min(...ts)], times_s: ts });
+const timed = (n: number, ts: number[]): Timed => ({
+  img_s: n / median(ts),
+  img_s_range: [n / Math.max(...ts), n / Math.min(...ts)],
+  times_s: ts,
+});
 
 export async function runImagenetBench(o: ImagenetBenchOpts): Promise<Record<string, unknown>> {
   const rounds = o.rounds ?? (o.quick ? 1 : 3);
@@ -219,7 +256,16 @@ export async function runImagenetBench(o: ImagenetBenchOpts): Promise<Record<str
         for (let k = 0; k < reps + 1; k++) ours.push(modelPass(m, dec.x, BATCH));
         if (peer) {
           for (const mf of ["contiguous", "channels_last"] as const) {
-            torch[mf].push(...(await peer.time({ model: name, pixels: pixPath, n: BATCH, warmup: r === 0 ? 2 : 1, reps: reps + 1, memoryFormat: mf })));
+            torch[mf].push(
+              ...(await peer.time({
+                model: name,
+                pixels: pixPath,
+                n: BATCH,
+                warmup: r === 0 ? 2 : 1,
+                reps: reps + 1,
+                memoryFormat: mf,
+              })),
+            );
           }
         }
       }
@@ -231,7 +277,9 @@ export async function runImagenetBench(o: ImagenetBenchOpts): Promise<Record<str
         entry.torch = { ...timed(BATCH, torch[best]), memory_format: best };
       }
       inference[name] = entry;
-      console.log(`${name.padEnd(10)} ours ${fmt(entry.ours.img_s)} img/s` + (entry.torch ? `   torch ${fmt(entry.torch.img_s)} img/s (${entry.torch.memory_format})   ratio ${fmt(entry.ours.img_s / entry.torch.img_s, 2)}` : ""));
+      console.log(
+        `${name.padEnd(10)} ours ${fmt(entry.ours.img_s)} img/s${entry.torch ? `   torch ${fmt(entry.torch.img_s)} img/s (${entry.torch.memory_format})   ratio ${fmt(entry.ours.img_s / entry.torch.img_s, 2)}` : ""}`,
+      );
     }
     result.inference = inference;
 
@@ -249,12 +297,28 @@ export async function runImagenetBench(o: ImagenetBenchOpts): Promise<Record<str
       modelS.push(modelPass(m, dec.x, nImages));
       const out = join(work, `features_${r}.ltf`);
       const t0 = performance.now();
-      const ex = await extractFeatures({ backbone: m, split, batchSize: BATCH, out, meta: { split: "test", extra: { bench: true } } });
+      const ex = await extractFeatures({
+        backbone: m,
+        split,
+        batchSize: BATCH,
+        out,
+        meta: { split: "test", extra: { bench: true } },
+      });
       extractS.push((performance.now() - t0) / 1000);
       waitS.push(ex.stats.waitS);
       rmSync(out, { force: true });
       decodeS.push((await decodeAll(split, 4)).s);
-      if (peer) torchS.push(...(await peer.time({ model: name, pixels: pixPath, n: nImages, warmup: r === 0 ? 1 : 0, reps: 1, memoryFormat: inference[name].torch!.memory_format as "contiguous" | "channels_last" })));
+      if (peer)
+        torchS.push(
+          ...(await peer.time({
+            model: name,
+            pixels: pixPath,
+            n: nImages,
+            warmup: r === 0 ? 1 : 0,
+            reps: 1,
+            memoryFormat: inference[name].torch!.memory_format as "contiguous" | "channels_last",
+          })),
+        );
     }
     m.dispose();
     loads.extraction.after = la();
@@ -268,7 +332,10 @@ export async function runImagenetBench(o: ImagenetBenchOpts): Promise<Record<str
       torch_model_only: peer ? timed(nImages, torchS) : null,
     };
     const ratio = ext.extraction.img_s / ext.model_only.img_s;
-    const bound = median(waitS) > 0.05 * median(extractS) ? "decoding (the model waited for images)" : "the model (images were ready)";
+    const bound =
+      median(waitS) > 0.05 * median(extractS)
+        ? "decoding (the model waited for images)"
+        : "the model (images were ready)";
     result.extraction = { ...ext, extraction_over_model_only: ratio, bound_by: bound };
     console.log(
       `extraction ${name}, ${nImages} JPEGs: decode-only ${fmt(ext.decode_only.img_s)} img/s, model-only ${fmt(ext.model_only.img_s)} img/s, ` +
@@ -297,7 +364,7 @@ export async function runImagenetBench(o: ImagenetBenchOpts): Promise<Record<str
     ...result,
   };
   mkdirSync(o.out, { recursive: true });
-  writeFileSync(join(o.out, "imagenet.json"), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(join(o.out, "imagenet.json"), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(o.out, "imagenet.md"), markdown(report));
   console.log(`wrote ${join(o.out, "imagenet.json")} and imagenet.md`);
   return report;
@@ -315,7 +382,9 @@ function markdown(r: Record<string, any>): string {
     "|---|---|---|---|",
   ];
   for (const [k, v] of Object.entries(r.inference ?? {}) as [string, any][]) {
-    lines.push(`| ${k} | ${fmt(v.ours.img_s)} | ${v.torch ? fmt(v.torch.img_s) : "–"} | ${v.torch ? fmt(v.ours.img_s / v.torch.img_s, 2) : "–"} |`);
+    lines.push(
+      `| ${k} | ${fmt(v.ours.img_s)} | ${v.torch ? fmt(v.torch.img_s) : "–"} | ${v.torch ? fmt(v.ours.img_s / v.torch.img_s, 2) : "–"} |`,
+    );
   }
   const e = r.extraction;
   if (e) {

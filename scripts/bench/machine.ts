@@ -44,7 +44,10 @@ function systemBusySeconds(): number | null {
 function ownSeconds(): number | null {
   try {
     const s = readFileSync("/proc/self/stat", "utf8");
-    const f = s.slice(s.lastIndexOf(")") + 2).split(" ").map(Number);
+    const f = s
+      .slice(s.lastIndexOf(")") + 2)
+      .split(" ")
+      .map(Number);
     return (f[11] + f[12] + f[13] + f[14]) / TICK;
   } catch {
     return null;

@@ -25,18 +25,39 @@ export interface PipelineOpts {
 
 function ltr(args: string[], threads: number): number {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ["bin/ltr.mjs", "train", ...args], { encoding: "utf8", env: { ...process.env, LTR_NUM_THREADS: String(threads) }, maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`bench: ltr train ${args.join(" ")} failed (exit ${r.status}): ${(r.stderr ?? "").trim().split("\n").slice(-3).join(" | ")}`);
+  const r = spawnSync(process.execPath, ["bin/ltr.mjs", "train", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, LTR_NUM_THREADS: String(threads) },
+    maxBuffer: 1 << 26,
+  });
+  if (r.status !== 0)
+    throw new Error(
+      `bench: ltr train ${args.join(" ")} failed (exit ${r.status}): ${(r.stderr ?? "").trim().split("\n").slice(-3).join(" | ")}`,
+    );
   return (performance.now() - t0) / 1000;
 }
 
 export function runOursPipeline(o: PipelineOpts): PipelineRun {
   const s1 = join(o.dir, "feat_uniform");
   const sets = (o.extraSets ?? []).flatMap((s) => ["--set", s]);
-  const stage1 = ltr(["--cfg", "config/FashionMNIST_LT/feat_uniform.yaml", "--set", `training_opt.num_epochs=${o.epochs}`, ...sets, "--run-dir", s1], o.threads);
+  const stage1 = ltr(
+    [
+      "--cfg",
+      "config/FashionMNIST_LT/feat_uniform.yaml",
+      "--set",
+      `training_opt.num_epochs=${o.epochs}`,
+      ...sets,
+      "--run-dir",
+      s1,
+    ],
+    o.threads,
+  );
   const stage2: Record<string, number> = {};
   for (const c of CLASSIFIER_CONFIGS) {
-    stage2[c] = ltr(["--cfg", `config/FashionMNIST_LT/${c}.yaml`, "--set", `model_dir=${s1}`, ...sets, "--run-dir", join(s1, c)], o.threads);
+    stage2[c] = ltr(
+      ["--cfg", `config/FashionMNIST_LT/${c}.yaml`, "--set", `model_dir=${s1}`, ...sets, "--run-dir", join(s1, c)],
+      o.threads,
+    );
   }
   return { stage1_s: stage1, stage2_s: stage2, total_s: stage1 + Object.values(stage2).reduce((p, q) => p + q, 0) };
 }
@@ -50,9 +71,22 @@ export interface TorchPipelineRun {
 
 export function runTorchPipeline(data: string, o: PipelineOpts, env: NodeJS.ProcessEnv): TorchPipelineRun | string {
   const t0 = performance.now();
-  const r = spawnSync("/usr/bin/python3", [join("scripts", "bench", "torch_pipeline.py"), "--data", data, "--epochs", String(o.epochs), "--threads", String(o.threads)], { encoding: "utf8", env, maxBuffer: 1 << 24 });
+  const r = spawnSync(
+    "/usr/bin/python3",
+    [
+      join("scripts", "bench", "torch_pipeline.py"),
+      "--data",
+      data,
+      "--epochs",
+      String(o.epochs),
+      "--threads",
+      String(o.threads),
+    ],
+    { encoding: "utf8", env, maxBuffer: 1 << 24 },
+  );
   const wall = (performance.now() - t0) / 1000;
-  if (r.status !== 0) return `PyTorch pipeline failed (exit ${r.status}): ${(r.stderr ?? "").trim().split("\n").slice(-1)[0]}`;
+  if (r.status !== 0)
+    return `PyTorch pipeline failed (exit ${r.status}): ${(r.stderr ?? "").trim().split("\n").slice(-1)[0]}`;
   const out = JSON.parse(r.stdout.trim().split("\n").slice(-1)[0]) as Omit<TorchPipelineRun, "wall_s">;
   return { ...out, wall_s: wall };
 }

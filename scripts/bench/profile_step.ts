@@ -10,6 +10,10 @@
  * --cpu: per-kernel CPU time instead of tf.profile's wall time (every wasm kernel wrapped in process.cpuUsage();
  * run with LTR_NUM_THREADS=1 on a shared machine, where CPU time is far less noisy than wall time).
  */
+
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend.js";
 import { datasets } from "../../src/data/registry.js";
@@ -18,9 +22,6 @@ import { LinearClassifier } from "../../src/models/linear.js";
 import { Rng } from "../../src/rng.js";
 import { samplers } from "../../src/samplers/registry.js";
 import { Sgd } from "../../src/train/sgd.js";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { writeSyntheticCifar10 } from "./data.js";
 
 function arg(name: string, def: string): string {
@@ -32,8 +33,22 @@ async function main(): Promise<void> {
   const info = await initBackend("wasm");
   console.log(info.kernels.notes.join("\n"));
   const ds = process.argv.includes("--cifar")
-    ? await datasets.get("CIFAR10_LT", "x")({ root: writeSyntheticCifar10(mkdtempSync(join(tmpdir(), "ltr-profile-")), 1000), imbFactor: 1, nMax: 500, profile: "exp", subsetSeed: 0, valPerClass: 20, numClasses: 10 })
-    : await datasets.get("FashionMNIST_LT", "x")({ imbFactor: 1000, profile: "exp", nMax: 5000, subsetSeed: 0, valPerClass: 100, numClasses: 10 });
+    ? await datasets.get(
+        "CIFAR10_LT",
+        "x",
+      )({
+        root: writeSyntheticCifar10(mkdtempSync(join(tmpdir(), "ltr-profile-")), 1000),
+        imbFactor: 1,
+        nMax: 500,
+        profile: "exp",
+        subsetSeed: 0,
+        valPerClass: 20,
+        numClasses: 10,
+      })
+    : await datasets.get(
+        "FashionMNIST_LT",
+        "x",
+      )({ imbFactor: 1000, profile: "exp", nMax: 5000, subsetSeed: 0, valPerClass: 100, numClasses: 10 });
   const name = arg("backbone", "resnet8");
   const steps = Number(arg("steps", "20"));
   const warmup = Number(arg("warmup", "10"));
@@ -44,7 +59,18 @@ async function main(): Promise<void> {
     { name: "classifier", params: head.trainable(), args: { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 } },
   ]);
   const vars = [...net.trainable().values(), ...head.trainable().values()];
-  const sampler = samplers.get("instance_balanced", "x")({ labels: ds.train.labels, numClasses: 10, batchSize: 128, seed: 0, numEpochs: 1, numSamplesCls: 4, shuffleInBatch: false });
+  const sampler = samplers.get(
+    "instance_balanced",
+    "x",
+  )({
+    labels: ds.train.labels,
+    numClasses: 10,
+    batchSize: 128,
+    seed: 0,
+    numEpochs: 1,
+    numSamplesCls: 4,
+    shuffleInBatch: false,
+  });
   const batches = sampler.epoch(0);
   const rng = new Rng(0);
   let tLoad = 0;
@@ -81,7 +107,11 @@ async function main(): Promise<void> {
           const c0 = process.cpuUsage();
           const out = inner(args);
           const c = process.cpuUsage(c0);
-          const name = process.argv.includes("--shapes") ? `${k.kernelName} ${Object.values(args.inputs).map((t) => `[${(t as tf.TensorInfo).shape}]`).join("")}` : k.kernelName;
+          const name = process.argv.includes("--shapes")
+            ? `${k.kernelName} ${Object.values(args.inputs)
+                .map((t) => `[${(t as tf.TensorInfo).shape}]`)
+                .join("")}`
+            : k.kernelName;
           const e = cpuTotals.get(name) ?? { us: 0, n: 0 };
           e.us += c.user + c.system;
           e.n++;
@@ -99,12 +129,17 @@ async function main(): Promise<void> {
   for (let s = 0; s < steps; s++) await step(s);
   const wall = (performance.now() - t0) / steps;
   const cpu = process.cpuUsage(c0);
-  console.log(`plain: ${wall.toFixed(1)} ms/step wall (${(128000 / wall).toFixed(0)} img/s), cpu ${((cpu.user + cpu.system) / 1000 / steps).toFixed(1)} ms/step, loadBatch ${(tLoad / steps).toFixed(2)} ms/step`);
+  console.log(
+    `plain: ${wall.toFixed(1)} ms/step wall (${(128000 / wall).toFixed(0)} img/s), cpu ${((cpu.user + cpu.system) / 1000 / steps).toFixed(1)} ms/step, loadBatch ${(tLoad / steps).toFixed(2)} ms/step`,
+  );
   if (cpuMode) {
     let tot = 0;
     for (const v of cpuTotals.values()) tot += v.us;
-    console.log(`kernels: ${(tot / 1000 / steps).toFixed(1)} ms cpu/step of ${((cpu.user + cpu.system) / 1000 / steps).toFixed(1)}`);
-    for (const [k, v] of [...cpuTotals].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) console.log(`  ${(v.us / 1000 / steps).toFixed(2).padStart(7)} ms  ${String(v.n / steps).padStart(4)}x  ${k}`);
+    console.log(
+      `kernels: ${(tot / 1000 / steps).toFixed(1)} ms cpu/step of ${((cpu.user + cpu.system) / 1000 / steps).toFixed(1)}`,
+    );
+    for (const [k, v] of [...cpuTotals].sort((a, b) => b[1].us - a[1].us).slice(0, 25))
+      console.log(`  ${(v.us / 1000 / steps).toFixed(2).padStart(7)} ms  ${String(v.n / steps).padStart(4)}x  ${k}`);
     return;
   }
   const totals = new Map<string, { ms: number; n: number }>();
@@ -131,9 +166,14 @@ async function main(): Promise<void> {
     e.n += v.n;
     byName.set(n, e);
   }
-  console.log(`profiled: ${profWall.toFixed(1)} ms/step wall, kernels ${(kernelMs / steps).toFixed(1)} ms/step, ${(prof.kernels.length / steps).toFixed(0)} kernel calls/step`);
-  for (const [k, v] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) console.log(`  ${(v.ms / steps).toFixed(2).padStart(7)} ms  ${String(v.n / steps).padStart(4)}x  ${k}`);
-  if (process.argv.includes("--shapes")) for (const [k, v] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40)) console.log(`  ${(v.ms / steps).toFixed(2).padStart(7)} ms  ${String(v.n / steps).padStart(4)}x  ${k}`);
+  console.log(
+    `profiled: ${profWall.toFixed(1)} ms/step wall, kernels ${(kernelMs / steps).toFixed(1)} ms/step, ${(prof.kernels.length / steps).toFixed(0)} kernel calls/step`,
+  );
+  for (const [k, v] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25))
+    console.log(`  ${(v.ms / steps).toFixed(2).padStart(7)} ms  ${String(v.n / steps).padStart(4)}x  ${k}`);
+  if (process.argv.includes("--shapes"))
+    for (const [k, v] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40))
+      console.log(`  ${(v.ms / steps).toFixed(2).padStart(7)} ms  ${String(v.n / steps).padStart(4)}x  ${k}`);
 }
 
 main().catch((e) => {

@@ -22,21 +22,29 @@
  *        --imagenet: also ImageNet-scale inference and JPEG feature extraction (scripts/bench/imagenet.ts).
  * Environment: LTR_NUM_THREADS (default 2) for both sides; LTR_NUMERICS as for training (default deterministic).
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, release, platform, tmpdir, totalmem } from "node:os";
+import { cpus, platform, release, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend.js";
 import { loadConfig } from "../../src/config/load.js";
 import { loadAddon, requestedThreads } from "../../src/kernels/native/index.js";
 import { buildDataset } from "../../src/train/build.js";
 import { exportSplits, writeSyntheticCifar10 } from "./data.js";
-import { epochPairs, median, summarisePairs, type EpochSummary, type EpochWorkload, type PairResult } from "./epochs.js";
+import {
+  type EpochSummary,
+  type EpochWorkload,
+  epochPairs,
+  median,
+  type PairResult,
+  summarisePairs,
+} from "./epochs.js";
+import { crtEpoch, type FeatureSizes, FULL_SIZES, makeFeatures, ncm, QUICK_SIZES, tauSweep } from "./features.js";
 import { runImagenetBench } from "./imagenet.js";
-import { crtEpoch, FULL_SIZES, makeFeatures, ncm, QUICK_SIZES, tauSweep, type FeatureSizes } from "./features.js";
-import { loadCheck, startGuard, BUSY_LOAD_PER_CORE, type LoadCheck } from "./machine.js";
-import { runOursPipeline, runTorchPipeline, type PipelineRun, type TorchPipelineRun } from "./pipeline.js";
+import { BUSY_LOAD_PER_CORE, type LoadCheck, loadCheck, startGuard } from "./machine.js";
+import { type PipelineRun, runOursPipeline, runTorchPipeline, type TorchPipelineRun } from "./pipeline.js";
 import { buildConvNet } from "./step.js";
 
 interface Opts {
@@ -68,7 +76,14 @@ function parseArgs(argv: string[]): Opts {
     allowBusy: argv.includes("--allow-busy"),
     imagenet: argv.includes("--imagenet"),
   };
-  const ints: Record<string, keyof Opts> = { "--pairs": "pairs", "--epochs": "epochs", "--pipeline-pairs": "pipelinePairs", "--pipeline-epochs": "pipelineEpochs", "--reps": "reps", "--warmup": "warmup" };
+  const ints: Record<string, keyof Opts> = {
+    "--pairs": "pairs",
+    "--epochs": "epochs",
+    "--pipeline-pairs": "pipelinePairs",
+    "--pipeline-epochs": "pipelineEpochs",
+    "--reps": "reps",
+    "--warmup": "warmup",
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
@@ -83,19 +98,28 @@ function parseArgs(argv: string[]): Opts {
       }
       i++;
     } else if (a.startsWith("--") && !["--quick", "--no-torch", "--allow-busy", "--imagenet"].includes(a)) {
-      throw new Error(`bench: unknown flag ${a}; flags: --quick --no-torch --out --pairs --epochs --pipeline-pairs --pipeline-epochs --reps --warmup --allow-busy --imagenet`);
+      throw new Error(
+        `bench: unknown flag ${a}; flags: --quick --no-torch --out --pairs --epochs --pipeline-pairs --pipeline-epochs --reps --warmup --allow-busy --imagenet`,
+      );
     }
   }
   return o;
 }
 
 const BATCH = 128;
-const fmt = (x: number | null | undefined, d = 1) => (x !== null && x !== undefined && Number.isFinite(x) ? x.toFixed(d) : "–");
+const fmt = (x: number | null | undefined, d = 1) =>
+  x !== null && x !== undefined && Number.isFinite(x) ? x.toFixed(d) : "–";
 
 function tryGit(): string {
   try {
-    const c = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const c = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
     return dirty ? `${c} (uncommitted changes)` : c;
   } catch {
     return "unknown";
@@ -144,7 +168,9 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const start = loadCheck();
   const publishing = resolve(o.out) === resolve("results/bench");
-  console.log(`bench: load average ${start.loadavg.map((x) => x.toFixed(2)).join(" ")} on ${start.cores} cores (${start.perCore.toFixed(2)} per core)`);
+  console.log(
+    `bench: load average ${start.loadavg.map((x) => x.toFixed(2)).join(" ")} on ${start.cores} cores (${start.perCore.toFixed(2)} per core)`,
+  );
   if (start.busy && publishing && !o.allowBusy) {
     console.error(
       `bench: refusing to publish: the machine is busy (load ${start.perCore.toFixed(2)} per core > ${BUSY_LOAD_PER_CORE}). ` +
@@ -187,7 +213,13 @@ async function main(): Promise<void> {
       const cds = await buildDataset(cl.config);
       workloads.push({
         name: "resnet32 synthetic CIFAR-shaped 32x32x3",
-        ltrArgs: ["--cfg", "config/CIFAR10_LT/feat_uniform.yaml", "--data-root", root, ...sets.flatMap((s) => ["--set", s])],
+        ltrArgs: [
+          "--cfg",
+          "config/CIFAR10_LT/feat_uniform.yaml",
+          "--data-root",
+          root,
+          ...sets.flatMap((s) => ["--set", s]),
+        ],
         model: "resnet32",
         peerData: join(exportSplits(cds, join(work, "cifar-export")), "train"),
         imagesPerEpoch: Math.floor(cds.train.size / BATCH) * BATCH,
@@ -199,7 +231,12 @@ async function main(): Promise<void> {
     let runCount = 0;
     for (const w of workloads) {
       log(`stage 1, real epochs: ${w.name}, ${o.pairs} pair(s) of ${o.epochs}-epoch runs`);
-      const pairs = epochPairs(w, { epochs: o.epochs, threads, peerEnv, log, runDir: (tag) => join(work, `run-${runCount++}-${tag}`) }, o.pairs, torch);
+      const pairs = epochPairs(
+        w,
+        { epochs: o.epochs, threads, peerEnv, log, runDir: (tag) => join(work, `run-${runCount++}-${tag}`) },
+        o.pairs,
+        torch,
+      );
       epochs[w.name] = { pairs, summary: summarisePairs(pairs), images_per_epoch: w.imagesPerEpoch };
     }
 
@@ -213,14 +250,19 @@ async function main(): Promise<void> {
       if (!first && torch) t = runTorchPipeline(fmData, popts, peerEnv);
       const ours = runOursPipeline(popts);
       if (first && torch) t = runTorchPipeline(fmData, popts, peerEnv);
-      log(`  ours ${fmt(ours.total_s)} s (stage 1 ${fmt(ours.stage1_s)} s)` + (t && typeof t !== "string" ? `, PyTorch ${fmt(t.wall_s)} s (stage 1 ${fmt(t.times.stage1_s)} s)` : t ? `, ${t}` : ""));
+      log(
+        `  ours ${fmt(ours.total_s)} s (stage 1 ${fmt(ours.stage1_s)} s)${t && typeof t !== "string" ? `, PyTorch ${fmt(t.wall_s)} s (stage 1 ${fmt(t.times.stage1_s)} s)` : t ? `, ${t}` : ""}`,
+      );
       pipeline.push({ ours, torch: t });
     }
 
     // ---- 3. kernel diagnostics --------------------------------------------------------------------------------
     const diagCfgs: Array<{ backbone: string; inputShape: [number, number, number] }> = o.quick
       ? [{ backbone: "resnet8", inputShape: [28, 28, 1] }]
-      : [{ backbone: "resnet8", inputShape: [28, 28, 1] }, { backbone: "resnet32", inputShape: [32, 32, 3] }];
+      : [
+          { backbone: "resnet8", inputShape: [28, 28, 1] },
+          { backbone: "resnet32", inputShape: [32, 32, 3] },
+        ];
     const key = (c: { backbone: string; inputShape: number[] }) => `${c.backbone}:${c.inputShape.join(":")}`;
     const diagnostics: Record<string, Diagnostic> = {};
     for (const c of diagCfgs) {
@@ -234,7 +276,9 @@ async function main(): Promise<void> {
         infer_img_s: BATCH / median(ti),
         infer_img_s_range: [BATCH / Math.max(...ti), BATCH / Math.min(...ti)],
       };
-      log(`diagnostics ${key(c)}: train step ${fmt(diagnostics[key(c)].train_img_s)} img/s, inference ${fmt(diagnostics[key(c)].infer_img_s)} img/s`);
+      log(
+        `diagnostics ${key(c)}: train step ${fmt(diagnostics[key(c)].train_img_s)} img/s, inference ${fmt(diagnostics[key(c)].infer_img_s)} img/s`,
+      );
     }
 
     // ---- 4. stage 2 ------------------------------------------------------------------------------------------
@@ -248,7 +292,9 @@ async function main(): Promise<void> {
     const valSet = makeFeatures(z.nVal, z.dim, z.classes, 4);
     const [crtS] = timeOnce(() => crtEpoch(train, valSet, z, 0));
     const stage2 = { tau_sweep_s: tauS, ncm_s: ncmS, crt_epoch_s: crtS };
-    log(`stage 2 (${z.nTrain}x${z.dim} train, ${z.nQuery} queries, ${z.classes} classes): tau sweep ${fmt(tauS, 2)} s, NCM ${fmt(ncmS, 2)} s, cRT epoch ${fmt(crtS, 2)} s`);
+    log(
+      `stage 2 (${z.nTrain}x${z.dim} train, ${z.nQuery} queries, ${z.classes} classes): tau sweep ${fmt(tauS, 2)} s, NCM ${fmt(ncmS, 2)} s, cRT epoch ${fmt(crtS, 2)} s`,
+    );
     const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 
     // ---- PyTorch diagnostics and stage 2 ---------------------------------------------------------------------
@@ -257,14 +303,31 @@ async function main(): Promise<void> {
     let peerNote = torchNote;
     if (torch) {
       const args = [
-        join("scripts", "bench", "torch_peer.py"), "--threads", String(threads), "--warmup", String(o.warmup), "--reps", String(o.reps),
-        "--configs", diagCfgs.map(key).join(","), "--ntrain", String(z.nTrain), "--nquery", String(z.nQuery), "--nval", String(z.nVal),
+        join("scripts", "bench", "torch_peer.py"),
+        "--threads",
+        String(threads),
+        "--warmup",
+        String(o.warmup),
+        "--reps",
+        String(o.reps),
+        "--configs",
+        diagCfgs.map(key).join(","),
+        "--ntrain",
+        String(z.nTrain),
+        "--nquery",
+        String(z.nQuery),
+        "--nval",
+        String(z.nVal),
       ];
       // As installed (libgomp spinning, OpenBLAS's default thread timeout) and under our addon's settings; the better
       // figure per workload is kept, so the ratio does not flatter us.
       const runs: Record<string, Peer> = {};
       for (const policy of ["default", "passive"]) {
-        const env: NodeJS.ProcessEnv = { ...peerEnv, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+        const env: NodeJS.ProcessEnv = {
+          ...peerEnv,
+          OPENBLAS_NUM_THREADS: String(threads),
+          OMP_NUM_THREADS: String(threads),
+        };
         if (policy === "passive") Object.assign(env, { OMP_WAIT_POLICY: "passive", OPENBLAS_THREAD_TIMEOUT: "4" });
         const r = spawnSync("/usr/bin/python3", args, { encoding: "utf8", env, maxBuffer: 1 << 24 });
         if (r.status !== 0) {
@@ -281,11 +344,14 @@ async function main(): Promise<void> {
             const b = best.convnets[k];
             if (!b) best.convnets[k] = v;
             else {
-              if (v.train_img_s > b.train_img_s) Object.assign(b, { train_img_s: v.train_img_s, train_img_s_range: v.train_img_s_range });
-              if (v.infer_img_s > b.infer_img_s) Object.assign(b, { infer_img_s: v.infer_img_s, infer_img_s_range: v.infer_img_s_range });
+              if (v.train_img_s > b.train_img_s)
+                Object.assign(b, { train_img_s: v.train_img_s, train_img_s_range: v.train_img_s_range });
+              if (v.infer_img_s > b.infer_img_s)
+                Object.assign(b, { infer_img_s: v.infer_img_s, infer_img_s_range: v.infer_img_s_range });
             }
           }
-          for (const k of Object.keys(g.stage2) as (keyof typeof stage2)[]) best.stage2[k] = Math.min(best.stage2[k], g.stage2[k]);
+          for (const k of Object.keys(g.stage2) as (keyof typeof stage2)[])
+            best.stage2[k] = Math.min(best.stage2[k], g.stage2[k]);
         }
         peer = { ...best, runs };
         peerNote = `torch ${best.torch}; epoch loops and the pipeline as installed; diagnostics and stage 2 the better of OMP_WAIT_POLICY ${Object.keys(runs).join(" / ")}`;
@@ -296,11 +362,16 @@ async function main(): Promise<void> {
 
     // ---- report ------------------------------------------------------------------------------------------------
     const ratios: Record<string, number> = {};
-    for (const [k, e] of Object.entries(epochs)) if (e.summary.ratio) ratios[`${k} real epochs (ours/torch img/s, median of pairs)`] = e.summary.ratio.median;
+    for (const [k, e] of Object.entries(epochs))
+      if (e.summary.ratio) ratios[`${k} real epochs (ours/torch img/s, median of pairs)`] = e.summary.ratio.median;
     if (pipeline.length && pipeline.every((p) => p.torch && typeof p.torch !== "string")) {
-      ratios["main job, one sampler (ours/torch time)"] = median(pipeline.map((p) => p.ours.total_s / (p.torch as TorchPipelineRun).wall_s));
+      ratios["main job, one sampler (ours/torch time)"] = median(
+        pipeline.map((p) => p.ours.total_s / (p.torch as TorchPipelineRun).wall_s),
+      );
     }
-    if (peer) for (const k of Object.keys(stage2) as (keyof typeof stage2)[]) ratios[`${k} (ours/torch time)`] = stage2[k] / peer.stage2[k];
+    if (peer)
+      for (const k of Object.keys(stage2) as (keyof typeof stage2)[])
+        ratios[`${k} (ours/torch time)`] = stage2[k] / peer.stage2[k];
     const busy = start.busy || (foreign !== null && foreign > 0.25);
     const manifest = {
       date: new Date().toISOString(),
@@ -313,7 +384,13 @@ async function main(): Promise<void> {
       native: addon.addon ? addon.addon.info() : { unavailable: addon.reason },
       threads,
       torch: peerNote,
-      machine: { cpu: cpus()[0]?.model ?? "unknown", cpu_flags: cpuFlags(), logical_cpus: cpus().length, mem_gib: totalmem() / 2 ** 30, os: `${platform()} ${release()}` },
+      machine: {
+        cpu: cpus()[0]?.model ?? "unknown",
+        cpu_flags: cpuFlags(),
+        logical_cpus: cpus().length,
+        mem_gib: totalmem() / 2 ** 30,
+        os: `${platform()} ${release()}`,
+      },
       load_average: { before: start.loadavg, after: end.loadavg },
       foreign_cores: foreign,
       publishable: !busy,
@@ -325,12 +402,22 @@ async function main(): Promise<void> {
       stage2_sizes: z,
       pipeline_epochs: o.pipelineEpochs,
     };
-    const result = { manifest, epochs, pipeline, diagnostics: { ours: diagnostics, torch: peer?.convnets ?? null }, stage2: { ours: stage2, torch: peer?.stage2 ?? null }, peak_rss_mib: peakRssMiB, ratios };
+    const result = {
+      manifest,
+      epochs,
+      pipeline,
+      diagnostics: { ours: diagnostics, torch: peer?.convnets ?? null },
+      stage2: { ours: stage2, torch: peer?.stage2 ?? null },
+      peak_rss_mib: peakRssMiB,
+      ratios,
+    };
     mkdirSync(o.out, { recursive: true });
-    writeFileSync(join(o.out, "bench.json"), JSON.stringify(result, null, 2) + "\n");
+    writeFileSync(join(o.out, "bench.json"), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(o.out, "README.md"), readme(result, start, end));
     for (const [k, v] of Object.entries(ratios)) log(`  ${k.padEnd(70)} ${fmt(v, 2)}`);
-    log(`load average before ${start.loadavg.map((x) => x.toFixed(2)).join(" ")}, after ${end.loadavg.map((x) => x.toFixed(2)).join(" ")}; other processes used ${fmt(foreign, 2)} cores on average${busy ? " — NOT PUBLISHABLE (busy machine)" : ""}`);
+    log(
+      `load average before ${start.loadavg.map((x) => x.toFixed(2)).join(" ")}, after ${end.loadavg.map((x) => x.toFixed(2)).join(" ")}; other processes used ${fmt(foreign, 2)} cores on average${busy ? " — NOT PUBLISHABLE (busy machine)" : ""}`,
+    );
     log(`wrote ${join(o.out, "bench.json")} and README.md`);
     if (o.imagenet) await runImagenetBench({ quick: o.quick, torch, out: o.out, peerEnv });
   } finally {
@@ -339,7 +426,12 @@ async function main(): Promise<void> {
 }
 
 type Result = {
-  manifest: { publishable: boolean; foreign_cores: number | null; stage2_sizes: FeatureSizes; pipeline_epochs: number } & Record<string, unknown>;
+  manifest: {
+    publishable: boolean;
+    foreign_cores: number | null;
+    stage2_sizes: FeatureSizes;
+    pipeline_epochs: number;
+  } & Record<string, unknown>;
   epochs: Record<string, { pairs: PairResult[]; summary: EpochSummary; images_per_epoch: number }>;
   pipeline: Array<{ ours: PipelineRun; torch: TorchPipelineRun | string | null }>;
   diagnostics: { ours: Record<string, Diagnostic>; torch: Record<string, Diagnostic> | null };
@@ -352,7 +444,10 @@ function readme(r: Result, start: LoadCheck, end: LoadCheck): string {
   const m = r.manifest;
   const L: string[] = ["# Benchmark: what users run, against PyTorch", ""];
   if (!m.publishable) {
-    L.push(`> **Not publishable:** measured on a busy machine (load ${start.perCore.toFixed(2)} per core at the start, other processes used ${fmt(m.foreign_cores, 2)} cores on average). Re-run on a quiet machine.`, "");
+    L.push(
+      `> **Not publishable:** measured on a busy machine (load ${start.perCore.toFixed(2)} per core at the start, other processes used ${fmt(m.foreign_cores, 2)} cores on average). Re-run on a quiet machine.`,
+      "",
+    );
   }
   L.push(
     "Generated by `npm run bench` (scripts/bench/run.ts); raw numbers in `bench.json`. Both sides use the same thread",
@@ -370,24 +465,53 @@ function readme(r: Result, start: LoadCheck, end: LoadCheck): string {
   );
   for (const [k, e] of Object.entries(r.epochs)) {
     const s = e.summary;
-    const rng = (x: { median: number; min: number; max: number } | null, d = 0) => (x ? `${fmt(x.median, d)} (${fmt(x.min, d)}–${fmt(x.max, d)})` : "–");
-    L.push(`| ${k} | ${e.images_per_epoch} | ${e.pairs.length} | ${rng(s.ours_img_s)} | ${rng(s.torch_img_s)} | ${rng(s.ratio, 2)} |`);
+    const rng = (x: { median: number; min: number; max: number } | null, d = 0) =>
+      x ? `${fmt(x.median, d)} (${fmt(x.min, d)}–${fmt(x.max, d)})` : "–";
+    L.push(
+      `| ${k} | ${e.images_per_epoch} | ${e.pairs.length} | ${rng(s.ours_img_s)} | ${rng(s.torch_img_s)} | ${rng(s.ratio, 2)} |`,
+    );
   }
   if (r.pipeline.length) {
-    L.push("", "## The main job for one sampler", "", `Instance-balanced stage 1 (${m.pipeline_epochs} epochs, validation every epoch) + Joint, NCM, cRT, τ-norm, LWS: \`ltr train\` six times against scripts/bench/torch_pipeline.py; wall seconds including process start-up.`, "", "| pair | ours total s (stage 1) | PyTorch total s (stage 1) | ratio (time) |", "|---|---|---|---|");
+    L.push(
+      "",
+      "## The main job for one sampler",
+      "",
+      `Instance-balanced stage 1 (${m.pipeline_epochs} epochs, validation every epoch) + Joint, NCM, cRT, τ-norm, LWS: \`ltr train\` six times against scripts/bench/torch_pipeline.py; wall seconds including process start-up.`,
+      "",
+      "| pair | ours total s (stage 1) | PyTorch total s (stage 1) | ratio (time) |",
+      "|---|---|---|---|",
+    );
     r.pipeline.forEach((p, i) => {
       const t = p.torch && typeof p.torch !== "string" ? p.torch : null;
-      L.push(`| ${i + 1} | ${fmt(p.ours.total_s)} (${fmt(p.ours.stage1_s)}) | ${t ? `${fmt(t.wall_s)} (${fmt(t.times.stage1_s)})` : typeof p.torch === "string" ? p.torch : "–"} | ${t ? fmt(p.ours.total_s / t.wall_s, 2) : "–"} |`);
+      L.push(
+        `| ${i + 1} | ${fmt(p.ours.total_s)} (${fmt(p.ours.stage1_s)}) | ${t ? `${fmt(t.wall_s)} (${fmt(t.times.stage1_s)})` : typeof p.torch === "string" ? p.torch : "–"} | ${t ? fmt(p.ours.total_s / t.wall_s, 2) : "–"} |`,
+      );
     });
   } else {
     L.push("", "## The main job for one sampler", "", "Not measured in this run (`--pipeline-pairs 0`).");
   }
-  L.push("", "## Kernel diagnostics (not a headline figure)", "", "One training step / inference pass, batch 128, on 8 distinct batches after a warm-up; a step loop is not an epoch.", "", "| model, input | ours train | torch train | ours infer | torch infer |", "|---|---|---|---|---|");
+  L.push(
+    "",
+    "## Kernel diagnostics (not a headline figure)",
+    "",
+    "One training step / inference pass, batch 128, on 8 distinct batches after a warm-up; a step loop is not an epoch.",
+    "",
+    "| model, input | ours train | torch train | ours infer | torch infer |",
+    "|---|---|---|---|---|",
+  );
   for (const [k, v] of Object.entries(r.diagnostics.ours)) {
     const t = r.diagnostics.torch?.[k];
-    L.push(`| ${k} | ${fmt(v.train_img_s)} | ${t ? fmt(t.train_img_s) : "–"} | ${fmt(v.infer_img_s)} | ${t ? fmt(t.infer_img_s) : "–"} |`);
+    L.push(
+      `| ${k} | ${fmt(v.train_img_s)} | ${t ? fmt(t.train_img_s) : "–"} | ${fmt(v.infer_img_s)} | ${t ? fmt(t.infer_img_s) : "–"} |`,
+    );
   }
-  L.push("", "## Stage 2 (seconds; ratio = ours / PyTorch time, goal ≤ 1.0)", "", "| workload | ours | torch | ratio |", "|---|---|---|---|");
+  L.push(
+    "",
+    "## Stage 2 (seconds; ratio = ours / PyTorch time, goal ≤ 1.0)",
+    "",
+    "| workload | ours | torch | ratio |",
+    "|---|---|---|---|",
+  );
   for (const [k, v] of Object.entries(r.stage2.ours)) {
     const t = r.stage2.torch?.[k];
     L.push(`| ${k} | ${fmt(v, 2)} | ${t !== undefined ? fmt(t, 2) : "–"} | ${t !== undefined ? fmt(v / t, 2) : "–"} |`);

@@ -55,7 +55,9 @@ export function buildConvNet(args: ConvNetArgs): ConvNetBench {
   const vars = [...net.trainable().values(), ...head.trainable().values()];
   const pool = args.pool ?? 8;
   const px = batch * inputShape[0] * inputShape[1] * inputShape[2];
-  const xs = Array.from({ length: pool }, (_, i) => tf.tensor4d(batchData(px, seed * 1000 + i + 1), [batch, ...inputShape]));
+  const xs = Array.from({ length: pool }, (_, i) =>
+    tf.tensor4d(batchData(px, seed * 1000 + i + 1), [batch, ...inputShape]),
+  );
   const ys = Array.from({ length: pool }, (_, i) => {
     const labels = Int32Array.from({ length: batch }, (_, j) => (j * 7 + i + seed) % numClasses);
     return tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), numClasses).toFloat());

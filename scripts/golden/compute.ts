@@ -19,8 +19,21 @@ import { trainStage1 } from "../../src/train/stage1.js";
 import { trainStage2 } from "../../src/train/stage2.js";
 
 /** The subset and schedule of the golden run (overrides of config/FashionMNIST_LT/*.yaml). */
-export const GOLDEN_STAGE1 = ["seed=0", "training_opt.num_epochs=3", "dataset.n_max=300", "dataset.imb_factor=60", "dataset.val_per_class=20", "training_opt.log_dir=null"];
-export const GOLDEN_STAGE2 = ["seed=0", "dataset.n_max=300", "dataset.imb_factor=60", "dataset.val_per_class=20", "training_opt.log_dir=null"];
+export const GOLDEN_STAGE1 = [
+  "seed=0",
+  "training_opt.num_epochs=3",
+  "dataset.n_max=300",
+  "dataset.imb_factor=60",
+  "dataset.val_per_class=20",
+  "training_opt.log_dir=null",
+];
+export const GOLDEN_STAGE2 = [
+  "seed=0",
+  "dataset.n_max=300",
+  "dataset.imb_factor=60",
+  "dataset.val_per_class=20",
+  "training_opt.log_dir=null",
+];
 export const GOLDEN_CLASSIFIERS = ["cls_joint", "cls_ncm", "cls_crt", "cls_taunorm", "cls_lws"] as const;
 
 export interface Metrics {
@@ -72,7 +85,9 @@ export async function activeEngine(): Promise<{ engine: string; native: Record<s
 }
 
 /** Train the golden run in a temporary folder (removed afterwards) and return its values. */
-export async function computeGolden(log: (s: string) => void = () => {}): Promise<{ values: GoldenValues; machine: GoldenMachine }> {
+export async function computeGolden(
+  log: (s: string) => void = () => {},
+): Promise<{ values: GoldenValues; machine: GoldenMachine }> {
   const { engine, native } = await activeEngine();
   const cfgFile = (stage: string) => join(projectRoot(), "config", "FashionMNIST_LT", `${stage}.yaml`);
   const tmp = mkdtempSync(join(tmpdir(), "ltr-golden-"));
@@ -80,13 +95,26 @@ export async function computeGolden(log: (s: string) => void = () => {}): Promis
     const s1 = loadConfig(cfgFile("feat_uniform"), [...GOLDEN_STAGE1, "backend=wasm"]);
     const dataset = await buildDataset(s1.config);
     const s1dir = join(tmp, "stage1");
-    log(`golden: stage 1 (${dataset.trainCounts.reduce((a, b) => a + b, 0)} images, ${s1.config.training_opt.num_epochs} epochs, engine ${engine})`);
+    log(
+      `golden: stage 1 (${dataset.trainCounts.reduce((a, b) => a + b, 0)} images, ${s1.config.training_opt.num_epochs} epochs, engine ${engine})`,
+    );
     await trainStage1({ loaded: s1, runDir: s1dir, dataset, quiet: true });
     const r1 = readJson(join(s1dir, "results.json")) as { best_epoch: number; val: Metrics; test: Metrics };
-    const losses = readFileSync(join(s1dir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { kind: string; train_loss: number }).filter((l) => l.kind === "epoch").map((l) => l.train_loss);
+    const losses = readFileSync(join(s1dir, "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { kind: string; train_loss: number })
+      .filter((l) => l.kind === "epoch")
+      .map((l) => l.train_loss);
     const values: GoldenValues = {
       data_sha256: dataset.manifest.indicesSha256,
-      stage1: { weights_sha256: tensorsSha256(join(s1dir, "latest.ckpt")), best_epoch: r1.best_epoch, train_loss: losses, val: metrics(r1.val), test: metrics(r1.test) },
+      stage1: {
+        weights_sha256: tensorsSha256(join(s1dir, "latest.ckpt")),
+        best_epoch: r1.best_epoch,
+        train_loss: losses,
+        val: metrics(r1.val),
+        test: metrics(r1.test),
+      },
       stage2: {},
     };
     for (const stage of GOLDEN_CLASSIFIERS) {
@@ -94,7 +122,12 @@ export async function computeGolden(log: (s: string) => void = () => {}): Promis
       const l2 = loadConfig(cfgFile(stage), [...GOLDEN_STAGE2, `model_dir=${s1dir}`, "backend=wasm"]);
       const dir = join(tmp, stage);
       await trainStage2({ loaded: l2, runDir: dir, dataset, quiet: true });
-      const r2 = readJson(join(dir, "results.json")) as { method: string; val: Metrics; test: Metrics; extra?: { tau?: number } };
+      const r2 = readJson(join(dir, "results.json")) as {
+        method: string;
+        val: Metrics;
+        test: Metrics;
+        extra?: { tau?: number };
+      };
       const entry: GoldenValues["stage2"][string] = { val: metrics(r2.val), test: metrics(r2.test) };
       if (r2.extra?.tau !== undefined) entry.tau = r2.extra.tau;
       if (stage === "cls_crt" || stage === "cls_lws") entry.head_sha256 = tensorsSha256(join(dir, "classifier.ckpt"));
@@ -102,7 +135,18 @@ export async function computeGolden(log: (s: string) => void = () => {}): Promis
     }
     const m = machineInfo();
     const git = gitState();
-    return { values, machine: { engine, commit: git.commit, dirty: git.dirty, cpu: m.cpu, cpu_flags: m.cpu_flags, native, node: process.version } };
+    return {
+      values,
+      machine: {
+        engine,
+        commit: git.commit,
+        dirty: git.dirty,
+        cpu: m.cpu,
+        cpu_flags: m.cpu_flags,
+        native,
+        node: process.version,
+      },
+    };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -30,31 +30,48 @@ export function goldenPath(): string {
 export function readGolden(path = goldenPath()): GoldenFile | null {
   if (!existsSync(path)) return null;
   const g = JSON.parse(readFileSync(path, "utf8")) as GoldenFile;
-  if (g.format !== GOLDEN_FORMAT) throw new Error(`${path}: format '${g.format}', expected '${GOLDEN_FORMAT}'; regenerate it with npm run golden -- --update`);
+  if (g.format !== GOLDEN_FORMAT)
+    throw new Error(
+      `${path}: format '${g.format}', expected '${GOLDEN_FORMAT}'; regenerate it with npm run golden -- --update`,
+    );
   return g;
 }
 
 /** The golden file with this engine's entry replaced (other engines kept). */
-export function updatedGolden(prev: GoldenFile | null, values: GoldenValues, machine: GoldenMachine, at = new Date().toISOString()): GoldenFile {
+export function updatedGolden(
+  prev: GoldenFile | null,
+  values: GoldenValues,
+  machine: GoldenMachine,
+  at = new Date().toISOString(),
+): GoldenFile {
   return {
     format: GOLDEN_FORMAT,
     about:
       "Values of the golden run (scripts/golden/compute.ts) per engine; test/golden/golden.test.ts recomputes them and must find them equal. " +
       "Regenerate with `npm run golden -- --update` (docs/DETERMINISM.md).",
     setup: { stage1: GOLDEN_STAGE1, stage2: GOLDEN_STAGE2, classifiers: GOLDEN_CLASSIFIERS },
-    engines: { ...(prev?.engines ?? {}), [machine.engine]: { generated_with: { ...machine, generated_at: at }, values } },
+    engines: {
+      ...(prev?.engines ?? {}),
+      [machine.engine]: { generated_with: { ...machine, generated_at: at }, values },
+    },
   };
 }
 
 export function writeGolden(g: GoldenFile, path = goldenPath()): void {
-  writeFileAtomic(path, JSON.stringify(g, null, 2) + "\n");
+  writeFileAtomic(path, `${JSON.stringify(g, null, 2)}\n`);
 }
 
 /** Leaves of two values that differ, as "key: golden X, here Y". */
 export function diffValues(golden: unknown, here: unknown, path = ""): string[] {
   if (golden !== null && here !== null && typeof golden === "object" && typeof here === "object") {
     const keys = [...new Set([...Object.keys(golden as object), ...Object.keys(here as object)])];
-    return keys.flatMap((k) => diffValues((golden as Record<string, unknown>)[k], (here as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
+    return keys.flatMap((k) =>
+      diffValues(
+        (golden as Record<string, unknown>)[k],
+        (here as Record<string, unknown>)[k],
+        path ? `${path}.${k}` : k,
+      ),
+    );
   }
   return Object.is(golden, here) ? [] : [`${path}: golden ${JSON.stringify(golden)}, here ${JSON.stringify(here)}`];
 }
@@ -65,7 +82,12 @@ const describe = (m: GoldenMachine) => {
 };
 
 /** The comparison with the golden file: no lines when equal, else what differs and on which machines. */
-export function checkGolden(g: GoldenFile | null, values: GoldenValues, machine: GoldenMachine, path = "test/golden/fmnist_short.json"): string[] {
+export function checkGolden(
+  g: GoldenFile | null,
+  values: GoldenValues,
+  machine: GoldenMachine,
+  path = "test/golden/fmnist_short.json",
+): string[] {
   const entry = g?.engines[machine.engine];
   if (!entry) {
     return [

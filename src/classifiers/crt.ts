@@ -13,11 +13,21 @@
  * Note: features are fixed, so "frozen backbone with BN in train mode" (docs/ARCHITECTURE.md, "Training mechanics") is not reproduced here: cRT on
  * features corresponds to the backbone in eval mode and no augmentation.
  */
-import { Rng } from "../rng.js";
+
 import type { FeatureSet } from "../features/types.js";
+import { Rng } from "../rng.js";
 import { gemm, gemmTN, transpose } from "./gemm.js";
 import { linearPredict } from "./linear.js";
-import { SgdMomentum, gatherRows, resolveHeadOptions, runHeadEpochs, softmaxCrossEntropyGrad, type BalancedHeadOptions, type HeadEpochLog, type HeadEpochProgress } from "./train-utils.js";
+import {
+  type BalancedHeadOptions,
+  gatherRows,
+  type HeadEpochLog,
+  type HeadEpochProgress,
+  resolveHeadOptions,
+  runHeadEpochs,
+  SgdMomentum,
+  softmaxCrossEntropyGrad,
+} from "./train-utils.js";
 
 /**
  * cRT hyper-parameters; defaults from ImageNet-LT `cls_crt.yaml`: 10 epochs (iNaturalist 30), batch 512 (Places-LT

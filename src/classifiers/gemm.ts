@@ -46,7 +46,14 @@ export const JS_GEMM_MAX_MACS = 1 << 15;
 export const DEFAULT_CHUNK_ROWS = 512;
 
 /** out[m×n] = a[m×k] · b[k×n], all row-major, in plain JS (i-k-j order so the inner loop is contiguous). */
-export function jsGemm(a: Float32Array, m: number, k: number, b: Float32Array, n: number, out = new Float32Array(m * n)): Float32Array {
+export function jsGemm(
+  a: Float32Array,
+  m: number,
+  k: number,
+  b: Float32Array,
+  n: number,
+  out = new Float32Array(m * n),
+): Float32Array {
   out.fill(0, 0, m * n);
   for (let i = 0; i < m; i++) {
     const o = i * n;
@@ -65,7 +72,8 @@ function nativeFor(engine: GemmEngine): NativeAddon | null {
   if (engine !== "native" && engine !== "auto") return null;
   const r = nativeAddon();
   if (r.addon) return r.addon;
-  if (engine === "native") throw new Error(`gemm engine "native" is unavailable: ${r.reason}; use engine "auto" or "tf"`);
+  if (engine === "native")
+    throw new Error(`gemm engine "native" is unavailable: ${r.reason}; use engine "auto" or "tf"`);
   return null;
 }
 
@@ -83,7 +91,15 @@ function checkOut(out: Float32Array | undefined, size: number, where: string): F
 }
 
 /** One-shot out[m×n] = a[m×k] · b[k×n] on the chosen engine (both operands uploaded when on tfjs). */
-export function gemm(a: Float32Array, m: number, k: number, b: Float32Array, n: number, engine: GemmEngine = "auto", out?: Float32Array): Float32Array {
+export function gemm(
+  a: Float32Array,
+  m: number,
+  k: number,
+  b: Float32Array,
+  n: number,
+  engine: GemmEngine = "auto",
+  out?: Float32Array,
+): Float32Array {
   if (a.length < m * k || b.length < k * n) throw new Error(`gemm: operand too short for [${m}×${k}]·[${k}×${n}]`);
   const e = resolveEngine(engine, m * k * n);
   if (e === "tf") {
@@ -106,8 +122,14 @@ export function gemm(a: Float32Array, m: number, k: number, b: Float32Array, n: 
  * engines copy aᵀ first (`scratch`, k×m, may be passed to reuse) and run a plain product.
  */
 export function gemmTN(
-  a: Float32Array, m: number, k: number, b: Float32Array, n: number, engine: GemmEngine = "auto",
-  out?: Float32Array, scratch?: Float32Array,
+  a: Float32Array,
+  m: number,
+  k: number,
+  b: Float32Array,
+  n: number,
+  engine: GemmEngine = "auto",
+  out?: Float32Array,
+  scratch?: Float32Array,
 ): Float32Array {
   if (a.length < m * k || b.length < m * n) throw new Error(`gemmTN: operand too short for [${m}×${k}]ᵀ·[${m}×${n}]`);
   const o = checkOut(out, k * n, "gemmTN");
@@ -135,7 +157,12 @@ function readAndDispose(result: TF.Tensor, inputs: TF.Tensor[]): Float32Array {
 }
 
 /** Transpose a row-major [rows × cols] matrix into [cols × rows]. */
-export function transpose(a: Float32Array, rows: number, cols: number, out = new Float32Array(rows * cols)): Float32Array {
+export function transpose(
+  a: Float32Array,
+  rows: number,
+  cols: number,
+  out = new Float32Array(rows * cols),
+): Float32Array {
   // Blocked so both the reads and the writes stay within a few cache lines.
   const B = 32;
   for (let i0 = 0; i0 < rows; i0 += B) {
@@ -161,13 +188,19 @@ export class RowGemm {
    * @param n output columns (number of classes C).
    * @param engine which engine to use; "auto" decides per call from the product size.
    */
-  constructor(readonly b: Float32Array, readonly k: number, readonly n: number, readonly engine: GemmEngine = "auto") {
+  constructor(
+    readonly b: Float32Array,
+    readonly k: number,
+    readonly n: number,
+    readonly engine: GemmEngine = "auto",
+  ) {
     if (b.length !== k * n) throw new Error(`RowGemm: matrix has ${b.length} values, expected k × n = ${k} × ${n}`);
   }
 
   /** out[rows × n] = x[rows × k] · B. `x` may be longer than rows × k (only the prefix is used). */
   mul(x: Float32Array, rows: number, out?: Float32Array): Float32Array {
-    if (x.length < rows * this.k) throw new Error(`RowGemm.mul: x has ${x.length} values, need rows × k = ${rows} × ${this.k}`);
+    if (x.length < rows * this.k)
+      throw new Error(`RowGemm.mul: x has ${x.length} values, need rows × k = ${rows} × ${this.k}`);
     const e = resolveEngine(this.engine, rows * this.k * this.n);
     if (e === "js") return jsGemm(x, rows, this.k, this.b, this.n, out);
     if (e === "native") return gemm(x, rows, this.k, this.b, this.n, "native", out);

@@ -2,7 +2,7 @@
  * Linear classifiers on features: logits = X·Wᵀ + b with W in PyTorch layout [C, d] (row j = w_j). Used directly as
  * the "joint" (stage-1) classifier and as the evaluation path of cRT, τ-norm and LWS.
  */
-import { DEFAULT_CHUNK_ROWS, RowGemm, argmaxRow, forEachLogitChunk, transpose, type GemmEngine } from "./gemm.js";
+import { argmaxRow, DEFAULT_CHUNK_ROWS, forEachLogitChunk, type GemmEngine, RowGemm, transpose } from "./gemm.js";
 
 /** A linear classifier and how to run it over a feature matrix. */
 export interface LinearArgs {
@@ -24,7 +24,9 @@ export interface LinearArgs {
 
 function checkLinear(a: LinearArgs, where: string): void {
   if (a.weight.length !== a.numClasses * a.dim) {
-    throw new Error(`${where}: weight has ${a.weight.length} values, expected numClasses × dim = ${a.numClasses} × ${a.dim}`);
+    throw new Error(
+      `${where}: weight has ${a.weight.length} values, expected numClasses × dim = ${a.numClasses} × ${a.dim}`,
+    );
   }
   if (a.bias !== undefined && a.bias.length !== a.numClasses) {
     throw new Error(`${where}: bias has ${a.bias.length} values, expected numClasses = ${a.numClasses}`);
@@ -52,9 +54,15 @@ function finishLogits(l: Float32Array, rows: number, c: number, bias?: Float32Ar
  * Stream logits of `feats` [n × dim] chunk by chunk: `visit(logits, row0, rows)` receives a reused [rows × C] buffer.
  * The weight is transposed once to [d, C] and kept resident for the whole pass.
  */
-export function forEachLinearChunk(a: LinearArgs, feats: Float32Array, n: number, visit: (logits: Float32Array, row0: number, rows: number) => void): void {
+export function forEachLinearChunk(
+  a: LinearArgs,
+  feats: Float32Array,
+  n: number,
+  visit: (logits: Float32Array, row0: number, rows: number) => void,
+): void {
   checkLinear(a, "linear classifier");
-  if (feats.length < n * a.dim) throw new Error(`linear classifier: feats has ${feats.length} values, need n × dim = ${n} × ${a.dim}`);
+  if (feats.length < n * a.dim)
+    throw new Error(`linear classifier: feats has ${feats.length} values, need n × dim = ${n} × ${a.dim}`);
   const g = new RowGemm(transpose(a.weight, a.numClasses, a.dim), a.dim, a.numClasses, a.engine ?? "auto");
   try {
     forEachLogitChunk(

@@ -10,9 +10,18 @@
  * under the same rule.
  */
 import type { FeatureSet } from "../features/types.js";
-import { RowGemm, argmaxRow, transpose } from "./gemm.js";
+import { argmaxRow, RowGemm, transpose } from "./gemm.js";
 import { forEachLinearChunk, linearLogits } from "./linear.js";
-import { SgdMomentum, gatherRows, resolveHeadOptions, runHeadEpochs, softmaxCrossEntropyGrad, type BalancedHeadOptions, type HeadEpochLog, type HeadEpochProgress } from "./train-utils.js";
+import {
+  type BalancedHeadOptions,
+  gatherRows,
+  type HeadEpochLog,
+  type HeadEpochProgress,
+  resolveHeadOptions,
+  runHeadEpochs,
+  SgdMomentum,
+  softmaxCrossEntropyGrad,
+} from "./train-utils.js";
 
 /**
  * LWS hyper-parameters; defaults from ImageNet-LT `cls_lws.yaml`: 5 epochs, batch 512 (Places-LT 256), lr 0.2
@@ -65,8 +74,10 @@ export function trainLws(args: LwsArgs): LwsResult {
   const o = resolveHeadOptions(where, args, 5);
   const { batchSize: bs, momentum, weightDecay: wd, engine } = o;
   const d = train.dim;
-  if (stage1.weight.length !== c * d) throw new Error(`${where}: stage1.weight has ${stage1.weight.length} values, expected ${c} × ${d}`);
-  if (stage1.bias.length !== c) throw new Error(`${where}: stage1.bias has ${stage1.bias.length} values, expected ${c}`);
+  if (stage1.weight.length !== c * d)
+    throw new Error(`${where}: stage1.weight has ${stage1.weight.length} values, expected ${c} × ${d}`);
+  if (stage1.bias.length !== c)
+    throw new Error(`${where}: stage1.bias has ${stage1.bias.length} values, expected ${c}`);
   const maxCache = args.maxCacheBytes ?? 2 ** 30;
 
   const linear = { weight: stage1.weight, bias: stage1.bias, numClasses: c, dim: d, engine };

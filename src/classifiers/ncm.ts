@@ -17,7 +17,7 @@
  * rows gets logit −∞ so it is never predicted. A zero vector is left at zero by normalisation.
  */
 import { checkFeatureSet, checkLabels, type FeatureSet } from "../features/types.js";
-import { DEFAULT_CHUNK_ROWS, RowGemm, argmaxRow, transpose, type GemmEngine } from "./gemm.js";
+import { argmaxRow, DEFAULT_CHUNK_ROWS, type GemmEngine, RowGemm, transpose } from "./gemm.js";
 import { addClassSums64, normaliseInPlace, normaliseRows } from "./ops.js";
 
 export const NCM_FEAT_TYPES = ["un", "l2n", "cl2n"] as const;
@@ -58,12 +58,21 @@ export interface NcmRunArgs {
 }
 
 function checkChoice<T extends string>(v: string, valid: readonly T[], key: string): T {
-  if (!(valid as readonly string[]).includes(v)) throw new Error(`ncm: unknown ${key} '${v}'; valid: ${valid.join(", ")}`);
+  if (!(valid as readonly string[]).includes(v))
+    throw new Error(`ncm: unknown ${key} '${v}'; valid: ${valid.join(", ")}`);
   return v as T;
 }
 
 /** Apply the feature-type transform to `rows` rows of `src` starting at row `r0`, into `dst`. */
-function transformRows(src: Float32Array, r0: number, rows: number, d: number, type: NcmFeatType, mean: Float32Array, dst: Float32Array): void {
+function transformRows(
+  src: Float32Array,
+  r0: number,
+  rows: number,
+  d: number,
+  type: NcmFeatType,
+  mean: Float32Array,
+  dst: Float32Array,
+): void {
   dst.set(src.subarray(r0 * d, (r0 + rows) * d));
   if (type !== "un") normaliseRows(dst, rows, d, type === "cl2n" ? mean : null);
 }
@@ -76,7 +85,8 @@ export function fitNcm(train: FeatureSet, numClasses: number, args: NcmArgs = {}
   const dist = checkChoice(args.dist ?? "l2", NCM_DISTS, "dist");
   const { n, dim: d, feats, labels } = train;
   // Row sums in float64, each column in row order (ops.ts: native or JS, the same additions in the same order).
-  const addRows = (x: Float32Array, rows: number, ids: Int32Array, k: number, sums: Float64Array): void => addClassSums64(x, rows, d, ids, k, sums);
+  const addRows = (x: Float32Array, rows: number, ids: Int32Array, k: number, sums: Float64Array): void =>
+    addClassSums64(x, rows, d, ids, k, sums);
   // Pass 1: global mean.
   const mean64 = new Float64Array(d);
   addRows(feats, n, new Int32Array(n), 1, mean64);
@@ -156,9 +166,14 @@ export function forEachNcmChunk(
 /** NCM arg-max predictions for every row of `feats` [n × d]. */
 export function ncmPredict(model: NcmModel, feats: Float32Array, run: NcmRunArgs = {}): Int32Array {
   const preds = new Int32Array(feats.length / model.dim);
-  forEachNcmChunk(model, feats, (l, r0, rows) => {
-    for (let i = 0; i < rows; i++) preds[r0 + i] = argmaxRow(l, i, model.numClasses);
-  }, run);
+  forEachNcmChunk(
+    model,
+    feats,
+    (l, r0, rows) => {
+      for (let i = 0; i < rows; i++) preds[r0 + i] = argmaxRow(l, i, model.numClasses);
+    },
+    run,
+  );
   return preds;
 }
 

@@ -42,7 +42,14 @@ export function normaliseRows(x: Float32Array, rows: number, d: number, mean: Fl
  * sums[ids[i]·d + p] += x[i·d + p] for `rows` rows of x [rows × d], in double, each column in row order (NCM's class
  * means: 115k float32 rows summed in float would lose about three digits).
  */
-export function addClassSums64(x: Float32Array, rows: number, d: number, ids: Int32Array, k: number, sums: Float64Array): void {
+export function addClassSums64(
+  x: Float32Array,
+  rows: number,
+  d: number,
+  ids: Int32Array,
+  k: number,
+  sums: Float64Array,
+): void {
   const { addon } = nativeAddon();
   if (addon) return addon.classSums64(rows, d, k, x, ids, sums);
   for (let i = 0; i < rows; i++) {
@@ -56,7 +63,15 @@ export function addClassSums64(x: Float32Array, rows: number, d: number, ids: In
  * The τ sweep's arg-max: for every τ t and row i of the logits l [rows × c], out[t·stride + i] = argmax_j
  * l[i,j]·scales[t·c + j] (the first maximum on ties; the products in double), all τ in one pass over the chunk.
  */
-export function scaledArgMax(l: Float32Array, rows: number, c: number, scales: Float32Array, nTau: number, out: Int32Array, stride: number): void {
+export function scaledArgMax(
+  l: Float32Array,
+  rows: number,
+  c: number,
+  scales: Float32Array,
+  nTau: number,
+  out: Int32Array,
+  stride: number,
+): void {
   const { addon } = nativeAddon();
   if (addon) return addon.scaledArgMax(rows, c, nTau, l, scales, out, stride);
   for (let t = 0; t < nTau; t++) {
@@ -82,7 +97,14 @@ export function scaledArgMax(l: Float32Array, rows: number, c: number, scales: F
  * One SGD-with-momentum step as PyTorch: v ← μ·v + (g + wd·θ); θ ← θ − lr·v, coupled weight decay, in double
  * (a 2M-parameter cRT layer: ~1 ms native against ~13 ms for the JS loop).
  */
-export function sgdMomentumStep(param: Float32Array, grad: Float32Array, v: Float32Array, lr: number, mu: number, wd: number): void {
+export function sgdMomentumStep(
+  param: Float32Array,
+  grad: Float32Array,
+  v: Float32Array,
+  lr: number,
+  mu: number,
+  wd: number,
+): void {
   const { addon } = nativeAddon();
   if (addon) return addon.sgdMomentum(param, grad, v, lr, mu, wd);
   for (let i = 0; i < v.length; i++) {
@@ -99,7 +121,12 @@ export function sgdMomentumStep(param: Float32Array, grad: Float32Array, v: Floa
  * loop spends ~16 ms on a 512 × 1,000 batch, mostly in Math.exp.
  */
 export function softmaxXentGrad(
-  z: Float32Array, rows: number, c: number, labels: ArrayLike<number>, bias: Float32Array | null, dBias: Float32Array | null,
+  z: Float32Array,
+  rows: number,
+  c: number,
+  labels: ArrayLike<number>,
+  bias: Float32Array | null,
+  dBias: Float32Array | null,
 ): { lossSum: number; correct: number } {
   const { addon } = nativeAddon();
   if (addon && labels instanceof Int32Array) {

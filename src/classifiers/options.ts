@@ -7,7 +7,11 @@
 export type OptionKind = "number" | "integer" | "boolean" | "number[]" | readonly string[];
 
 /** Check `options` against `schema` and return it typed; unknown keys and wrong kinds throw. */
-export function checkOptions<T>(classifier: string, options: Record<string, unknown> | undefined, schema: Record<string, OptionKind>): T {
+export function checkOptions<T>(
+  classifier: string,
+  options: Record<string, unknown> | undefined,
+  schema: Record<string, OptionKind>,
+): T {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options ?? {})) {
     const kind = schema[key];
@@ -17,10 +21,16 @@ export function checkOptions<T>(classifier: string, options: Record<string, unkn
       throw new Error(`${at}: unknown option; valid options: ${valid.length ? valid.join(", ") : "(none)"}`);
     }
     if (value === undefined) continue;
-    if (kind === "number" && (typeof value !== "number" || !Number.isFinite(value))) throw new Error(`${at}: expected a number, got ${JSON.stringify(value)}`);
-    if (kind === "integer" && !Number.isInteger(value)) throw new Error(`${at}: expected an integer, got ${JSON.stringify(value)}`);
-    if (kind === "boolean" && typeof value !== "boolean") throw new Error(`${at}: expected true or false, got ${JSON.stringify(value)}`);
-    if (kind === "number[]" && !(Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "number" && Number.isFinite(v)))) {
+    if (kind === "number" && (typeof value !== "number" || !Number.isFinite(value)))
+      throw new Error(`${at}: expected a number, got ${JSON.stringify(value)}`);
+    if (kind === "integer" && !Number.isInteger(value))
+      throw new Error(`${at}: expected an integer, got ${JSON.stringify(value)}`);
+    if (kind === "boolean" && typeof value !== "boolean")
+      throw new Error(`${at}: expected true or false, got ${JSON.stringify(value)}`);
+    if (
+      kind === "number[]" &&
+      !(Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "number" && Number.isFinite(v)))
+    ) {
       throw new Error(`${at}: expected a non-empty list of numbers, got ${JSON.stringify(value)}`);
     }
     if (Array.isArray(kind) && !(typeof value === "string" && kind.includes(value))) {

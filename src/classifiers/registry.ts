@@ -7,18 +7,26 @@
  *   "lws"      learnable per-class weight scaling of the stage-1 logits.
  * Every entry scores val and test with the same metrics and returns per-class weight norms for the figure.
  */
-import { Registry } from "../registry.js";
+
 import { checkFeatureSet, type FeatureSet } from "../features/types.js";
-import { evaluate, type EvalResult } from "../metrics.js";
-import { NCM_DISTS, NCM_FEAT_TYPES, fitNcm, ncmPredict, type NcmArgs } from "./ncm.js";
-import { linearPredict } from "./linear.js";
-import { DEFAULT_TAU_GRID, selectTau, tauSweep, type TauChoice, type TauSelectMetric, type TauSweep } from "./tau-norm.js";
-import { trainCrt, type CrtEpochLog, type CrtOptions } from "./crt.js";
-import { trainLws, type LwsEpochLog, type LwsOptions } from "./lws.js";
-import { linearWeightNorms, lwsWeightNorms, tauNormWeightNorms } from "./weight-norms.js";
-import { checkOptions, type OptionKind } from "./options.js";
+import { type EvalResult, evaluate } from "../metrics.js";
+import { Registry } from "../registry.js";
+import { type CrtEpochLog, type CrtOptions, trainCrt } from "./crt.js";
 import { GEMM_ENGINES, type GemmEngine } from "./gemm.js";
+import { linearPredict } from "./linear.js";
+import { type LwsEpochLog, type LwsOptions, trainLws } from "./lws.js";
+import { fitNcm, NCM_DISTS, NCM_FEAT_TYPES, type NcmArgs, ncmPredict } from "./ncm.js";
+import { checkOptions, type OptionKind } from "./options.js";
+import {
+  DEFAULT_TAU_GRID,
+  selectTau,
+  type TauChoice,
+  type TauSelectMetric,
+  type TauSweep,
+  tauSweep,
+} from "./tau-norm.js";
 import type { HeadEpochProgress } from "./train-utils.js";
+import { linearWeightNorms, lwsWeightNorms, tauNormWeightNorms } from "./weight-norms.js";
 
 /** The stage-1 (joint) linear classifier. */
 export interface Stage1Classifier {
@@ -85,16 +93,24 @@ function checkInputs(name: string, a: ClassifierRunArgs): void {
   checkFeatureSet(a.train, `${name}: train features`);
   checkFeatureSet(a.val, `${name}: val features`);
   checkFeatureSet(a.test, `${name}: test features`);
-  for (const [split, fs] of [["val", a.val], ["test", a.test]] as const) {
-    if (fs.dim !== a.train.dim) throw new Error(`${name}: ${split} features have dim ${fs.dim} but train has ${a.train.dim}`);
+  for (const [split, fs] of [
+    ["val", a.val],
+    ["test", a.test],
+  ] as const) {
+    if (fs.dim !== a.train.dim)
+      throw new Error(`${name}: ${split} features have dim ${fs.dim} but train has ${a.train.dim}`);
   }
-  if (a.trainCounts.length !== a.numClasses) throw new Error(`${name}: trainCounts has ${a.trainCounts.length} classes, numClasses is ${a.numClasses}`);
+  if (a.trainCounts.length !== a.numClasses)
+    throw new Error(`${name}: trainCounts has ${a.trainCounts.length} classes, numClasses is ${a.numClasses}`);
   const needsStage1 = name === "joint" || name === "tau_norm" || name === "lws";
   if (needsStage1) {
     if (a.stage1.weight.length !== a.numClasses * a.train.dim) {
-      throw new Error(`${name}: stage1.weight has ${a.stage1.weight.length} values, expected numClasses × dim = ${a.numClasses} × ${a.train.dim}`);
+      throw new Error(
+        `${name}: stage1.weight has ${a.stage1.weight.length} values, expected numClasses × dim = ${a.numClasses} × ${a.train.dim}`,
+      );
     }
-    if (a.stage1.bias.length !== a.numClasses) throw new Error(`${name}: stage1.bias has ${a.stage1.bias.length} values, expected ${a.numClasses}`);
+    if (a.stage1.bias.length !== a.numClasses)
+      throw new Error(`${name}: stage1.bias has ${a.stage1.bias.length} values, expected ${a.numClasses}`);
   }
 }
 
@@ -103,7 +119,13 @@ const joint: ClassifierEntry = async (a) => {
   const o = checkOptions<{ engine?: GemmEngine; chunkRows?: number }>("joint", a.options, RUN_SCHEMA);
   const lin = { weight: a.stage1.weight, bias: a.stage1.bias, numClasses: a.numClasses, dim: a.train.dim, ...o };
   const run = (fs: FeatureSet) => evaluate(linearPredict(lin, fs.feats, fs.n), fs.labels, Array.from(a.trainCounts));
-  return { name: "joint", val: run(a.val), test: run(a.test), weightNorms: linearWeightNorms(a.stage1.weight, a.numClasses, a.train.dim), extra: {} };
+  return {
+    name: "joint",
+    val: run(a.val),
+    test: run(a.test),
+    weightNorms: linearWeightNorms(a.stage1.weight, a.numClasses, a.train.dim),
+    extra: {},
+  };
 };
 
 const ncm: ClassifierEntry = async (a) => {
@@ -126,13 +148,23 @@ const ncm: ClassifierEntry = async (a) => {
 
 const tauNorm: ClassifierEntry = async (a) => {
   checkInputs("tau_norm", a);
-  const o = checkOptions<{ taus?: number[]; selectBy?: TauSelectMetric; engine?: GemmEngine; chunkRows?: number }>("tau_norm", a.options, {
-    taus: "number[]",
-    selectBy: ["top1", "macroAcc"],
-    ...RUN_SCHEMA,
-  });
+  const o = checkOptions<{ taus?: number[]; selectBy?: TauSelectMetric; engine?: GemmEngine; chunkRows?: number }>(
+    "tau_norm",
+    a.options,
+    {
+      taus: "number[]",
+      selectBy: ["top1", "macroAcc"],
+      ...RUN_SCHEMA,
+    },
+  );
   const taus = o.taus ?? DEFAULT_TAU_GRID;
-  const t = { weight: a.stage1.weight, numClasses: a.numClasses, dim: a.train.dim, engine: o.engine, chunkRows: o.chunkRows };
+  const t = {
+    weight: a.stage1.weight,
+    numClasses: a.numClasses,
+    dim: a.train.dim,
+    engine: o.engine,
+    chunkRows: o.chunkRows,
+  };
   // Choose τ before the test split is touched: the choice sees only the val table.
   const valSweep: TauSweep<"val"> = tauSweep("val", t, taus, a.val, a.trainCounts);
   const choice: TauChoice = selectTau(valSweep, o.selectBy ?? "top1");
@@ -164,8 +196,22 @@ const crt: ClassifierEntry = async (a) => {
 const lws: ClassifierEntry = async (a) => {
   checkInputs("lws", a);
   const o = checkOptions<LwsOptions>("lws", a.options, { ...TRAIN_SCHEMA, maxCacheBytes: "number" });
-  const r = trainLws({ ...o, train: a.train, val: a.val, numClasses: a.numClasses, stage1: a.stage1, onEpoch: a.onEpoch });
-  const lin = { weight: a.stage1.weight, bias: a.stage1.bias, scale: r.scales, numClasses: a.numClasses, dim: a.train.dim, engine: o.engine };
+  const r = trainLws({
+    ...o,
+    train: a.train,
+    val: a.val,
+    numClasses: a.numClasses,
+    stage1: a.stage1,
+    onEpoch: a.onEpoch,
+  });
+  const lin = {
+    weight: a.stage1.weight,
+    bias: a.stage1.bias,
+    scale: r.scales,
+    numClasses: a.numClasses,
+    dim: a.train.dim,
+    engine: o.engine,
+  };
   const run = (fs: FeatureSet) => evaluate(linearPredict(lin, fs.feats, fs.n), fs.labels, Array.from(a.trainCounts));
   return {
     name: "lws",

@@ -11,10 +11,11 @@
  * its split, and {@link selectTau} only accepts a `TauSweep<"val">` (metric rows, no labels). The registry entry
  * selects τ before it even computes the test table. A zero weight row keeps scale 1 (0^−τ would be infinite).
  */
-import { DEFAULT_CHUNK_ROWS, RowGemm, forEachLogitChunk, transpose, type GemmEngine } from "./gemm.js";
-import { scaledArgMax } from "./ops.js";
+
+import { type EvalResult, evaluate } from "../metrics.js";
+import { DEFAULT_CHUNK_ROWS, forEachLogitChunk, type GemmEngine, RowGemm, transpose } from "./gemm.js";
 import { linearPredict, rowNorms } from "./linear.js";
-import { evaluate, type EvalResult } from "../metrics.js";
+import { scaledArgMax } from "./ops.js";
 
 /**
  * The τ values start, start + step, …, stop (stop included when the steps land on it), each rounded to 6 decimals so
@@ -85,13 +86,23 @@ export function tauNormWeight(weight: Float32Array, numClasses: number, dim: num
 /** Naive single-τ predictions: build W_τ and run it (no bias). Used to check the sweep trick. */
 export function tauNormPredict(args: TauNormArgs, tau: number, feats: Float32Array, n: number): Int32Array {
   const w = tauNormWeight(args.weight, args.numClasses, args.dim, tau);
-  return linearPredict({ weight: w, numClasses: args.numClasses, dim: args.dim, engine: args.engine, chunkRows: args.chunkRows }, feats, n);
+  return linearPredict(
+    { weight: w, numClasses: args.numClasses, dim: args.dim, engine: args.engine, chunkRows: args.chunkRows },
+    feats,
+    n,
+  );
 }
 
 /** Predictions for every τ of `taus` with one GEMM per row chunk: result[t][i]. */
-export function tauSweepPredictions(args: TauNormArgs, taus: readonly number[], feats: Float32Array, n: number): Int32Array[] {
+export function tauSweepPredictions(
+  args: TauNormArgs,
+  taus: readonly number[],
+  feats: Float32Array,
+  n: number,
+): Int32Array[] {
   const { numClasses: c, dim: d } = args;
-  if (args.weight.length !== c * d) throw new Error(`tau_norm: weight has ${args.weight.length} values, expected ${c} × ${d}`);
+  if (args.weight.length !== c * d)
+    throw new Error(`tau_norm: weight has ${args.weight.length} values, expected ${c} × ${d}`);
   if (feats.length < n * d) throw new Error(`tau_norm: feats has ${feats.length} values, need ${n} × ${d}`);
   const norms = rowNorms(args.weight, c, d);
   // One block each for the scales [τ × C] and the predictions [τ × n], with one view per τ: the arg-max (ops.ts)
@@ -102,7 +113,13 @@ export function tauSweepPredictions(args: TauNormArgs, taus: readonly number[], 
   const preds = taus.map((_, t) => block.subarray(t * n, (t + 1) * n));
   const g = new RowGemm(transpose(args.weight, c, d), d, c, args.engine ?? "auto");
   try {
-    forEachLogitChunk(g, feats, n, (l, r0, rows) => scaledArgMax(l, rows, c, allScales, taus.length, block.subarray(r0), n), args.chunkRows ?? DEFAULT_CHUNK_ROWS);
+    forEachLogitChunk(
+      g,
+      feats,
+      n,
+      (l, r0, rows) => scaledArgMax(l, rows, c, allScales, taus.length, block.subarray(r0), n),
+      args.chunkRows ?? DEFAULT_CHUNK_ROWS,
+    );
   } finally {
     g.dispose();
   }

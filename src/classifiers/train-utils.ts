@@ -2,11 +2,12 @@
  * Pieces shared by the trained stage-2 classifiers (cRT, LWS): PyTorch-style SGD with momentum and coupled weight
  * decay, the per-epoch cosine schedule, the softmax cross-entropy gradient, and row gathering.
  */
-import { cosineLr } from "../schedule.js";
-import { sgdMomentumStep, softmaxXentGrad } from "./ops.js";
+
 import { checkFeatureSet, checkLabels, type FeatureSet } from "../features/types.js";
 import { samplers } from "../samplers/registry.js";
+import { cosineLr } from "../schedule.js";
 import type { GemmEngine } from "./gemm.js";
+import { sgdMomentumStep, softmaxXentGrad } from "./ops.js";
 
 /**
  * SGD hyper-parameters of a linear head trained on fixed features: `epochs` with a per-epoch cosine learning rate
@@ -48,7 +49,9 @@ export type ResolvedHeadOptions = Required<BalancedHeadOptions>;
  * seed 0, 4 rows per class visit, engine "auto"; the epochs differ per head). Errors name the head and the key.
  */
 export function resolveHeadOptions(
-  where: string, args: BalancedHeadOptions & { train: FeatureSet; val: FeatureSet; numClasses: number }, defaultEpochs: number,
+  where: string,
+  args: BalancedHeadOptions & { train: FeatureSet; val: FeatureSet; numClasses: number },
+  defaultEpochs: number,
 ): ResolvedHeadOptions {
   const { train, val, numClasses: c } = args;
   checkFeatureSet(train, `${where} train features`);
@@ -74,7 +77,8 @@ export function resolveHeadOptions(
   checkPositive(where, "momentum", o.momentum, true);
   checkPositive(where, "weightDecay", o.weightDecay, true);
   checkPositive(where, "endLr", o.endLr, true);
-  if (train.n < o.batchSize) throw new Error(`${where}: ${train.n} training rows is fewer than one batch of ${o.batchSize}; lower batchSize`);
+  if (train.n < o.batchSize)
+    throw new Error(`${where}: ${train.n} training rows is fewer than one batch of ${o.batchSize}; lower batchSize`);
   return o;
 }
 
@@ -121,10 +125,20 @@ export interface HeadEpochProgress {
  * lr, every batch through `step`, val top-1 after each epoch, and the parameters of the best-val epoch (the earliest
  * on ties) kept via `snapshot`.
  */
-export function runHeadEpochs<S>(a: HeadEpochsArgs<S>): { best: S; bestEpoch: number; bestValTop1: number; log: HeadEpochLog[] } {
+export function runHeadEpochs<S>(a: HeadEpochsArgs<S>): {
+  best: S;
+  bestEpoch: number;
+  bestValTop1: number;
+  log: HeadEpochLog[];
+} {
   const { epochs, lr: lr0, batchSize, seed, samplesPerClass } = a.opts;
   const sampler = samplers.get("class_balanced")({
-    labels: a.labels, numClasses: a.numClasses, batchSize, seed: seed + 1, numEpochs: epochs, numSamplesCls: samplesPerClass,
+    labels: a.labels,
+    numClasses: a.numClasses,
+    batchSize,
+    seed: seed + 1,
+    numEpochs: epochs,
+    numSamplesCls: samplesPerClass,
   });
   const log: HeadEpochLog[] = [];
   let best: { epoch: number; top1: number; params: S | null } = { epoch: 0, top1: -1, params: null };
@@ -140,7 +154,13 @@ export function runHeadEpochs<S>(a: HeadEpochsArgs<S>): { best: S; bestEpoch: nu
       correct += r.correct;
       seen += idx.length;
     }
-    const entry: HeadEpochLog = { epoch: e + 1, lr, loss: lossSum / seen, trainTop1: correct / seen, valTop1: a.valTop1() };
+    const entry: HeadEpochLog = {
+      epoch: e + 1,
+      lr,
+      loss: lossSum / seen,
+      trainTop1: correct / seen,
+      valTop1: a.valTop1(),
+    };
     log.push(entry);
     a.onEpoch?.(entry, { epochs, elapsedS: (Date.now() - t0) / 1000 });
     if (entry.valTop1 > best.top1) best = { epoch: e + 1, top1: entry.valTop1, params: a.snapshot() };
@@ -155,12 +175,17 @@ export function runHeadEpochs<S>(a: HeadEpochsArgs<S>): { best: S; bestEpoch: nu
  */
 export class SgdMomentum {
   private readonly v: Float32Array;
-  constructor(size: number, readonly momentum: number, readonly weightDecay: number) {
+  constructor(
+    size: number,
+    readonly momentum: number,
+    readonly weightDecay: number,
+  ) {
     this.v = new Float32Array(size);
   }
   step(param: Float32Array, grad: Float32Array, lr: number): void {
     const { v, momentum: mu, weightDecay: wd } = this;
-    if (param.length !== v.length || grad.length !== v.length) throw new Error(`SgdMomentum: size mismatch (${param.length}, ${grad.length}, ${v.length})`);
+    if (param.length !== v.length || grad.length !== v.length)
+      throw new Error(`SgdMomentum: size mismatch (${param.length}, ${grad.length}, ${v.length})`);
     sgdMomentumStep(param, grad, v, lr, mu, wd);
   }
 }
@@ -179,15 +204,25 @@ export interface SoftmaxCeOptions {
  * arithmetic is ops.ts `softmaxXentGrad`.
  */
 export function softmaxCrossEntropyGrad(
-  z: Float32Array, rows: number, c: number, labels: ArrayLike<number>, opts: SoftmaxCeOptions = {},
+  z: Float32Array,
+  rows: number,
+  c: number,
+  labels: ArrayLike<number>,
+  opts: SoftmaxCeOptions = {},
 ): { lossSum: number; correct: number } {
   const { bias, dBias } = opts;
-  if ((bias && bias.length < c) || (dBias && dBias.length < c)) throw new Error(`softmaxCrossEntropyGrad: bias arrays need ${c} values`);
+  if ((bias && bias.length < c) || (dBias && dBias.length < c))
+    throw new Error(`softmaxCrossEntropyGrad: bias arrays need ${c} values`);
   return softmaxXentGrad(z, rows, c, labels, bias ?? null, dBias ?? null);
 }
 
 /** Copy rows `idx` of a row-major [* × d] matrix into `out` [idx.length × d]. */
-export function gatherRows(src: Float32Array, d: number, idx: Int32Array, out = new Float32Array(idx.length * d)): Float32Array {
+export function gatherRows(
+  src: Float32Array,
+  d: number,
+  idx: Int32Array,
+  out = new Float32Array(idx.length * d),
+): Float32Array {
   for (let k = 0; k < idx.length; k++) out.set(src.subarray(idx[k] * d, idx[k] * d + d), k * d);
   return out;
 }

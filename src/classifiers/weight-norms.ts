@@ -19,7 +19,12 @@ export function tauNormWeightNorms(weight: Float32Array, numClasses: number, dim
 }
 
 /** s_j·‖w_j‖. */
-export function lwsWeightNorms(weight: Float32Array, numClasses: number, dim: number, scales: ArrayLike<number>): Float64Array {
+export function lwsWeightNorms(
+  weight: Float32Array,
+  numClasses: number,
+  dim: number,
+  scales: ArrayLike<number>,
+): Float64Array {
   const n = rowNorms(weight, numClasses, dim);
   for (let j = 0; j < numClasses; j++) n[j] *= scales[j];
   return n;

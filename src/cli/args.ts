@@ -1,9 +1,12 @@
 /** Small helpers shared by the subcommands: option parsing with --help, and user-facing errors. */
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 
 /** An error whose message is meant for the user as is (no stack trace). */
 export class UsageError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
     super(message);
     this.name = "UsageError";
   }
@@ -32,7 +35,10 @@ export interface CommandSpec {
 
 export function helpText(spec: CommandSpec): string {
   const lines = [`ltr ${spec.name} — ${spec.summary}`, "", `usage: ${spec.usage}`, "", "options:"];
-  const all: [string, OptionDoc][] = [...Object.entries(spec.options), ["help", { type: "boolean", short: "h", help: "show this help" }]];
+  const all: [string, OptionDoc][] = [
+    ...Object.entries(spec.options),
+    ["help", { type: "boolean", short: "h", help: "show this help" }],
+  ];
   const left = all.map(([k, o]) => `  ${o.short ? `-${o.short}, ` : ""}--${k}${o.arg ? ` ${o.arg}` : ""}`);
   const w = Math.max(...left.map((l) => l.length)) + 2;
   all.forEach(([, o], i) => {
@@ -46,10 +52,18 @@ export function helpText(spec: CommandSpec): string {
 export type ParsedValues = Record<string, string | boolean | string[] | undefined>;
 
 /** Parse argv against a command spec; returns null when --help was printed. */
-export function parseCommand(spec: CommandSpec, argv: string[]): { values: ParsedValues; positionals: string[] } | null {
+export function parseCommand(
+  spec: CommandSpec,
+  argv: string[],
+): { values: ParsedValues; positionals: string[] } | null {
   const options: ParseArgsConfig["options"] = { help: { type: "boolean", short: "h" } };
   for (const [k, o] of Object.entries(spec.options)) {
-    options[k] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}), ...(o.default !== undefined ? { default: o.default as never } : {}) };
+    options[k] = {
+      type: o.type,
+      ...(o.multiple ? { multiple: true } : {}),
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.default !== undefined ? { default: o.default as never } : {}),
+    };
   }
   let parsed;
   try {
@@ -79,14 +93,15 @@ function checkPositionals(spec: CommandSpec, positionals: string[], argv: string
     const i = argv.indexOf(bad);
     const prev = i > 0 ? argv[i - 1] : "";
     hint = `every override needs its own --set: write ${prev.includes("=") ? `--set ${prev} ` : ""}--set ${bad}`;
-  } else if (allowed.length && positionals[0] !== bad) hint = `ltr ${spec.name} takes one action (${allowed.join(" | ")})`;
+  } else if (allowed.length && positionals[0] !== bad)
+    hint = `ltr ${spec.name} takes one action (${allowed.join(" | ")})`;
   else if (allowed.length) hint = `valid actions: ${allowed.join(" | ")}`;
   throw new UsageError(`ltr ${spec.name}: unexpected argument '${bad}'; ${hint}\n(usage: ${spec.usage})`);
 }
 
 export function requireString(values: ParsedValues, key: string, command: string): string {
   const v = values[key];
-  if (typeof v !== "string" || v === "") throw new UsageError(`ltr ${command}: --${key} is required (see ltr ${command} --help)`);
+  if (typeof v !== "string" || v === "")
+    throw new UsageError(`ltr ${command}: --${key} is required (see ltr ${command} --help)`);
   return v;
 }
-

@@ -10,7 +10,7 @@ import { assertWritable } from "../run/atomic.js";
 import { writeCheckedJson } from "../run/checksum.js";
 import { featureEpochPrinter } from "../train/progress.js";
 import { evalSummary } from "../train/report.js";
-import { type CommandSpec, UsageError, parseCommand, requireString } from "./args.js";
+import { type CommandSpec, parseCommand, requireString, UsageError } from "./args.js";
 import { parseGrid } from "./taunorm_cmd.js";
 
 export const spec: CommandSpec = {
@@ -23,7 +23,11 @@ export const spec: CommandSpec = {
       arg: "DIR",
       help: "folder with {train,val,test}.ltf, {split}_feats.npy + {split}_labels.npy, or the original's {split}feat_all.pkl; and fc_weight.npy / fc_bias.npy or the original's final_model_checkpoint.pth",
     },
-    checkpoint: { type: "string", arg: "FILE", help: "an original-code checkpoint (.pth) whose classifier is the stage-1 one (default: fc_weight.npy, else DIR/final_model_checkpoint.pth)" },
+    checkpoint: {
+      type: "string",
+      arg: "FILE",
+      help: "an original-code checkpoint (.pth) whose classifier is the stage-1 one (default: fc_weight.npy, else DIR/final_model_checkpoint.pth)",
+    },
     method: { type: "string", arg: "LIST", help: "comma-separated classifiers", default: "joint,ncm,crt,tau_norm,lws" },
     "num-classes": { type: "string", arg: "C", help: "number of classes (default: largest train label + 1)" },
     // No defaults here: what is not given is left to cRT / LWS themselves (src/classifiers/train-utils.ts).
@@ -38,7 +42,9 @@ export const spec: CommandSpec = {
     out: { type: "string", arg: "FILE", help: "write all results as JSON (default DIR/classify_results.json)" },
     backend: { type: "string", arg: "NAME", help: "tensor backend: auto | wasm | cpu | tensorflow" },
   },
-  notes: ["Many (>100 train images) / Medium / Few from the train labels' counts. Selection (epoch, tau) uses val only."],
+  notes: [
+    "Many (>100 train images) / Medium / Few from the train labels' counts. Selection (epoch, tau) uses val only.",
+  ],
 };
 
 const num = (v: unknown, key: string): number => {
@@ -49,7 +55,13 @@ const num = (v: unknown, key: string): number => {
 
 /** The cRT/LWS options given on the command line, by their option names. */
 function trainOptions(v: Record<string, unknown>): Record<string, number> {
-  const keys = { epochs: "epochs", "batch-size": "batchSize", lr: "lr", "weight-decay": "weightDecay", seed: "seed" } as const;
+  const keys = {
+    epochs: "epochs",
+    "batch-size": "batchSize",
+    lr: "lr",
+    "weight-decay": "weightDecay",
+    seed: "seed",
+  } as const;
   const out: Record<string, number> = {};
   for (const [flag, key] of Object.entries(keys)) if (v[flag] !== undefined) out[key] = num(v[flag], flag);
   return out;
@@ -60,23 +72,34 @@ export async function run(argv: string[]): Promise<number> {
   if (!p) return 0;
   const v = p.values;
   const dir = requireString(v, "features", "classify");
-  const methods = String(v.method).split(",").map((s) => s.trim()).filter(Boolean);
+  const methods = String(v.method)
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const m of methods) classifiers.get(m, "--method");
   // Where the results go must be writable before anything is computed.
   const file = typeof v.out === "string" ? v.out : join(dir, "classify_results.json");
   assertWritable(file);
   const fixedC = v["num-classes"] !== undefined ? num(v["num-classes"], "num-classes") : null;
-  if (fixedC !== null && !(Number.isInteger(fixedC) && fixedC >= 2)) throw new UsageError(`ltr classify: --num-classes must be an integer >= 2, got '${v["num-classes"]}'`);
+  if (fixedC !== null && !(Number.isInteger(fixedC) && fixedC >= 2))
+    throw new UsageError(`ltr classify: --num-classes must be an integer >= 2, got '${v["num-classes"]}'`);
   const { initBackend } = await import("../backend.js"); // tfjs loads only now: `--help` stays fast
   await initBackend(v.backend as string | undefined);
   const fd = await loadFeatureDirWith(dir, typeof v.checkpoint === "string" ? v.checkpoint : undefined);
   let C = 0;
   for (const l of fd.train.labels) C = Math.max(C, l + 1);
   if (fixedC !== null) C = fixedC;
-  checkFeatureDirClasses(fd, C, fixedC !== null ? "from --num-classes" : `from the largest train label in ${fd.files.train}`);
+  checkFeatureDirClasses(
+    fd,
+    C,
+    fixedC !== null ? "from --num-classes" : `from the largest train label in ${fd.files.train}`,
+  );
   const trainCounts = Array.from(classCounts(fd.train.labels, C));
   const needs1 = methods.filter((m) => m === "joint" || m === "tau_norm" || m === "lws");
-  if (needs1.length && !fd.stage1) throw new UsageError(`ltr classify: ${needs1.join(", ")} need the stage-1 classifier: put fc_weight.npy [C×d] and fc_bias.npy [C] (or the original's final_model_checkpoint.pth) in ${dir}, or give --checkpoint FILE`);
+  if (needs1.length && !fd.stage1)
+    throw new UsageError(
+      `ltr classify: ${needs1.join(", ")} need the stage-1 classifier: put fc_weight.npy [C×d] and fc_bias.npy [C] (or the original's final_model_checkpoint.pth) in ${dir}, or give --checkpoint FILE`,
+    );
   const stage1 = fd.stage1 ?? { weight: new Float32Array(C * fd.train.dim), bias: new Float32Array(C) };
   const out: Record<string, unknown> = {};
   console.log(`features: train ${fd.train.n}×${fd.train.dim}, val ${fd.val.n}, test ${fd.test.n}; ${C} classes`);
@@ -93,10 +116,21 @@ export async function run(argv: string[]): Promise<number> {
             : {};
     // cRT / LWS train for a few epochs: one line each on stderr (epoch k/N, loss, val top-1, ETA).
     const onEpoch = train ? featureEpochPrinter(m) : undefined;
-    const r = await classifiers.get(m)({ train: fd.train, val: fd.val, test: fd.test, trainCounts, numClasses: C, stage1, options, onEpoch });
+    const r = await classifiers.get(m)({
+      train: fd.train,
+      val: fd.val,
+      test: fd.test,
+      trainCounts,
+      numClasses: C,
+      stage1,
+      options,
+      onEpoch,
+    });
     const t = evalSummary(r.test);
     const tau = (r.extra as { tau?: number }).tau;
-    console.log(`${(m + (tau !== undefined ? ` τ=${tau}` : "")).padEnd(12)} ${[t.many, t.medium, t.few, t.top1].map((x) => x.toFixed(1).padEnd(6)).join(" ")}`);
+    console.log(
+      `${(m + (tau !== undefined ? ` τ=${tau}` : "")).padEnd(12)} ${[t.many, t.medium, t.few, t.top1].map((x) => x.toFixed(1).padEnd(6)).join(" ")}`,
+    );
     out[m] = { val: evalSummary(r.val), test: t, ...(tau !== undefined ? { tau } : {}) };
   }
   writeCheckedJson(file, { features: dir, num_classes: C, train_counts: trainCounts, results: out });

@@ -18,7 +18,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!p) return 0;
   const loaded = loadFromArgs(p.values, "config");
   await checkComponents(loaded.config, loaded.source);
-  process.stdout.write(`# ${loaded.source}${loaded.overrides.length ? ` with ${loaded.overrides.join(", ")}` : ""}\n# config hash ${loaded.hash}\n`);
+  process.stdout.write(
+    `# ${loaded.source}${loaded.overrides.length ? ` with ${loaded.overrides.join(", ")}` : ""}\n# config hash ${loaded.hash}\n`,
+  );
   process.stdout.write(dumpConfig(loaded.config));
   return 0;
 }

@@ -1,9 +1,10 @@
 /** `ltr data prepare --cfg FILE`: build the dataset's long-tailed subset and print per-class counts and groups. */
+
+import { describeDataset } from "../data/registry.js";
 import { assertWritable, writeJsonAtomic } from "../run/atomic.js";
-import { type CommandSpec, UsageError, parseCommand } from "./args.js";
+import { type CommandSpec, parseCommand, UsageError } from "./args.js";
 import { CFG_OPTIONS, loadFromArgs } from "./common.js";
 import { checkComponents } from "./components.js";
-import { describeDataset } from "../data/registry.js";
 
 export const spec: CommandSpec = {
   name: "data",
@@ -12,7 +13,11 @@ export const spec: CommandSpec = {
   actions: ["prepare"],
   options: {
     ...CFG_OPTIONS,
-    manifest: { type: "string", arg: "FILE", help: "also write the data manifest (chosen indices per class, SHA-256) to FILE" },
+    manifest: {
+      type: "string",
+      arg: "FILE",
+      help: "also write the data manifest (chosen indices per class, SHA-256) to FILE",
+    },
   },
   notes: [
     "prepare: loads the dataset named by training_opt.dataset with the config's `dataset` options, builds the",
@@ -25,7 +30,10 @@ export async function run(argv: string[]): Promise<number> {
   const p = parseCommand(spec, argv);
   if (!p) return 0;
   const [action] = p.positionals;
-  if (action !== "prepare") throw new UsageError(`ltr data: expected the action 'prepare', got ${action ? `'${action}'` : "none"}\n(usage: ${spec.usage})`);
+  if (action !== "prepare")
+    throw new UsageError(
+      `ltr data: expected the action 'prepare', got ${action ? `'${action}'` : "none"}\n(usage: ${spec.usage})`,
+    );
   const loaded = loadFromArgs(p.values, "data prepare");
   await checkComponents(loaded.config, loaded.source);
   if (typeof p.values.manifest === "string") assertWritable(p.values.manifest);

@@ -21,17 +21,33 @@ interface Subcommand {
 }
 
 const COMMANDS: Record<string, Subcommand> = {
-  train: { summary: "train a stage-1 representation or a stage-2 classifier from a config", load: () => import("./train_cmd.js") },
-  test: { summary: "evaluate a run on a split (joint or NCM with --knn), or save features", load: () => import("./test_cmd.js") },
-  "tau-norm": { summary: "tau-normalisation sweep over a run's saved features; tau chosen on val", load: () => import("./taunorm_cmd.js") },
-  classify: { summary: "Joint / NCM / cRT / tau-norm / LWS on saved features alone (.ltf or .npy)", load: () => import("./classify_cmd.js") },
-  data: { summary: "dataset tools: prepare (build the long-tailed subset, print counts)", load: () => import("./data_cmd.js") },
+  train: {
+    summary: "train a stage-1 representation or a stage-2 classifier from a config",
+    load: () => import("./train_cmd.js"),
+  },
+  test: {
+    summary: "evaluate a run on a split (joint or NCM with --knn), or save features",
+    load: () => import("./test_cmd.js"),
+  },
+  "tau-norm": {
+    summary: "tau-normalisation sweep over a run's saved features; tau chosen on val",
+    load: () => import("./taunorm_cmd.js"),
+  },
+  classify: {
+    summary: "Joint / NCM / cRT / tau-norm / LWS on saved features alone (.ltf or .npy)",
+    load: () => import("./classify_cmd.js"),
+  },
+  data: {
+    summary: "dataset tools: prepare (build the long-tailed subset, print counts)",
+    load: () => import("./data_cmd.js"),
+  },
   config: { summary: "validate a config and print it resolved", load: () => import("./config_cmd.js") },
 };
 
 /** This package's version, from its package.json (two folders above both src/cli/ and dist/cli/). */
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
+    .version;
 }
 
 export function mainHelp(): string {

@@ -1,11 +1,11 @@
 /** `ltr tau-norm --run DIR`: tau-normalisation sweep on a stage-1 run; tau selected on val, reported on test. */
 import { join } from "node:path";
+import type { EvalResult } from "../metrics.js";
 import { assertWritable } from "../run/atomic.js";
 import { writeCheckedJson } from "../run/checksum.js";
 import { resolveRunDir } from "../run/rundir.js";
 import { evalSummary } from "../train/report.js";
-import type { EvalResult } from "../metrics.js";
-import { type CommandSpec, UsageError, parseCommand, requireString } from "./args.js";
+import { type CommandSpec, parseCommand, requireString, UsageError } from "./args.js";
 
 export const spec: CommandSpec = {
   name: "tau-norm",
@@ -21,8 +21,16 @@ export const spec: CommandSpec = {
 
 export function parseGrid(s: string): number[] {
   const parts = s.split(":").map(Number);
-  if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x)) || parts[2] <= 0 || parts[0] > parts[1] || parts[0] < 0)
-    throw new UsageError(`ltr tau-norm: --grid must be START:STOP:STEP with 0 <= START <= STOP and STEP > 0, got '${s}'`);
+  if (
+    parts.length !== 3 ||
+    parts.some((x) => !Number.isFinite(x)) ||
+    parts[2] <= 0 ||
+    parts[0] > parts[1] ||
+    parts[0] < 0
+  )
+    throw new UsageError(
+      `ltr tau-norm: --grid must be START:STOP:STEP with 0 <= START <= STOP and STEP > 0, got '${s}'`,
+    );
   const [a, b, st] = parts;
   const n = Math.floor((b - a) / st + 1e-9) + 1;
   return Array.from({ length: n }, (_, i) => Math.round((a + i * st) * 1e6) / 1e6);
@@ -35,7 +43,12 @@ export async function run(argv: string[]): Promise<number> {
   const taus = parseGrid(typeof p.values.grid === "string" ? p.values.grid : "0:2:0.1");
   assertWritable(join(dir, "tau_norm.json"));
   const { classifyRun } = await import("../train/stage2.js"); // tfjs loads only now: `--help` stays fast
-  const { result } = await classifyRun({ runDir: dir, method: "tau_norm", options: { taus }, backend: p.values.backend as string | undefined });
+  const { result } = await classifyRun({
+    runDir: dir,
+    method: "tau_norm",
+    options: { taus },
+    backend: p.values.backend as string | undefined,
+  });
   const ex = result.extra as { tau: number; valSweep: { results: EvalResult[] }; testSweep: { results: EvalResult[] } };
   console.log(`tau-normalisation on ${dir} (Many / Medium / Few / All, %)`);
   console.log(`tau    | val: Many Medium Few  All  | test: Many Medium Few  All`);

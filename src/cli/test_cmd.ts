@@ -1,21 +1,35 @@
 /** `ltr test --cfg FILE`: evaluate a stage-1 run (joint classifier, or NCM with --knn), or save its features. */
 import { resolveRunDir, runName } from "../run/rundir.js";
 import { evalSummary } from "../train/report.js";
-import { type CommandSpec, UsageError, parseCommand } from "./args.js";
+import { type CommandSpec, parseCommand, UsageError } from "./args.js";
 import { CFG_OPTIONS, loadFromArgs } from "./common.js";
 
 export const spec: CommandSpec = {
   name: "test",
   summary: "evaluate a trained stage-1 run on val/test (joint, or NCM with --knn), or save pooled features",
-  usage: "ltr test --cfg FILE [--model_dir DIR|FILE.pth] [--knn [--feat-type un|l2n|cl2n] [--dist l2|cos|dot]] [--save-feat train|val|test [--npy]] [--run-dir DIR]",
+  usage:
+    "ltr test --cfg FILE [--model_dir DIR|FILE.pth] [--knn [--feat-type un|l2n|cl2n] [--dist l2|cos|dot]] [--save-feat train|val|test [--npy]] [--run-dir DIR]",
   options: {
     ...CFG_OPTIONS,
     knn: { type: "boolean", help: "nearest-class-mean classifier over the training features (the original --knn)" },
     "feat-type": { type: "string", arg: "T", help: "NCM feature type: un | l2n | cl2n", default: "cl2n" },
-    dist: { type: "string", arg: "D", help: "NCM distance: l2 (squared Euclidean) | cos (true cosine) | dot (the original code's scaled dot product)", default: "l2" },
-    "save-feat": { type: "string", arg: "SPLIT", help: "write pooled features of train|val|test to <run>/features/<split>.ltf (BN eval mode, no augmentation)" },
+    dist: {
+      type: "string",
+      arg: "D",
+      help: "NCM distance: l2 (squared Euclidean) | cos (true cosine) | dot (the original code's scaled dot product)",
+      default: "l2",
+    },
+    "save-feat": {
+      type: "string",
+      arg: "SPLIT",
+      help: "write pooled features of train|val|test to <run>/features/<split>.ltf (BN eval mode, no augmentation)",
+    },
     npy: { type: "boolean", help: "with --save-feat: also write <split>_{feats,labels,idxs}.npy" },
-    "run-dir": { type: "string", arg: "DIR", help: "the run folder (default: the one the config's stage-1 run writes)" },
+    "run-dir": {
+      type: "string",
+      arg: "DIR",
+      help: "the run folder (default: the one the config's stage-1 run writes)",
+    },
     model_dir: {
       type: "string",
       arg: "DIR",
@@ -23,7 +37,9 @@ export const spec: CommandSpec = {
     },
     "model-dir": { type: "string", arg: "DIR", help: "same as --model_dir" },
   },
-  notes: ["Prints Many / Medium / Few / All on val (selection split) and test. Features are cached in <run>/features/."],
+  notes: [
+    "Prints Many / Medium / Few / All on val (selection split) and test. Features are cached in <run>/features/.",
+  ],
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -39,11 +55,19 @@ export async function run(argv: string[]): Promise<number> {
   const md = [p.values.model_dir, p.values["model-dir"]].find((v): v is string => typeof v === "string");
   // The weights: --model_dir, else --run-dir, else the config's stage-1 run; an original checkpoint is imported first.
   const source = md ?? runDirFlag ?? (cfg.stage2 && cfg.model_dir ? cfg.model_dir : runName(cfg));
-  const { dir, imported } = await resolveModelDir(source, loaded, md && runDirFlag ? resolveRunDir(runDirFlag) : undefined);
-  if (imported) console.log(`${imported.reused ? "using the import of" : "imported"} ${imported.checkpoint} (sha256 ${imported.sha256.slice(0, 12)}…) as the stage-1 run ${dir}`);
+  const { dir, imported } = await resolveModelDir(
+    source,
+    loaded,
+    md && runDirFlag ? resolveRunDir(runDirFlag) : undefined,
+  );
+  if (imported)
+    console.log(
+      `${imported.reused ? "using the import of" : "imported"} ${imported.checkpoint} (sha256 ${imported.sha256.slice(0, 12)}…) as the stage-1 run ${dir}`,
+    );
   const save = p.values["save-feat"];
   if (typeof save === "string") {
-    if (save !== "train" && save !== "val" && save !== "test") throw new UsageError(`ltr test: --save-feat must be train, val or test, got '${save}'`);
+    if (save !== "train" && save !== "val" && save !== "test")
+      throw new UsageError(`ltr test: --save-feat must be train, val or test, got '${save}'`);
     const files = await saveRunFeatures(dir, save, Boolean(p.values.npy), backend);
     console.log(`features written:\n  ${files.join("\n  ")}`);
     return 0;
@@ -55,6 +79,10 @@ export async function run(argv: string[]): Promise<number> {
   const t = evalSummary(result.test);
   console.log(`${method}${p.values.knn ? ` (${options.featType}, ${options.dist})` : ""} on ${dir}`);
   console.log(`split  Many   Medium Few    All`);
-  for (const [name, s] of [["val", v], ["test", t]] as const) console.log(`${name.padEnd(6)} ${[s.many, s.medium, s.few, s.top1].map((x) => x.toFixed(1).padEnd(6)).join(" ")}`);
+  for (const [name, s] of [
+    ["val", v],
+    ["test", t],
+  ] as const)
+    console.log(`${name.padEnd(6)} ${[s.many, s.medium, s.few, s.top1].map((x) => x.toFixed(1).padEnd(6)).join(" ")}`);
   return 0;
 }

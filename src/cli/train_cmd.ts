@@ -1,17 +1,26 @@
 /** `ltr train --cfg FILE`: stage 1 (representation) or stage 2 (classifier) training. */
+
+import { configHash } from "../config/load.js";
 import { type CommandSpec, parseCommand } from "./args.js";
 import { CFG_OPTIONS, loadFromArgs } from "./common.js";
 import { checkComponents } from "./components.js";
-import { configHash } from "../config/load.js";
 
 export const spec: CommandSpec = {
   name: "train",
   summary: "train a stage-1 representation (feat_*.yaml) or a stage-2 classifier (cls_*.yaml)",
-  usage: "ltr train --cfg FILE [--model_dir DIR|FILE.pth] [--set KEY=VALUE ...] [--resume] [--backend NAME] [--run-dir DIR]",
+  usage:
+    "ltr train --cfg FILE [--model_dir DIR|FILE.pth] [--set KEY=VALUE ...] [--resume] [--backend NAME] [--run-dir DIR]",
   options: {
     ...CFG_OPTIONS,
-    resume: { type: "boolean", help: "continue an unfinished run from its latest checkpoint (same result as an uninterrupted run); the config may only change in training_opt.num_epochs (increase) and the few keys in docs/run-folders.md" },
-    "run-dir": { type: "string", arg: "DIR", help: "run folder (default runs/<dataset>/<stage>_seed<seed>, or training_opt.log_dir)" },
+    resume: {
+      type: "boolean",
+      help: "continue an unfinished run from its latest checkpoint (same result as an uninterrupted run); the config may only change in training_opt.num_epochs (increase) and the few keys in docs/run-folders.md",
+    },
+    "run-dir": {
+      type: "string",
+      arg: "DIR",
+      help: "run folder (default runs/<dataset>/<stage>_seed<seed>, or training_opt.log_dir)",
+    },
     model_dir: {
       type: "string",
       arg: "DIR",
@@ -37,7 +46,9 @@ export async function run(argv: string[]): Promise<number> {
     const { resolveModelDir } = await import("../torch/import_run.js");
     const { dir, imported } = await resolveModelDir(loaded.config.model_dir, loaded);
     if (imported) {
-      console.error(`${imported.reused ? "using the import of" : "imported"} ${imported.checkpoint} as the stage-1 run ${dir}`);
+      console.error(
+        `${imported.reused ? "using the import of" : "imported"} ${imported.checkpoint} as the stage-1 run ${dir}`,
+      );
       loaded.config.model_dir = dir;
       loaded.hash = configHash(loaded.config);
     }
@@ -46,11 +57,19 @@ export async function run(argv: string[]): Promise<number> {
   if (loaded.config.stage2) {
     const { trainStage2 } = await import("../train/stage2.js");
     const r = await trainStage2({ loaded, runDir });
-    console.log(JSON.stringify({ run: r.runDir, method: r.method, val: r.val, test: r.test, ...(r.extra ?? {}) }, null, 2));
+    console.log(
+      JSON.stringify({ run: r.runDir, method: r.method, val: r.val, test: r.test, ...(r.extra ?? {}) }, null, 2),
+    );
   } else {
     const { trainStage1 } = await import("../train/stage1.js");
     const r = await trainStage1({ loaded, resume: Boolean(p.values.resume), runDir });
-    console.log(JSON.stringify({ run: r.runDir, best_epoch: r.bestEpoch, val: r.val, test: r.test, wall_time_s: r.wallTimeS }, null, 2));
+    console.log(
+      JSON.stringify(
+        { run: r.runDir, best_epoch: r.bestEpoch, val: r.val, test: r.test, wall_time_s: r.wallTimeS },
+        null,
+        2,
+      ),
+    );
   }
   return 0;
 }

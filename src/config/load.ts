@@ -3,9 +3,9 @@
  * overrides -> schema validation -> cross-field checks. Every error names the file (or the override) and the key.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { sha256Hex } from "../hash.js";
 import { dump, load } from "js-yaml";
-import { DEFAULTS, DEFAULT_SAMPLER, DEFAULT_STAGE2, type ExperimentConfig } from "./defaults.js";
+import { sha256Hex } from "../hash.js";
+import { DEFAULT_SAMPLER, DEFAULT_STAGE2, DEFAULTS, type ExperimentConfig } from "./defaults.js";
 import { announceOriginal, isOriginalConfig, translateOriginalConfig } from "./original.js";
 import { CONFIG_SCHEMA, ConfigError, checkValue, specAt } from "./schema.js";
 
@@ -45,7 +45,8 @@ function parseOverrideValue(raw: string): unknown {
 /** Apply one `key.path=value` override to a merged config object, type-checking the value at that key. */
 export function applyOverride(cfg: Rec, assignment: string): void {
   const eq = assignment.indexOf("=");
-  if (eq <= 0) throw new ConfigError(`--set ${assignment}`, [`expected key.path=value, e.g. training_opt.batch_size=64`]);
+  if (eq <= 0)
+    throw new ConfigError(`--set ${assignment}`, [`expected key.path=value, e.g. training_opt.batch_size=64`]);
   const path = assignment.slice(0, eq).trim();
   const source = `--set ${assignment}`;
   // `--set "a=1 b=2"` is two assignments in one argument: say so rather than store "1 b=2" in a string key.
@@ -58,7 +59,10 @@ export function applyOverride(cfg: Rec, assignment: string): void {
       known = false;
     }
     if (known) {
-      const [a, b] = [assignment.slice(0, eq + 1 + second.index).trim(), assignment.slice(eq + 1 + second.index).trim()];
+      const [a, b] = [
+        assignment.slice(0, eq + 1 + second.index).trim(),
+        assignment.slice(eq + 1 + second.index).trim(),
+      ];
       throw new ConfigError(source, [`holds two assignments; give each its own --set: --set ${a} --set ${b}`]);
     }
   }
@@ -92,19 +96,32 @@ export function applyOverride(cfg: Rec, assignment: string): void {
 export function crossCheck(cfg: ExperimentConfig): string[] {
   const p: string[] = [];
   if (cfg.stage2 !== null && cfg.model_dir === null)
-    p.push(`stage2.method '${cfg.stage2.method}' needs a stage-1 run to start from: set model_dir to its run folder (e.g. runs/FashionMNIST_LT/feat_uniform_seed0)`);
+    p.push(
+      `stage2.method '${cfg.stage2.method}' needs a stage-1 run to start from: set model_dir to its run folder (e.g. runs/FashionMNIST_LT/feat_uniform_seed0)`,
+    );
   if (cfg.networks.feat_model.fix && cfg.model_dir === null)
     p.push(`networks.feat_model.fix is true but model_dir is null: a frozen backbone must come from a previous run`);
   // `fix` is honoured by what it implies: stage 2 always freezes the backbone and every stage trains (or, for NCM and
   // τ-norm, re-derives) the classifier, so the settings that would ask otherwise are refused rather than ignored.
   if (cfg.stage2 !== null && !cfg.networks.feat_model.fix)
-    p.push(`stage2.method '${cfg.stage2.method}' learns the classifier on a frozen backbone: set networks.feat_model.fix: true (fine-tuning the backbone is not part of the method)`);
+    p.push(
+      `stage2.method '${cfg.stage2.method}' learns the classifier on a frozen backbone: set networks.feat_model.fix: true (fine-tuning the backbone is not part of the method)`,
+    );
   const head = cfg.stage2?.method;
   const sampler = cfg.training_opt.sampler?.type;
-  if ((head === "crt" || head === "lws") && cfg.stage2!.input === "features" && sampler !== undefined && sampler !== "class_balanced")
-    p.push(`training_opt.sampler.type '${sampler}': ${head} on features draws class-balanced batches (the method's definition); set class_balanced, or stage2.input: images to train the head with another sampler`);
+  if (
+    (head === "crt" || head === "lws") &&
+    cfg.stage2!.input === "features" &&
+    sampler !== undefined &&
+    sampler !== "class_balanced"
+  )
+    p.push(
+      `training_opt.sampler.type '${sampler}': ${head} on features draws class-balanced batches (the method's definition); set class_balanced, or stage2.input: images to train the head with another sampler`,
+    );
   if (cfg.networks.classifier.fix)
-    p.push(`networks.classifier.fix: true would freeze the classifier, which every stage here trains; remove it (or set false)`);
+    p.push(
+      `networks.classifier.fix: true would freeze the classifier, which every stage here trains; remove it (or set false)`,
+    );
   if (cfg.stage2 !== null && cfg.stage2.tau_grid.start > cfg.stage2.tau_grid.stop)
     p.push(`stage2.tau_grid: start (${cfg.stage2.tau_grid.start}) must not exceed stop (${cfg.stage2.tau_grid.stop})`);
   if (cfg.training_opt.sampler?.type === "q_power" && !(cfg.training_opt.sampler.q >= 0))
@@ -127,8 +144,15 @@ export interface LoadedConfig {
 /** Resolve a config from parsed YAML content (already read); `source` names it in errors. */
 export function resolveConfig(raw: unknown, source: string, overrides: string[] = []): LoadedConfig {
   if (!isRec(raw)) {
-    const got = raw === null || raw === undefined ? "nothing (an empty file)" : Array.isArray(raw) ? "a list" : `${typeof raw} ${JSON.stringify(raw)}`.slice(0, 80);
-    throw new ConfigError(source, [`the file must hold a YAML mapping (key: value lines) at the top level, got ${got}`]);
+    const got =
+      raw === null || raw === undefined
+        ? "nothing (an empty file)"
+        : Array.isArray(raw)
+          ? "a list"
+          : `${typeof raw} ${JSON.stringify(raw)}`.slice(0, 80);
+    throw new ConfigError(source, [
+      `the file must hold a YAML mapping (key: value lines) at the top level, got ${got}`,
+    ]);
   }
   // An original classifier-balancing file is translated into this format first (src/config/original.ts).
   const original = isOriginalConfig(raw, source) ? translateOriginalConfig(raw, source) : null;
@@ -140,13 +164,26 @@ export function resolveConfig(raw: unknown, source: string, overrides: string[] 
   for (const o of overrides) applyOverride(merged, o);
   const config = merged as unknown as ExperimentConfig;
   const cross = crossCheck(config);
-  if (cross.length) throw new ConfigError(overrides.length ? `${source} (after ${overrides.map((o) => `--set ${o}`).join(" ")})` : source, cross);
-  return { config, source, overrides, hash: configHash(config), ...(original ? { original: { notes: original.notes } } : {}) };
+  if (cross.length)
+    throw new ConfigError(
+      overrides.length ? `${source} (after ${overrides.map((o) => `--set ${o}`).join(" ")})` : source,
+      cross,
+    );
+  return {
+    config,
+    source,
+    overrides,
+    hash: configHash(config),
+    ...(original ? { original: { notes: original.notes } } : {}),
+  };
 }
 
 /** Load and resolve a YAML config file. */
 export function loadConfig(file: string, overrides: string[] = []): LoadedConfig {
-  if (!existsSync(file)) throw new ConfigError(file, [`file not found; configs live under config/<Dataset>/, e.g. config/FashionMNIST_LT/feat_uniform.yaml`]);
+  if (!existsSync(file))
+    throw new ConfigError(file, [
+      `file not found; configs live under config/<Dataset>/, e.g. config/FashionMNIST_LT/feat_uniform.yaml`,
+    ]);
   let raw: unknown;
   try {
     raw = load(readFileSync(file, "utf8"));
@@ -159,7 +196,11 @@ export function loadConfig(file: string, overrides: string[] = []): LoadedConfig
 /** Canonical JSON (sorted keys) so equal configs hash equally whatever the key order in the file. */
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (isRec(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(",")}}`;
+  if (isRec(v))
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`)
+      .join(",")}}`;
   return JSON.stringify(v);
 }
 

@@ -44,7 +44,8 @@ function originalMarkers(raw: Rec): string[] {
   const out: string[] = [];
   if ("criterions" in raw) out.push("criterions");
   const nets = raw.networks;
-  if (isRec(nets)) for (const [k, v] of Object.entries(nets)) if (isRec(v) && "def_file" in v) out.push(`networks.${k}.def_file`);
+  if (isRec(nets))
+    for (const [k, v] of Object.entries(nets)) if (isRec(v) && "def_file" in v) out.push(`networks.${k}.def_file`);
   return out;
 }
 
@@ -52,7 +53,8 @@ function originalMarkers(raw: Rec): string[] {
 function ownMarkers(raw: Rec): string[] {
   const out = ["seed", "backend", "dataset", "stage2"].filter((k) => k in raw);
   const nets = raw.networks;
-  if (isRec(nets)) for (const [k, v] of Object.entries(nets)) if (isRec(v) && "type" in v) out.push(`networks.${k}.type`);
+  if (isRec(nets))
+    for (const [k, v] of Object.entries(nets)) if (isRec(v) && "type" in v) out.push(`networks.${k}.type`);
   return out;
 }
 
@@ -108,7 +110,12 @@ class Section {
     return this.value(k, (v): v is number => typeof v === "number" && Number.isFinite(v), "a number", fallback);
   }
   int(k: string, min: number, fallback?: number): number {
-    return this.value(k, (v): v is number => Number.isInteger(v) && (v as number) >= min, `an integer >= ${min}`, fallback);
+    return this.value(
+      k,
+      (v): v is number => Number.isInteger(v) && (v as number) >= min,
+      `an integer >= ${min}`,
+      fallback,
+    );
   }
   bool(k: string, fallback?: boolean): boolean {
     return this.value(k, (v): v is boolean => typeof v === "boolean", "true or false", fallback);
@@ -156,7 +163,10 @@ class Section {
   /** Error for every key not read. */
   done(known: string[]): void {
     for (const k of Object.keys(this.obj)) {
-      if (!this.seen.has(k)) this.t.problem(`unknown key '${this.at(k)}' in an original classifier-balancing config; valid keys here: ${known.join(", ")}`);
+      if (!this.seen.has(k))
+        this.t.problem(
+          `unknown key '${this.at(k)}' in an original classifier-balancing config; valid keys here: ${known.join(", ")}`,
+        );
     }
   }
 }
@@ -186,7 +196,10 @@ function sampler(s: Section | null, t: Translator): Rec | null {
   if (!s) return null;
   const type = s.str("type");
   const def = s.str("def_file");
-  if (type && def && fileName(def) !== `${type}.py`) t.problem(`key '${s.path}.def_file' is ${def} but type is ${type}; the original imports the sampler from its def_file`);
+  if (type && def && fileName(def) !== `${type}.py`)
+    t.problem(
+      `key '${s.path}.def_file' is ${def} but type is ${type}; the original imports the sampler from its def_file`,
+    );
   if (type === "ClassAwareSampler") {
     const k = s.int("num_samples_cls", 1);
     const extra = Object.keys(s.obj).filter((key) => !["type", "def_file", "num_samples_cls"].includes(key));
@@ -194,35 +207,98 @@ function sampler(s: Section | null, t: Translator): Rec | null {
     return { type: "class_balanced", num_samples_cls: k };
   }
   const manualOnly = (needs: string) =>
-    s.only("manual_only", [true], `loss-driven priority sampling (manual_only: false) is not reproduced; ${needs} needs manual_only: true`);
+    s.only(
+      "manual_only",
+      [true],
+      `loss-driven priority sampling (manual_only: false) is not reproduced; ${needs} needs manual_only: true`,
+    );
   if (type === "MixedPrioritizedSampler") {
     manualOnly("the square-root sampler");
     s.only("root_decay", [null], "root decay is not reproduced");
-    const lam = s.only("lam", [0, 1, 0.0, 1.0], "only fixed distributions are reproduced: lam 1 (p_j ∝ n_j^(1/nroot)) or lam 0 (instance-balanced i.i.d.); for progressive balancing use ClassPrioritySampler");
-    const nroot = s.value("nroot", (v): v is number | null => v === null || (typeof v === "number" && v >= 2), "null or a number >= 2", null);
-    s.noEffect(["balance_scale", "fixed_scale", "epochs", "cycle", "rescale", "decay_gap", "ptype", "alpha"], "no effect for a fixed distribution without priorities (lam 0/1, manual_only)");
-    s.done(["type", "def_file", "lam", "nroot", "manual_only", "root_decay", "balance_scale", "fixed_scale", "epochs", "cycle", "rescale", "decay_gap", "ptype", "alpha"]);
-    if (lam === undefined) t.problem(`key '${s.path}.lam' is missing: MixedPrioritizedSampler's default (null, shifting) is not reproduced; set lam: 1.0`);
+    const lam = s.only(
+      "lam",
+      [0, 1, 0.0, 1.0],
+      "only fixed distributions are reproduced: lam 1 (p_j ∝ n_j^(1/nroot)) or lam 0 (instance-balanced i.i.d.); for progressive balancing use ClassPrioritySampler",
+    );
+    const nroot = s.value(
+      "nroot",
+      (v): v is number | null => v === null || (typeof v === "number" && v >= 2),
+      "null or a number >= 2",
+      null,
+    );
+    s.noEffect(
+      ["balance_scale", "fixed_scale", "epochs", "cycle", "rescale", "decay_gap", "ptype", "alpha"],
+      "no effect for a fixed distribution without priorities (lam 0/1, manual_only)",
+    );
+    s.done([
+      "type",
+      "def_file",
+      "lam",
+      "nroot",
+      "manual_only",
+      "root_decay",
+      "balance_scale",
+      "fixed_scale",
+      "epochs",
+      "cycle",
+      "rescale",
+      "decay_gap",
+      "ptype",
+      "alpha",
+    ]);
+    if (lam === undefined)
+      t.problem(
+        `key '${s.path}.lam' is missing: MixedPrioritizedSampler's default (null, shifting) is not reproduced; set lam: 1.0`,
+      );
     const q = lam === 0 ? 1 : nroot === null ? 0 : 1 / nroot;
     return q === 0.5 ? { type: "square_root" } : { type: "q_power", q };
   }
   if (type === "ClassPrioritySampler") {
     manualOnly("the progressively-balanced sampler");
     s.only("root_decay", [null], "root decay is not reproduced");
-    s.only("lam", [null], "only the progressively-balanced schedule (lam: null) is reproduced with ClassPrioritySampler");
+    s.only(
+      "lam",
+      [null],
+      "only the progressively-balanced schedule (lam: null) is reproduced with ClassPrioritySampler",
+    );
     s.only("cycle", [0], "only the linear schedule (cycle 0) is reproduced");
     s.only("nroot", [null], "only the schedule towards truly balanced sampling (nroot: null) is reproduced");
     s.only("balance_scale", [1, 1.0], "a balance_scale other than 1 changes the mixture and is not reproduced");
     s.only("alpha", [1, 1.0], "priority powers (alpha != 1) are not reproduced");
     if (s.has("fixed_scale") && !(typeof s.obj.fixed_scale === "number" && s.obj.fixed_scale > 0))
-      t.problem(`key '${s.path}.fixed_scale' is ${JSON.stringify(s.obj.fixed_scale)}: only a positive fixed_scale (the schedule drives sampling) is reproduced`);
+      t.problem(
+        `key '${s.path}.fixed_scale' is ${JSON.stringify(s.obj.fixed_scale)}: only a positive fixed_scale (the schedule drives sampling) is reproduced`,
+      );
     s.noEffect(["fixed_scale"], "no effect (only the ratio of the class weights matters)");
     const epochs = s.int("epochs", 1, 90);
-    s.noEffect(["rescale", "decay_gap", "ptype", "pri_mode", "momentum"], "no effect without loss-driven priorities (manual_only)");
-    s.done(["type", "def_file", "lam", "epochs", "cycle", "nroot", "manual_only", "root_decay", "balance_scale", "fixed_scale", "alpha", "rescale", "decay_gap", "ptype", "pri_mode", "momentum"]);
+    s.noEffect(
+      ["rescale", "decay_gap", "ptype", "pri_mode", "momentum"],
+      "no effect without loss-driven priorities (manual_only)",
+    );
+    s.done([
+      "type",
+      "def_file",
+      "lam",
+      "epochs",
+      "cycle",
+      "nroot",
+      "manual_only",
+      "root_decay",
+      "balance_scale",
+      "fixed_scale",
+      "alpha",
+      "rescale",
+      "decay_gap",
+      "ptype",
+      "pri_mode",
+      "momentum",
+    ]);
     return { type: "progressive", epochs };
   }
-  if (type !== undefined) t.problem(`key '${s.path}.type': unknown sampler '${type}'; the original's samplers are ClassAwareSampler, MixedPrioritizedSampler, ClassPrioritySampler (or sampler: null)`);
+  if (type !== undefined)
+    t.problem(
+      `key '${s.path}.type': unknown sampler '${type}'; the original's samplers are ClassAwareSampler, MixedPrioritizedSampler, ClassPrioritySampler (or sampler: null)`,
+    );
   return null;
 }
 
@@ -245,7 +321,10 @@ export function translateOriginalConfig(raw: Rec, source: string): OriginalTrans
 
   // Top level.
   const coslr = top.bool("coslr", true);
-  if (coslr === false) t.problem(`key 'coslr' is false: the original then steps a StepLR schedule (training_opt.scheduler_params), which is not reproduced; this project has the cosine schedule (coslr: true)`);
+  if (coslr === false)
+    t.problem(
+      `key 'coslr' is false: the original then steps a StepLR schedule (training_opt.scheduler_params), which is not reproduced; this project has the cosine schedule (coslr: true)`,
+    );
   const endlr = top.num("endlr", 0);
   const shuffle = top.bool("shuffle", false);
   const modelDir = top.strOrNull("model_dir");
@@ -263,12 +342,17 @@ export function translateOriginalConfig(raw: Rec, source: string): OriginalTrans
     crit.done(["PerformanceLoss"]);
     if (perf) {
       const def = perf.str("def_file");
-      if (def && fileName(def) !== "SoftmaxLoss.py") t.problem(`key 'criterions.PerformanceLoss.def_file' is ${def}: only the cross-entropy loss (./loss/SoftmaxLoss.py) is reproduced`);
+      if (def && fileName(def) !== "SoftmaxLoss.py")
+        t.problem(
+          `key 'criterions.PerformanceLoss.def_file' is ${def}: only the cross-entropy loss (./loss/SoftmaxLoss.py) is reproduced`,
+        );
       perf.only("weight", [1, 1.0], "a loss weight other than 1 scales every gradient and is not reproduced");
       perf.only("optim_params", [null], "the cross-entropy loss has no parameters to optimise");
       const lp = perf.obj.loss_params;
       if (lp !== undefined && lp !== null && !(isRec(lp) && Object.keys(lp).length === 0))
-        t.problem(`key 'criterions.PerformanceLoss.loss_params' must be {} (SoftmaxLoss takes no arguments), got ${JSON.stringify(lp)}`);
+        t.problem(
+          `key 'criterions.PerformanceLoss.loss_params' must be {} (SoftmaxLoss takes no arguments), got ${JSON.stringify(lp)}`,
+        );
       perf.noEffect(["loss_params"], "empty, as SoftmaxLoss takes none");
       perf.done(["def_file", "loss_params", "optim_params", "weight"]);
     }
@@ -297,7 +381,23 @@ export function translateOriginalConfig(raw: Rec, source: string): OriginalTrans
     to.noEffect(["open_threshold"], "open-set testing only");
     to.noEffect(["backbone", "log_root", "sub_dir"], "labels only");
     to.noEffect(["scheduler_params"], "StepLR settings, unused under coslr: true");
-    to.done(["backbone", "batch_size", "dataset", "display_step", "feature_dim", "log_dir", "log_root", "num_classes", "num_epochs", "num_workers", "open_threshold", "sampler", "scheduler_params", "stage", "sub_dir"]);
+    to.done([
+      "backbone",
+      "batch_size",
+      "dataset",
+      "display_step",
+      "feature_dim",
+      "log_dir",
+      "log_root",
+      "num_classes",
+      "num_epochs",
+      "num_workers",
+      "open_threshold",
+      "sampler",
+      "scheduler_params",
+      "stage",
+      "sub_dir",
+    ]);
   }
   out.training_opt = training;
 
@@ -309,7 +409,10 @@ export function translateOriginalConfig(raw: Rec, source: string): OriginalTrans
     const def = fm.str("def_file");
     if (def) {
       backbone = ORIGINAL_FEATURE_MODELS[fileName(def)] ?? "";
-      if (!backbone) t.problem(`key 'networks.feat_model.def_file': ${def} is not one of the original's feature models (${Object.keys(ORIGINAL_FEATURE_MODELS).join(", ")})`);
+      if (!backbone)
+        t.problem(
+          `key 'networks.feat_model.def_file': ${def} is not one of the original's feature models (${Object.keys(ORIGINAL_FEATURE_MODELS).join(", ")})`,
+        );
     }
     fix = fm.bool("fix", false);
     featOut.type = backbone;
@@ -320,9 +423,15 @@ export function translateOriginalConfig(raw: Rec, source: string): OriginalTrans
     if (p) {
       p.only("use_fc", [false, null], "the extra fc_add layer is not built here");
       p.only("use_selfatt", [false, null], "the modulated-attention layer is not built here");
-      p.only("stage1_weights", [false, null], "OLTR's stage1_weights initialisation is not reproduced; give the weights with model_dir / --model_dir");
+      p.only(
+        "stage1_weights",
+        [false, null],
+        "OLTR's stage1_weights initialisation is not reproduced; give the weights with model_dir / --model_dir",
+      );
       if (p.has("caffe") && p.obj.caffe === true && !modelDir)
-        t.problem(`key 'networks.feat_model.params.caffe' is true: Caffe ImageNet-pretrained initialisation is not available here; import pretrained weights with --model_dir`);
+        t.problem(
+          `key 'networks.feat_model.params.caffe' is true: Caffe ImageNet-pretrained initialisation is not available here; import pretrained weights with --model_dir`,
+        );
       p.noEffect(["caffe"], "pretrained initialisation, replaced by the model_dir weights");
       p.noEffect(["dropout"], "the original's create_model passes dropout=None to the network whatever this says");
       p.noEffect(["dataset", "log_dir", "test"], "used only by stage1_weights / set by the code");
@@ -341,7 +450,9 @@ export function translateOriginalConfig(raw: Rec, source: string): OriginalTrans
     if (def) {
       clsFile = fileName(def);
       if (!ORIGINAL_CLASSIFIERS.includes(clsFile))
-        t.problem(`key 'networks.classifier.def_file': ${def} is not reproduced; the original's classifiers here are ${ORIGINAL_CLASSIFIERS.join(", ")} (CosNorm / MetaEmbedding are OLTR's)`);
+        t.problem(
+          `key 'networks.classifier.def_file': ${def} is not reproduced; the original's classifiers here are ${ORIGINAL_CLASSIFIERS.join(", ")} (CosNorm / MetaEmbedding are OLTR's)`,
+        );
     }
     const op = optimParams(cl.section("optim_params"));
     if (op) clsOut.optim_params = op;
@@ -349,10 +460,18 @@ export function translateOriginalConfig(raw: Rec, source: string): OriginalTrans
     const p = cl.section("params", true);
     if (p) {
       const C = p.has("num_classes") ? p.int("num_classes", 1) : undefined;
-      if (C !== undefined && numClasses !== undefined && C !== numClasses) t.problem(`key 'networks.classifier.params.num_classes' is ${C} but training_opt.num_classes is ${numClasses}`);
+      if (C !== undefined && numClasses !== undefined && C !== numClasses)
+        t.problem(`key 'networks.classifier.params.num_classes' is ${C} but training_opt.num_classes is ${numClasses}`);
       const d = p.has("feat_dim") ? p.int("feat_dim", 1) : undefined;
-      if (d !== undefined && backbone && d !== featDimOf(backbone)) t.problem(`key 'networks.classifier.params.feat_dim' is ${d} but ${backbone} gives ${featDimOf(backbone)}-d features`);
-      p.only("stage1_weights", [false, null], "OLTR's stage1_weights initialisation is not reproduced; give the weights with model_dir / --model_dir");
+      if (d !== undefined && backbone && d !== featDimOf(backbone))
+        t.problem(
+          `key 'networks.classifier.params.feat_dim' is ${d} but ${backbone} gives ${featDimOf(backbone)}-d features`,
+        );
+      p.only(
+        "stage1_weights",
+        [false, null],
+        "OLTR's stage1_weights initialisation is not reproduced; give the weights with model_dir / --model_dir",
+      );
       if (clsFile === "KNNClassifier.py") {
         const ft = p.only("feat_type", ["un", "l2n", "cl2n", undefined], "feat_type must be un, l2n or cl2n");
         const dt = p.only("dist_type", ["l2", "cos", undefined], "dist_type must be l2 or cos");
@@ -363,15 +482,25 @@ export function translateOriginalConfig(raw: Rec, source: string): OriginalTrans
     }
     cl.done(["def_file", "fix", "optim_params", "params"]);
   }
-  if (featureDim !== undefined && backbone && featureDim !== featDimOf(backbone)) t.problem(`key 'training_opt.feature_dim' is ${featureDim} but ${backbone} gives ${featDimOf(backbone)}-d features`);
+  if (featureDim !== undefined && backbone && featureDim !== featDimOf(backbone))
+    t.problem(
+      `key 'training_opt.feature_dim' is ${featureDim} but ${backbone} gives ${featDimOf(backbone)}-d features`,
+    );
 
   // Stage: a frozen backbone from model_dir learns a classifier (cRT, LWS); otherwise stage 1 from scratch.
   if (modelDir === null) {
-    if (fix) t.problem(`key 'networks.feat_model.fix' is true but model_dir is null: that freezes a randomly initialised backbone; set model_dir (or --model_dir) to the stage-1 run`);
-    if (clsFile && clsFile !== "DotProductClassifier.py") t.problem(`networks.classifier ${clsFile} without model_dir: stage 1 trains a DotProductClassifier`);
+    if (fix)
+      t.problem(
+        `key 'networks.feat_model.fix' is true but model_dir is null: that freezes a randomly initialised backbone; set model_dir (or --model_dir) to the stage-1 run`,
+      );
+    if (clsFile && clsFile !== "DotProductClassifier.py")
+      t.problem(`networks.classifier ${clsFile} without model_dir: stage 1 trains a DotProductClassifier`);
     out.stage2 = null;
   } else {
-    if (!fix) t.problem(`model_dir is set with networks.feat_model.fix: false, which fine-tunes the whole network from a checkpoint; this project learns classifiers on a frozen backbone (fix: true)`);
+    if (!fix)
+      t.problem(
+        `model_dir is set with networks.feat_model.fix: false, which fine-tunes the whole network from a checkpoint; this project learns classifiers on a frozen backbone (fix: true)`,
+      );
     const method = clsFile === "TauNormClassifier.py" ? "lws" : clsFile === "KNNClassifier.py" ? "ncm" : "crt";
     if (method === "lws") clsOut.type = "lws";
     // The original runs cRT / LWS on augmented images through the frozen backbone with every network in train
@@ -390,5 +519,7 @@ const announced = new Set<string>();
 export function announceOriginal(source: string, notes: string[]): void {
   if (announced.has(source) || notes.length === 0) return;
   announced.add(source);
-  process.stderr.write(`note: ${source} is an original classifier-balancing config; accepted with no effect here:\n${notes.map((n) => `  - ${n}\n`).join("")}`);
+  process.stderr.write(
+    `note: ${source} is an original classifier-balancing config; accepted with no effect here:\n${notes.map((n) => `  - ${n}\n`).join("")}`,
+  );
 }

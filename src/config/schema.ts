@@ -163,7 +163,8 @@ export function checkValue(value: unknown, spec: Spec, path: string, problems: s
         checkValue(rec[k], spec.fields[k], sub, problems);
       }
       for (const k of Object.keys(spec.fields)) {
-        if (!(k in rec) && spec.fields[k].kind !== "optional") problems.push(`missing key '${path === "" ? k : `${path}.${k}`}'`);
+        if (!(k in rec) && spec.fields[k].kind !== "optional")
+          problems.push(`missing key '${path === "" ? k : `${path}.${k}`}'`);
       }
       return;
     }
@@ -179,7 +180,9 @@ export function specAt(root: Spec, path: string): Spec {
     if (spec.kind !== "object") throw new Error(`'${seen.join(".")}' is not a mapping, so '${path}' does not exist`);
     if (!(seg in spec.fields)) {
       const here = seen.length ? `under '${seen.join(".")}'` : "at the top level";
-      throw new Error(`unknown key '${[...seen, seg].join(".")}'; valid keys ${here}: ${Object.keys(spec.fields).join(", ")}`);
+      throw new Error(
+        `unknown key '${[...seen, seg].join(".")}'; valid keys ${here}: ${Object.keys(spec.fields).join(", ")}`,
+      );
     }
     spec = spec.fields[seg];
     seen.push(seg);

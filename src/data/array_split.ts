@@ -45,13 +45,15 @@ export class ArraySplit implements Split {
         `ArraySplit '${args.name}': ${images.length} image bytes for ${labels.length} labels of ${H}x${W}x${C} (expected ${labels.length * this.pixels})`,
       );
     }
-    if (args.mean.length !== C || args.std.length !== C) throw new Error(`ArraySplit '${args.name}': mean/std need ${C} channels`);
+    if (args.mean.length !== C || args.std.length !== C)
+      throw new Error(`ArraySplit '${args.name}': mean/std need ${C} channels`);
     this.a = args;
     this.name = args.name;
     this.size = labels.length;
     this.labels = labels;
     this.lut = new Float32Array(256 * C);
-    for (let v = 0; v < 256; v++) for (let c = 0; c < C; c++) this.lut[v * C + c] = (v / 255 - args.mean[c]) / args.std[c];
+    for (let v = 0; v < 256; v++)
+      for (let c = 0; c < C; c++) this.lut[v * C + c] = (v / 255 - args.mean[c]) / args.std[c];
   }
 
   async loadBatch(indices: ArrayLike<number>, opts: LoadBatchOpts): Promise<Batch> {

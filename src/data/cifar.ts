@@ -5,9 +5,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { sha256Hex } from "../hash.js";
 import type { DatasetArgs } from "./args.js";
 import { buildGeneratedLT, checkLabels } from "./generated_lt.js";
-import { sha256Hex } from "../hash.js";
 import { findDataDir } from "./roots.js";
 import type { Dataset } from "./types.js";
 
@@ -15,7 +15,18 @@ export const CIFAR_MEAN = [0.4914, 0.4822, 0.4465] as const;
 export const CIFAR_STD = [0.247, 0.2435, 0.2616] as const;
 const PIXELS = 32 * 32 * 3;
 
-export const CIFAR10_CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+export const CIFAR10_CLASS_NAMES = [
+  "airplane",
+  "automobile",
+  "bird",
+  "cat",
+  "deer",
+  "dog",
+  "frog",
+  "horse",
+  "ship",
+  "truck",
+];
 export const CIFAR100_CLASS_NAMES = (
   "apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly camel can castle " +
   "caterpillar cattle chair chimpanzee clock cloud cockroach couch crab crocodile cup dinosaur dolphin elephant flatfish " +
@@ -129,10 +140,19 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 async function loadCifarLT(layout: CifarLayout, args: DatasetArgs): Promise<Dataset> {
   const all = [...layout.train, layout.test];
-  const found = findDataDir({ root: args.root, subdirs: [layout.subdir], files: all.map((f) => [f]), systemDirs: [], cacheName: layout.subdir, hint: `re-extract ${layout.tarball}` });
+  const found = findDataDir({
+    root: args.root,
+    subdirs: [layout.subdir],
+    files: all.map((f) => [f]),
+    systemDirs: [],
+    cacheName: layout.subdir,
+    hint: `re-extract ${layout.tarball}`,
+  });
   if (!found.dir) {
     const explicit = args.root != null && args.root !== "";
-    const partial = (found.partial ?? []).map((p) => ` ${p.dir} holds only some of them: missing ${p.missing.join(", ")}.`).join("");
+    const partial = (found.partial ?? [])
+      .map((p) => ` ${p.dir} holds only some of them: missing ${p.missing.join(", ")}.`)
+      .join("");
     throw new Error(
       `${layout.label} binary files not found (looked in: ${found.tried.join(", ")}).${partial} Download ${layout.tarball}, ` +
         `and extract it so that ${all.join(", ")} are in ${explicit ? found.tried[1] : join(found.cacheDir)} ` +
@@ -151,7 +171,14 @@ async function loadCifarLT(layout: CifarLayout, args: DatasetArgs): Promise<Data
       throw new Error(`${file}: cannot read (${(e as Error).message}); ${fix}`);
     }
     sourceFiles[f] = sha256Hex(bytes);
-    return parseCifarBinary({ bytes, file, labelBytes: layout.labelBytes, labelOffset: layout.labelOffset, numClasses: layout.numClasses, fix });
+    return parseCifarBinary({
+      bytes,
+      file,
+      labelBytes: layout.labelBytes,
+      labelOffset: layout.labelOffset,
+      numClasses: layout.numClasses,
+      fix,
+    });
   };
   const parts = layout.train.map(read);
   const train = { images: concat(parts.map((p) => p.images)), labels: concat(parts.map((p) => p.labels)) };
@@ -168,7 +195,10 @@ async function loadCifarLT(layout: CifarLayout, args: DatasetArgs): Promise<Data
     sourceFiles,
     defaultNMax: layout.defaultNMax,
     trainSource: `${dirname(join(dir, layout.train[0]))}/${layout.train.join("+")}`,
-    sourceOrder: layout.train.length > 1 ? `${layout.train.join(", ")} concatenated (torchvision order)` : `record order of ${layout.train[0]}`,
+    sourceOrder:
+      layout.train.length > 1
+        ? `${layout.train.join(", ")} concatenated (torchvision order)`
+        : `record order of ${layout.train[0]}`,
     args,
   });
 }

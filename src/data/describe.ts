@@ -1,5 +1,5 @@
 /** Human-readable summary of a dataset, printed by `ltr data prepare`. */
-import { shotGroups, type ShotConvention } from "../metrics.js";
+import { type ShotConvention, shotGroups } from "../metrics.js";
 import type { Dataset } from "./types.js";
 
 /** Options of {@link describeDataset}. */

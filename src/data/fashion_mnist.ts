@@ -4,15 +4,26 @@
  * a 100-per-class val split from unused train images, and the official 10,000-image test set.
  */
 import { basename, dirname } from "node:path";
+import { sha256Hex } from "../hash.js";
 import type { DatasetArgs } from "./args.js";
 import { downloadFiles } from "./download.js";
 import { buildGeneratedLT, checkLabels } from "./generated_lt.js";
-import { sha256Hex } from "../hash.js";
 import { readIdx } from "./idx.js";
 import { filesIn, findDataDir } from "./roots.js";
 import type { Dataset } from "./types.js";
 
-export const FMNIST_CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+export const FMNIST_CLASS_NAMES = [
+  "T-shirt/top",
+  "Trouser",
+  "Pullover",
+  "Dress",
+  "Coat",
+  "Sandal",
+  "Shirt",
+  "Sneaker",
+  "Bag",
+  "Ankle boot",
+];
 /** Normalisation constants of Fashion-MNIST (pixels in [0, 1]). */
 export const FMNIST_MEAN = [0.286] as const;
 export const FMNIST_STD = [0.353] as const;
@@ -56,7 +67,9 @@ export async function locateFashionMnist(args: Pick<DatasetArgs, "root" | "downl
       downloadError = ` Downloading from ${FMNIST_URL} failed: ${(e as Error).message}.`;
     }
   }
-  const partial = (found.partial ?? []).map((p) => ` ${p.dir} holds only some of them: missing ${p.missing.join(", ")}.`).join("");
+  const partial = (found.partial ?? [])
+    .map((p) => ` ${p.dir} holds only some of them: missing ${p.missing.join(", ")}.`)
+    .join("");
   throw new Error(
     `Fashion-MNIST files not found (looked in: ${found.tried.join(", ")}).${partial}${downloadError} ` +
       `Install them with \`apt-get install dataset-fashion-mnist\` (files go to ${FMNIST_DEBIAN_DIR}), ` +
@@ -72,8 +85,10 @@ function readPair(imagesFile: string, labelsFile: string, sourceFiles: Record<st
   sourceFiles[basename(imagesFile)] = sha256Hex(im.bytes);
   sourceFiles[basename(labelsFile)] = sha256Hex(lb.bytes);
   const [n, h, w] = im.idx.dims;
-  if (h !== 28 || w !== 28) throw new Error(`${imagesFile}: images are ${h}x${w}, Fashion-MNIST images are 28x28; ${fix}`);
-  if (lb.idx.dims[0] !== n) throw new Error(`${labelsFile}: ${lb.idx.dims[0]} labels but ${imagesFile} has ${n} images; ${fix}`);
+  if (h !== 28 || w !== 28)
+    throw new Error(`${imagesFile}: images are ${h}x${w}, Fashion-MNIST images are 28x28; ${fix}`);
+  if (lb.idx.dims[0] !== n)
+    throw new Error(`${labelsFile}: ${lb.idx.dims[0]} labels but ${imagesFile} has ${n} images; ${fix}`);
   checkLabels(lb.idx.data, 10, labelsFile, fix);
   return { images: im.idx.data, labels: lb.idx.data };
 }

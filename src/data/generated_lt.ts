@@ -3,10 +3,11 @@
  * selection for train, a balanced val carved from the unused train images, the official test set.
  * Shared by Fashion-MNIST-LT, CIFAR-10-LT and CIFAR-100-LT.
  */
-import { ArraySplit } from "./array_split.js";
+
 import type { DatasetArgs } from "./args.js";
+import { ArraySplit } from "./array_split.js";
 import { flattenPerClass, indicesSha256, longTailCounts, selectLongTail } from "./longtail.js";
-import type { Dataset, DataManifest } from "./types.js";
+import type { DataManifest, Dataset } from "./types.js";
 
 /** A balanced image set as read from its files (uint8, HWC per image). */
 export interface BalancedSource {
@@ -64,12 +65,36 @@ export function buildGeneratedLT(b: BuildGeneratedArgs): Dataset {
   });
   const pixels = H * W * C;
   const augmentEnabled = args.augment ?? true;
-  const common = { height: H, width: W, channels: C, mean: b.mean, std: b.std, cropPadding: b.cropPadding, flip: true, augmentEnabled };
+  const common = {
+    height: H,
+    width: W,
+    channels: C,
+    mean: b.mean,
+    std: b.std,
+    cropPadding: b.cropPadding,
+    flip: true,
+    augmentEnabled,
+  };
   const tr = flattenPerClass(sel.train);
   const va = flattenPerClass(sel.val);
-  const train = new ArraySplit({ ...common, name: "train", images: gather(b.train.images, tr.indices, pixels), labels: tr.labels });
-  const val = new ArraySplit({ ...common, name: "val", images: gather(b.train.images, va.indices, pixels), labels: va.labels });
-  const test = new ArraySplit({ ...common, name: "test", images: b.test.images, labels: Int32Array.from(b.test.labels) });
+  const train = new ArraySplit({
+    ...common,
+    name: "train",
+    images: gather(b.train.images, tr.indices, pixels),
+    labels: tr.labels,
+  });
+  const val = new ArraySplit({
+    ...common,
+    name: "val",
+    images: gather(b.train.images, va.indices, pixels),
+    labels: va.labels,
+  });
+  const test = new ArraySplit({
+    ...common,
+    name: "test",
+    images: b.test.images,
+    labels: Int32Array.from(b.test.labels),
+  });
   const manifest: DataManifest = {
     dataset: b.name,
     profile: args.profile,

@@ -35,7 +35,8 @@ export function parseIdx(args: ParseIdxArgs): IdxArray {
     }
   }
   const want = 0x0800 | ndim;
-  if (buf.length < 4 + 4 * ndim) throw new Error(`${file}: only ${buf.length} bytes, too short for an IDX header; ${fix}`);
+  if (buf.length < 4 + 4 * ndim)
+    throw new Error(`${file}: only ${buf.length} bytes, too short for an IDX header; ${fix}`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const magic = view.getUint32(0, false);
   if (magic !== want) {
@@ -49,7 +50,9 @@ export function parseIdx(args: ParseIdxArgs): IdxArray {
   const header = 4 + 4 * ndim;
   const size = dims.reduce((a, b) => a * b, 1);
   if (buf.length < header + size) {
-    throw new Error(`${file}: truncated: header announces ${dims.join("x")} = ${size} bytes but only ${buf.length - header} follow; ${fix}`);
+    throw new Error(
+      `${file}: truncated: header announces ${dims.join("x")} = ${size} bytes but only ${buf.length - header} follow; ${fix}`,
+    );
   }
   return { dims, data: buf.subarray(header, header + size) };
 }

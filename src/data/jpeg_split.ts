@@ -18,7 +18,7 @@ let sharpMod: SharpFn | null = null;
 async function getSharp(): Promise<SharpFn> {
   if (!sharpMod) {
     const m = (await import("sharp")) as unknown as { default?: SharpFn };
-    sharpMod = (m.default ?? (m as unknown as SharpFn));
+    sharpMod = m.default ?? (m as unknown as SharpFn);
   }
   return sharpMod;
 }
@@ -62,7 +62,12 @@ export function randomResizedCropBox(width: number, height: number, rng: Rng): C
 }
 
 /** Resize-shorter-side-to-`resize` then centre-crop `size`: the resized dims and the crop in them. */
-export function evalResizeCrop(width: number, height: number, resize: number, size: number): { w: number; h: number; crop: CropBox } {
+export function evalResizeCrop(
+  width: number,
+  height: number,
+  resize: number,
+  size: number,
+): { w: number; h: number; crop: CropBox } {
   let w: number;
   let h: number;
   if (width <= height) {
@@ -138,7 +143,8 @@ export class JpegSplit implements Split {
   private lutCache: Float32Array | null = null;
 
   constructor(args: JpegSplitArgs) {
-    if (args.paths.length !== args.labels.length) throw new Error(`JpegSplit '${args.name}': ${args.paths.length} paths but ${args.labels.length} labels`);
+    if (args.paths.length !== args.labels.length)
+      throw new Error(`JpegSplit '${args.name}': ${args.paths.length} paths but ${args.labels.length} labels`);
     this.a = args;
     this.name = args.name;
     this.size = args.paths.length;
@@ -191,7 +197,9 @@ export class JpegSplit implements Split {
     try {
       buf = await readFile(path);
     } catch (e) {
-      throw new Error(`cannot read image ${this.where(row)}: ${(e as Error).message}; check imageRoot / the list paths`);
+      throw new Error(
+        `cannot read image ${this.where(row)}: ${(e as Error).message}; check imageRoot / the list paths`,
+      );
     }
     let data: Buffer;
     let channels: number;
@@ -215,9 +223,12 @@ export class JpegSplit implements Split {
       const res = await pipe.removeAlpha().toColourspace("srgb").raw().toBuffer({ resolveWithObject: true });
       data = res.data;
       channels = res.info.channels;
-      if (res.info.width !== S || res.info.height !== S) throw new Error(`decoded to ${res.info.width}x${res.info.height}, expected ${S}x${S}`);
+      if (res.info.width !== S || res.info.height !== S)
+        throw new Error(`decoded to ${res.info.width}x${res.info.height}, expected ${S}x${S}`);
     } catch (e) {
-      throw new Error(`cannot decode image ${this.where(row)}: ${(e as Error).message}; replace the file or remove its line from the list`);
+      throw new Error(
+        `cannot decode image ${this.where(row)}: ${(e as Error).message}; replace the file or remove its line from the list`,
+      );
     }
     if (rng && this.a.colourJitter) {
       toUnitRgb(data, channels, S, flip, out, o);
@@ -263,10 +274,20 @@ function toUnitRgb(data: Uint8Array, channels: number, S: number, flip: boolean,
 }
 
 /** Per-channel (x − mean) / std in place on n RGB pixels at out[o…]. */
-function normaliseInPlace(out: Float32Array, o: number, n: number, mean: readonly number[], std: readonly number[]): void {
+function normaliseInPlace(
+  out: Float32Array,
+  o: number,
+  n: number,
+  mean: readonly number[],
+  std: readonly number[],
+): void {
   const end = o + n * 3;
-  const m0 = mean[0], m1 = mean[1], m2 = mean[2];
-  const i0 = 1 / std[0], i1 = 1 / std[1], i2 = 1 / std[2];
+  const m0 = mean[0],
+    m1 = mean[1],
+    m2 = mean[2];
+  const i0 = 1 / std[0],
+    i1 = 1 / std[1],
+    i2 = 1 / std[2];
   for (let i = o; i < end; i += 3) {
     out[i] = (out[i] - m0) * i0;
     out[i + 1] = (out[i + 1] - m1) * i1;
@@ -275,7 +296,15 @@ function normaliseInPlace(out: Float32Array, o: number, n: number, mean: readonl
 }
 
 /** {@link toUnitRgb} then {@link normaliseInPlace} in one pass through the table of {@link normalisationTable}. */
-function toNormalisedRgb(data: Uint8Array, channels: number, S: number, flip: boolean, out: Float32Array, o: number, lut: Float32Array): void {
+function toNormalisedRgb(
+  data: Uint8Array,
+  channels: number,
+  S: number,
+  flip: boolean,
+  out: Float32Array,
+  o: number,
+  lut: Float32Array,
+): void {
   for (let y = 0; y < S; y++) {
     const row = y * S;
     for (let xx = 0; xx < S; xx++) {

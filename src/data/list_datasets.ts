@@ -4,13 +4,13 @@
  * separate test split: its test defaults to the val list, as in the paper (docs/ARCHITECTURE.md, "Long-tailed subsets").
  */
 import { basename, isAbsolute, join, resolve } from "node:path";
-import type { DatasetArgs } from "./args.js";
 import { sha256Hex } from "../hash.js";
+import type { DatasetArgs } from "./args.js";
 import { JpegSplit } from "./jpeg_split.js";
-import { readListFile, type ListFile } from "./list_file.js";
+import { type ListFile, readListFile } from "./list_file.js";
 import { indicesSha256 } from "./longtail.js";
 import { cacheDirFor, explicitRoot } from "./roots.js";
-import type { Dataset, DataManifest } from "./types.js";
+import type { DataManifest, Dataset } from "./types.js";
 
 /** ImageNet normalisation (ImageNet-LT, Places-LT). */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
@@ -32,9 +32,33 @@ interface ListLayout {
 }
 
 const LAYOUTS: Record<ListLayout["name"], ListLayout> = {
-  ImageNet_LT: { name: "ImageNet_LT", numClasses: 1000, prefix: "ImageNet_LT", mean: IMAGENET_MEAN, std: IMAGENET_STD, colourJitter: true, testList: "test" },
-  Places_LT: { name: "Places_LT", numClasses: 365, prefix: "Places_LT", mean: IMAGENET_MEAN, std: IMAGENET_STD, colourJitter: true, testList: "test" },
-  iNaturalist18: { name: "iNaturalist18", numClasses: 8142, prefix: "iNaturalist18", mean: INAT_MEAN, std: INAT_STD, colourJitter: false, testList: "val" },
+  ImageNet_LT: {
+    name: "ImageNet_LT",
+    numClasses: 1000,
+    prefix: "ImageNet_LT",
+    mean: IMAGENET_MEAN,
+    std: IMAGENET_STD,
+    colourJitter: true,
+    testList: "test",
+  },
+  Places_LT: {
+    name: "Places_LT",
+    numClasses: 365,
+    prefix: "Places_LT",
+    mean: IMAGENET_MEAN,
+    std: IMAGENET_STD,
+    colourJitter: true,
+    testList: "test",
+  },
+  iNaturalist18: {
+    name: "iNaturalist18",
+    numClasses: 8142,
+    prefix: "iNaturalist18",
+    mean: INAT_MEAN,
+    std: INAT_STD,
+    colourJitter: false,
+    testList: "val",
+  },
 };
 
 /**
@@ -57,14 +81,18 @@ function perClassRows(list: ListFile, numClasses: number): number[][] {
 async function loadListDataset(layout: ListLayout, args: DatasetArgs): Promise<Dataset> {
   const dir = dataDir(layout, args);
   const numClasses = args.numClasses ?? layout.numClasses;
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`${layout.name}: numClasses must be a positive integer, got ${numClasses}`);
+  if (!Number.isInteger(numClasses) || numClasses < 1)
+    throw new Error(`${layout.name}: numClasses must be a positive integer, got ${numClasses}`);
   const imageRoot = resolve(args.imageRoot ?? dir);
   const listPath = (given: string | undefined, split: string) =>
     given ? resolve(given) : join(dir, `${layout.prefix}_${split}.txt`);
   const files = {
     train: [listPath(args.trainList, "train"), "dataset.train_list (in the config, or --set dataset.train_list=FILE)"],
     val: [listPath(args.valList, "val"), "dataset.val_list (in the config, or --set dataset.val_list=FILE)"],
-    test: [listPath(args.testList, layout.testList), "dataset.test_list (in the config, or --set dataset.test_list=FILE)"],
+    test: [
+      listPath(args.testList, layout.testList),
+      "dataset.test_list (in the config, or --set dataset.test_list=FILE)",
+    ],
   } as const;
   const sourceFiles: Record<string, string> = {};
   const augmentEnabled = args.augment ?? true;

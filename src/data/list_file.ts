@@ -34,20 +34,28 @@ export function parseListText(a: ParseListArgs): ListFile {
     if (line.trim().length === 0) continue;
     const m = /^\s*(.*\S)\s+(\S+)\s*$/.exec(line);
     const where = `${a.file}:${i + 1}`;
-    if (!m) throw new Error(`${where}: expected "<image path> <integer label>", got ${JSON.stringify(line)}; fix or remove the line`);
+    if (!m)
+      throw new Error(
+        `${where}: expected "<image path> <integer label>", got ${JSON.stringify(line)}; fix or remove the line`,
+      );
     const [, path, lab] = m;
     if (!/^[+-]?\d+$/.test(lab)) {
-      throw new Error(`${where}: label ${JSON.stringify(lab)} is not an integer (line ${JSON.stringify(line)}); the format is "<image path> <integer label>"`);
+      throw new Error(
+        `${where}: label ${JSON.stringify(lab)} is not an integer (line ${JSON.stringify(line)}); the format is "<image path> <integer label>"`,
+      );
     }
     const y = Number(lab);
     if (y < 0 || y >= a.numClasses) {
-      throw new Error(`${where}: label ${y} is outside [0, ${a.numClasses}); fix the list or pass the right numClasses`);
+      throw new Error(
+        `${where}: label ${y} is outside [0, ${a.numClasses}); fix the list or pass the right numClasses`,
+      );
     }
     paths.push(path);
     labels.push(y);
     lines.push(i + 1);
   }
-  if (paths.length === 0) throw new Error(`${a.file}: the list has no entries; expected lines of "<image path> <integer label>"`);
+  if (paths.length === 0)
+    throw new Error(`${a.file}: the list has no entries; expected lines of "<image path> <integer label>"`);
   return { paths, labels: Int32Array.from(labels), lines: Int32Array.from(lines) };
 }
 
@@ -57,7 +65,9 @@ export function readListFile(file: string, numClasses: number, flag: string): { 
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    throw new Error(`list file ${file} cannot be read (${(e as Error).message}); pass its location with ${flag} or put it there`);
+    throw new Error(
+      `list file ${file} cannot be read (${(e as Error).message}); pass its location with ${flag} or put it there`,
+    );
   }
   return { list: parseListText({ text: bytes.toString("utf8"), file, numClasses }), bytes };
 }

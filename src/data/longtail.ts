@@ -90,7 +90,8 @@ export function selectLongTail(args: SelectLongTailArgs): LongTailSelection {
   const perClass: number[][] = Array.from({ length: C }, () => []);
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i];
-    if (!(y >= 0 && y < C) || !Number.isInteger(y)) throw new Error(`selectLongTail: label ${y} of image ${i}${where} is outside [0, ${C})`);
+    if (!(y >= 0 && y < C) || !Number.isInteger(y))
+      throw new Error(`selectLongTail: label ${y} of image ${i}${where} is outside [0, ${C})`);
     perClass[y].push(i); // ascending, like np.where(targets == c)[0]
   }
   const rs = new NumpyRandomState(seed);

@@ -1,7 +1,7 @@
 /** The dataset registry: name -> async factory. */
 import { Registry } from "../registry.js";
 import type { DatasetArgs } from "./args.js";
-import { loadCifar100LT, loadCifar10LT } from "./cifar.js";
+import { loadCifar10LT, loadCifar100LT } from "./cifar.js";
 import { loadFashionMnistLT } from "./fashion_mnist.js";
 import { loadImageNetLT, loadINaturalist18, loadPlacesLT } from "./list_datasets.js";
 import type { Dataset } from "./types.js";

@@ -43,7 +43,10 @@ export interface DataDirResult {
 
 /** ~/.cache/decoupling-lt/<name> (honours $XDG_CACHE_HOME). */
 export function cacheDirFor(name: string): string {
-  const base = process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME.length > 0 ? process.env.XDG_CACHE_HOME : join(homedir(), ".cache");
+  const base =
+    process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME.length > 0
+      ? process.env.XDG_CACHE_HOME
+      : join(homedir(), ".cache");
   return join(base, "decoupling-lt", name);
 }
 
@@ -82,13 +85,18 @@ export function explicitRoot(root: string | null | undefined): { dir: string; wh
   if (root != null && root !== "") {
     const dir = resolve(root);
     if (!isDir(dir))
-      throw new Error(`the data folder ${dir} (dataset.root / --data-root) ${existsSync(dir) ? "is a file, not a folder" : "does not exist"}; fix the path, or leave dataset.root unset to use LTR_DATA_ROOT or the installed copy`);
+      throw new Error(
+        `the data folder ${dir} (dataset.root / --data-root) ${existsSync(dir) ? "is a file, not a folder" : "does not exist"}; fix the path, or leave dataset.root unset to use LTR_DATA_ROOT or the installed copy`,
+      );
     return { dir, which: "dataset.root / --data-root" };
   }
   const env = process.env.LTR_DATA_ROOT;
   if (env) {
     const dir = resolve(env);
-    if (!isDir(dir)) throw new Error(`LTR_DATA_ROOT=${env} ${existsSync(dir) ? "is a file, not a folder" : "does not exist"}; fix it, or unset it to use the installed copy / the cache folder`);
+    if (!isDir(dir))
+      throw new Error(
+        `LTR_DATA_ROOT=${env} ${existsSync(dir) ? "is a file, not a folder" : "does not exist"}; fix it, or unset it to use the installed copy / the cache folder`,
+      );
     return { dir, which: "LTR_DATA_ROOT" };
   }
   return null;
@@ -107,14 +115,19 @@ export function findDataDir(args: FindDataDirArgs): DataDirResult {
     const files = filesIn(dir, args.files);
     if (files) {
       if (given && !fromArg && !first.includes(dir))
-        process.stderr.write(`notice: LTR_DATA_ROOT=${given.dir} holds none of the files needed (looked in ${first.join(", ")}); using ${dir}\n`);
+        process.stderr.write(
+          `notice: LTR_DATA_ROOT=${given.dir} holds none of the files needed (looked in ${first.join(", ")}); using ${dir}\n`,
+        );
       return { dir, files, tried: candidates, cacheDir, partial };
     }
     const missing = missingIn(dir, args.files);
     if (missing) {
       partial.push({ dir, missing });
       // An explicitly named folder with some files missing is an error, never a reason to look elsewhere.
-      if (first.includes(dir)) throw new Error(`${dir} holds only some of the data files: missing ${missing.join(", ")} (set by ${given!.which}); put the missing file${missing.length > 1 ? "s" : ""} there${args.hint ? ` (${args.hint})` : ""}`);
+      if (first.includes(dir))
+        throw new Error(
+          `${dir} holds only some of the data files: missing ${missing.join(", ")} (set by ${given!.which}); put the missing file${missing.length > 1 ? "s" : ""} there${args.hint ? ` (${args.hint})` : ""}`,
+        );
     }
   }
   return { dir: null, files: [], tried: candidates, cacheDir, partial };

@@ -17,9 +17,19 @@
  * One writer at a time: `lock` holds the writing process's id while the folder is open; a second process gets a
  * clear error, and a lock whose process no longer runs (a kill) is taken over.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
-import { sha256Hex } from "../hash.js";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
+import { sha256Hex } from "../hash.js";
 import { writeAtomicWith, writeJsonAtomic } from "../run/atomic.js";
 import { readInto, withReadFd, writeAll } from "./io.js";
 
@@ -108,14 +118,15 @@ function acquireLock(dir: string): void {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const holder = Number(readFileSync(path, "utf8").trim());
       if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
-        throw new Error(`${dir} is being written by process ${holder} (an extraction of the same features); wait for it to finish, or delete ${path} if that process is not an extraction`);
+        throw new Error(
+          `${dir} is being written by process ${holder} (an extraction of the same features); wait for it to finish, or delete ${path} if that process is not an extraction`,
+        );
       }
       rmSync(path, { force: true }); // left by a process that is gone (or by us): take it over
     }
   }
   throw new Error(`${dir}: could not take the lock ${path}`);
 }
-
 
 function chunkFile(index: number): string {
   return `chunk-${String(index).padStart(6, "0")}.f32`;
@@ -126,7 +137,10 @@ function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
   if (v !== null && typeof v === "object") {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")}}`;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(",")}}`;
   }
   return JSON.stringify(v);
 }
@@ -154,11 +168,20 @@ export class ChunkedFeatures {
 
   /** Open (or create) a chunk folder, verifying what an earlier run left; see {@link ResumeReport}. */
   static open(a: ChunkedArgs): { store: ChunkedFeatures; report: ResumeReport } {
-    if (!Number.isInteger(a.rows) || a.rows < 0) throw new Error(`${a.dir}: rows must be a non-negative integer, got ${a.rows}`);
-    if (!Number.isInteger(a.dim) || a.dim <= 0) throw new Error(`${a.dir}: dim must be a positive integer, got ${a.dim}`);
-    if (!Number.isInteger(a.chunkRows) || a.chunkRows <= 0) throw new Error(`${a.dir}: chunkRows must be a positive integer, got ${a.chunkRows}`);
+    if (!Number.isInteger(a.rows) || a.rows < 0)
+      throw new Error(`${a.dir}: rows must be a non-negative integer, got ${a.rows}`);
+    if (!Number.isInteger(a.dim) || a.dim <= 0)
+      throw new Error(`${a.dir}: dim must be a positive integer, got ${a.dim}`);
+    if (!Number.isInteger(a.chunkRows) || a.chunkRows <= 0)
+      throw new Error(`${a.dir}: chunkRows must be a positive integer, got ${a.chunkRows}`);
     const fresh: ChunkManifest = {
-      format: CHUNK_MANIFEST_FORMAT, version: CHUNK_MANIFEST_VERSION, key: a.key, rows: a.rows, dim: a.dim, chunkRows: a.chunkRows, chunks: [],
+      format: CHUNK_MANIFEST_FORMAT,
+      version: CHUNK_MANIFEST_VERSION,
+      key: a.key,
+      rows: a.rows,
+      dim: a.dim,
+      chunkRows: a.chunkRows,
+      chunks: [],
     };
     const report: ResumeReport = { kept: 0, rejected: [] };
     const mpath = join(a.dir, MANIFEST);
@@ -178,7 +201,8 @@ export class ChunkedFeatures {
         // Nothing here is verifiable against this extraction: remove our kinds of file (chunks, the manifest,
         // temporaries of interrupted writes) and keep anything else.
         for (const f of readdirSync(a.dir)) {
-          if (/^chunk-\d{6}\.f32$/.test(f) || f === MANIFEST || f.endsWith(".tmp")) rmSync(join(a.dir, f), { force: true });
+          if (/^chunk-\d{6}\.f32$/.test(f) || f === MANIFEST || f.endsWith(".tmp"))
+            rmSync(join(a.dir, f), { force: true });
         }
       }
     } catch (e) {
@@ -198,11 +222,13 @@ export class ChunkedFeatures {
     } catch (e) {
       return `unreadable manifest (${(e as Error).message})`;
     }
-    if (m.format !== CHUNK_MANIFEST_FORMAT || m.version !== CHUNK_MANIFEST_VERSION) return `manifest format ${m.format} v${m.version}`;
+    if (m.format !== CHUNK_MANIFEST_FORMAT || m.version !== CHUNK_MANIFEST_VERSION)
+      return `manifest format ${m.format} v${m.version}`;
     if (m.rows !== a.rows || m.dim !== a.dim || m.chunkRows !== a.chunkRows) {
       return `geometry ${m.rows}x${m.dim} in chunks of ${m.chunkRows}, now ${a.rows}x${a.dim} in chunks of ${a.chunkRows}`;
     }
-    if (canonical(m.key) !== canonical(a.key)) return `another extraction (key ${canonical(m.key)}, now ${canonical(a.key)})`;
+    if (canonical(m.key) !== canonical(a.key))
+      return `another extraction (key ${canonical(m.key)}, now ${canonical(a.key)})`;
     if (!Array.isArray(m.chunks)) return "manifest without a chunk list";
     return null;
   }
@@ -210,10 +236,12 @@ export class ChunkedFeatures {
   /** null when a listed chunk is intact on disk, else what is wrong with it. */
   private static verifyEntry(dir: string, c: ChunkEntry, a: ChunkedArgs): string | null {
     const numChunks = Math.ceil(a.rows / a.chunkRows);
-    if (!Number.isInteger(c.index) || c.index < 0 || c.index >= numChunks) return `index ${c.index} outside [0, ${numChunks})`;
+    if (!Number.isInteger(c.index) || c.index < 0 || c.index >= numChunks)
+      return `index ${c.index} outside [0, ${numChunks})`;
     const start = c.index * a.chunkRows;
     const rows = Math.min(a.chunkRows, a.rows - start);
-    if (c.start !== start || c.rows !== rows || c.bytes !== rows * a.dim * 4 || c.file !== chunkFile(c.index)) return "entry disagrees with the geometry";
+    if (c.start !== start || c.rows !== rows || c.bytes !== rows * a.dim * 4 || c.file !== chunkFile(c.index))
+      return "entry disagrees with the geometry";
     const path = join(dir, c.file);
     if (!existsSync(path)) return "file missing";
     const size = statSync(path).size;
@@ -250,8 +278,10 @@ export class ChunkedFeatures {
   /** Write chunk k (its rows·dim values) durably, then record it in the manifest. */
   writeChunk(k: number, feats: Float32Array): void {
     const { start, rows } = this.chunkRange(k);
-    if (k < 0 || k >= this.numChunks || !Number.isInteger(k)) throw new Error(`${this.dir}: chunk ${k} outside [0, ${this.numChunks})`);
-    if (feats.length !== rows * this.dim) throw new Error(`${this.dir}: chunk ${k} needs ${rows}x${this.dim} values, got ${feats.length}`);
+    if (k < 0 || k >= this.numChunks || !Number.isInteger(k))
+      throw new Error(`${this.dir}: chunk ${k} outside [0, ${this.numChunks})`);
+    if (feats.length !== rows * this.dim)
+      throw new Error(`${this.dir}: chunk ${k} needs ${rows}x${this.dim} values, got ${feats.length}`);
     const bytes = new Uint8Array(feats.buffer, feats.byteOffset, feats.byteLength);
     const file = chunkFile(k);
     writeAtomicWith(join(this.dir, file), (fd) => writeAll(fd, bytes));
@@ -267,7 +297,10 @@ export class ChunkedFeatures {
    */
   assemble(): Float32Array {
     const missing = this.missing();
-    if (missing.length > 0) throw new Error(`${this.dir}: cannot assemble, ${missing.length} chunk(s) missing (first: ${chunkFile(missing[0])})`);
+    if (missing.length > 0)
+      throw new Error(
+        `${this.dir}: cannot assemble, ${missing.length} chunk(s) missing (first: ${chunkFile(missing[0])})`,
+      );
     const out = new Float32Array(this.rows * this.dim);
     for (let k = 0; k < this.numChunks; k++) {
       const c = this.have.get(k)!;
@@ -275,7 +308,10 @@ export class ChunkedFeatures {
       const path = join(this.dir, c.file);
       withReadFd(path, (fd) => readInto(fd, view, 0, path));
       const got = sha256Hex(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
-      if (got !== c.sha256) throw new Error(`${path}: SHA-256 ${got} does not match the manifest's ${c.sha256}; delete the file and run the extraction again to recompute it`);
+      if (got !== c.sha256)
+        throw new Error(
+          `${path}: SHA-256 ${got} does not match the manifest's ${c.sha256}; delete the file and run the extraction again to recompute it`,
+        );
     }
     return out;
   }

@@ -28,7 +28,11 @@ export function loadSplitWithSource(dir: string, split: FeatureSplit): { set: Fe
   }
   const pkl = join(dir, featurePickleName(split));
   if (existsSync(pkl)) return { set: readFeaturePickle(pkl), labelsFile: pkl };
-  const have = existsSync(feats) ? ` (${split}_feats.npy is there but ${split}_labels.npy is not)` : existsSync(labels) ? ` (${split}_labels.npy is there but ${split}_feats.npy is not)` : "";
+  const have = existsSync(feats)
+    ? ` (${split}_feats.npy is there but ${split}_labels.npy is not)`
+    : existsSync(labels)
+      ? ` (${split}_labels.npy is there but ${split}_feats.npy is not)`
+      : "";
   throw new Error(
     `${dir}: no ${split} features${have}: expected ${split}.ltf or ${split}_feats.npy + ${split}_labels.npy ` +
       `(write them from a stage-1 run with ltr test --cfg FILE --save-feat ${split} [--npy]), or the original code's ${featurePickleName(split)}`,
@@ -61,7 +65,8 @@ export async function loadFeatureDirWith(dir: string, checkpoint?: string): Prom
     const ck = readOriginalCheckpoint(pth);
     try {
       const c = classifierTensors(ck);
-      if (c.featDim !== fd.train.dim) throw new Error(`${pth}: the classifier takes ${c.featDim}-d features but ${dir} has d = ${fd.train.dim}`);
+      if (c.featDim !== fd.train.dim)
+        throw new Error(`${pth}: the classifier takes ${c.featDim}-d features but ${dir} has d = ${fd.train.dim}`);
       fd.stage1 = { weight: c.weight, bias: c.bias };
       fd.files.fcWeight = pth;
     } finally {
@@ -73,18 +78,26 @@ export async function loadFeatureDirWith(dir: string, checkpoint?: string): Prom
 
 export function loadFeatureDir(dir: string, readClassifier = true): FeatureDir {
   if (!existsSync(dir)) throw new Error(`feature folder ${dir} does not exist`);
-  if (!statSync(dir).isDirectory()) throw new Error(`${dir} is a file; --features takes the folder holding the feature files`);
+  if (!statSync(dir).isDirectory())
+    throw new Error(`${dir} is a file; --features takes the folder holding the feature files`);
   const train = loadSplitWithSource(dir, "train");
   const val = loadSplitWithSource(dir, "val");
   const test = loadSplitWithSource(dir, "test");
-  for (const [name, s] of [["val", val], ["test", test]] as const)
-    if (s.set.dim !== train.set.dim) throw new Error(`${s.labelsFile.replace(/_labels\.npy$/, "_feats.npy")}: ${name} features have d = ${s.set.dim} but the train features have d = ${train.set.dim}; all splits must come from the same model`);
+  for (const [name, s] of [
+    ["val", val],
+    ["test", test],
+  ] as const)
+    if (s.set.dim !== train.set.dim)
+      throw new Error(
+        `${s.labelsFile.replace(/_labels\.npy$/, "_feats.npy")}: ${name} features have d = ${s.set.dim} but the train features have d = ${train.set.dim}; all splits must come from the same model`,
+      );
   const w = join(dir, "fc_weight.npy");
   const b = join(dir, "fc_bias.npy");
   let stage1: FeatureDir["stage1"] = null;
   if (readClassifier && existsSync(w)) {
     const wa = readNpy(w);
-    if (wa.shape.length !== 2 || !(wa.data instanceof Float32Array)) throw new Error(`${w}: expected a 2-D float array [C, d], got ${wa.descr} ${JSON.stringify(wa.shape)}`);
+    if (wa.shape.length !== 2 || !(wa.data instanceof Float32Array))
+      throw new Error(`${w}: expected a 2-D float array [C, d], got ${wa.descr} ${JSON.stringify(wa.shape)}`);
     const [numClasses, dim] = wa.shape;
     if (dim !== train.set.dim) throw new Error(`${w}: has d = ${dim} but the train features have d = ${train.set.dim}`);
     assertFiniteRows(wa.data, dim, w);
@@ -92,13 +105,21 @@ export function loadFeatureDir(dir: string, readClassifier = true): FeatureDir {
     if (existsSync(b)) {
       const ba = readNpy(b);
       if (ba.shape.length !== 1 || ba.shape[0] !== numClasses || !(ba.data instanceof Float32Array))
-        throw new Error(`${b}: expected a float array [${numClasses}] (one bias per row of fc_weight.npy), got ${ba.descr} ${JSON.stringify(ba.shape)}`);
+        throw new Error(
+          `${b}: expected a float array [${numClasses}] (one bias per row of fc_weight.npy), got ${ba.descr} ${JSON.stringify(ba.shape)}`,
+        );
       assertFiniteRows(ba.data, 1, b);
       bias = ba.data;
     }
     stage1 = { weight: wa.data, bias };
   }
-  return { train: train.set, val: val.set, test: test.set, stage1, files: { train: train.labelsFile, val: val.labelsFile, test: test.labelsFile, fcWeight: existsSync(w) ? w : null } };
+  return {
+    train: train.set,
+    val: val.set,
+    test: test.set,
+    stage1,
+    files: { train: train.labelsFile, val: val.labelsFile, test: test.labelsFile, fcWeight: existsSync(w) ? w : null },
+  };
 }
 
 /**
@@ -111,7 +132,9 @@ export function checkFeatureDirClasses(fd: FeatureDir, numClasses: number, sourc
     for (let i = 0; i < labels.length; i++) {
       const y = labels[i];
       if (!(y >= 0 && y < numClasses))
-        throw new Error(`${fd.files[split]}: ${split} label ${y} at row ${i} is outside [0, ${numClasses}) (C = ${numClasses} ${source}); fix the labels, or give the right class count with --num-classes`);
+        throw new Error(
+          `${fd.files[split]}: ${split} label ${y} at row ${i} is outside [0, ${numClasses}) (C = ${numClasses} ${source}); fix the labels, or give the right class count with --num-classes`,
+        );
     }
   }
   if (fd.stage1) {

@@ -18,7 +18,7 @@ import type { Batch, Split } from "../data/types.js";
 import type { Backbone } from "../models/types.js";
 import { Rng } from "../rng.js";
 import { ChunkedFeatures, type ResumeReport } from "./chunked.js";
-import { writeFeatures, type FeatureMeta } from "./format.js";
+import { type FeatureMeta, writeFeatures } from "./format.js";
 import type { FeatureSet } from "./types.js";
 
 /** Rows per chunk by default: about 16 MB of 2,048-d features, a couple of minutes of ResNeXt-50 on a laptop. */
@@ -90,8 +90,13 @@ export interface ExtractResult {
 
 /** Thrown when `stopAfterChunks` ends an extraction early; the chunks written so far stay for a resume. */
 export class ExtractionStopped extends Error {
-  constructor(readonly chunksWritten: number, readonly dir: string) {
-    super(`feature extraction stopped after ${chunksWritten} chunk(s) as requested; ${dir} holds them and the next run resumes from it`);
+  constructor(
+    readonly chunksWritten: number,
+    readonly dir: string,
+  ) {
+    super(
+      `feature extraction stopped after ${chunksWritten} chunk(s) as requested; ${dir} holds them and the next run resumes from it`,
+    );
     this.name = "ExtractionStopped";
   }
 }
@@ -116,7 +121,11 @@ class Prefetcher {
   private next = 0;
   private readonly rng = new Rng(0); // unused: no augmentation at extraction
 
-  constructor(private readonly split: Split, private readonly jobs: BatchJob[], private readonly depth: number) {
+  constructor(
+    private readonly split: Split,
+    private readonly jobs: BatchJob[],
+    private readonly depth: number,
+  ) {
     this.fill(depth);
   }
 
@@ -139,7 +148,10 @@ class Prefetcher {
     // Start the next loads before waiting, so that `depth` batches stay ahead of the model.
     this.fill(this.depth);
     let ready = false;
-    void head.p.then(() => (ready = true), () => (ready = true));
+    void head.p.then(
+      () => (ready = true),
+      () => (ready = true),
+    );
     // One event-loop turn: lets finished decodes run their continuations (the model held the thread).
     await new Promise<void>((r) => setImmediate(r));
     const t0 = performance.now();
@@ -155,12 +167,18 @@ export async function extractFeatures(a: ExtractArgs): Promise<ExtractResult> {
   const n = a.split.size;
   const dim = a.backbone.featDim;
   const bs = a.batchSize;
-  if (!Number.isInteger(bs) || bs < 1) throw new Error(`extractFeatures(${a.out}): batchSize must be a positive integer, got ${bs}`);
+  if (!Number.isInteger(bs) || bs < 1)
+    throw new Error(`extractFeatures(${a.out}): batchSize must be a positive integer, got ${bs}`);
   const chunkRows = Math.ceil((a.chunkRows ?? DEFAULT_CHUNK_ROWS) / bs) * bs;
   const prefetch = a.prefetch ?? DEFAULT_PREFETCH;
-  if (!Number.isInteger(prefetch) || prefetch < 0) throw new Error(`extractFeatures(${a.out}): prefetch must be a non-negative integer, got ${prefetch}`);
+  if (!Number.isInteger(prefetch) || prefetch < 0)
+    throw new Error(`extractFeatures(${a.out}): prefetch must be a non-negative integer, got ${prefetch}`);
   const dir = chunkDirFor(a.out);
-  const key = { ...(a.key ?? { split: a.meta.split, source: a.meta.source ?? null, extra: a.meta.extra ?? null }), backbone: a.backbone.name, batchSize: bs };
+  const key = {
+    ...(a.key ?? { split: a.meta.split, source: a.meta.source ?? null, extra: a.meta.extra ?? null }),
+    backbone: a.backbone.name,
+    batchSize: bs,
+  };
   const { store, report } = ChunkedFeatures.open({ dir, rows: n, dim, chunkRows, key });
   const resumedRows = store.rowsDone();
   a.onResume?.({ ...report, rowsDone: resumedRows, dir });
@@ -187,7 +205,9 @@ export async function extractFeatures(a: ExtractArgs): Promise<ExtractResult> {
         const feat = tf.tidy(() => a.backbone.apply(tf.tensor4d(batch.x, batch.shape), false));
         try {
           if (feat.shape[0] !== job.rows || feat.shape[1] !== dim) {
-            throw new Error(`extractFeatures(${a.out}): backbone returned [${feat.shape.join(",")}] for ${job.rows} images, expected [${job.rows},${dim}]`);
+            throw new Error(
+              `extractFeatures(${a.out}): backbone returned [${feat.shape.join(",")}] for ${job.rows} images, expected [${job.rows},${dim}]`,
+            );
           }
           buf.set(feat.dataSync() as Float32Array, (job.start - cStart) * dim);
         } finally {
@@ -205,7 +225,12 @@ export async function extractFeatures(a: ExtractArgs): Promise<ExtractResult> {
           const done = resumedRows + computed;
           a.onProgress({ done, total: n, computed, elapsedS, imgPerS: rate, etaS: (n - done) / rate, waitS });
         }
-        if (a.stopAfterChunks !== undefined && written >= a.stopAfterChunks && j < jobs.length - 1 && job.start + job.rows === cStart + cRows) {
+        if (
+          a.stopAfterChunks !== undefined &&
+          written >= a.stopAfterChunks &&
+          j < jobs.length - 1 &&
+          job.start + job.rows === cStart + cRows
+        ) {
           throw new ExtractionStopped(written, dir);
         }
       }
@@ -242,15 +267,21 @@ function clock(s: number): string {
 export function formatProgress(label: string, p: ExtractProgress): string {
   const pct = p.total > 0 ? (100 * p.done) / p.total : 100;
   const wait = p.elapsedS > 0 ? (100 * p.waitS) / p.elapsedS : 0;
-  return `${label}: ${p.done.toLocaleString("en-US")}/${p.total.toLocaleString("en-US")} rows (${pct.toFixed(1)}%), ` +
-    `${p.imgPerS.toFixed(1)} img/s, ETA ${clock(p.etaS)}, waited for images ${wait.toFixed(1)}% of the time`;
+  return (
+    `${label}: ${p.done.toLocaleString("en-US")}/${p.total.toLocaleString("en-US")} rows (${pct.toFixed(1)}%), ` +
+    `${p.imgPerS.toFixed(1)} img/s, ETA ${clock(p.etaS)}, waited for images ${wait.toFixed(1)}% of the time`
+  );
 }
 
 /**
  * A progress callback that writes {@link formatProgress} lines to `write` (default stderr) at most every
  * `everyS` seconds (default 10) and once at the end; short extractions print nothing until `everyS` has passed.
  */
-export function progressPrinter(label: string, everyS = 10, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): (p: ExtractProgress) => void {
+export function progressPrinter(
+  label: string,
+  everyS = 10,
+  write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): (p: ExtractProgress) => void {
   let last = 0;
   return (p) => {
     const end = p.done === p.total;

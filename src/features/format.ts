@@ -25,8 +25,8 @@
  */
 import { createHash } from "node:crypto";
 import { CorruptFileError, legacyNotice, TRAILER_BYTES, TRAILER_MAGIC, trailerBytes } from "../run/checksum.js";
-import { assertFiniteRows, checkFeatureSet, type FeatureSet } from "./types.js";
 import { fileSize, readBytes, readInto, withReadFd, writeAll, writeAtomically } from "./io.js";
+import { assertFiniteRows, checkFeatureSet, type FeatureSet } from "./types.js";
 
 /** The 8-byte file signature. */
 export const FEATURE_MAGIC = "LTRFEATS";
@@ -184,12 +184,16 @@ function parseHeaderAt(fd: number, path: string): { header: FeatureHeader; head:
   } catch (e) {
     throw new Error(`${path}: corrupt JSON header (${(e as Error).message}). ${FEATURE_FIX}`);
   }
-  if (header.magic !== FEATURE_HEADER_MAGIC) throw new Error(`${path}: bad magic in header: ${JSON.stringify(header.magic)}`);
+  if (header.magic !== FEATURE_HEADER_MAGIC)
+    throw new Error(`${path}: bad magic in header: ${JSON.stringify(header.magic)}`);
   if (header.version !== FEATURE_FORMAT_VERSION && header.version !== 1) {
-    throw new Error(`${path}: unsupported format version ${header.version}; this reader handles versions 1 and ${FEATURE_FORMAT_VERSION}`);
+    throw new Error(
+      `${path}: unsupported format version ${header.version}; this reader handles versions 1 and ${FEATURE_FORMAT_VERSION}`,
+    );
   }
   const end = header.version >= 2 ? size - TRAILER_BYTES : size;
-  if (header.dtype !== "float32") throw new Error(`${path}: wrong dtype '${header.dtype}' in header; only float32 features are supported`);
+  if (header.dtype !== "float32")
+    throw new Error(`${path}: wrong dtype '${header.dtype}' in header; only float32 features are supported`);
   if (!Number.isInteger(header.rows) || header.rows < 0 || !Number.isInteger(header.dim) || header.dim <= 0) {
     throw new Error(`${path}: bad rows/dim in header: rows=${header.rows}, dim=${header.dim}`);
   }
@@ -197,21 +201,28 @@ function parseHeaderAt(fd: number, path: string): { header: FeatureHeader; head:
     const b = header.blobs?.find((x) => x.name === name);
     if (!b) throw new Error(`${path}: header has no '${name}' blob`);
     const want = EXPECTED[name];
-    if (b.dtype !== want.dtype) throw new Error(`${path}: wrong dtype for blob '${name}': '${b.dtype}', expected '${want.dtype}'`);
+    if (b.dtype !== want.dtype)
+      throw new Error(`${path}: wrong dtype for blob '${name}': '${b.dtype}', expected '${want.dtype}'`);
     if (!Array.isArray(b.shape) || b.shape.length !== want.rank) {
       throw new Error(`${path}: blob '${name}' has shape ${JSON.stringify(b.shape)}, expected rank ${want.rank}`);
     }
     if (b.shape[0] !== header.rows) {
-      throw new Error(`${path}: row-count mismatch: blob '${name}' has ${b.shape[0]} rows but the header says rows=${header.rows}`);
+      throw new Error(
+        `${path}: row-count mismatch: blob '${name}' has ${b.shape[0]} rows but the header says rows=${header.rows}`,
+      );
     }
     if (name === "feats" && b.shape[1] !== header.dim) {
       throw new Error(`${path}: blob 'feats' has dim ${b.shape[1]} but the header says dim=${header.dim}`);
     }
     const bytes = b.shape.reduce((a, x) => a * x, 4);
-    if (b.bytes !== bytes) throw new Error(`${path}: blob '${name}' declares ${b.bytes} bytes but its shape needs ${bytes}`);
-    if (b.offset % 4 !== 0 || b.offset < 12 + hlen) throw new Error(`${path}: blob '${name}' has bad offset ${b.offset}`);
+    if (b.bytes !== bytes)
+      throw new Error(`${path}: blob '${name}' declares ${b.bytes} bytes but its shape needs ${bytes}`);
+    if (b.offset % 4 !== 0 || b.offset < 12 + hlen)
+      throw new Error(`${path}: blob '${name}' has bad offset ${b.offset}`);
     if (b.offset + b.bytes > end) {
-      throw new Error(`${path}: truncated file: blob '${name}' ends at byte ${b.offset + b.bytes} but the file has ${size} bytes${end < size ? " (and a 40-byte checksum trailer)" : ""}`);
+      throw new Error(
+        `${path}: truncated file: blob '${name}' ends at byte ${b.offset + b.bytes} but the file has ${size} bytes${end < size ? " (and a 40-byte checksum trailer)" : ""}`,
+      );
     }
   }
   const head = new Uint8Array(12 + hlen);
@@ -239,7 +250,8 @@ export function readFeatures(path: string): LoadedFeatures {
     let pos = head.length;
     const size = fileSize(fd);
     for (const b of [...meta.blobs].filter((x) => x.name in arrays).sort((x, y) => x.offset - y.offset)) {
-      if (b.offset < pos) throw new Error(`${path}: blob '${b.name}' overlaps the previous one (offset ${b.offset}). ${FEATURE_FIX}`);
+      if (b.offset < pos)
+        throw new Error(`${path}: blob '${b.name}' overlaps the previous one (offset ${b.offset}). ${FEATURE_FIX}`);
       if (b.offset > pos) hash.update(readBytes(fd, pos, b.offset - pos, path));
       const a = arrays[b.name];
       readInto(fd, a, b.offset, path);
@@ -251,12 +263,25 @@ export function readFeatures(path: string): LoadedFeatures {
       if (end > pos) hash.update(readBytes(fd, pos, end - pos, path));
       const trailer = readBytes(fd, end, TRAILER_BYTES, path);
       if (new TextDecoder("latin1").decode(trailer.subarray(0, 8)) !== TRAILER_MAGIC)
-        throw new Error(`${path}: truncated file: the checksum trailer is missing (the write did not finish or the file was cut). ${FEATURE_FIX}`);
+        throw new Error(
+          `${path}: truncated file: the checksum trailer is missing (the write did not finish or the file was cut). ${FEATURE_FIX}`,
+        );
       if (!Buffer.from(hash.digest()).equals(Buffer.from(trailer.subarray(8))))
-        throw new CorruptFileError(path, "its content does not match its SHA-256 checksum (bytes were changed on disk)", FEATURE_FIX);
+        throw new CorruptFileError(
+          path,
+          "its content does not match its SHA-256 checksum (bytes were changed on disk)",
+          FEATURE_FIX,
+        );
     } else legacyNotice("feature", path, "write it again (ltr test --save-feat SPLIT) to get a verified copy");
     const feats = arrays.feats as Float32Array;
     assertFiniteRows(feats, meta.dim, `${path} (${meta.split} features)`);
-    return { feats, dim: meta.dim, labels: arrays.labels as Int32Array, indices: arrays.indices as Int32Array, n: meta.rows, meta };
+    return {
+      feats,
+      dim: meta.dim,
+      labels: arrays.labels as Int32Array,
+      indices: arrays.indices as Int32Array,
+      n: meta.rows,
+      meta,
+    };
   });
 }

@@ -1,4 +1,5 @@
 /** Feature files: the project's binary format and NumPy import/export. */
-export * from "./types.js";
+
 export * from "./format.js";
 export * from "./npy.js";
+export * from "./types.js";

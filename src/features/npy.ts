@@ -7,8 +7,9 @@
  * is rejected with the list of supported ones; Fortran-ordered and big-endian arrays are rejected with a hint on
  * how to re-save them. Typed arrays are assumed little-endian in memory (true on every platform Node ships for).
  */
-import { assertFiniteRows, type FeatureSet } from "./types.js";
+
 import { fileSize, readBytes, readInto, withReadFd, writeAll, writeAtomically } from "./io.js";
+import { assertFiniteRows, type FeatureSet } from "./types.js";
 
 /** What {@link readNpy} returns: floats as Float32Array, integers as Int32Array. */
 export interface NpyArray {
@@ -52,7 +53,8 @@ function parseHeader(fd: number, path: string): ParsedHeader {
   } else {
     throw new Error(`${path}: unsupported .npy format version ${major}.${pre[7]} (supported: 1.0, 2.0, 3.0)`);
   }
-  if (start + hlen > size) throw new Error(`${path}: truncated .npy file: header needs ${start + hlen} bytes, file has ${size}`);
+  if (start + hlen > size)
+    throw new Error(`${path}: truncated .npy file: header needs ${start + hlen} bytes, file has ${size}`);
   const text = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(readBytes(fd, start, hlen, path));
   const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(text)?.[1];
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text)?.[1];
@@ -77,27 +79,37 @@ export function readNpy(path: string): NpyArray {
   return withReadFd(path, (fd) => {
     const h = parseHeader(fd, path);
     if (h.fortran) {
-      throw new Error(`${path}: Fortran-ordered arrays are not supported; re-save with np.save(path, np.ascontiguousarray(a))`);
+      throw new Error(
+        `${path}: Fortran-ordered arrays are not supported; re-save with np.save(path, np.ascontiguousarray(a))`,
+      );
     }
     if (h.descr.startsWith(">")) {
-      throw new Error(`${path}: big-endian dtype '${h.descr}' is not supported; re-save with a.astype(a.dtype.newbyteorder('<'))`);
+      throw new Error(
+        `${path}: big-endian dtype '${h.descr}' is not supported; re-save with a.astype(a.dtype.newbyteorder('<'))`,
+      );
     }
     const esize = ELEM_BYTES[h.descr];
     if (esize === undefined) {
-      throw new Error(`${path}: unsupported dtype '${h.descr}'; supported: ${Object.keys(ELEM_BYTES).join(", ")} (C order, little-endian)`);
+      throw new Error(
+        `${path}: unsupported dtype '${h.descr}'; supported: ${Object.keys(ELEM_BYTES).join(", ")} (C order, little-endian)`,
+      );
     }
     const count = h.shape.reduce((a, x) => a * x, 1);
     const need = h.dataOffset + count * esize;
     const size = fileSize(fd);
     if (size < need) {
-      throw new Error(`${path}: truncated .npy file: shape ${JSON.stringify(h.shape)} of ${h.descr} needs ${need} bytes, file has ${size}`);
+      throw new Error(
+        `${path}: truncated .npy file: shape ${JSON.stringify(h.shape)} of ${h.descr} needs ${need} bytes, file has ${size}`,
+      );
     }
     const isFloat = h.descr[1] === "f";
     const data = isFloat ? new Float32Array(count) : new Int32Array(count);
     if (esize === 4) {
       readInto(fd, data, h.dataOffset, path);
     } else {
-      const buf = isFloat ? new Float64Array(Math.min(CONVERT_CHUNK, count)) : new BigInt64Array(Math.min(CONVERT_CHUNK, count));
+      const buf = isFloat
+        ? new Float64Array(Math.min(CONVERT_CHUNK, count))
+        : new BigInt64Array(Math.min(CONVERT_CHUNK, count));
       for (let done = 0; done < count; done += buf.length) {
         const m = Math.min(buf.length, count - done);
         const view = isFloat ? (buf as Float64Array).subarray(0, m) : (buf as BigInt64Array).subarray(0, m);
@@ -124,7 +136,10 @@ export function readNpy(path: string): NpyArray {
 /** Write a C-order little-endian `.npy` (version 1.0, or 2.0 if the header is too long), atomically. */
 export function writeNpy(path: string, arr: Float32Array | Float64Array | Int32Array, shape: number[]): void {
   const count = shape.reduce((a, x) => a * x, 1);
-  if (count !== arr.length) throw new Error(`writeNpy(${path}): shape ${JSON.stringify(shape)} has ${count} elements but the array has ${arr.length}`);
+  if (count !== arr.length)
+    throw new Error(
+      `writeNpy(${path}): shape ${JSON.stringify(shape)} has ${count} elements but the array has ${arr.length}`,
+    );
   const descr = arr instanceof Float32Array ? "<f4" : arr instanceof Float64Array ? "<f8" : "<i4";
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
@@ -142,7 +157,7 @@ export function writeNpy(path: string, arr: Float32Array | Float64Array | Int32A
   const dv = new DataView(head.buffer);
   if (pre === 10) dv.setUint16(8, hlen, true);
   else dv.setUint32(8, hlen, true);
-  const text = (dict + " ".repeat(hlen - dict.length - 1) + "\n").split("").map((c) => c.charCodeAt(0));
+  const text = `${dict + " ".repeat(hlen - dict.length - 1)}\n`.split("").map((c) => c.charCodeAt(0));
   head.set(text, pre);
   writeAtomically(path, (fd) => {
     writeAll(fd, head);
@@ -167,13 +182,16 @@ export interface NpyFeaturePaths {
 export function importNpyFeatures(paths: NpyFeaturePaths): FeatureSet {
   const f = readNpy(paths.feats);
   if (f.shape.length !== 2 || !(f.data instanceof Float32Array)) {
-    throw new Error(`${paths.feats}: features must be a 2-D float array [N, d], got ${f.descr} with shape ${JSON.stringify(f.shape)}`);
+    throw new Error(
+      `${paths.feats}: features must be a 2-D float array [N, d], got ${f.descr} with shape ${JSON.stringify(f.shape)}`,
+    );
   }
   const [n, dim] = f.shape;
   assertFiniteRows(f.data, dim, paths.feats);
   const ints = (p: string, what: string): Int32Array => {
     const a = readNpy(p);
-    if (!(a.data instanceof Int32Array)) throw new Error(`${p}: ${what} must be an integer array (<i4 or <i8), got ${a.descr}`);
+    if (!(a.data instanceof Int32Array))
+      throw new Error(`${p}: ${what} must be an integer array (<i4 or <i8), got ${a.descr}`);
     if (a.shape.length !== 1 && !(a.shape.length === 2 && a.shape[1] === 1)) {
       throw new Error(`${p}: ${what} must be 1-D, got shape ${JSON.stringify(a.shape)}`);
     }

@@ -17,20 +17,31 @@ export function featurePickleName(split: "train" | "val" | "test"): string {
 export function readFeaturePickle(path: string): FeatureSet {
   const src = new FileSource(path);
   try {
-    const { value } = unpickle(src, { constructors: { ...NUMPY_CONSTRUCTORS, ...CODECS_CONSTRUCTORS }, markers: NUMPY_MARKERS });
-    if (!(value instanceof PyDict)) throw new Error(`${path}: expected a pickled dict of feats, labels, idxs (the original's --save_feat), got ${typeof value}`);
+    const { value } = unpickle(src, {
+      constructors: { ...NUMPY_CONSTRUCTORS, ...CODECS_CONSTRUCTORS },
+      markers: NUMPY_MARKERS,
+    });
+    if (!(value instanceof PyDict))
+      throw new Error(
+        `${path}: expected a pickled dict of feats, labels, idxs (the original's --save_feat), got ${typeof value}`,
+      );
     const get = (k: string, required: boolean): NdArray | null => {
       const v = value.get(k);
       if (v === undefined && !required) return null;
-      if (!(v instanceof NdArray)) throw new Error(`${path}: '${k}' is ${v === undefined ? "missing" : "not a NumPy array"} (keys: ${[...value.keys()].join(", ")})`);
+      if (!(v instanceof NdArray))
+        throw new Error(
+          `${path}: '${k}' is ${v === undefined ? "missing" : "not a NumPy array"} (keys: ${[...value.keys()].join(", ")})`,
+        );
       return v;
     };
     const f = get("feats", true)!;
-    if (f.shape.length !== 2) throw new Error(`${path}: feats must be 2-D [N, d], got shape ${JSON.stringify(f.shape)}`);
+    if (f.shape.length !== 2)
+      throw new Error(`${path}: feats must be 2-D [N, d], got shape ${JSON.stringify(f.shape)}`);
     const [n, dim] = f.shape;
     const feats = ndarrayValues(f, `${path}: feats`, "float32") as Float32Array;
     const ints = (a: NdArray, k: string) => {
-      if (a.shape.length !== 1 || a.shape[0] !== n) throw new Error(`${path}: ${k} must be 1-D with ${n} rows (as feats), got shape ${JSON.stringify(a.shape)}`);
+      if (a.shape.length !== 1 || a.shape[0] !== n)
+        throw new Error(`${path}: ${k} must be 1-D with ${n} rows (as feats), got shape ${JSON.stringify(a.shape)}`);
       return ndarrayValues(a, `${path}: ${k}`, "int32") as Int32Array;
     };
     const labels = ints(get("labels", true)!, "labels");

@@ -22,13 +22,17 @@ export interface FeatureSet {
  */
 export function checkFeatureSet(fs: FeatureSet, where: string): void {
   if (!Number.isInteger(fs.n) || fs.n < 0) throw new Error(`${where}: n must be a non-negative integer, got ${fs.n}`);
-  if (!Number.isInteger(fs.dim) || fs.dim <= 0) throw new Error(`${where}: dim must be a positive integer, got ${fs.dim}`);
+  if (!Number.isInteger(fs.dim) || fs.dim <= 0)
+    throw new Error(`${where}: dim must be a positive integer, got ${fs.dim}`);
   if (!(fs.feats instanceof Float32Array)) throw new Error(`${where}: feats must be a Float32Array`);
   if (fs.feats.length !== fs.n * fs.dim) {
-    throw new Error(`${where}: feats has ${fs.feats.length} values but n × dim = ${fs.n} × ${fs.dim} = ${fs.n * fs.dim}`);
+    throw new Error(
+      `${where}: feats has ${fs.feats.length} values but n × dim = ${fs.n} × ${fs.dim} = ${fs.n * fs.dim}`,
+    );
   }
   if (fs.labels.length !== fs.n) throw new Error(`${where}: labels has ${fs.labels.length} rows but feats has ${fs.n}`);
-  if (fs.indices.length !== fs.n) throw new Error(`${where}: indices has ${fs.indices.length} rows but feats has ${fs.n}`);
+  if (fs.indices.length !== fs.n)
+    throw new Error(`${where}: indices has ${fs.indices.length} rows but feats has ${fs.n}`);
 }
 
 /**

@@ -79,7 +79,13 @@ function checkShapes(x: tf.Tensor4D, filter: tf.Tensor4D, groups: number): void 
  * The grouped convolution through the registered kernels (call only where {@link hasGroupedConvKernels});
  * differentiable in both inputs.
  */
-export function groupedConv2dKernel(x: tf.Tensor4D, filter: tf.Tensor4D, groups: number, stride: number, pad: "valid" | "same" | number): tf.Tensor4D {
+export function groupedConv2dKernel(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  groups: number,
+  stride: number,
+  pad: "valid" | "same" | number,
+): tf.Tensor4D {
   checkShapes(x, filter, groups);
   return run(GROUPED_CONV2D, { x, filter }, { strides: stride, pad, groups });
 }

@@ -4,9 +4,10 @@
  *  - `wasm/`   pure-JS/WASM registrations that fill the stock wasm backend's gaps (portable, always available);
  *  - `native/` an N-API addon over oneDNN / OpenBLAS, used when it was built, skipped with a one-line notice if not.
  */
-import { installWasmKernels } from "./wasm/index.js";
+
 import { installNativeKernels } from "./native/index.js";
 import type { KernelReport } from "./report.js";
+import { installWasmKernels } from "./wasm/index.js";
 
 export type { KernelReport };
 

@@ -9,7 +9,13 @@
  * batch statistics) is followed by plain tfjs add and ReLU.
  */
 import * as tf from "@tensorflow/tfjs";
-import { BN_ACT_GRAD_KERNEL, BN_ACT_KERNEL, BN_MOMENTS_KERNEL, BN_RUNNING_KERNEL, BN_TRAIN_GRAD_KERNEL } from "../kernels/native/batchnorm.js";
+import {
+  BN_ACT_GRAD_KERNEL,
+  BN_ACT_KERNEL,
+  BN_MOMENTS_KERNEL,
+  BN_RUNNING_KERNEL,
+  BN_TRAIN_GRAD_KERNEL,
+} from "../kernels/native/batchnorm.js";
 import type { ParamStore } from "./params.js";
 
 /** PyTorch's BatchNorm2d defaults. */
@@ -46,13 +52,20 @@ export class BatchNorm2d {
 
   apply(x: tf.Tensor4D, training: boolean, tail: BnTail = {}): tf.Tensor4D {
     if (tail.residual && !tf.util.arraysEqual(tail.residual.shape, x.shape)) {
-      throw new Error(`${this.store.model}: BatchNorm '${this.key}' residual has shape ${tail.residual.shape.join("x")}, input ${x.shape.join("x")}`);
+      throw new Error(
+        `${this.store.model}: BatchNorm '${this.key}' residual has shape ${tail.residual.shape.join("x")}, input ${x.shape.join("x")}`,
+      );
     }
     const gamma = this.gamma as tf.Tensor1D;
     const beta = this.beta as tf.Tensor1D;
     if (!training) {
       // Both offset and scale are always passed: tfjs's batchNorm gradient crashes when either is missing.
-      return tf.tidy(() => finishTail(tf.batchNorm4d(x, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, beta, gamma, BN_EPS), tail));
+      return tf.tidy(() =>
+        finishTail(
+          tf.batchNorm4d(x, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, beta, gamma, BN_EPS),
+          tail,
+        ),
+      );
     }
     const [n, h, w] = x.shape;
     const count = n * h * w;
@@ -84,7 +97,13 @@ export class BatchNorm2d {
   private updateRunning(mean: tf.Tensor1D, variance: tf.Tensor1D, count: number): void {
     const varFactor = (BN_MOMENTUM * count) / (count - 1);
     if (hasKernel(BN_RUNNING_KERNEL)) {
-      const [m, v] = tf.engine().runKernel(BN_RUNNING_KERNEL, { runningMean: this.runningMean, runningVar: this.runningVar, mean, variance }, { momentum: BN_MOMENTUM, varFactor }) as tf.Tensor[];
+      const [m, v] = tf
+        .engine()
+        .runKernel(
+          BN_RUNNING_KERNEL,
+          { runningMean: this.runningMean, runningVar: this.runningVar, mean, variance },
+          { momentum: BN_MOMENTUM, varFactor },
+        ) as tf.Tensor[];
       this.runningMean.assign(m);
       this.runningVar.assign(v);
       tf.dispose([m, v]);
@@ -115,7 +134,11 @@ function hasKernel(kernel: string): boolean {
  *   ∂x = γ/√(σ²+eps) · (g − mean(g) − x̂·mean(g·x̂)),  ∂γ = Σ g·x̂,  ∂β = Σ g,  ∂residual = g.
  */
 export function bnAct(
-  x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, tail: BnTail = {},
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+  tail: BnTail = {},
 ): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   let stats: [tf.Tensor1D, tf.Tensor1D] | null = null;
   const relu = Boolean(tail.relu);
@@ -123,18 +146,30 @@ export function bnAct(
   const body = (xt: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, r: tf.Tensor4D | undefined, save: tf.GradSaveFunc) => {
     const inputs: tf.NamedTensorMap = { x: xt, gamma: g, beta: b };
     if (r) inputs.residual = r;
-    const [value, mean, variance] = tf.engine().runKernel(BN_ACT_KERNEL, inputs, { relu, varianceEpsilon: eps }) as tf.Tensor[];
+    const [value, mean, variance] = tf
+      .engine()
+      .runKernel(BN_ACT_KERNEL, inputs, { relu, varianceEpsilon: eps }) as tf.Tensor[];
     stats = [tf.keep(mean as tf.Tensor1D), tf.keep(variance as tf.Tensor1D)];
     save([xt, value, mean, variance, g]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const [sx, sy, sm, sv, sg] = saved;
-      return tf.engine().runKernel(BN_ACT_GRAD_KERNEL, { dy, x: sx, y: sy, mean: sm, variance: sv, gamma: sg }, { relu, varianceEpsilon: eps, residual }) as tf.Tensor[];
+      return tf
+        .engine()
+        .runKernel(
+          BN_ACT_GRAD_KERNEL,
+          { dy, x: sx, y: sy, mean: sm, variance: sv, gamma: sg },
+          { relu, varianceEpsilon: eps, residual },
+        ) as tf.Tensor[];
     };
     return { value: value as tf.Tensor4D, gradFunc };
   };
   const op = residual
-    ? tf.customGrad((xIn, gIn, bIn, rIn, save) => body(xIn as tf.Tensor4D, gIn as tf.Tensor1D, bIn as tf.Tensor1D, rIn as tf.Tensor4D, save as tf.GradSaveFunc))
-    : tf.customGrad((xIn, gIn, bIn, save) => body(xIn as tf.Tensor4D, gIn as tf.Tensor1D, bIn as tf.Tensor1D, undefined, save as tf.GradSaveFunc));
+    ? tf.customGrad((xIn, gIn, bIn, rIn, save) =>
+        body(xIn as tf.Tensor4D, gIn as tf.Tensor1D, bIn as tf.Tensor1D, rIn as tf.Tensor4D, save as tf.GradSaveFunc),
+      )
+    : tf.customGrad((xIn, gIn, bIn, save) =>
+        body(xIn as tf.Tensor4D, gIn as tf.Tensor1D, bIn as tf.Tensor1D, undefined, save as tf.GradSaveFunc),
+      );
   const y = (residual ? op(x, gamma, beta, tail.residual!) : op(x, gamma, beta)) as tf.Tensor4D;
   const [mean, variance] = stats!;
   return { y, mean, variance };
@@ -147,14 +182,18 @@ export function bnAct(
  *   ∂x = γ/√(σ²+eps) · (dy − mean(dy) − x̂·mean(dy·x̂)),   ∂γ = Σ dy·x̂,   ∂β = Σ dy.
  */
 export function batchNormTrain(
-  x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number,
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
 ): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   let stats: [tf.Tensor1D, tf.Tensor1D] | null = null;
   const op = tf.customGrad((xIn, gIn, bIn, save) => {
     const [xt, g, b] = [xIn as tf.Tensor4D, gIn as tf.Tensor1D, bIn as tf.Tensor1D];
     let mean: tf.Tensor1D;
     let variance: tf.Tensor1D;
-    if (hasKernel(BN_MOMENTS_KERNEL)) [mean, variance] = tf.engine().runKernel(BN_MOMENTS_KERNEL, { x: xt }) as tf.Tensor1D[];
+    if (hasKernel(BN_MOMENTS_KERNEL))
+      [mean, variance] = tf.engine().runKernel(BN_MOMENTS_KERNEL, { x: xt }) as tf.Tensor1D[];
     else ({ mean, variance } = tf.moments(xt, [0, 1, 2]) as { mean: tf.Tensor1D; variance: tf.Tensor1D });
     // Kept past this op's tidy for the running-stat update; saved (as clones) for the gradient.
     stats = [tf.keep(mean), tf.keep(variance)];
@@ -163,7 +202,13 @@ export function batchNormTrain(
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const [sx, sm, sv, sg] = saved;
       if (hasKernel(BN_TRAIN_GRAD_KERNEL)) {
-        return tf.engine().runKernel(BN_TRAIN_GRAD_KERNEL, { x: sx, dy, mean: sm, variance: sv, scale: sg }, { varianceEpsilon: eps }) as tf.Tensor[];
+        return tf
+          .engine()
+          .runKernel(
+            BN_TRAIN_GRAD_KERNEL,
+            { x: sx, dy, mean: sm, variance: sv, scale: sg },
+            { varianceEpsilon: eps },
+          ) as tf.Tensor[];
       }
       return tf.tidy(() => {
         const n = sx.size / sm.size;

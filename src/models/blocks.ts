@@ -80,11 +80,21 @@ export class Bottleneck implements Block {
   constructor(store: ParamStore, key: string, a: BlockArgs) {
     const groups = a.groups ?? 1;
     const width = Math.floor((a.planes * (a.widthPerGroup ?? 64)) / 64) * groups;
-    if (width < 1) throw new Error(`${store.model}: bottleneck '${key}' has no inner channels (planes ${a.planes} × ${a.widthPerGroup}/64 per group); use a larger width`);
+    if (width < 1)
+      throw new Error(
+        `${store.model}: bottleneck '${key}' has no inner channels (planes ${a.planes} × ${a.widthPerGroup}/64 per group); use a larger width`,
+      );
     this.outC = a.planes * Bottleneck.expansion;
     this.conv1 = new Conv2d(store, `${key}.conv1`, { inC: a.inC, outC: width, kernel: 1 });
     this.bn1 = new BatchNorm2d(store, `${key}.bn1`, width);
-    this.conv2 = new Conv2d(store, `${key}.conv2`, { inC: width, outC: width, kernel: 3, stride: a.stride, groups, groupedConv: a.groupedConv });
+    this.conv2 = new Conv2d(store, `${key}.conv2`, {
+      inC: width,
+      outC: width,
+      kernel: 3,
+      stride: a.stride,
+      groups,
+      groupedConv: a.groupedConv,
+    });
     this.bn2 = new BatchNorm2d(store, `${key}.bn2`, width);
     this.conv3 = new Conv2d(store, `${key}.conv3`, { inC: width, outC: this.outC, kernel: 1 });
     this.bn3 = new BatchNorm2d(store, `${key}.bn3`, this.outC);

@@ -3,8 +3,8 @@
  * groups, He fan-out initialisation N(0, 2/(k·k·out)) as in the reference ResNet code.
  */
 import * as tf from "@tensorflow/tfjs";
-import { fillNormal, type ParamStore } from "./params.js";
 import { groupedConv2dKernel, hasGroupedConvKernels } from "../kernels/grouped_conv.js";
+import { fillNormal, type ParamStore } from "./params.js";
 import type { GroupedConvImpl } from "./types.js";
 
 export interface ConvArgs {
@@ -45,7 +45,9 @@ export function resolveGroupedConv(impl: GroupedConvImpl): "split" | "depthwise"
   const be = tf.getBackend();
   if (hasGroupedConvKernels(be)) return "kernel";
   const has = (k: string) => tf.getKernel(k, be) !== undefined;
-  return has("DepthwiseConv2dNativeBackpropInput") && has("DepthwiseConv2dNativeBackpropFilter") ? "depthwise" : "split";
+  return has("DepthwiseConv2dNativeBackpropInput") && has("DepthwiseConv2dNativeBackpropFilter")
+    ? "depthwise"
+    : "split";
 }
 
 /**
@@ -85,10 +87,15 @@ export function groupedConv2d(
     if (how === "split") {
       const xs = tf.split(x, groups, 3) as tf.Tensor4D[];
       const ws = tf.split(w, groups, 3) as tf.Tensor4D[];
-      return tf.concat(xs.map((xg, g) => tf.conv2d(xg, ws[g], stride, pad)), 3) as tf.Tensor4D;
+      return tf.concat(
+        xs.map((xg, g) => tf.conv2d(xg, ws[g], stride, pad)),
+        3,
+      ) as tf.Tensor4D;
     }
     // [k,k,wi,G,wo] -> [k,k,G,wi,wo] -> [k,k,G·wi,wo]: depthwise filter for input channel g·wi+i.
-    const dw = tf.transpose(tf.reshape(w, [k, kw, wi, groups, wo]), [0, 1, 3, 2, 4]).reshape([k, kw, groups * wi, wo]) as tf.Tensor4D;
+    const dw = tf
+      .transpose(tf.reshape(w, [k, kw, wi, groups, wo]), [0, 1, 3, 2, 4])
+      .reshape([k, kw, groups * wi, wo]) as tf.Tensor4D;
     const y = tf.depthwiseConv2d(x, dw, stride, pad);
     const [n, oh, ow] = y.shape;
     return tf.sum(tf.reshape(y, [n, oh, ow, groups, wi, wo]), 4).reshape([n, oh, ow, outC]) as tf.Tensor4D;
@@ -110,7 +117,9 @@ export class Conv2d {
     this.groups = args.groups ?? 1;
     this.impl = args.groupedConv ?? "auto";
     if (inC % this.groups !== 0 || outC % this.groups !== 0) {
-      throw new Error(`${store.model}: conv '${key}' has inC=${inC}, outC=${outC} not divisible by groups=${this.groups}`);
+      throw new Error(
+        `${store.model}: conv '${key}' has inC=${inC}, outC=${outC} not divisible by groups=${this.groups}`,
+      );
     }
     this.pad = torchPad(kernel, this.stride);
     const shape = [kernel, kernel, inC / this.groups, outC];

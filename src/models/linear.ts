@@ -36,7 +36,9 @@ export class LinearClassifier implements Classifier {
   constructor(args: LinearArgs) {
     const { featDim: d, numClasses: c } = args;
     if (!Number.isInteger(d) || d <= 0 || !Number.isInteger(c) || c <= 0) {
-      throw new Error(`LinearClassifier: featDim and numClasses must be positive integers, got featDim=${d}, numClasses=${c}`);
+      throw new Error(
+        `LinearClassifier: featDim and numClasses must be positive integers, got featDim=${d}, numClasses=${c}`,
+      );
     }
     this.name = args.name ?? "linear";
     this.featDim = d;
@@ -46,10 +48,20 @@ export class LinearClassifier implements Classifier {
     // nn.Linear default: kaiming_uniform(a=√5) for the weight, which reduces to U(±1/√fan_in); same bound for the bias.
     const bound = 1 / Math.sqrt(d);
     const wName = `${key}.weight`;
-    this.weight = this.store.add(wName, fillUniform(this.store.rng(wName), new Float32Array(c * d), -bound, bound), [c, d], true);
+    this.weight = this.store.add(
+      wName,
+      fillUniform(this.store.rng(wName), new Float32Array(c * d), -bound, bound),
+      [c, d],
+      true,
+    );
     if (args.bias ?? true) {
       const bName = `${key}.bias`;
-      this.bias = this.store.add(bName, fillUniform(this.store.rng(bName), new Float32Array(c), -bound, bound), [c], true);
+      this.bias = this.store.add(
+        bName,
+        fillUniform(this.store.rng(bName), new Float32Array(c), -bound, bound),
+        [c],
+        true,
+      );
     } else {
       this.bias = null;
     }
@@ -57,7 +69,9 @@ export class LinearClassifier implements Classifier {
 
   apply(feat: tf.Tensor2D): tf.Tensor2D {
     if (feat.shape[1] !== this.featDim) {
-      throw new Error(`${this.name}: features have ${feat.shape[1]} columns, classifier expects featDim=${this.featDim}`);
+      throw new Error(
+        `${this.name}: features have ${feat.shape[1]} columns, classifier expects featDim=${this.featDim}`,
+      );
     }
     return tf.tidy(() => {
       const z = tf.matMul(feat, this.weight as tf.Tensor2D, false, true);

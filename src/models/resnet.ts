@@ -6,11 +6,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { BatchNorm2d } from "./batchnorm.js";
-import { BasicBlock, Bottleneck, type Block, type BlockArgs } from "./blocks.js";
+import { BasicBlock, type Block, type BlockArgs, Bottleneck } from "./blocks.js";
 import { Conv2d } from "./conv.js";
 import { ParamStore } from "./params.js";
-import type { Backbone, BackboneArgs, NamedVariables } from "./types.js";
 import type { ResNetSpec } from "./resnet_specs.js";
+import type { Backbone, BackboneArgs, NamedVariables } from "./types.js";
 
 export { RESNET_SPECS, type ResNetSpec } from "./resnet_specs.js";
 
@@ -19,9 +19,12 @@ type BlockCtor = new (store: ParamStore, key: string, a: BlockArgs) => Block;
 function validateArgs(spec: ResNetSpec, args: BackboneArgs): void {
   const s = args.inputShape;
   if (!Array.isArray(s) || s.length !== 3 || !s.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new Error(`backbone '${spec.name}': inputShape must be [H, W, C] positive integers, got ${JSON.stringify(s)}`);
+    throw new Error(
+      `backbone '${spec.name}': inputShape must be [H, W, C] positive integers, got ${JSON.stringify(s)}`,
+    );
   }
-  if (!Number.isFinite(args.seed)) throw new Error(`backbone '${spec.name}': seed must be a finite number, got ${args.seed}`);
+  if (!Number.isFinite(args.seed))
+    throw new Error(`backbone '${spec.name}': seed must be a finite number, got ${args.seed}`);
 }
 
 /** A ResNet built from a spec; see `backbones` for the registered instances. */
@@ -44,13 +47,21 @@ export class ResNet implements Backbone {
     // Stage widths w·(1, 2, 4[, 8]); w = 16 (CIFAR) or 64 (ImageNet, the original's models) unless args.width says
     // otherwise (narrow ImageNet-layout models are what the PyTorch-parity fixtures use).
     const w = args.width ?? (cifar ? 16 : 64);
-    if (!Number.isInteger(w) || w < 1) throw new Error(`backbone '${spec.name}': width must be a positive integer, got ${args.width}`);
+    if (!Number.isInteger(w) || w < 1)
+      throw new Error(`backbone '${spec.name}': width must be a positive integer, got ${args.width}`);
     const widths = (cifar ? [1, 2, 4] : [1, 2, 4, 8]).map((m) => m * w);
     if (spec.layers.length !== widths.length) {
-      throw new Error(`backbone '${spec.name}': a ${spec.layout} ResNet has ${widths.length} stages, got layers=${JSON.stringify(spec.layers)}`);
+      throw new Error(
+        `backbone '${spec.name}': a ${spec.layout} ResNet has ${widths.length} stages, got layers=${JSON.stringify(spec.layers)}`,
+      );
     }
     const stemC = widths[0];
-    this.stem = new Conv2d(this.store, "conv1", { inC: args.inputShape[2], outC: stemC, kernel: cifar ? 3 : 7, stride: cifar ? 1 : 2 });
+    this.stem = new Conv2d(this.store, "conv1", {
+      inC: args.inputShape[2],
+      outC: stemC,
+      kernel: cifar ? 3 : 7,
+      stride: cifar ? 1 : 2,
+    });
     this.stemBn = new BatchNorm2d(this.store, "bn1", stemC);
     this.maxPool = !cifar;
     const Ctor: BlockCtor = spec.block === "basic" ? BasicBlock : Bottleneck;
@@ -74,9 +85,12 @@ export class ResNet implements Backbone {
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-    const [, h, w, c] = x.shape;
+    const [, _h, _w, c] = x.shape;
     const [eh, ew, ec] = this.inputShape;
-    if (c !== ec) throw new Error(`backbone '${this.name}': input has ${c} channels, built for ${ec} (inputShape ${eh}x${ew}x${ec})`);
+    if (c !== ec)
+      throw new Error(
+        `backbone '${this.name}': input has ${c} channels, built for ${ec} (inputShape ${eh}x${ew}x${ec})`,
+      );
     return tf.tidy(() => {
       let y = tf.relu(this.stemBn.apply(this.stem.apply(x), training));
       // PyTorch MaxPool2d(3, 2, padding=1): explicit pad 1 (TF 'same' would pad (0,1) and shift windows).

@@ -17,7 +17,10 @@ export function modelWeights(...mods: HasWeights[]): NamedVariables {
   for (const m of mods) {
     for (const part of [m.trainable(), m.buffers()]) {
       for (const [k, v] of part) {
-        if (out.has(k)) throw new Error(`modelWeights: key '${k}' appears in more than one module; prefix the keys (e.g. "feat_model.") before merging`);
+        if (out.has(k))
+          throw new Error(
+            `modelWeights: key '${k}' appears in more than one module; prefix the keys (e.g. "feat_model.") before merging`,
+          );
         out.set(k, v);
       }
     }

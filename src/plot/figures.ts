@@ -9,7 +9,7 @@
  *  - Accuracies come in as fractions in [0, 1] (what `evaluate` returns) unless `unit: "percent"`,
  *    and are plotted in percent.
  */
-import { shotGroups, type ShotConvention } from "../metrics.js";
+import { type ShotConvention, shotGroups } from "../metrics.js";
 import type { PlotlyFigure, PlotlyTrace } from "./types.js";
 
 /** Unit of accuracy inputs. */
@@ -41,7 +41,18 @@ export const SERIES_COLOURS: Record<string, string> = {
   SR: "#2ca02c",
   PB: "#9467bd",
 };
-const CYCLE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+const CYCLE = [
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+  "#bcbd22",
+  "#17becf",
+];
 
 /** Colour for a named series: the paper's colour when the name is known, else the i-th of a cycle. */
 export function seriesColour(name: string, i: number): string {
@@ -64,7 +75,16 @@ function baseLayout(title: string | undefined, width: number, height: number): R
 }
 
 function axis(title: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { title: { text: title }, automargin: true, showline: true, linecolor: "#444", ticks: "outside", gridcolor: "#e5e5e5", zeroline: false, ...extra };
+  return {
+    title: { text: title },
+    automargin: true,
+    showline: true,
+    linecolor: "#444",
+    ticks: "outside",
+    gridcolor: "#e5e5e5",
+    zeroline: false,
+    ...extra,
+  };
 }
 
 /**
@@ -114,7 +134,7 @@ export function shotBoundaries(trainCounts: number[], convention: ShotConvention
   const C = sorted.length;
   // Sorted descending, so the groups are contiguous: many…, medium…, few….
   const firstNotMany = groups.findIndex((g) => g !== "many");
-  const firstFew = groups.findIndex((g) => g === "few");
+  const firstFew = groups.indexOf("few");
   const mEnd = firstNotMany < 0 ? C : firstNotMany;
   const fStart = firstFew < 0 ? C : firstFew;
   return {
@@ -129,7 +149,16 @@ function shotRegionDecorations(b: ShotBoundaries, xref = "x"): { shapes: unknown
   const shapes: unknown[] = [];
   for (const x of [b.manyMedium, b.mediumFew]) {
     if (x === null) continue;
-    shapes.push({ type: "line", xref, yref: "paper", x0: x - 0.5, x1: x - 0.5, y0: 0, y1: 1, line: { color: "#333", width: 1.5, dash: "dashdot" } });
+    shapes.push({
+      type: "line",
+      xref,
+      yref: "paper",
+      x0: x - 0.5,
+      x1: x - 0.5,
+      y0: 0,
+      y1: 1,
+      line: { color: "#333", width: 1.5, dash: "dashdot" },
+    });
   }
   const annotations: unknown[] = [];
   const labels = [
@@ -139,7 +168,16 @@ function shotRegionDecorations(b: ShotBoundaries, xref = "x"): { shapes: unknown
   ] as const;
   for (const [text, [s, e]] of labels) {
     if (e <= s) continue;
-    annotations.push({ text, xref, yref: "paper", x: (s + e - 1) / 2, y: 1.0, yanchor: "bottom", showarrow: false, font: { size: 13, color: "#333" } });
+    annotations.push({
+      text,
+      xref,
+      yref: "paper",
+      x: (s + e - 1) / 2,
+      y: 1.0,
+      yanchor: "bottom",
+      showarrow: false,
+      font: { size: 13, color: "#333" },
+    });
   }
   return { shapes, annotations };
 }
@@ -192,17 +230,55 @@ export function classCountFigure(a: ClassCountFigureArgs): PlotlyFigure {
   const logY = a.logY ?? true;
   layout.xaxis = axis(a.sortDescending ? "class index (sorted by n_j)" : "class index");
   if (a.classNames && !a.sortDescending) {
-    layout.xaxis = axis("class", { tickvals: a.classNames.map((_, j) => j), ticktext: a.classNames.map((n, j) => `${j} ${n}`), tickangle: -30 });
+    layout.xaxis = axis("class", {
+      tickvals: a.classNames.map((_, j) => j),
+      ticktext: a.classNames.map((n, j) => `${j} ${n}`),
+      tickangle: -30,
+    });
   }
-  layout.yaxis = axis("training images n_j", logY ? { ...logAxis(data.flatMap((t) => t.y as number[])), exponentformat: "none" } : {});
+  layout.yaxis = axis(
+    "training images n_j",
+    logY ? { ...logAxis(data.flatMap((t) => t.y as number[])), exponentformat: "none" } : {},
+  );
   layout.barmode = "group";
   layout.bargap = 0.1;
   layout.showlegend = a.series.length > 1;
   if (a.showShotThresholds ?? true) {
-    layout.shapes = [100, 20].map((y) => ({ type: "line", xref: "paper", x0: 0, x1: 1, yref: "y", y0: y, y1: y, line: { color: "#555", width: 1, dash: "dot" } }));
+    layout.shapes = [100, 20].map((y) => ({
+      type: "line",
+      xref: "paper",
+      x0: 0,
+      x1: 1,
+      yref: "y",
+      y0: y,
+      y1: y,
+      line: { color: "#555", width: 1, dash: "dot" },
+    }));
     layout.annotations = [
-      { text: "Many: n > 100", xref: "paper", x: 1, xanchor: "right", yref: "y", y: logY ? Math.log10(100) : 100, yanchor: "bottom", showarrow: false, bgcolor: "rgba(255,255,255,0.7)", font: { size: 11, color: "#555" } },
-      { text: "Few: n < 20", xref: "paper", x: 1, xanchor: "right", yref: "y", y: logY ? Math.log10(20) : 20, yanchor: "top", showarrow: false, bgcolor: "rgba(255,255,255,0.7)", font: { size: 11, color: "#555" } },
+      {
+        text: "Many: n > 100",
+        xref: "paper",
+        x: 1,
+        xanchor: "right",
+        yref: "y",
+        y: logY ? Math.log10(100) : 100,
+        yanchor: "bottom",
+        showarrow: false,
+        bgcolor: "rgba(255,255,255,0.7)",
+        font: { size: 11, color: "#555" },
+      },
+      {
+        text: "Few: n < 20",
+        xref: "paper",
+        x: 1,
+        xanchor: "right",
+        yref: "y",
+        y: logY ? Math.log10(20) : 20,
+        yanchor: "top",
+        showarrow: false,
+        bgcolor: "rgba(255,255,255,0.7)",
+        font: { size: 11, color: "#555" },
+      },
     ];
   }
   return { data, layout };
@@ -246,7 +322,9 @@ export function samplingFigure(a: SamplingFigureArgs): PlotlyFigure {
   const order = sortByCountDesc(a.trainCounts);
   const data: PlotlyTrace[] = a.series.map((s, i) => {
     if (s.probabilities.length !== C) {
-      throw new Error(`samplingFigure: series '${s.name}' has ${s.probabilities.length} probabilities but trainCounts has ${C} classes`);
+      throw new Error(
+        `samplingFigure: series '${s.name}' has ${s.probabilities.length} probabilities but trainCounts has ${C} classes`,
+      );
     }
     return {
       type: "scatter",
@@ -259,7 +337,10 @@ export function samplingFigure(a: SamplingFigureArgs): PlotlyFigure {
   });
   const layout = baseLayout(a.title, a.width ?? 800, a.height ?? 450);
   layout.xaxis = axis("class index (sorted by n_j, head → tail)");
-  layout.yaxis = axis("sampling probability p_j", (a.logY ?? true) ? logAxis(data.flatMap((t) => t.y as number[])) : {});
+  layout.yaxis = axis(
+    "sampling probability p_j",
+    (a.logY ?? true) ? logAxis(data.flatMap((t) => t.y as number[])) : {},
+  );
   if (a.showRegions ?? true) Object.assign(layout, shotRegionDecorations(shotBoundaries(a.trainCounts, a.convention)));
   return { data, layout };
 }
@@ -289,7 +370,8 @@ export const SHOT_COLUMNS = ["Many", "Medium", "Few", "All"] as const;
 
 /** Grouped bars: x = Many/Medium/Few/All, one bar per method. */
 export function shotBarsFigure(a: ShotBarsFigureArgs): PlotlyFigure {
-  if (a.rows.length === 0) throw new Error("shotBarsFigure: rows is empty; pass at least one { name, many, medium, few, all }");
+  if (a.rows.length === 0)
+    throw new Error("shotBarsFigure: rows is empty; pass at least one { name, many, medium, few, all }");
   const unit = a.unit ?? "fraction";
   const data: PlotlyTrace[] = a.rows.map((r, i) => {
     const y = [r.many, r.medium, r.few, r.all].map((v) => toPercent(v, unit));
@@ -340,7 +422,10 @@ export interface WeightNormFigureArgs {
  * has no y ticks and all curves start at the same point). Falls back to the max when the head value is 0.
  */
 export function normaliseSeries(sortedValues: number[]): number[] {
-  const ref = sortedValues[0] !== 0 && Number.isFinite(sortedValues[0]) ? sortedValues[0] : Math.max(...sortedValues.map(Math.abs));
+  const ref =
+    sortedValues[0] !== 0 && Number.isFinite(sortedValues[0])
+      ? sortedValues[0]
+      : Math.max(...sortedValues.map(Math.abs));
   return sortedValues.map((v) => (ref ? v / ref : v));
 }
 
@@ -351,11 +436,28 @@ export function weightNormFigure(a: WeightNormFigureArgs): PlotlyFigure {
   const order = sortByCountDesc(a.trainCounts);
   const x = order.map((_, k) => k);
   const data: PlotlyTrace[] = a.series.map((s, i) => {
-    if (s.values.length !== C) throw new Error(`weightNormFigure: series '${s.name}' has ${s.values.length} values but trainCounts has ${C} classes`);
-    return { type: "scatter", mode: "lines", name: s.name, x, y: normaliseSeries(order.map((j) => s.values[j])), line: { color: seriesColour(s.name, i), width: 2 } };
+    if (s.values.length !== C)
+      throw new Error(
+        `weightNormFigure: series '${s.name}' has ${s.values.length} values but trainCounts has ${C} classes`,
+      );
+    return {
+      type: "scatter",
+      mode: "lines",
+      name: s.name,
+      x,
+      y: normaliseSeries(order.map((j) => s.values[j])),
+      line: { color: seriesColour(s.name, i), width: 2 },
+    };
   });
   if (a.showCounts ?? true) {
-    data.push({ type: "scatter", mode: "lines", name: "data (n_j)", x, y: normaliseSeries(order.map((j) => a.trainCounts[j])), line: { color: "black", width: 2, dash: "dot" } });
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: "data (n_j)",
+      x,
+      y: normaliseSeries(order.map((j) => a.trainCounts[j])),
+      line: { color: "black", width: 2, dash: "dot" },
+    });
   }
   const layout = baseLayout(a.title ?? "Weight norm visualization", a.width ?? 820, a.height ?? 450);
   layout.xaxis = axis("class index (sorted by training count)", { range: [-0.5, C - 0.5] });
@@ -402,16 +504,23 @@ export interface TauSweepFigureArgs {
 /** Rows of a sweep table, checked. */
 export function sweepRows(t: TauSweepTable, where: string): TauSweepPoint[] {
   const rows = Array.isArray(t) ? t : t?.rows;
-  if (!Array.isArray(rows) || rows.length === 0) throw new Error(`${where}: the sweep has no rows; pass TauSweepPoint[] or { rows: [...] }`);
+  if (!Array.isArray(rows) || rows.length === 0)
+    throw new Error(`${where}: the sweep has no rows; pass TauSweepPoint[] or { rows: [...] }`);
   return rows;
 }
 
 /** Per-metric series of a sweep in percent: Many, Medium, Few, All. */
-export function sweepSeries(t: TauSweepTable, allMetric: "top1" | "macroAcc", unit: AccuracyUnit, where: string): { tau: number[]; series: Record<(typeof SHOT_COLUMNS)[number], number[]> } {
+export function sweepSeries(
+  t: TauSweepTable,
+  allMetric: "top1" | "macroAcc",
+  unit: AccuracyUnit,
+  where: string,
+): { tau: number[]; series: Record<(typeof SHOT_COLUMNS)[number], number[]> } {
   const rows = sweepRows(t, where);
   const pick = (r: TauSweepPoint): number => {
     const v = allMetric === "macroAcc" ? r.macroAcc : r.top1;
-    if (v === undefined) throw new Error(`${where}: row tau=${r.tau} has no '${allMetric}'; pass allMetric "top1" or add the field`);
+    if (v === undefined)
+      throw new Error(`${where}: row tau=${r.tau} has no '${allMetric}'; pass allMetric "top1" or add the field`);
     return v;
   };
   return {
@@ -456,8 +565,30 @@ export function tauSweepFigure(a: TauSweepFigureArgs): PlotlyFigure {
   layout.xaxis = axis("τ", { dtick: 0.2 });
   layout.yaxis = axis("accuracy (%)");
   if (a.chosenTau !== undefined) {
-    layout.shapes = [{ type: "line", xref: "x", yref: "paper", x0: a.chosenTau, x1: a.chosenTau, y0: 0, y1: 1, line: { color: "#666", width: 1.5, dash: "dot" } }];
-    layout.annotations = [{ text: `chosen τ = ${+a.chosenTau.toFixed(3)}`, xref: "x", yref: "paper", x: a.chosenTau, y: 1, yanchor: "bottom", showarrow: false, font: { size: 12, color: "#444" } }];
+    layout.shapes = [
+      {
+        type: "line",
+        xref: "x",
+        yref: "paper",
+        x0: a.chosenTau,
+        x1: a.chosenTau,
+        y0: 0,
+        y1: 1,
+        line: { color: "#666", width: 1.5, dash: "dot" },
+      },
+    ];
+    layout.annotations = [
+      {
+        text: `chosen τ = ${+a.chosenTau.toFixed(3)}`,
+        xref: "x",
+        yref: "paper",
+        x: a.chosenTau,
+        y: 1,
+        yanchor: "bottom",
+        showarrow: false,
+        font: { size: 12, color: "#444" },
+      },
+    ];
   }
   return { data, layout };
 }
@@ -515,7 +646,12 @@ export function samplerClassifierFigure(a: SamplerClassifierFigureArgs): PlotlyF
         y,
         xaxis: pi === 0 ? "x" : `x${pi + 1}`,
         yaxis: pi === 0 ? "y" : `y${pi + 1}`,
-        marker: { size: 11, color: seriesColour(s, si), symbol: SAMPLER_SYMBOLS[si % SAMPLER_SYMBOLS.length], line: { width: 1, color: "#222" } },
+        marker: {
+          size: 11,
+          color: seriesColour(s, si),
+          symbol: SAMPLER_SYMBOLS[si % SAMPLER_SYMBOLS.length],
+          line: { width: 1, color: "#222" },
+        },
       });
     });
   });
@@ -528,7 +664,15 @@ export function samplerClassifierFigure(a: SamplerClassifierFigureArgs): PlotlyF
     const sfx = pi === 0 ? "" : String(pi + 1);
     layout[`xaxis${sfx}`] = axis("", { type: "category", categoryorder: "array", categoryarray: classifiers });
     layout[`yaxis${sfx}`] = axis(pi === 0 ? "top-1 accuracy (%)" : "");
-    annotations.push({ text: `<b>${label}</b>`, xref: `x${sfx} domain`, yref: `y${sfx} domain`, x: 0.5, y: 1.02, yanchor: "bottom", showarrow: false });
+    annotations.push({
+      text: `<b>${label}</b>`,
+      xref: `x${sfx} domain`,
+      yref: `y${sfx} domain`,
+      x: 0.5,
+      y: 1.02,
+      yanchor: "bottom",
+      showarrow: false,
+    });
   });
   layout.annotations = annotations;
   return { data, layout };

@@ -1,6 +1,29 @@
 /** Public surface of the plot package: figure specs, rendering, notebook display. */
-export * from "./types.js";
+
 export * from "./figures.js";
+export {
+  closeFigures,
+  type DisplayBundle,
+  inTslab,
+  notebookRenderer,
+  type ShowFigureOpts,
+  sendDisplay,
+  showFigure,
+  showTable,
+  type TableOpts,
+  tableMarkdown,
+  tableText,
+  tslabDisplayHook,
+} from "./notebook.js";
+export {
+  CHROMIUM_ARGS,
+  FigureRenderer,
+  type FigureRendererArgs,
+  findChromium,
+  type RenderOpts,
+  resolvePlotlyBundle,
+  type SaveFigureOpts,
+  saveFigure,
+} from "./render.js";
 export { tauSliderHtml, tauSliderWidget } from "./tau_slider.js";
-export { FigureRenderer, saveFigure, findChromium, resolvePlotlyBundle, CHROMIUM_ARGS, type RenderOpts, type FigureRendererArgs, type SaveFigureOpts } from "./render.js";
-export { showFigure, showTable, closeFigures, notebookRenderer, inTslab, sendDisplay, tslabDisplayHook, tableMarkdown, tableText, type DisplayBundle, type ShowFigureOpts, type TableOpts } from "./notebook.js";
+export * from "./types.js";

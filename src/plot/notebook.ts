@@ -111,10 +111,14 @@ export async function showFigure(fig: PlotlyFigure, opts: ShowFigureOpts = {}): 
     const png = await (opts.renderer ?? notebookRenderer()).renderPng(fig, { ...opts, scale: opts.scale ?? 1.5 });
     data["image/png"] = png.toString("base64");
   } else {
-    process.stderr.write("showFigure: chromium not found, showing the figure without a PNG (install it with `apt-get install chromium`)\n");
+    process.stderr.write(
+      "showFigure: chromium not found, showing the figure without a PNG (install it with `apt-get install chromium`)\n",
+    );
   }
   // The JSON MIME type stores the figure as an object; a copy keeps later edits to `fig` out of the output.
-  data["application/vnd.plotly.v1+json"] = JSON.parse(JSON.stringify({ data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} }));
+  data["application/vnd.plotly.v1+json"] = JSON.parse(
+    JSON.stringify({ data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} }),
+  );
   data["text/plain"] = text;
   sendDisplay({ data, metadata: {} });
 }
@@ -173,7 +177,11 @@ export function tableText(rows: Record<string, unknown>[], opts: TableOpts = {})
   const body = cellTexts(rows, cols, digits);
   const widths = cols.map((c, i) => Math.max(c.length, ...body.map((b) => b[i].length)));
   const numeric = cols.map((c) => rows.length > 0 && rows.every((r) => typeof r[c] === "number" || r[c] == null));
-  const fmt = (vals: string[]) => vals.map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join("  ").trimEnd();
+  const fmt = (vals: string[]) =>
+    vals
+      .map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
   const lines = [fmt(cols), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(fmt)];
   return (opts.title ? `${opts.title}\n` : "") + lines.join("\n");
 }
@@ -181,5 +189,6 @@ export function tableText(rows: Record<string, unknown>[], opts: TableOpts = {})
 /** Display rows as one output with `text/markdown` and `text/plain`; prints the text table outside tslab. */
 export function showTable(rows: Record<string, unknown>[], opts: TableOpts = {}): void {
   const text = tableText(rows, opts);
-  if (!sendDisplay({ data: { "text/markdown": tableMarkdown(rows, opts), "text/plain": text }, metadata: {} })) console.log(text);
+  if (!sendDisplay({ data: { "text/markdown": tableMarkdown(rows, opts), "text/plain": text }, metadata: {} }))
+    console.log(text);
 }

@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { writeFileAtomic } from "../run/atomic.js";
 import type { PlotlyFigure } from "./types.js";
 
@@ -61,7 +61,9 @@ export function findChromium(explicit?: string): string | null {
 
 function chromiumMissing(explicit?: string): Error {
   const wanted = explicit ?? process.env.LTR_CHROMIUM;
-  const where = wanted ? `'${wanted}' (from ${explicit ? "executablePath" : "$LTR_CHROMIUM"}) does not exist` : `none of ${CHROMIUM_CANDIDATES.join(", ")} exists`;
+  const where = wanted
+    ? `'${wanted}' (from ${explicit ? "executablePath" : "$LTR_CHROMIUM"}) does not exist`
+    : `none of ${CHROMIUM_CANDIDATES.join(", ")} exists`;
   return new Error(
     `FigureRenderer: chromium not found: ${where}. Install it with \`apt-get install chromium\` (Debian/Ubuntu) ` +
       `or point $LTR_CHROMIUM at a Chromium/Chrome binary.`,
@@ -87,7 +89,9 @@ export function resolvePlotlyBundle(): string {
     tried.push(candidate);
     if (dirname(dir) === dir) break;
   }
-  throw new Error(`resolvePlotlyBundle: plotly.js-dist-min not found (tried ${tried.join("; ")}); run \`npm ci\` in the project root`);
+  throw new Error(
+    `resolvePlotlyBundle: plotly.js-dist-min not found (tried ${tried.join("; ")}); run \`npm ci\` in the project root`,
+  );
 }
 
 /** Renders plotly figures with one lazily started headless chromium; call {@link close} when done. */
@@ -104,7 +108,8 @@ export class FigureRenderer {
   async renderPng(fig: PlotlyFigure, opts: RenderOpts = {}): Promise<Buffer> {
     const url = await this.toImage(fig, "png", opts);
     const comma = url.indexOf(",");
-    if (!url.startsWith("data:image/png;base64,")) throw new Error(`FigureRenderer.renderPng: unexpected data URL '${url.slice(0, 40)}…'`);
+    if (!url.startsWith("data:image/png;base64,"))
+      throw new Error(`FigureRenderer.renderPng: unexpected data URL '${url.slice(0, 40)}…'`);
     return Buffer.from(url.slice(comma + 1), "base64");
   }
 
@@ -116,7 +121,8 @@ export class FigureRenderer {
   async renderSvg(fig: PlotlyFigure, opts: RenderOpts = {}): Promise<string> {
     const url = await this.toImage(fig, "svg", opts);
     const prefix = "data:image/svg+xml,";
-    if (!url.startsWith(prefix)) throw new Error(`FigureRenderer.renderSvg: unexpected data URL '${url.slice(0, 40)}…'`);
+    if (!url.startsWith(prefix))
+      throw new Error(`FigureRenderer.renderSvg: unexpected data URL '${url.slice(0, 40)}…'`);
     return stableSvgIds(decodeURIComponent(url.slice(prefix.length)), fig);
   }
 
@@ -175,7 +181,8 @@ export class FigureRenderer {
   }
 
   private async toImage(fig: PlotlyFigure, format: "png" | "svg", opts: RenderOpts): Promise<string> {
-    if (!fig || !Array.isArray(fig.data)) throw new Error("FigureRenderer: a figure needs a `data` array of traces ({ data: [...], layout: {...} })");
+    if (!fig || !Array.isArray(fig.data))
+      throw new Error("FigureRenderer: a figure needs a `data` array of traces ({ data: [...], layout: {...} })");
     const { page } = await this.start();
     const layout = (fig.layout ?? {}) as { width?: number; height?: number };
     const imageOpts = {
@@ -187,9 +194,20 @@ export class FigureRenderer {
     // The callback runs in the page. `globalThis` instead of `window` keeps this file free of DOM
     // types, which tslab's compiler does not load.
     return page.evaluate(
-      ([f, o]) => (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly.toImage(f, o),
+      ([f, o]) =>
+        (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly.toImage(
+          f,
+          o,
+        ),
       // Fixed trace ids (plotly draws a random one into the SVG's class names otherwise).
-      [{ data: fig.data.map((t, i) => ({ uid: `trace-${i}`, ...t })), layout: fig.layout ?? {}, config: fig.config ?? {} }, imageOpts] as const,
+      [
+        {
+          data: fig.data.map((t, i) => ({ uid: `trace-${i}`, ...t })),
+          layout: fig.layout ?? {},
+          config: fig.config ?? {},
+        },
+        imageOpts,
+      ] as const,
     );
   }
 }
@@ -201,7 +219,10 @@ export class FigureRenderer {
 export function stableSvgIds(svg: string, fig: PlotlyFigure): string {
   const uid = /id="defs-([0-9a-f]{4,})"/.exec(svg)?.[1];
   if (!uid) return svg;
-  const stable = createHash("sha256").update(JSON.stringify({ data: fig.data, layout: fig.layout ?? {} })).digest("hex").slice(0, uid.length);
+  const stable = createHash("sha256")
+    .update(JSON.stringify({ data: fig.data, layout: fig.layout ?? {} }))
+    .digest("hex")
+    .slice(0, uid.length);
   return svg.replace(new RegExp(`(?<=[A-Za-z_-])${uid}`, "g"), stable);
 }
 
@@ -215,7 +236,11 @@ export interface SaveFigureOpts extends RenderOpts {
  * Write `basePath.svg` and `basePath.png` (parent folders created), each atomically (temp file +
  * rename), so an interrupted run never leaves a truncated figure behind. Returns both paths.
  */
-export async function saveFigure(fig: PlotlyFigure, basePath: string, opts: SaveFigureOpts = {}): Promise<{ svg: string; png: string }> {
+export async function saveFigure(
+  fig: PlotlyFigure,
+  basePath: string,
+  opts: SaveFigureOpts = {},
+): Promise<{ svg: string; png: string }> {
   const renderer = opts.renderer ?? new FigureRenderer();
   try {
     const svg = await renderer.renderSvg(fig, opts);

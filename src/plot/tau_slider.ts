@@ -11,11 +11,17 @@ import { SHOT_COLUMNS, seriesColour, sweepSeries, type TauSweepFigureArgs } from
 
 /** JSON that is safe inside a <script> element (no "</script>" or "<!--" can close or comment it). */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
+  );
 }
 
 /** The data the slider's script draws from (checked: the val and test sweeps share one τ grid). */
@@ -24,12 +30,16 @@ function sliderPayload(sweep: TauSweepFigureArgs) {
   const unit = sweep.unit ?? "fraction";
   const allMetric = sweep.allMetric ?? "top1";
   const splits: { split: string; dash: string; tau: number[]; series: Record<string, number[]> }[] = [];
-  if (sweep.val) splits.push({ split: "val", dash: "", ...sweepSeries(sweep.val, allMetric, unit, "tauSliderHtml (val)") });
-  if (sweep.test) splits.push({ split: "test", dash: "6 4", ...sweepSeries(sweep.test, allMetric, unit, "tauSliderHtml (test)") });
+  if (sweep.val)
+    splits.push({ split: "val", dash: "", ...sweepSeries(sweep.val, allMetric, unit, "tauSliderHtml (val)") });
+  if (sweep.test)
+    splits.push({ split: "test", dash: "6 4", ...sweepSeries(sweep.test, allMetric, unit, "tauSliderHtml (test)") });
   const taus = splits[0].tau;
   for (const s of splits) {
     if (s.tau.length !== taus.length || s.tau.some((t, i) => Math.abs(t - taus[i]) > 1e-9)) {
-      throw new Error(`tauSliderHtml: the ${s.split} sweep's τ grid differs from the ${splits[0].split} sweep's; sweep both on the same grid`);
+      throw new Error(
+        `tauSliderHtml: the ${s.split} sweep's τ grid differs from the ${splits[0].split} sweep's; sweep both on the same grid`,
+      );
     }
   }
   let start = 0;
@@ -82,7 +92,9 @@ ${sliderBody("", sliderPayload(sweep))}
 export function tauSliderWidget(sweep: TauSweepFigureArgs): string {
   const payload = sliderPayload(sweep);
   const p = `ltr-tau-${createHash("sha256").update(JSON.stringify(payload)).digest("hex").slice(0, 8)}-`;
-  const title = sweep.title ? `<div style="font-weight: bold; margin-bottom: 6px;">${escapeHtml(sweep.title)}</div>` : "";
+  const title = sweep.title
+    ? `<div style="font-weight: bold; margin-bottom: 6px;">${escapeHtml(sweep.title)}</div>`
+    : "";
   return `<div id="${p}root" class="ltr-tau-slider" style="font-family: 'DejaVu Sans', Arial, sans-serif; color: #222;">
 <style>
 ${sliderCss(`#${p}root `)}

@@ -44,12 +44,12 @@ export function float16Bits(x: number): number {
     const half = 1 << (shift - 1);
     const rest = m & ((1 << shift) - 1);
     let h = m >>> shift;
-    if (rest > half || (rest === half && (h & 1))) h++;
+    if (rest > half || (rest === half && h & 1)) h++;
     return sign | h;
   }
   let h = (e << 10) | (mant >>> 13);
   const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++; // may carry into the exponent: still correct
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++; // may carry into the exponent: still correct
   return sign | h;
 }
 
@@ -93,12 +93,15 @@ function float16Table(): Float32Array {
 /** The bytes of an NPY 1.0 file (C order, little-endian). */
 export function encodeNpy(dtype: BundleDtype, shape: number[], body: Uint8Array): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
-  if (body.byteLength !== count * ELEM[dtype]) throw new Error(`encodeNpy: shape [${shape}] of ${dtype} needs ${count * ELEM[dtype]} bytes, got ${body.byteLength}`);
+  if (body.byteLength !== count * ELEM[dtype])
+    throw new Error(
+      `encodeNpy: shape [${shape}] of ${dtype} needs ${count * ELEM[dtype]} bytes, got ${body.byteLength}`,
+    );
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
   let dict = `{'descr': '${dtype}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // Header padded with spaces and a newline so the data starts on a 64-byte boundary (10 = magic + version + length).
   const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
-  dict = dict.padEnd(total - 10 - 1, " ") + "\n";
+  dict = `${dict.padEnd(total - 10 - 1, " ")}\n`;
   const head = new Uint8Array(10 + dict.length);
   head.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0); // \x93NUMPY v1.0
   head[8] = dict.length & 0xff;
@@ -130,7 +133,12 @@ export function npyBytes(dtype: BundleDtype, shape: number[], values: ArrayLike<
 }
 
 /** Write an array atomically; returns the bytes written (for the bundle's sha256 list). */
-export function writeBundleNpy(path: string, dtype: BundleDtype, shape: number[], values: ArrayLike<number>): Uint8Array {
+export function writeBundleNpy(
+  path: string,
+  dtype: BundleDtype,
+  shape: number[],
+  values: ArrayLike<number>,
+): Uint8Array {
   const bytes = npyBytes(dtype, shape, values);
   writeFileAtomic(path, bytes);
   return bytes;
@@ -145,13 +153,22 @@ export function decodeNpy(buf: Uint8Array, where: string): BundleArray {
   const text = Buffer.from(buf.subarray(10, 10 + hlen)).toString("latin1");
   const descr = /'descr':\s*'([^']*)'/.exec(text)?.[1] as BundleDtype | undefined;
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(text)?.[1];
-  if (!descr || !(descr in ELEM)) throw new Error(`${where}: dtype '${descr}' is not one the bundle uses (${Object.keys(ELEM).join(", ")})`);
-  if (!/'fortran_order':\s*False/.test(text)) throw new Error(`${where}: Fortran-order arrays are not used by the bundle`);
-  const shape = (shapeText ?? "").split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  if (!descr || !(descr in ELEM))
+    throw new Error(`${where}: dtype '${descr}' is not one the bundle uses (${Object.keys(ELEM).join(", ")})`);
+  if (!/'fortran_order':\s*False/.test(text))
+    throw new Error(`${where}: Fortran-order arrays are not used by the bundle`);
+  const shape = (shapeText ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const start = 10 + hlen;
   const need = count * ELEM[descr];
-  if (buf.length - start !== need) throw new Error(`${where}: shape [${shape}] of ${descr} needs ${need} data bytes, the file has ${buf.length - start}`);
+  if (buf.length - start !== need)
+    throw new Error(
+      `${where}: shape [${shape}] of ${descr} needs ${need} data bytes, the file has ${buf.length - start}`,
+    );
   const body = buf.slice(start); // a copy: aligned for the typed-array views below
   let data: Float32Array | Uint8Array;
   if (descr === "<f2") data = fromFloat16(new Uint16Array(body.buffer, body.byteOffset, count));

@@ -72,7 +72,15 @@ export interface BundleIndex {
   /** Order of the first axis of the arrays/ files. */
   representations: { sampler: string; seed: number; run: string }[];
   /** The representation whose features are included. */
-  walkthrough: { sampler: string; seed: number; run: string; numClasses: number; dim: number; rows: Record<Split, number>; note: string };
+  walkthrough: {
+    sampler: string;
+    seed: number;
+    run: string;
+    numClasses: number;
+    dim: number;
+    rows: Record<Split, number>;
+    note: string;
+  };
   files: BundleFile[];
 }
 
@@ -115,7 +123,7 @@ export function bundleDir(profile: Profile): string {
 }
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-const json = (v: unknown) => Buffer.from(JSON.stringify(v, null, 1) + "\n", "utf8");
+const json = (v: unknown) => Buffer.from(`${JSON.stringify(v, null, 1)}\n`, "utf8");
 
 /** What {@link exportBundle} did. */
 export interface ExportResult {
@@ -142,13 +150,24 @@ export function exportBundle(profile: Profile, dir = bundleDir(profile)): Export
     for (const seed of profile.seeds) {
       const s1 = stage1Plan(s.stage, seed, profile).dir;
       reps.push({ sampler: s.short, seed, dir: s1 });
-      const dirs = [{ stage: s.stage, d: s1 }, ...CLASSIFIERS.map((c) => ({ stage: c.stage, d: stage2Plan(c.stage, s1, seed, profile).dir }))];
+      const dirs = [
+        { stage: s.stage, d: s1 },
+        ...CLASSIFIERS.map((c) => ({ stage: c.stage, d: stage2Plan(c.stage, s1, seed, profile).dir })),
+      ];
       for (const { stage, d } of dirs) {
         if (runStatus(d) !== "finished") {
           missing.push(`${s.short}/${stage}/seed${seed}`);
           continue;
         }
-        runs.push({ sampler: s.short, stage, stage1: s.stage, seed, run: relative(root, d), manifest: exportedRecord(readJson(join(d, "manifest.json")), root), results: exportedRecord(readJson(join(d, "results.json")), root) });
+        runs.push({
+          sampler: s.short,
+          stage,
+          stage1: s.stage,
+          seed,
+          run: relative(root, d),
+          manifest: exportedRecord(readJson(join(d, "manifest.json")), root),
+          results: exportedRecord(readJson(join(d, "results.json")), root),
+        });
       }
     }
   const walk = reps[0]; // IB, first seed
@@ -174,16 +193,42 @@ export function exportBundle(profile: Profile, dir = bundleDir(profile)): Export
     if (!t) throw new Error(`${path}: no tensor '${name}' (is it a run of this version of decoupling-lt?)`);
     return { data: Float32Array.from(t.data), shape: t.shape };
   };
-  const s2 = (s1: string, stage: string, seed: number) => join(stage2Plan(stage, s1, seed, profile).dir, "classifier.ckpt");
+  const s2 = (s1: string, stage: string, seed: number) =>
+    join(stage2Plan(stage, s1, seed, profile).dir, "classifier.ckpt");
   const w0 = tensor(join(walk.dir, "best.ckpt"), "classifier.fc.weight");
   const [numClasses, dim] = w0.shape;
   const R = reps.length;
   const arrays: [string, string, (d: string, seed: number) => Float32Array, number[]][] = [
-    ["stage1_fc_weight", "the stage-1 (Joint) classifier weight w_j of every representation", (d) => tensor(join(d, "best.ckpt"), "classifier.fc.weight").data, [R, numClasses, dim]],
-    ["stage1_fc_bias", "the stage-1 (Joint) classifier bias of every representation", (d) => tensor(join(d, "best.ckpt"), "classifier.fc.bias").data, [R, numClasses]],
-    ["crt_fc_weight", "the cRT classifier weight of every representation", (d, seed) => tensor(s2(d, "cls_crt", seed), "classifier.fc.weight").data, [R, numClasses, dim]],
-    ["crt_fc_bias", "the cRT classifier bias of every representation", (d, seed) => tensor(s2(d, "cls_crt", seed), "classifier.fc.bias").data, [R, numClasses]],
-    ["lws_scales", "the learned LWS scales f_j of every representation", (d, seed) => tensor(s2(d, "cls_lws", seed), "classifier.scales").data, [R, numClasses]],
+    [
+      "stage1_fc_weight",
+      "the stage-1 (Joint) classifier weight w_j of every representation",
+      (d) => tensor(join(d, "best.ckpt"), "classifier.fc.weight").data,
+      [R, numClasses, dim],
+    ],
+    [
+      "stage1_fc_bias",
+      "the stage-1 (Joint) classifier bias of every representation",
+      (d) => tensor(join(d, "best.ckpt"), "classifier.fc.bias").data,
+      [R, numClasses],
+    ],
+    [
+      "crt_fc_weight",
+      "the cRT classifier weight of every representation",
+      (d, seed) => tensor(s2(d, "cls_crt", seed), "classifier.fc.weight").data,
+      [R, numClasses, dim],
+    ],
+    [
+      "crt_fc_bias",
+      "the cRT classifier bias of every representation",
+      (d, seed) => tensor(s2(d, "cls_crt", seed), "classifier.fc.bias").data,
+      [R, numClasses],
+    ],
+    [
+      "lws_scales",
+      "the learned LWS scales f_j of every representation",
+      (d, seed) => tensor(s2(d, "cls_lws", seed), "classifier.scales").data,
+      [R, numClasses],
+    ],
   ];
   for (const [name, content, get, shape] of arrays) {
     const { data } = stack(get);
@@ -195,8 +240,18 @@ export function exportBundle(profile: Profile, dir = bundleDir(profile)): Export
     const f = readFeatures(featPaths[k]);
     if (f.dim !== dim) throw new Error(`${featPaths[k]}: d = ${f.dim} but the classifier has d = ${dim}`);
     rows[split] = f.n;
-    files.set(`features/${rep}_${split}_feats.npy`, { bytes: npyBytes("<f2", [f.n, f.dim], f.feats), content: `float16 copy of the ${split} features of ${relative(root, walk.dir)}`, dtype: "<f2", shape: [f.n, f.dim] });
-    files.set(`features/${rep}_${split}_labels.npy`, { bytes: npyBytes("|u1", [f.n], f.labels), content: `labels of the ${split} features`, dtype: "|u1", shape: [f.n] });
+    files.set(`features/${rep}_${split}_feats.npy`, {
+      bytes: npyBytes("<f2", [f.n, f.dim], f.feats),
+      content: `float16 copy of the ${split} features of ${relative(root, walk.dir)}`,
+      dtype: "<f2",
+      shape: [f.n, f.dim],
+    });
+    files.set(`features/${rep}_${split}_labels.npy`, {
+      bytes: npyBytes("|u1", [f.n], f.labels),
+      content: `labels of the ${split} features`,
+      dtype: "|u1",
+      shape: [f.n],
+    });
   });
 
   const index: BundleIndex = {
@@ -219,9 +274,18 @@ export function exportBundle(profile: Profile, dir = bundleDir(profile)): Export
       rows,
       note: "features are float16 copies of the run's float32 features (about 3 significant digits); indices are row positions",
     },
-    files: [...files.entries()].map(([path, f]) => ({ path, bytes: f.bytes.byteLength, sha256: sha256(f.bytes), content: f.content, ...(f.dtype ? { dtype: f.dtype, shape: f.shape } : {}) })),
+    files: [...files.entries()].map(([path, f]) => ({
+      path,
+      bytes: f.bytes.byteLength,
+      sha256: sha256(f.bytes),
+      content: f.content,
+      ...(f.dtype ? { dtype: f.dtype, shape: f.shape } : {}),
+    })),
   };
-  const all = new Map<string, Uint8Array>([["bundle.json", json(index)], ...[...files.entries()].map(([p, f]) => [p, f.bytes] as [string, Uint8Array])]);
+  const all = new Map<string, Uint8Array>([
+    ["bundle.json", json(index)],
+    ...[...files.entries()].map(([p, f]) => [p, f.bytes] as [string, Uint8Array]),
+  ]);
   const bytes = [...all.values()].reduce((a, b) => a + b.byteLength, 0);
   if (sameFiles(dir, all)) return { dir, status: "unchanged", missing: [], bytes };
   swapIn(dir, all);
@@ -230,7 +294,9 @@ export function exportBundle(profile: Profile, dir = bundleDir(profile)): Export
 
 function listFiles(dir: string, prefix = ""): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+  );
 }
 
 function sameFiles(dir: string, files: Map<string, Uint8Array>): boolean {
@@ -281,8 +347,10 @@ export function loadBundle(dir: string): Bundle {
   } catch (e) {
     fail(dir, `bundle.json is not valid JSON (${(e as Error).message})`);
   }
-  if (index.format !== BUNDLE_FORMAT) fail(dir, `bundle.json has format '${index.format}', expected '${BUNDLE_FORMAT}'`);
-  if (index.version !== BUNDLE_VERSION) fail(dir, `bundle.json is version ${index.version}; this code reads version ${BUNDLE_VERSION}`);
+  if (index.format !== BUNDLE_FORMAT)
+    fail(dir, `bundle.json has format '${index.format}', expected '${BUNDLE_FORMAT}'`);
+  if (index.version !== BUNDLE_VERSION)
+    fail(dir, `bundle.json is version ${index.version}; this code reads version ${BUNDLE_VERSION}`);
   if (!PROFILES[index.profile]) fail(dir, `bundle.json names an unknown profile '${index.profile}'`);
   const bytes = new Map<string, Uint8Array>();
   for (const f of index.files) {
@@ -290,7 +358,8 @@ export function loadBundle(dir: string): Bundle {
     if (!existsSync(p)) fail(dir, `${f.path} is missing`);
     const b = readFileSync(p);
     if (b.byteLength !== f.bytes) fail(dir, `${f.path} has ${b.byteLength} bytes, bundle.json says ${f.bytes}`);
-    if (sha256(b) !== f.sha256) fail(dir, `${f.path} does not match its sha256 in bundle.json (edited or half-written)`);
+    if (sha256(b) !== f.sha256)
+      fail(dir, `${f.path} does not match its sha256 in bundle.json (edited or half-written)`);
     bytes.set(f.path, b);
   }
   const entry = (path: string) => {
@@ -298,7 +367,8 @@ export function loadBundle(dir: string): Bundle {
     const b = bytes.get(path);
     if (!f || !b) fail(dir, `${path} is not listed in bundle.json`);
     const a = decodeNpy(b, join(dir, path));
-    if (JSON.stringify(a.shape) !== JSON.stringify(f.shape)) fail(dir, `${path} has shape [${a.shape}], bundle.json says [${f.shape}]`);
+    if (JSON.stringify(a.shape) !== JSON.stringify(f.shape))
+      fail(dir, `${path} has shape [${a.shape}], bundle.json says [${f.shape}]`);
     return a;
   };
   const runsBytes = bytes.get("runs.json");
@@ -328,7 +398,10 @@ export function loadBundle(dir: string): Bundle {
     source,
     classifiersOf(sampler, seed) {
       const r = index.representations.findIndex((x) => x.sampler === sampler && x.seed === seed);
-      if (r < 0) throw new BundleError(`results bundle ${dir}: no representation ${sampler} seed ${seed}; it has ${index.representations.map((x) => `${x.sampler}/seed${x.seed}`).join(", ")}`);
+      if (r < 0)
+        throw new BundleError(
+          `results bundle ${dir}: no representation ${sampler} seed ${seed}; it has ${index.representations.map((x) => `${x.sampler}/seed${x.seed}`).join(", ")}`,
+        );
       const mat = (name: string) => array(name).slice(r * C * d, (r + 1) * C * d);
       const vec = (name: string) => array(name).slice(r * C, (r + 1) * C);
       return {
@@ -344,7 +417,13 @@ export function loadBundle(dir: string): Bundle {
         const f = entry(`features/${rep}_${split}_feats.npy`);
         const l = entry(`features/${rep}_${split}_labels.npy`);
         const n = f.shape[0];
-        out[split] = { feats: f.data as Float32Array, dim: f.shape[1], labels: Int32Array.from(l.data), indices: Int32Array.from({ length: n }, (_, i) => i), n };
+        out[split] = {
+          feats: f.data as Float32Array,
+          dim: f.shape[1],
+          labels: Int32Array.from(l.data),
+          indices: Int32Array.from({ length: n }, (_, i) => i),
+          n,
+        };
       }
       return out;
     },

@@ -68,9 +68,13 @@ export class NotebookStop extends Error {
 // On the prototype, not the instance: an own `name` would be printed after the message.
 NotebookStop.prototype.name = "NotebookStop";
 
-const fmtMin = (m: number) => (m < 1 ? "under a minute" : m < 90 ? `about ${Math.round(m)} min` : `about ${(m / 60).toFixed(1)} h`);
+const fmtMin = (m: number) =>
+  m < 1 ? "under a minute" : m < 90 ? `about ${Math.round(m)} min` : `about ${(m / 60).toFixed(1)} h`;
 
-function stage1RunsNeeded(needs: NotebookNeeds, profile: Profile): { sampler: (typeof SAMPLERS)[number]; seed: number }[] {
+function stage1RunsNeeded(
+  needs: NotebookNeeds,
+  profile: Profile,
+): { sampler: (typeof SAMPLERS)[number]; seed: number }[] {
   const samplers = pick(SAMPLERS, needs.samplers ?? [], "short", "sampler");
   const seeds = needs.seeds === "first" ? profile.seeds.slice(0, 1) : profile.seeds;
   return seeds.flatMap((seed) => samplers.map((sampler) => ({ sampler, seed })));
@@ -82,18 +86,32 @@ function stage1RunsNeeded(needs: NotebookNeeds, profile: Profile): { sampler: (t
  */
 export function choiceTable(needs: NotebookNeeds): string {
   const rows = ["| profile | what the numbers are | this notebook's cost on a 2-core laptop |", "|---|---|---|"];
-  rows.push("| `results` | the committed full reproduction (results/FashionMNIST_LT/bundle) | no training, under a minute |");
+  rows.push(
+    "| `results` | the committed full reproduction (results/FashionMNIST_LT/bundle) | no training, under a minute |",
+  );
   for (const name of ["teach", "full"] as const) {
     const p = PROFILES[name];
     const runs = stage1RunsNeeded(needs, p);
-    const todo = runs.filter(({ sampler, seed }) => runStatus(stage1Plan(sampler.stage, seed, p).dir) !== "finished").length;
-    const cost = runs.length === 0 ? "no training" : todo === 0 ? `none: ${runs.length === 1 ? "its run is" : `its ${runs.length} runs are`} cached in runs/${name}/` : `${fmtMin(todo * p.minutesPerRun)} to train ${todo} stage-1 run${todo > 1 ? "s" : ""} (then cached)`;
+    const todo = runs.filter(
+      ({ sampler, seed }) => runStatus(stage1Plan(sampler.stage, seed, p).dir) !== "finished",
+    ).length;
+    const cost =
+      runs.length === 0
+        ? "no training"
+        : todo === 0
+          ? `none: ${runs.length === 1 ? "its run is" : `its ${runs.length} runs are`} cached in runs/${name}/`
+          : `${fmtMin(todo * p.minutesPerRun)} to train ${todo} stage-1 run${todo > 1 ? "s" : ""} (then cached)`;
     rows.push(`| \`${name}\` | ${p.about} | ${cost} |`);
   }
   return rows.join("\n");
 }
 
-function pick<T extends { short?: string; label?: string }>(all: readonly T[], names: readonly string[], key: "short" | "label", what: string): T[] {
+function pick<T extends { short?: string; label?: string }>(
+  all: readonly T[],
+  names: readonly string[],
+  key: "short" | "label",
+  what: string,
+): T[] {
   return names.map((n) => {
     const hit = all.find((x) => x[key] === n);
     if (!hit) throw new Error(`openNotebook: unknown ${what} '${n}'; valid: ${all.map((x) => x[key]).join(", ")}`);
@@ -112,7 +130,9 @@ function markdown(text: string): void {
  */
 export function notebookOutputDir(mode: string = process.env.LTR_PROFILE || "results"): string {
   const root = projectRoot();
-  const dir = process.env.LTR_NOTEBOOK_OUT ? resolve(root, process.env.LTR_NOTEBOOK_OUT) : join(root, "build", "notebook-outputs", mode);
+  const dir = process.env.LTR_NOTEBOOK_OUT
+    ? resolve(root, process.env.LTR_NOTEBOOK_OUT)
+    : join(root, "build", "notebook-outputs", mode);
   mkdirSync(dir, { recursive: true });
   return dir;
 }
@@ -123,7 +143,10 @@ export function notebookOutputDir(mode: string = process.env.LTR_PROFILE || "res
  */
 export async function openNotebook(choice: string, needs: NotebookNeeds = {}): Promise<NotebookContext> {
   const mode = choice as NotebookMode;
-  if (!NOTEBOOK_MODES.includes(mode)) throw new NotebookStop(`unknown profile '${choice}'; choose one of ${NOTEBOOK_MODES.map((m) => `"${m}"`).join(", ")}`);
+  if (!NOTEBOOK_MODES.includes(mode))
+    throw new NotebookStop(
+      `unknown profile '${choice}'; choose one of ${NOTEBOOK_MODES.map((m) => `"${m}"`).join(", ")}`,
+    );
   const root = projectRoot();
   const nbDir = notebookOutputDir(mode);
   if (mode === "results") {
@@ -156,7 +179,15 @@ export async function openNotebook(choice: string, needs: NotebookNeeds = {}): P
   }
   const profile = PROFILES[mode];
   await ensureNeeds(profile, needs);
-  return { mode, profile, source: runsSource(profile), bundle: null, root, nbDir, about: `runs trained here, \`runs/${mode}/\` (${profile.about})` };
+  return {
+    mode,
+    profile,
+    source: runsSource(profile),
+    bundle: null,
+    root,
+    nbDir,
+    about: `runs trained here, \`runs/${mode}/\` (${profile.about})`,
+  };
 }
 
 /** Train what the notebook needs and the run cache lacks (stage-1 runs and their classifiers). */
@@ -166,19 +197,30 @@ async function ensureNeeds(profile: Profile, needs: NotebookNeeds): Promise<void
   const classifiers = pick(CLASSIFIERS, needs.classifiers ?? CLASSIFIERS.map((c) => c.label), "label", "classifier");
   const todo = runs.filter(({ sampler, seed }) => {
     const s1 = stage1Plan(sampler.stage, seed, profile).dir;
-    return runStatus(s1) !== "finished" || classifiers.some((c) => runStatus(stage2Plan(c.stage, s1, seed, profile).dir) !== "finished");
+    return (
+      runStatus(s1) !== "finished" ||
+      classifiers.some((c) => runStatus(stage2Plan(c.stage, s1, seed, profile).dir) !== "finished")
+    );
   });
   if (!todo.length) {
-    console.log(`runs: all ${runs.length * (1 + classifiers.length)} runs this notebook reads are cached in runs/${profile.name}/; nothing to train`);
+    console.log(
+      `runs: all ${runs.length * (1 + classifiers.length)} runs this notebook reads are cached in runs/${profile.name}/; nothing to train`,
+    );
     return;
   }
-  console.log(`runs: ${todo.length} of ${runs.length} representations need training or classifiers (profile ${profile.name}); progress below`);
+  console.log(
+    `runs: ${todo.length} of ${runs.length} representations need training or classifiers (profile ${profile.name}); progress below`,
+  );
   await initBackend();
   let dataset: Dataset | undefined;
   for (const { sampler, seed } of todo) {
     dataset ??= await buildDataset(stage1Plan(sampler.stage, seed, profile).loaded.config);
     const t0 = Date.now();
-    const s1 = await ensureStage1(sampler.stage, seed, profile, { dataset, quiet: true, onStart: (w) => console.log(`runs: training stage 1 ${w} ...`) });
+    const s1 = await ensureStage1(sampler.stage, seed, profile, {
+      dataset,
+      quiet: true,
+      onStart: (w) => console.log(`runs: training stage 1 ${w} ...`),
+    });
     for (const c of classifiers) await ensureStage2(c.stage, s1, seed, profile, { dataset, quiet: true });
     console.log(`runs: ${sampler.short} seed ${seed} finished in ${Math.round((Date.now() - t0) / 1000)} s`);
   }
@@ -216,13 +258,27 @@ export function walkthrough(ctx: NotebookContext): Walkthrough {
     if (r) runs[c.label] = r;
   }
   const s1 = ctx.source.stage1("feat_uniform", seed);
-  if (!s1 || Object.keys(runs).length < CLASSIFIERS.length) throw new NotebookStop(`walkthrough: the IB seed-${seed} runs are not all finished in ${ctx.source.name}`);
+  if (!s1 || Object.keys(runs).length < CLASSIFIERS.length)
+    throw new NotebookStop(`walkthrough: the IB seed-${seed} runs are not all finished in ${ctx.source.name}`);
   const trainCounts = (runs.Joint.results as { train_counts: number[] }).train_counts;
   if (ctx.bundle) {
     const f = ctx.bundle.features();
     const c = ctx.bundle.classifiersOf("IB", seed);
     const w = ctx.bundle.index.walkthrough;
-    return { sampler: "IB", seed, run: s1.run, numClasses: w.numClasses, dim: w.dim, trainCounts, ...f, joint: c.stage1, crt: c.crt, lws: c.lws, runs, note: "float16 copies of the run's float32 features (about 3 significant digits), from the results bundle" };
+    return {
+      sampler: "IB",
+      seed,
+      run: s1.run,
+      numClasses: w.numClasses,
+      dim: w.dim,
+      trainCounts,
+      ...f,
+      joint: c.stage1,
+      crt: c.crt,
+      lws: c.lws,
+      runs,
+      note: "float16 copies of the run's float32 features (about 3 significant digits), from the results bundle",
+    };
   }
   const dir = join(ctx.root, s1.run);
   const tensor = (path: string, name: string) => {

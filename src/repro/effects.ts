@@ -70,7 +70,11 @@ export function paperEffects(t: Tables, data: FigureData | null, o: EffectOpts =
           holds: balanced.every((r) => r!.few >= ib.few + gap),
           detail: `Few: IB ${f1(ib.few)}; ${balanced.map((r) => `${r!.sampler} ${f1(r!.few)}`).join(", ")} (needs ≥ ${gap} points more than IB)`,
         }
-      : { name: "IB's Few accuracy is far below CB/SR/PB's (Joint)", holds: false, detail: "missing: the sampler table needs IB, CB, SR and PB" },
+      : {
+          name: "IB's Few accuracy is far below CB/SR/PB's (Joint)",
+          holds: false,
+          detail: "missing: the sampler table needs IB, CB, SR and PB",
+        },
   );
   const cls = (c: string) => t.classifier.rows.find((r) => r.classifier === c);
   const j = cls("Joint");
@@ -82,16 +86,32 @@ export function paperEffects(t: Tables, data: FigureData | null, o: EffectOpts =
           holds: lifted.every((r) => r!.few > j.few),
           detail: `Few: Joint ${f1(j.few)}; ${lifted.map((r) => `${r!.classifier} ${f1(r!.few)}`).join(", ")}`,
         }
-      : { name: "cRT, LWS and NCM lift Few over Joint (IB representation)", holds: false, detail: "missing: the classifier table needs Joint, cRT, LWS and NCM" },
+      : {
+          name: "cRT, LWS and NCM lift Few over Joint (IB representation)",
+          holds: false,
+          detail: "missing: the classifier table needs Joint, cRT, LWS and NCM",
+        },
   );
   const norms = data?.weightNorms.find((s) => s.name === "Joint");
   if (data && norms) {
-    const order = data.trainCounts.map((n, i) => [n, i]).sort((a, b) => b[0] - a[0]).map((x) => x[1]);
+    const order = data.trainCounts
+      .map((n, i) => [n, i])
+      .sort((a, b) => b[0] - a[0])
+      .map((x) => x[1]);
     const head = norms.values[order[0]];
     const tail = norms.values[order[order.length - 1]];
     const rho = spearman(data.trainCounts, norms.values);
-    out.push({ name: "Joint's weight norms decay toward the tail", holds: head > tail && rho > 0, detail: `‖w‖ head ${head.toFixed(2)}, tail ${tail.toFixed(2)}; rank correlation with n_j ${rho.toFixed(2)}` });
-  } else out.push({ name: "Joint's weight norms decay toward the tail", holds: false, detail: "missing: no Joint weight norms" });
+    out.push({
+      name: "Joint's weight norms decay toward the tail",
+      holds: head > tail && rho > 0,
+      detail: `‖w‖ head ${head.toFixed(2)}, tail ${tail.toFixed(2)}; rank correlation with n_j ${rho.toFixed(2)}`,
+    });
+  } else
+    out.push({
+      name: "Joint's weight norms decay toward the tail",
+      holds: false,
+      detail: "missing: no Joint weight norms",
+    });
   const sweep = data?.tauSweep?.test;
   if (sweep?.length) {
     const [a, b] = [sweep[0], sweep[sweep.length - 1]];

@@ -10,12 +10,23 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { loadFeatureDir } from "../features/dir.js";
 import { checkLabels, classCounts } from "../features/types.js";
-import { notebookRenderer, sendDisplay, type PlotlyFigure, type ShotRow } from "../plot/index.js";
+import { notebookRenderer, type PlotlyFigure, type ShotRow, sendDisplay } from "../plot/index.js";
 import { projectRoot } from "../run/manifest.js";
 import { writeIfChanged } from "./report.js";
 import type { FeatureBenchmark } from "./synthetic_features.js";
 
-export { openNotebook, walkthrough, choiceTable, notebookOutputDir, NotebookStop, NOTEBOOK_MODES, type NotebookContext, type NotebookMode, type NotebookNeeds, type Walkthrough } from "./context.js";
+export {
+  choiceTable,
+  NOTEBOOK_MODES,
+  type NotebookContext,
+  type NotebookMode,
+  type NotebookNeeds,
+  NotebookStop,
+  notebookOutputDir,
+  openNotebook,
+  type Walkthrough,
+  walkthrough,
+} from "./context.js";
 
 /** Write `<dir>/<name>.md` and `<dir>/<name>.csv`; returns both paths. */
 export function saveTable(dir: string, name: string, table: { markdown: string; csv: string }): string[] {
@@ -33,7 +44,7 @@ export function saveTable(dir: string, name: string, table: { markdown: string; 
 export async function saveNotebookFigure(fig: PlotlyFigure, dir: string, name: string): Promise<string[]> {
   const base = join(dir, name);
   const [svg, png, spec] = [`${base}.svg`, `${base}.png`, `${base}.json`];
-  const specText = JSON.stringify(fig, null, 1) + "\n";
+  const specText = `${JSON.stringify(fig, null, 1)}\n`;
   const same = existsSync(spec) && readFileSync(spec, "utf8") === specText && existsSync(svg) && existsSync(png);
   if (!same) {
     const r = notebookRenderer();
@@ -52,7 +63,9 @@ export function assertOutputs(paths: readonly string[], root = projectRoot()): s
   if (!paths.length) throw new Error("assertOutputs: no output files were recorded; the notebook saved nothing");
   const bad = paths.filter((p) => !existsSync(p) || statSync(p).size === 0);
   if (bad.length) {
-    throw new Error(`assertOutputs: ${bad.length} of ${paths.length} outputs are missing or empty: ${bad.map((p) => relative(root, p)).join(", ")}; re-run the cells that write them`);
+    throw new Error(
+      `assertOutputs: ${bad.length} of ${paths.length} outputs are missing or empty: ${bad.map((p) => relative(root, p)).join(", ")}; re-run the cells that write them`,
+    );
   }
   return `all ${paths.length} outputs present:\n${paths.map((p) => `  ${relative(root, p)}`).join("\n")}`;
 }
@@ -90,7 +103,11 @@ export const PAPER_IMAGENET_LT: { sampler: PaperRow[]; classifier: PaperRow[] } 
  * Our rows beside the paper's, matched by name: one record per method with `<metric>` (ours) and `<metric> paper`
  * columns, ready for `showTable`. Methods missing on either side get empty cells.
  */
-export function besidePaper(ours: readonly PaperRow[], paper: readonly PaperRow[], oursLabel = "ours"): Record<string, unknown>[] {
+export function besidePaper(
+  ours: readonly PaperRow[],
+  paper: readonly PaperRow[],
+  oursLabel = "ours",
+): Record<string, unknown>[] {
   const names = [...new Set([...ours.map((r) => r.name), ...paper.map((r) => r.name)])];
   return names.map((name) => {
     const o = ours.find((r) => r.name === name);
@@ -110,7 +127,11 @@ export function recordsTable(rows: readonly Record<string, unknown>[]): { markdo
   if (!rows.length) throw new Error("recordsTable: no rows");
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const cell = (v: unknown) => (v === null || v === undefined ? "" : typeof v === "number" ? String(v) : String(v));
-  const markdown = [`| ${cols.join(" | ")} |`, `|${cols.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${cols.map((c) => cell(r[c]).replace(/\|/g, "\\|")).join(" | ")} |`)].join("\n");
+  const markdown = [
+    `| ${cols.join(" | ")} |`,
+    `|${cols.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${cols.map((c) => cell(r[c]).replace(/\|/g, "\\|")).join(" | ")} |`),
+  ].join("\n");
   const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   const csv = [cols.map(quote).join(","), ...rows.map((r) => cols.map((c) => quote(cell(r[c]))).join(","))].join("\n");
   return { markdown, csv };
@@ -148,11 +169,16 @@ export function missingFeatureFiles(dir: string): string[] {
  */
 export function loadFeatureFolder(dir: string): ImportedFeatures {
   const missing = missingFeatureFiles(dir);
-  if (missing.length) throw new Error(`${dir}: missing ${missing.join(", ")}; the folder needs ${FEATURE_FOLDER_FILES.join(", ")}`);
+  if (missing.length)
+    throw new Error(`${dir}: missing ${missing.join(", ")}; the folder needs ${FEATURE_FOLDER_FILES.join(", ")}`);
   // The shared loader reads the splits and checks the classifier's shapes; this adds the label-range check.
   const { train, val, test, stage1 } = loadFeatureDir(dir);
   const [numClasses, dim] = [stage1!.bias.length, train.dim];
-  for (const [name, fs] of [["train", train], ["val", val], ["test", test]] as const) {
+  for (const [name, fs] of [
+    ["train", train],
+    ["val", val],
+    ["test", test],
+  ] as const) {
     checkLabels(fs.labels, numClasses, `${dir}/${name}_labels.npy (C = ${numClasses} from fc_weight.npy)`);
   }
   const trainCounts = Array.from(classCounts(train.labels, numClasses));
@@ -167,7 +193,8 @@ export function f1(x: number): string {
 
 /** Display Markdown in a notebook (prose computed from results); prints it outside tslab. */
 export function showMarkdown(markdown: string): void {
-  if (!sendDisplay({ data: { "text/markdown": markdown, "text/plain": markdown }, metadata: {} })) console.log(markdown);
+  if (!sendDisplay({ data: { "text/markdown": markdown, "text/plain": markdown }, metadata: {} }))
+    console.log(markdown);
 }
 
 /** Display HTML in a notebook (with a text fallback); prints only the fallback outside tslab. */
@@ -180,18 +207,40 @@ export function showHtml(html: string, text: string): void {
  * the Joint test numbers, so it is a test-split curve. Medium at τ = 1.9 is read as 21 (the figure is unclear there).
  */
 export const PAPER_TAU_SWEEP: { tau: number; many: number; medium: number; few: number; top1: number }[] = [
-  [0.0, 65.9, 37.6, 7.8, 44.5], [0.1, 65.8, 39.3, 10.0, 45.5], [0.2, 65.3, 41.2, 12.2, 46.5], [0.3, 64.8, 42.9, 15.3, 47.5],
-  [0.4, 63.8, 44.3, 18.7, 48.3], [0.5, 62.5, 45.5, 22.3, 48.9], [0.6, 60.9, 46.3, 26.2, 49.2], [0.7, 59.1, 46.9, 30.8, 49.5],
-  [0.8, 56.7, 47.0, 35.3, 49.1], [0.9, 53.8, 46.5, 39.7, 48.4], [1.0, 50.1, 45.5, 42.9, 47.0], [1.1, 46.5, 43.9, 45.9, 45.2],
-  [1.2, 42.3, 41.9, 48.0, 42.8], [1.3, 37.5, 39.5, 49.6, 40.1], [1.4, 32.6, 36.4, 50.4, 36.9], [1.5, 27.5, 33.2, 50.9, 33.5],
-  [1.6, 22.7, 30.7, 50.9, 30.2], [1.7, 18.3, 27.5, 50.5, 27.0], [1.8, 14.2, 24.4, 49.9, 23.9], [1.9, 11.2, 21.0, 48.8, 21.0],
+  [0.0, 65.9, 37.6, 7.8, 44.5],
+  [0.1, 65.8, 39.3, 10.0, 45.5],
+  [0.2, 65.3, 41.2, 12.2, 46.5],
+  [0.3, 64.8, 42.9, 15.3, 47.5],
+  [0.4, 63.8, 44.3, 18.7, 48.3],
+  [0.5, 62.5, 45.5, 22.3, 48.9],
+  [0.6, 60.9, 46.3, 26.2, 49.2],
+  [0.7, 59.1, 46.9, 30.8, 49.5],
+  [0.8, 56.7, 47.0, 35.3, 49.1],
+  [0.9, 53.8, 46.5, 39.7, 48.4],
+  [1.0, 50.1, 45.5, 42.9, 47.0],
+  [1.1, 46.5, 43.9, 45.9, 45.2],
+  [1.2, 42.3, 41.9, 48.0, 42.8],
+  [1.3, 37.5, 39.5, 49.6, 40.1],
+  [1.4, 32.6, 36.4, 50.4, 36.9],
+  [1.5, 27.5, 33.2, 50.9, 33.5],
+  [1.6, 22.7, 30.7, 50.9, 30.2],
+  [1.7, 18.3, 27.5, 50.5, 27.0],
+  [1.8, 14.2, 24.4, 49.9, 23.9],
+  [1.9, 11.2, 21.0, 48.8, 21.0],
   [2.0, 8.6, 18.0, 47.7, 18.5],
 ].map(([tau, many, medium, few, top1]) => ({ tau, many, medium, few, top1 }));
 
 /** Copies of the rows with every finite number rounded to `digits` decimals (for saved tables). */
 export function roundRows(rows: readonly Record<string, unknown>[], digits = 2): Record<string, unknown>[] {
   const k = 10 ** digits;
-  return rows.map((r) => Object.fromEntries(Object.entries(r).map(([key, v]) => [key, typeof v === "number" && Number.isFinite(v) ? Math.round(v * k) / k : v])));
+  return rows.map((r) =>
+    Object.fromEntries(
+      Object.entries(r).map(([key, v]) => [
+        key,
+        typeof v === "number" && Number.isFinite(v) ? Math.round(v * k) / k : v,
+      ]),
+    ),
+  );
 }
 
 /** One τ of a sweep in percent (the rows notebooks read from `figureData(profile).tauSweep`). */

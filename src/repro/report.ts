@@ -10,11 +10,17 @@
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import {
+  type PlotlyFigure,
+  samplerClassifierFigure,
+  tauSliderHtml,
+  tauSweepFigure,
+  weightNormFigure,
+} from "../plot/index.js";
+import { FigureRenderer, findChromium } from "../plot/render.js";
 import { writeFileAtomic } from "../run/atomic.js";
 import { projectRoot } from "../run/manifest.js";
 import { exportedRecord } from "../run/portable.js";
-import { type PlotlyFigure, samplerClassifierFigure, tauSweepFigure, tauSliderHtml, weightNormFigure } from "../plot/index.js";
-import { FigureRenderer, findChromium } from "../plot/render.js";
 import { findings, jointNorms, type SeedNorms } from "./findings.js";
 import { CLASSIFIERS, type Profile, SAMPLERS } from "./profiles.js";
 import type { ResultSource } from "./source.js";
@@ -63,7 +69,11 @@ export function figureData(source: ResultSource): FigureData | null {
       return { tau: r.tau, top1: avg("top1"), many: avg("many"), medium: avg("medium"), few: avg("few") };
     });
   const tauSweep = sweeps.length
-    ? { val: mean(sweeps.map((s) => s.valSweep)), test: mean(sweeps.map((s) => s.testSweep)), chosenTau: r4(sweeps.reduce((s, x) => s + x.tau, 0) / sweeps.length) }
+    ? {
+        val: mean(sweeps.map((s) => s.valSweep)),
+        test: mean(sweeps.map((s) => s.testSweep)),
+        chosenTau: r4(sweeps.reduce((s, x) => s + x.tau, 0) / sweeps.length),
+      }
     : null;
   return { trainCounts, weightNorms: norms, tauSweep };
 }
@@ -72,7 +82,14 @@ export function figures(tables: Tables, data: FigureData | null): Record<string,
   const out: Record<string, PlotlyFigure> = {};
   if (tables.grid.rows.length) {
     out.sampler_classifier_grid = samplerClassifierFigure({
-      results: tables.grid.rows.map((r) => ({ sampler: r.sampler, classifier: r.classifier, many: r.many, medium: r.medium, few: r.few, all: r.all })),
+      results: tables.grid.rows.map((r) => ({
+        sampler: r.sampler,
+        classifier: r.classifier,
+        many: r.many,
+        medium: r.medium,
+        few: r.few,
+        all: r.all,
+      })),
       samplers: SAMPLERS.map((s) => s.short),
       classifiers: CLASSIFIERS.map((c) => c.label),
       unit: "percent",
@@ -80,10 +97,20 @@ export function figures(tables: Tables, data: FigureData | null): Record<string,
     });
   }
   if (data?.weightNorms.length) {
-    out.weight_norms = weightNormFigure({ trainCounts: data.trainCounts, series: data.weightNorms, title: "Fashion-MNIST-LT weight norms (IB representation)" });
+    out.weight_norms = weightNormFigure({
+      trainCounts: data.trainCounts,
+      series: data.weightNorms,
+      title: "Fashion-MNIST-LT weight norms (IB representation)",
+    });
   }
   if (data?.tauSweep) {
-    out.tau_sweep = tauSweepFigure({ val: data.tauSweep.val, test: data.tauSweep.test, chosenTau: data.tauSweep.chosenTau, unit: "percent", title: "Fashion-MNIST-LT τ-normalised classifier accuracy" });
+    out.tau_sweep = tauSweepFigure({
+      val: data.tauSweep.val,
+      test: data.tauSweep.test,
+      chosenTau: data.tauSweep.chosenTau,
+      unit: "percent",
+      title: "Fashion-MNIST-LT τ-normalised classifier accuracy",
+    });
   }
   return out;
 }
@@ -97,7 +124,8 @@ export function manifests(source: ResultSource): unknown[] {
   for (const s of SAMPLERS)
     for (const seed of source.profile.seeds) {
       const recs = [source.stage1(s.stage, seed), ...CLASSIFIERS.map((c) => source.stage2(s.stage, c.stage, seed))];
-      for (const r of recs) if (r && Object.keys(r.manifest).length) out.push({ run: r.run, ...exportedRecord(r.manifest, projectRoot()) });
+      for (const r of recs)
+        if (r && Object.keys(r.manifest).length) out.push({ run: r.run, ...exportedRecord(r.manifest, projectRoot()) });
     }
   return out;
 }
@@ -152,20 +180,30 @@ export async function writeReport(profile: Profile, o: WriteReportOpts): Promise
   const allowPartial = o.allowPartial ?? !profile.outDir.startsWith("results");
   if (missing.length && !allowPartial) return result;
   mkdirSync(outDir, { recursive: true });
-  const put = (name: string, content: string | Uint8Array) => (writeIfChanged(join(outDir, name), content) ? result.changed : result.unchanged).push(name);
-  const json = (v: unknown) => JSON.stringify(v, null, 2) + "\n";
+  const put = (name: string, content: string | Uint8Array) =>
+    (writeIfChanged(join(outDir, name), content) ? result.changed : result.unchanged).push(name);
+  const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
   const tables = buildTables(cells);
-  put("sampler_table.md", tables.sampler.markdown + "\n");
-  put("sampler_table.csv", tables.sampler.csv + "\n");
-  put("classifier_table.md", tables.classifier.markdown + "\n");
-  put("classifier_table.csv", tables.classifier.csv + "\n");
-  put("grid_table.md", tables.grid.markdown + "\n");
-  put("grid_table.csv", tables.grid.csv + "\n");
+  put("sampler_table.md", `${tables.sampler.markdown}\n`);
+  put("sampler_table.csv", `${tables.sampler.csv}\n`);
+  put("classifier_table.md", `${tables.classifier.markdown}\n`);
+  put("classifier_table.csv", `${tables.classifier.csv}\n`);
+  put("grid_table.md", `${tables.grid.markdown}\n`);
+  put("grid_table.csv", `${tables.grid.csv}\n`);
   put("cells.json", json(cells));
   const data = figureData(o.source);
   if (data) {
     put("figure_data.json", json(data));
-    if (data.tauSweep) put("tau_slider.html", tauSliderHtml({ val: data.tauSweep.val, test: data.tauSweep.test, chosenTau: data.tauSweep.chosenTau, unit: "percent" }));
+    if (data.tauSweep)
+      put(
+        "tau_slider.html",
+        tauSliderHtml({
+          val: data.tauSweep.val,
+          test: data.tauSweep.test,
+          chosenTau: data.tauSweep.chosenTau,
+          unit: "percent",
+        }),
+      );
   }
   put("manifests.json", json(manifests(o.source)));
   const figs = figures(tables, data);
@@ -173,12 +211,14 @@ export async function writeReport(profile: Profile, o: WriteReportOpts): Promise
   const stale = Object.entries(figs).filter(([name, fig]) => {
     const specChanged = writeIfChanged(join(outDir, "figures", `${name}.json`), json(fig));
     (specChanged ? result.changed : result.unchanged).push(`figures/${name}.json`);
-    const missingImage = !existsSync(join(outDir, "figures", `${name}.svg`)) || !existsSync(join(outDir, "figures", `${name}.png`));
+    const missingImage =
+      !existsSync(join(outDir, "figures", `${name}.svg`)) || !existsSync(join(outDir, "figures", `${name}.png`));
     if (!specChanged && !missingImage) result.unchanged.push(`figures/${name}.svg`, `figures/${name}.png`);
     return specChanged || missingImage;
   });
   const render = o.render ?? findChromium() !== null;
-  if (stale.length && !render) log(`figures not rendered (no chromium, or --no-render): ${stale.map(([n]) => n).join(", ")}`);
+  if (stale.length && !render)
+    log(`figures not rendered (no chromium, or --no-render): ${stale.map(([n]) => n).join(", ")}`);
   if (stale.length && render) {
     const r = new FigureRenderer();
     try {
@@ -207,7 +247,9 @@ export async function writeReport(profile: Profile, o: WriteReportOpts): Promise
       "- `bench/`: `npm run bench` — training and feature-workload speed against PyTorch on the same machine.",
       "",
     ].join("\n");
-    (writeIfChanged(join(outRoot, "results", "README.md"), index) ? result.changed : result.unchanged).push("../README.md");
+    (writeIfChanged(join(outRoot, "results", "README.md"), index) ? result.changed : result.unchanged).push(
+      "../README.md",
+    );
   }
   result.written = true;
   return result;
@@ -242,7 +284,9 @@ function readme(profile: Profile, t: Tables, data: FigureData | null, missing: s
     "all); Many (>100 images) / Medium (20..100) / Few (<20) = 6 / 2 / 2 classes. Backbone ResNet-8.",
     "The paper's numbers are ImageNet-LT with ResNeXt-50 (1,000 classes): the comparison is of trends, not values.",
     "",
-    missing.length ? `**Incomplete**: ${missing.length} stage-2 results are missing (${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ", …" : ""}); the tables show what has finished.\n` : "",
+    missing.length
+      ? `**Incomplete**: ${missing.length} stage-2 results are missing (${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ", …" : ""}); the tables show what has finished.\n`
+      : "",
     "## Representation learning with different samplers (Joint classifier)",
     "",
     "This reproduction:",
@@ -273,7 +317,9 @@ function readme(profile: Profile, t: Tables, data: FigureData | null, missing: s
     "",
     "![weight norms](figures/weight_norms.png)",
     "",
-    data?.tauSweep ? `![tau sweep](figures/tau_sweep.png)\n\nτ chosen on val (mean over seeds): ${data.tauSweep.chosenTau.toFixed(2)}. Interactive: [tau_slider.html](tau_slider.html).` : "",
+    data?.tauSweep
+      ? `![tau sweep](figures/tau_sweep.png)\n\nτ chosen on val (mean over seeds): ${data.tauSweep.chosenTau.toFixed(2)}. Interactive: [tau_slider.html](tau_slider.html).`
+      : "",
     "",
     "## Which of the paper's findings hold here (computed from the tables above)",
     "",

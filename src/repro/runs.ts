@@ -5,7 +5,7 @@
  */
 import { join, relative } from "node:path";
 import type { ExperimentConfig } from "../config/defaults.js";
-import { configHash, loadConfig, type LoadedConfig } from "../config/load.js";
+import { configHash, type LoadedConfig, loadConfig } from "../config/load.js";
 import type { Dataset } from "../data/types.js";
 import { readCheckedJson } from "../run/checksum.js";
 import { describeHolder } from "../run/lock.js";
@@ -44,7 +44,10 @@ export function runStatus(dir: string): "finished" | "running" | "resumable" | "
 /** Refuse to touch a run folder the reproduction cannot continue safely, saying why and what to do. */
 function assertUsable(dir: string, what: string): void {
   const st = repairStaleRun(dir);
-  if (st.holder) throw new Error(`${what}: ${dir} is being trained by ${describeHolder(st.holder)}; wait for it to finish (or stop it) and run again`);
+  if (st.holder)
+    throw new Error(
+      `${what}: ${dir} is being trained by ${describeHolder(st.holder)}; wait for it to finish (or stop it) and run again`,
+    );
   if (st.manifestError) throw st.manifestError;
   throw new Error(
     `${what}: ${dir} holds an unfinished run that cannot be continued without replacing its files (status ${st.status}; ` +
@@ -62,9 +65,19 @@ export function stage1Plan(stage: string, seed: number, profile: Profile): { loa
 }
 
 /** The resolved config of a stage-2 run on a given stage-1 run folder, and its cached folder (inside it). */
-export function stage2Plan(stage: string, stage1Dir: string, seed: number, profile: Profile): { loaded: LoadedConfig; dir: string } {
+export function stage2Plan(
+  stage: string,
+  stage1Dir: string,
+  seed: number,
+  profile: Profile,
+): { loaded: LoadedConfig; dir: string } {
   const rel1 = relative(projectRoot(), stage1Dir);
-  const loaded = loadConfig(configFile(stage), [...profile.stage2, `seed=${seed}`, `model_dir=${rel1}`, "training_opt.log_dir=null"]);
+  const loaded = loadConfig(configFile(stage), [
+    ...profile.stage2,
+    `seed=${seed}`,
+    `model_dir=${rel1}`,
+    "training_opt.log_dir=null",
+  ]);
   const key = configHash(loaded.config).slice(0, 8);
   const rel = join(rel1, `${stage}_seed${seed}-${key}`);
   return { loaded: withLogDir(loaded, rel), dir: join(projectRoot(), rel) };
@@ -94,11 +107,18 @@ export async function ensureStage1(stage: string, seed: number, profile: Profile
 }
 
 /** A finished stage-2 run folder on a stage-1 run: reused or run now. */
-export async function ensureStage2(stage: string, stage1Dir: string, seed: number, profile: Profile, o: EnsureOpts = {}): Promise<string> {
+export async function ensureStage2(
+  stage: string,
+  stage1Dir: string,
+  seed: number,
+  profile: Profile,
+  o: EnsureOpts = {},
+): Promise<string> {
   const { loaded, dir } = stage2Plan(stage, stage1Dir, seed, profile);
   const st = runStatus(dir);
   if (st === "finished") return dir;
-  if (st === "running" || st === "blocked") assertUsable(dir, `stage 2 ${stage} on ${relative(projectRoot(), stage1Dir)}`);
+  if (st === "running" || st === "blocked")
+    assertUsable(dir, `stage 2 ${stage} on ${relative(projectRoot(), stage1Dir)}`);
   o.onStart?.(`${stage} on ${relative(projectRoot(), stage1Dir)}`);
   await trainStage2({ loaded, runDir: dir, dataset: o.dataset, quiet: o.quiet });
   return dir;

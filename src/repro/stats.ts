@@ -28,7 +28,10 @@ export function sampleSd(xs: readonly number[]): number {
 export function logGamma(x: number): number {
   if (!(x > 0)) throw new Error(`logGamma: x must be > 0, got ${x}`);
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   const z = x - 1;
   let a = c[0];
   const t = z + 7.5;
@@ -71,7 +74,9 @@ export function incompleteBeta(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
   const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
-  return x < (a + 1) / (a + b + 2) ? (front * betaContinuedFraction(a, b, x)) / a : 1 - (front * betaContinuedFraction(b, a, 1 - x)) / b;
+  return x < (a + 1) / (a + b + 2)
+    ? (front * betaContinuedFraction(a, b, x)) / a
+    : 1 - (front * betaContinuedFraction(b, a, 1 - x)) / b;
 }
 
 /** P(T ≤ t) for Student's t with `df` > 0 degrees of freedom (df need not be an integer: Welch). */
@@ -150,7 +155,8 @@ export function pairedInterval(a: ReadonlyMap<number, number>, b: ReadonlyMap<nu
 export function welchInterval(a: readonly number[], b: readonly number[], level = 0.95): Interval {
   const est = a.length && b.length ? mean(a) - mean(b) : NaN;
   const method = `Welch t, ${a.length} + ${b.length} seeds`;
-  if (a.length < 2 || b.length < 2) return { estimate: est, lo: null, hi: null, level, method, n: Math.min(a.length, b.length) };
+  if (a.length < 2 || b.length < 2)
+    return { estimate: est, lo: null, hi: null, level, method, n: Math.min(a.length, b.length) };
   const va = sampleSd(a) ** 2 / a.length;
   const vb = sampleSd(b) ** 2 / b.length;
   const se = Math.sqrt(va + vb);
@@ -200,7 +206,14 @@ export function pairedBootstrap(a: ArrayLike<number>, b: ArrayLike<number>, o: B
     return i + 1 < reps ? stats[i] + (h - i) * (stats[i + 1] - stats[i]) : stats[i];
   };
   const alpha = (1 - level) / 2;
-  return { estimate: sum / n, lo: q(alpha), hi: q(1 - alpha), level, method: `paired bootstrap over ${n} items, ${reps} resamples, seed ${o.seed ?? 0}`, n };
+  return {
+    estimate: sum / n,
+    lo: q(alpha),
+    hi: q(1 - alpha),
+    level,
+    method: `paired bootstrap over ${n} items, ${reps} resamples, seed ${o.seed ?? 0}`,
+    n,
+  };
 }
 
 export type Verdict = "holds" | "does not hold" | "inconclusive";
@@ -240,8 +253,11 @@ export function anyOf(vs: readonly Verdict[]): Verdict {
 
 /** "+3.1 [+1.2, +5.0]" (or "+3.1 [no interval: 1 seed]"), `digits` decimals, signed when `signed`. */
 export function formatInterval(iv: Interval, digits = 1, signed = true): string {
-  const f = (x: number) => (signed && x > 0 ? "+" : "") + (Object.is(Math.round(x * 10 ** digits), -0) ? (0).toFixed(digits) : x.toFixed(digits));
+  const f = (x: number) =>
+    (signed && x > 0 ? "+" : "") +
+    (Object.is(Math.round(x * 10 ** digits), -0) ? (0).toFixed(digits) : x.toFixed(digits));
   if (!Number.isFinite(iv.estimate)) return "n/a";
-  if (iv.lo === null || iv.hi === null) return `${f(iv.estimate)} [no interval: ${iv.n} ${iv.n === 1 ? "seed" : "seeds"}]`;
+  if (iv.lo === null || iv.hi === null)
+    return `${f(iv.estimate)} [no interval: ${iv.n} ${iv.n === 1 ? "seed" : "seeds"}]`;
   return `${f(iv.estimate)} [${f(iv.lo)}, ${f(iv.hi)}]`;
 }

@@ -67,7 +67,8 @@ export interface FeatureBenchmark {
 export type SyntheticLongTail = FeatureBenchmark;
 
 function checkInt(name: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) throw new Error(`syntheticLongTail: ${name} must be an integer >= ${min}, got ${v}`);
+  if (!Number.isInteger(v) || v < min)
+    throw new Error(`syntheticLongTail: ${name} must be an integer >= ${min}, got ${v}`);
 }
 
 /** Draw `perClass[j]` samples of each class j around its mean (rows grouped by class, in class order). */
@@ -99,7 +100,11 @@ export type SoftmaxJointArgs = FeatureSgdOptions;
  * representation frozen. Head classes dominate the gradient, so their weight norms grow and the tail's shrink.
  * Zero initialisation keeps it free of an init seed; plain JS, float64 parameters (small: C × d).
  */
-export function softmaxJoint(train: FeatureSet, numClasses: number, args: SoftmaxJointArgs = {}): { weight: Float32Array; bias: Float32Array } {
+export function softmaxJoint(
+  train: FeatureSet,
+  numClasses: number,
+  args: SoftmaxJointArgs = {},
+): { weight: Float32Array; bias: Float32Array } {
   const epochs = args.epochs ?? 6;
   const bs = args.batchSize ?? 128;
   const lr0 = args.lr ?? 0.1;

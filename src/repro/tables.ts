@@ -90,8 +90,13 @@ export function aggregate(cells: Cell[]): AggRow[] {
   }
   const withTau = cells.map((c) => ({ ...c, tau: c.tau ?? NaN }));
   spec.tau = aq.op.mean("tau");
-  const rows = aq.from(withTau).groupby("sampler", "classifier").rollup(spec as never).objects() as unknown as AggRow[];
-  const order = (r: AggRow) => SAMPLERS.findIndex((s) => s.short === r.sampler) * 10 + CLASSIFIERS.findIndex((c) => c.label === r.classifier);
+  const rows = aq
+    .from(withTau)
+    .groupby("sampler", "classifier")
+    .rollup(spec as never)
+    .objects() as unknown as AggRow[];
+  const order = (r: AggRow) =>
+    SAMPLERS.findIndex((s) => s.short === r.sampler) * 10 + CLASSIFIERS.findIndex((c) => c.label === r.classifier);
   return rows
     .map((r) => {
       const out = { ...r };
@@ -108,9 +113,17 @@ export function aggregate(cells: Cell[]): AggRow[] {
 
 const fmt = (m: number, sd: number, n: number) => (n > 1 ? `${m.toFixed(1)} ± ${sd.toFixed(1)}` : m.toFixed(1));
 
-function markdown(rows: AggRow[], keyCol: "sampler" | "classifier", keyLabel: string, labels: Record<string, string>): string {
+function markdown(
+  rows: AggRow[],
+  keyCol: "sampler" | "classifier",
+  keyLabel: string,
+  labels: Record<string, string>,
+): string {
   const head = `| ${keyLabel} | Many | Medium | Few | All | seeds |\n|---|---|---|---|---|---|`;
-  const body = rows.map((r) => `| ${labels[r[keyCol]] ?? r[keyCol]}${r.tau !== undefined ? ` (τ=${r.tau.toFixed(2)})` : ""} | ${METRICS.map((m) => fmt(r[m], r[`${m}_sd`], r.n)).join(" | ")} | ${r.n} |`);
+  const body = rows.map(
+    (r) =>
+      `| ${labels[r[keyCol]] ?? r[keyCol]}${r.tau !== undefined ? ` (τ=${r.tau.toFixed(2)})` : ""} | ${METRICS.map((m) => fmt(r[m], r[`${m}_sd`], r.n)).join(" | ")} | ${r.n} |`,
+  );
   return [head, ...body].join("\n");
 }
 
@@ -136,12 +149,23 @@ export function buildTables(cells: Cell[]): Tables {
   const gridMd = [
     "| Sampler | Classifier | Many | Medium | Few | All | seeds |",
     "|---|---|---|---|---|---|---|",
-    ...all.map((r) => `| ${r.sampler} | ${r.classifier}${r.tau !== undefined ? ` (τ=${r.tau.toFixed(2)})` : ""} | ${METRICS.map((m) => fmt(r[m], r[`${m}_sd`], r.n)).join(" | ")} | ${r.n} |`),
+    ...all.map(
+      (r) =>
+        `| ${r.sampler} | ${r.classifier}${r.tau !== undefined ? ` (τ=${r.tau.toFixed(2)})` : ""} | ${METRICS.map((m) => fmt(r[m], r[`${m}_sd`], r.n)).join(" | ")} | ${r.n} |`,
+    ),
   ].join("\n");
   return {
     cells: [...cells],
-    sampler: { rows: samplerRows, markdown: markdown(samplerRows, "sampler", "Sampling", SAMPLER_LABELS), csv: csv(samplerRows) },
-    classifier: { rows: classifierRows, markdown: markdown(classifierRows, "classifier", "Classifier", {}), csv: csv(classifierRows) },
+    sampler: {
+      rows: samplerRows,
+      markdown: markdown(samplerRows, "sampler", "Sampling", SAMPLER_LABELS),
+      csv: csv(samplerRows),
+    },
+    classifier: {
+      rows: classifierRows,
+      markdown: markdown(classifierRows, "classifier", "Classifier", {}),
+      csv: csv(classifierRows),
+    },
     grid: { rows: all, markdown: gridMd, csv: csv(all) },
   };
 }

@@ -49,13 +49,50 @@ export interface VerifyResult {
  * speeds, the machine's description, the thread count the user asked for (the numerics do not depend on it:
  * docs/DETERMINISM.md), when a run was resumed, sizes that follow from other compared content.
  */
-export const IGNORED_KEYS: readonly string[] = ["started_at", "ended_at", "wall_time_s", "seconds", "images_per_s", "machine", "git", "resumes", "run_id", "checksum", "threads", "bytes"];
+export const IGNORED_KEYS: readonly string[] = [
+  "started_at",
+  "ended_at",
+  "wall_time_s",
+  "seconds",
+  "images_per_s",
+  "machine",
+  "git",
+  "resumes",
+  "run_id",
+  "checksum",
+  "threads",
+  "bytes",
+];
 
 /** The files of an output folder that carry numbers (relative to it), in a fixed order. */
 export function numberFiles(outDir: string): string[] {
-  const out = ["sampler_table.md", "sampler_table.csv", "classifier_table.md", "classifier_table.csv", "grid_table.md", "grid_table.csv", "cells.json", "figure_data.json", "manifests.json", "tau_slider.html", "README.md"];
-  const list = (sub: string, ext: string) => (existsSync(join(outDir, sub)) ? readdirSync(join(outDir, sub)).filter((f) => f.endsWith(ext)).sort().map((f) => `${sub}/${f}`) : []);
-  out.push(...list("figures", ".json"), "bundle/bundle.json", "bundle/runs.json", ...list("bundle/arrays", ".npy"), ...list("bundle/features", ".npy"));
+  const out = [
+    "sampler_table.md",
+    "sampler_table.csv",
+    "classifier_table.md",
+    "classifier_table.csv",
+    "grid_table.md",
+    "grid_table.csv",
+    "cells.json",
+    "figure_data.json",
+    "manifests.json",
+    "tau_slider.html",
+    "README.md",
+  ];
+  const list = (sub: string, ext: string) =>
+    existsSync(join(outDir, sub))
+      ? readdirSync(join(outDir, sub))
+          .filter((f) => f.endsWith(ext))
+          .sort()
+          .map((f) => `${sub}/${f}`)
+      : [];
+  out.push(
+    ...list("figures", ".json"),
+    "bundle/bundle.json",
+    "bundle/runs.json",
+    ...list("bundle/arrays", ".npy"),
+    ...list("bundle/features", ".npy"),
+  );
   return out;
 }
 
@@ -68,7 +105,10 @@ export function jsonLeaves(v: unknown, ignored: { n: number }, path = "", run?: 
   if (typeof v === "number") return [{ key: path || "(value)", value: v, run }];
   if (Array.isArray(v))
     return v.flatMap((x, i) => {
-      const r = x && typeof x === "object" && !Array.isArray(x) && typeof (x as { run?: unknown }).run === "string" ? (x as { run: string }).run : undefined;
+      const r =
+        x && typeof x === "object" && !Array.isArray(x) && typeof (x as { run?: unknown }).run === "string"
+          ? (x as { run: string }).run
+          : undefined;
       return jsonLeaves(x, ignored, r ? `${path}[${r}]` : `${path}[${i}]`, r ?? run);
     });
   if (v && typeof v === "object")
@@ -89,7 +129,10 @@ export function textLeaves(text: string): Leaf[] {
   text.split("\n").forEach((line, i) => {
     const t = line.trim();
     if (t.startsWith("|")) {
-      const cells = t.split("|").slice(1, -1).map((c) => c.trim());
+      const cells = t
+        .split("|")
+        .slice(1, -1)
+        .map((c) => c.trim());
       if (cells.every((c) => /^:?-+:?$/.test(c))) return;
       if (!cells.slice(1).some((c) => /\d/.test(c))) {
         header = cells;
@@ -98,7 +141,11 @@ export function textLeaves(text: string): Leaf[] {
       // The row's name: its sampler / classifier cells, without the τ the classifier cell may carry (compared too).
       const named = cells.filter((_, j) => /^(Sampling|Sampler|Classifier)$/.test(header[j] ?? ""));
       const label = (named.length ? named : cells.slice(0, 1)).map((c) => c.replace(/\s*\(τ=[^)]*\)/, "")).join(" / ");
-      cells.forEach((c, j) => [...c.matchAll(NUMBER)].forEach((m, k) => out.push({ key: `row "${label}" column "${header[j] ?? j}"${k ? ` #${k + 1}` : ""}`, value: Number(m[0]) })));
+      cells.forEach((c, j) =>
+        [...c.matchAll(NUMBER)].forEach((m, k) =>
+          out.push({ key: `row "${label}" column "${header[j] ?? j}"${k ? ` #${k + 1}` : ""}`, value: Number(m[0]) }),
+        ),
+      );
       return;
     }
     header = t ? header : [];
@@ -109,15 +156,29 @@ export function textLeaves(text: string): Leaf[] {
 
 /** Numbers of a CSV table, keyed by the row's text cells (sampler/classifier) and the column name. */
 export function csvLeaves(text: string): Leaf[] {
-  const [head, ...rows] = text.trim().split("\n").map((l) => l.split(","));
+  const [head, ...rows] = text
+    .trim()
+    .split("\n")
+    .map((l) => l.split(","));
   return rows.flatMap((r) => {
     const label = r.filter((c) => c !== "" && !Number.isFinite(Number(c))).join("/");
-    return r.flatMap((c, j) => (c !== "" && Number.isFinite(Number(c)) ? [{ key: `row ${label} column ${head[j]}`, value: Number(c) }] : []));
+    return r.flatMap((c, j) =>
+      c !== "" && Number.isFinite(Number(c)) ? [{ key: `row ${label} column ${head[j]}`, value: Number(c) }] : [],
+    );
   });
 }
 
 /** Element-by-element comparison of two .npy arrays (shape first); at most `keep` differences are listed. */
-function compareNpy(rel: string, name: string, a: Uint8Array | null, b: Uint8Array | null, reps: string[] | null, walkRun: string | null, result: VerifyResult, keep = 20): void {
+function compareNpy(
+  rel: string,
+  name: string,
+  a: Uint8Array | null,
+  b: Uint8Array | null,
+  reps: string[] | null,
+  walkRun: string | null,
+  result: VerifyResult,
+  keep = 20,
+): void {
   const A = a ? decodeNpy(a, rel) : null;
   const B = b ? decodeNpy(b, rel) : null;
   const runOf = (arr: { shape: number[]; data: ArrayLike<number> }, i: number): string[] => {
@@ -127,7 +188,13 @@ function compareNpy(rel: string, name: string, a: Uint8Array | null, b: Uint8Arr
   };
   if (!A || !B || JSON.stringify(A.shape) !== JSON.stringify(B.shape)) {
     const side = (A ?? B)!;
-    result.differences.push({ file: rel, key: `shape [${A?.shape ?? "absent"}] vs [${B?.shape ?? "absent"}] (${side.data.length} elements not compared)`, committed: A ? A.data.length : null, regenerated: B ? B.data.length : null, runs: [] });
+    result.differences.push({
+      file: rel,
+      key: `shape [${A?.shape ?? "absent"}] vs [${B?.shape ?? "absent"}] (${side.data.length} elements not compared)`,
+      committed: A ? A.data.length : null,
+      regenerated: B ? B.data.length : null,
+      runs: [],
+    });
     return;
   }
   let listed = 0;
@@ -141,7 +208,14 @@ function compareNpy(rel: string, name: string, a: Uint8Array | null, b: Uint8Arr
       listed++;
     } else more++;
   }
-  if (more) result.differences.push({ file: rel, key: `${more} more elements differ`, committed: null, regenerated: null, runs: [] });
+  if (more)
+    result.differences.push({
+      file: rel,
+      key: `${more} more elements differ`,
+      committed: null,
+      regenerated: null,
+      runs: [],
+    });
   result.numbers += A.data.length;
 }
 
@@ -156,8 +230,12 @@ function rowRuns(file: string, key: string, cells: { sampler: string; classifier
   // Row names: CSV "row IB/cRT column …", Markdown 'row "IB / cRT" column …' or 'row "Instance-balanced" …'.
   const m = /^row (?:"([^"]*)"|(\S+))/.exec(key);
   const names = (m?.[1] ?? m?.[2] ?? "").split(/\s*\/\s*/);
-  const sampler = file.startsWith("classifier_table") ? "IB" : SAMPLERS.find((s) => names.includes(s.short) || names.includes(s.label))?.short;
-  const classifier = file.startsWith("sampler_table") ? "Joint" : CLASSIFIERS.find((c) => names.includes(c.label))?.label;
+  const sampler = file.startsWith("classifier_table")
+    ? "IB"
+    : SAMPLERS.find((s) => names.includes(s.short) || names.includes(s.label))?.short;
+  const classifier = file.startsWith("sampler_table")
+    ? "Joint"
+    : CLASSIFIERS.find((c) => names.includes(c.label))?.label;
   if (!sampler || !classifier) return [];
   return cells.filter((c) => c.sampler === sampler && c.classifier === classifier).map((c) => c.run);
 }
@@ -170,12 +248,31 @@ function rowRuns(file: string, key: string, cells: { sampler: string; classifier
 export function compareResults(committedRoot: string, regeneratedRoot: string, profile: Profile): VerifyResult {
   const dirs = { committed: join(committedRoot, profile.outDir), regenerated: join(regeneratedRoot, profile.outDir) };
   const names = [...new Set([...numberFiles(dirs.committed), ...numberFiles(dirs.regenerated)])];
-  const targets = names.map((n) => ({ name: n, rel: join(profile.outDir, n), a: join(dirs.committed, n), b: join(dirs.regenerated, n) }));
-  if (profile.name === "full") targets.push({ name: "../README.md", rel: join("results", "README.md"), a: join(committedRoot, "results", "README.md"), b: join(regeneratedRoot, "results", "README.md") });
+  const targets = names.map((n) => ({
+    name: n,
+    rel: join(profile.outDir, n),
+    a: join(dirs.committed, n),
+    b: join(dirs.regenerated, n),
+  }));
+  if (profile.name === "full")
+    targets.push({
+      name: "../README.md",
+      rel: join("results", "README.md"),
+      a: join(committedRoot, "results", "README.md"),
+      b: join(regeneratedRoot, "results", "README.md"),
+    });
   const read = (p: string) => (existsSync(p) ? readFileSync(p) : null);
   const json = (p: string) => (existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : null);
-  const cells = (json(join(dirs.regenerated, "cells.json")) ?? json(join(dirs.committed, "cells.json")) ?? []) as { sampler: string; classifier: string; run: string }[];
-  const index = (json(join(dirs.regenerated, "bundle", "bundle.json")) ?? json(join(dirs.committed, "bundle", "bundle.json"))) as { representations: { run: string }[]; walkthrough: { run: string } } | null;
+  const cells = (json(join(dirs.regenerated, "cells.json")) ?? json(join(dirs.committed, "cells.json")) ?? []) as {
+    sampler: string;
+    classifier: string;
+    run: string;
+  }[];
+  const index = (json(join(dirs.regenerated, "bundle", "bundle.json")) ??
+    json(join(dirs.committed, "bundle", "bundle.json"))) as {
+    representations: { run: string }[];
+    walkthrough: { run: string };
+  } | null;
   const reps = index ? index.representations.map((r) => r.run) : null;
   const walkRun = index?.walkthrough.run ?? null;
   const result: VerifyResult = { numbers: 0, files: [], ignored: 0, differences: [] };
@@ -185,8 +282,17 @@ export function compareResults(committedRoot: string, regeneratedRoot: string, p
     result.files.push(t.rel);
     if (!ba || !bb) {
       const only = (ba ?? bb)!;
-      const count = t.name.endsWith(".npy") ? decodeNpy(only, t.rel).data.length : leavesOf(t.name, only, { n: 0 }).length;
-      result.differences.push({ file: t.rel, key: "(whole file)", committed: ba ? count : null, regenerated: bb ? count : null, runs: [], onlyIn: ba ? "committed" : "regenerated" });
+      const count = t.name.endsWith(".npy")
+        ? decodeNpy(only, t.rel).data.length
+        : leavesOf(t.name, only, { n: 0 }).length;
+      result.differences.push({
+        file: t.rel,
+        key: "(whole file)",
+        committed: ba ? count : null,
+        regenerated: bb ? count : null,
+        runs: [],
+        onlyIn: ba ? "committed" : "regenerated",
+      });
       continue;
     }
     if (t.name.endsWith(".npy")) {
@@ -197,7 +303,8 @@ export function compareResults(committedRoot: string, regeneratedRoot: string, p
     const la = leavesOf(t.name, ba, ign);
     const lb = leavesOf(t.name, bb, { n: 0 });
     result.ignored += ign.n;
-    const runsOf = (l: Leaf) => (l.run ? [l.run] : /_table\.(md|csv)$/.test(t.name) ? rowRuns(t.name, l.key, cells) : []);
+    const runsOf = (l: Leaf) =>
+      l.run ? [l.run] : /_table\.(md|csv)$/.test(t.name) ? rowRuns(t.name, l.key, cells) : [];
     const mb = new Map<string, Leaf[]>();
     for (const l of lb) mb.set(l.key, [...(mb.get(l.key) ?? []), l]);
     const seen = new Map<string, number>();
@@ -210,24 +317,40 @@ export function compareResults(committedRoot: string, regeneratedRoot: string, p
         continue;
       }
       result.numbers++;
-      if (!Object.is(l.value, other.value) && !(l.value === other.value)) result.differences.push({ file: t.rel, key: l.key, committed: l.value, regenerated: other.value, runs: runsOf(other) });
+      if (!Object.is(l.value, other.value) && !(l.value === other.value))
+        result.differences.push({
+          file: t.rel,
+          key: l.key,
+          committed: l.value,
+          regenerated: other.value,
+          runs: runsOf(other),
+        });
     }
-    for (const [key, ls] of mb) for (const l of ls.slice(seen.get(key) ?? 0)) result.differences.push({ file: t.rel, key, committed: null, regenerated: l.value, runs: runsOf(l) });
+    for (const [key, ls] of mb)
+      for (const l of ls.slice(seen.get(key) ?? 0))
+        result.differences.push({ file: t.rel, key, committed: null, regenerated: l.value, runs: runsOf(l) });
   }
   return result;
 }
 
 /** The report of a comparison: "identical: N numbers in M files", or one line per difference (at most `limit`). */
 export function formatVerify(r: VerifyResult, limit = 200): string {
-  if (!r.differences.length) return `identical: ${r.numbers} numbers in ${r.files.length} files (${r.ignored} numbers ignored by the rules of docs/VERIFY.md)`;
+  if (!r.differences.length)
+    return `identical: ${r.numbers} numbers in ${r.files.length} files (${r.ignored} numbers ignored by the rules of docs/VERIFY.md)`;
   const show = (v: number | null) => (v === null ? "(absent)" : String(v));
   const lines = r.differences.slice(0, limit).map((d) => {
-    const runs = d.runs.length ? `; run${d.runs.length > 1 ? "s" : ""} ${d.runs.map((x) => `${x} (manifest ${x}/manifest.json)`).join(", ")}` : "";
-    if (d.onlyIn) return `  ${d.file}: only ${d.onlyIn === "committed" ? "committed, not regenerated" : "regenerated, not committed"} (${d.committed ?? d.regenerated} numbers)`;
+    const runs = d.runs.length
+      ? `; run${d.runs.length > 1 ? "s" : ""} ${d.runs.map((x) => `${x} (manifest ${x}/manifest.json)`).join(", ")}`
+      : "";
+    if (d.onlyIn)
+      return `  ${d.file}: only ${d.onlyIn === "committed" ? "committed, not regenerated" : "regenerated, not committed"} (${d.committed ?? d.regenerated} numbers)`;
     return `  ${d.file} ${d.key}: committed ${show(d.committed)}, regenerated ${show(d.regenerated)}${runs}`;
   });
   if (r.differences.length > limit) lines.push(`  … and ${r.differences.length - limit} more`);
-  return [`${r.differences.length} differences (${r.numbers} numbers compared in ${r.files.length} files):`, ...lines].join("\n");
+  return [
+    `${r.differences.length} differences (${r.numbers} numbers compared in ${r.files.length} files):`,
+    ...lines,
+  ].join("\n");
 }
 
 /** What {@link verifyProfile} did. */
@@ -243,10 +366,16 @@ export interface VerifyRun {
  * temporary folder — figures are not rendered — and compare them with those under `committedRoot` (default: the
  * project root). Nothing under the project's output folder is written.
  */
-export async function verifyProfile(profile: Profile, o: { committedRoot?: string; log?: (s: string) => void } = {}): Promise<VerifyRun> {
+export async function verifyProfile(
+  profile: Profile,
+  o: { committedRoot?: string; log?: (s: string) => void } = {},
+): Promise<VerifyRun> {
   const dir = mkdtempSync(join(tmpdir(), "ltr-verify-"));
   const ex = exportBundle(profile, join(dir, profile.outDir, "bundle"));
-  if (ex.status === "incomplete") o.log?.(`the bundle cannot be regenerated: ${ex.missing.length} runs or feature files are missing (${ex.missing.slice(0, 4).join(", ")}${ex.missing.length > 4 ? ", …" : ""})`);
+  if (ex.status === "incomplete")
+    o.log?.(
+      `the bundle cannot be regenerated: ${ex.missing.length} runs or feature files are missing (${ex.missing.slice(0, 4).join(", ")}${ex.missing.length > 4 ? ", …" : ""})`,
+    );
   await writeReport(profile, { source: runsSource(profile), render: false, allowPartial: true, outRoot: dir });
   const result = compareResults(o.committedRoot ?? projectRoot(), dir, profile);
   const kept = result.differences.length > 0;

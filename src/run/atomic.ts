@@ -6,7 +6,18 @@
  * Temporary files are named `.<name>.<pid>.<time>.tmp`, so the ones a killed process left behind can be told
  * apart and removed by the next process that opens the folder ({@link removeStaleTemps}).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { faultPoint } from "./faults.js";
 import { fsFailure } from "./fserror.js";
@@ -86,7 +97,11 @@ export function writeAtomicWith(path: string, body: (fd: number) => void, opts: 
   fsyncDir(dirname(path));
 }
 
-export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[], opts: AtomicWriteOptions = {}): void {
+export function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array | Uint8Array[],
+  opts: AtomicWriteOptions = {},
+): void {
   const parts = Array.isArray(data) ? data : [typeof data === "string" ? Buffer.from(data, "utf8") : data];
   writeAtomicWith(
     path,
@@ -101,7 +116,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8A
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Is a process with this id alive on this machine? (EPERM: it exists but belongs to someone else.) */

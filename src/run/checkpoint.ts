@@ -33,7 +33,8 @@ const MAGIC_V1 = "LTRCKPT1";
 const MAGIC = "LTRCKPT2";
 
 /** What to do about a damaged checkpoint when the caller has nothing more specific to say. */
-const GENERIC_FIX = "It cannot be used; restore it from a copy or write it again (for a run: train it again in a new folder)";
+const GENERIC_FIX =
+  "It cannot be used; restore it from a copy or write it again (for a run: train it again in a new folder)";
 
 type HeaderEntry = { name: string; shape: number[]; offset: number; length: number };
 
@@ -42,7 +43,10 @@ export function encodeCheckpoint(ck: Checkpoint<unknown>): Uint8Array[] {
   let offset = 0;
   for (const [name, t] of Object.entries(ck.tensors)) {
     const size = t.shape.reduce((a, b) => a * b, 1);
-    if (size !== t.data.length) throw new Error(`checkpoint tensor '${name}': shape [${t.shape}] holds ${size} values but data has ${t.data.length}`);
+    if (size !== t.data.length)
+      throw new Error(
+        `checkpoint tensor '${name}': shape [${t.shape}] holds ${size} values but data has ${t.data.length}`,
+      );
     entries.push({ name, shape: t.shape, offset, length: t.data.length });
     offset += t.data.length * 4;
   }
@@ -53,7 +57,8 @@ export function encodeCheckpoint(ck: Checkpoint<unknown>): Uint8Array[] {
   head.writeUInt32LE(header.length + pad, 8);
   header.copy(head, 12);
   const parts: Uint8Array[] = [head];
-  for (const [, t] of Object.entries(ck.tensors)) parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  for (const [, t] of Object.entries(ck.tensors))
+    parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   const h = createHash("sha256");
   for (const p of parts) h.update(p);
   parts.push(trailerBytes(h.digest()));
@@ -72,7 +77,9 @@ export function loadCheckpoint<M = Record<string, unknown>>(path: string, fix = 
   try {
     buf = readFileSync(path);
   } catch (e) {
-    throw new Error(`cannot read checkpoint ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+    throw new Error(
+      `cannot read checkpoint ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
+    );
   }
   return decodeCheckpoint<M>(buf, path, fix);
 }
@@ -84,7 +91,8 @@ function parseHeader<M>(buf: Buffer, path: string, fix: string, hlen: number): {
   } catch (e) {
     throw new CorruptFileError(path, `its JSON header cannot be parsed (${(e as Error).message})`, fix);
   }
-  if (typeof header !== "object" || header === null || !Array.isArray(header.tensors)) throw new CorruptFileError(path, "its header has no tensor list", fix);
+  if (typeof header !== "object" || header === null || !Array.isArray(header.tensors))
+    throw new CorruptFileError(path, "its header has no tensor list", fix);
   return header;
 }
 
@@ -97,17 +105,28 @@ function decodeCheckpoint<M>(buf: Buffer, path: string, fix: string): Checkpoint
   let dataEnd = buf.length;
   let sha256: string;
   if (v2) {
-    if (buf.length < 12 + TRAILER_BYTES || buf.toString("latin1", buf.length - TRAILER_BYTES, buf.length - 32) !== TRAILER_MAGIC)
-      throw new Error(`checkpoint ${path} is truncated (its checksum trailer is missing: the write did not finish or the file was cut). ${fix}`);
+    if (
+      buf.length < 12 + TRAILER_BYTES ||
+      buf.toString("latin1", buf.length - TRAILER_BYTES, buf.length - 32) !== TRAILER_MAGIC
+    )
+      throw new Error(
+        `checkpoint ${path} is truncated (its checksum trailer is missing: the write did not finish or the file was cut). ${fix}`,
+      );
     dataEnd = buf.length - TRAILER_BYTES;
     const stored = buf.subarray(buf.length - 32);
     const actual = createHash("sha256").update(buf.subarray(0, dataEnd)).digest();
-    if (!actual.equals(stored)) throw new CorruptFileError(path, "its content does not match its SHA-256 checksum (bytes were changed on disk)", fix);
+    if (!actual.equals(stored))
+      throw new CorruptFileError(
+        path,
+        "its content does not match its SHA-256 checksum (bytes were changed on disk)",
+        fix,
+      );
     sha256 = actual.toString("hex");
   } else {
     sha256 = createHash("sha256").update(buf).digest("hex");
   }
-  if (12 + hlen > dataEnd) throw new Error(`checkpoint ${path} is truncated (header says ${hlen} bytes, file has ${buf.length}). ${fix}`);
+  if (12 + hlen > dataEnd)
+    throw new Error(`checkpoint ${path} is truncated (header says ${hlen} bytes, file has ${buf.length}). ${fix}`);
   const header = parseHeader<M>(buf, path, fix, hlen);
   if (!v2) legacyNotice("checkpoint", path, "train or save it again to get a verified copy");
   const dataStart = 12 + hlen;
@@ -116,12 +135,18 @@ function decodeCheckpoint<M>(buf: Buffer, path: string, fix: string): Checkpoint
     const start = dataStart + e.offset;
     if (!Number.isInteger(e.length) || e.length < 0 || !Number.isInteger(e.offset) || e.offset < 0)
       throw new CorruptFileError(path, `tensor '${e.name}' has a bad offset/length in the header`, fix);
-    if (start + e.length * 4 > dataEnd) throw new Error(`checkpoint ${path} is truncated: tensor '${e.name}' runs past the end of the file. ${fix}`);
+    if (start + e.length * 4 > dataEnd)
+      throw new Error(`checkpoint ${path} is truncated: tensor '${e.name}' runs past the end of the file. ${fix}`);
     // Copy out so the result does not pin the whole file buffer and is 4-byte aligned.
     const data = new Float32Array(e.length);
     new Uint8Array(data.buffer).set(buf.subarray(start, start + e.length * 4));
     for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) throw new CorruptFileError(path, `tensor '${e.name}' holds ${data[i]} at element ${i} (checkpoints hold finite values only)`, fix);
+      if (!Number.isFinite(data[i]))
+        throw new CorruptFileError(
+          path,
+          `tensor '${e.name}' holds ${data[i]} at element ${i} (checkpoints hold finite values only)`,
+          fix,
+        );
     }
     tensors[e.name] = { shape: e.shape, data };
   }

@@ -14,8 +14,8 @@
  * applies to them.
  */
 import { readFileSync } from "node:fs";
-import { sha256Hex } from "../hash.js";
 import { canonicalJson } from "../config/load.js";
+import { sha256Hex } from "../hash.js";
 import { writeFileAtomic } from "./atomic.js";
 
 export const TRAILER_MAGIC = "LTRSHA25";
@@ -52,7 +52,9 @@ const noticed = new Set<string>();
 export function legacyNotice(kind: string, file: string, rewrite: string): void {
   if (noticed.has(kind)) return;
   noticed.add(kind);
-  process.stderr.write(`notice: ${file} was written without a checksum (an older decoupling-lt), so it is read unverified; ${rewrite}. Further such ${kind} files are not listed.\n`);
+  process.stderr.write(
+    `notice: ${file} was written without a checksum (an older decoupling-lt), so it is read unverified; ${rewrite}. Further such ${kind} files are not listed.\n`,
+  );
 }
 
 /** The checksum string of a JSON-compatible object (without its own checksum key). */
@@ -71,7 +73,7 @@ export function withChecksum<T extends object>(value: T): T & { checksum: string
 
 /** Write a JSON object atomically with its checksum. */
 export function writeCheckedJson(path: string, value: object): void {
-  writeFileAtomic(path, JSON.stringify(withChecksum(value), null, 2) + "\n");
+  writeFileAtomic(path, `${JSON.stringify(withChecksum(value), null, 2)}\n`);
 }
 
 export interface ReadCheckedOptions {
@@ -81,7 +83,8 @@ export interface ReadCheckedOptions {
   kind?: string;
 }
 
-const DEFAULT_FIX = "Restore it from a copy, or re-create it by running the command that wrote it again in a new folder";
+const DEFAULT_FIX =
+  "Restore it from a copy, or re-create it by running the command that wrote it again in a new folder";
 
 /** Parse a JSON file and verify its checksum (when it has one); errors name the file. */
 export function readCheckedJson<T = Record<string, unknown>>(path: string, o: ReadCheckedOptions = {}): T {
@@ -95,7 +98,11 @@ export function readCheckedJson<T = Record<string, unknown>>(path: string, o: Re
 }
 
 /** {@link readCheckedJson} on text already read. */
-export function parseCheckedJson<T = Record<string, unknown>>(text: string, path: string, o: ReadCheckedOptions = {}): T {
+export function parseCheckedJson<T = Record<string, unknown>>(
+  text: string,
+  path: string,
+  o: ReadCheckedOptions = {},
+): T {
   const fix = o.fix ?? DEFAULT_FIX;
   let value: unknown;
   try {
@@ -103,7 +110,8 @@ export function parseCheckedJson<T = Record<string, unknown>>(text: string, path
   } catch (e) {
     throw new CorruptFileError(path, `not valid JSON (${(e as Error).message})`, fix);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new CorruptFileError(path, "expected a JSON object", fix);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new CorruptFileError(path, "expected a JSON object", fix);
   const rec = value as Record<string, unknown>;
   const stored = rec[CHECKSUM_KEY];
   if (stored === undefined) {
@@ -111,6 +119,11 @@ export function parseCheckedJson<T = Record<string, unknown>>(text: string, path
     return value as T;
   }
   const actual = jsonChecksum(rec);
-  if (stored !== actual) throw new CorruptFileError(path, `its content does not match its checksum (stored ${String(stored).slice(0, 19)}…, content ${actual.slice(0, 19)}…)`, fix);
+  if (stored !== actual)
+    throw new CorruptFileError(
+      path,
+      `its content does not match its checksum (stored ${String(stored).slice(0, 19)}…, content ${actual.slice(0, 19)}…)`,
+      fix,
+    );
   return value as T;
 }

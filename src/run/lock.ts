@@ -71,7 +71,13 @@ export function readLock(dir: string): LockInfo | null {
     } catch {
       return null;
     }
-    return { pid: -1, host: age > 10_000 ? "(unreadable lock)" : hostname(), started_at: "unknown", pid_start: null, command: "unknown" };
+    return {
+      pid: -1,
+      host: age > 10_000 ? "(unreadable lock)" : hostname(),
+      started_at: "unknown",
+      pid_start: null,
+      command: "unknown",
+    };
   }
 }
 
@@ -89,14 +95,21 @@ export function holderAlive(info: LockInfo, dir?: string): boolean | null {
 }
 
 export function describeHolder(h: LockInfo): string {
-  if (h.pid === -1) return h.host === hostname() ? "a process that is taking the lock right now" : "an unknown process (the lock file cannot be read)";
+  if (h.pid === -1)
+    return h.host === hostname()
+      ? "a process that is taking the lock right now"
+      : "an unknown process (the lock file cannot be read)";
   return `pid ${h.pid} on ${h.host} (started ${h.started_at}: ${h.command})`;
 }
 
 function lockedError(dir: string, h: LockInfo, alive: boolean | null): RunLockedError {
   const lp = lockPath(dir);
   if (h.pid === process.pid && h.host === hostname() && alive)
-    return new RunLockedError(dir, h, `run folder ${dir} is already open in this process (${describeHolder(h)}); close the other run first`);
+    return new RunLockedError(
+      dir,
+      h,
+      `run folder ${dir} is already open in this process (${describeHolder(h)}); close the other run first`,
+    );
   if (alive === null)
     return new RunLockedError(
       dir,
@@ -130,7 +143,7 @@ function tryCreate(dir: string, info: LockInfo): boolean {
     throw fsFailure(e, p, "lock the run folder by creating");
   }
   try {
-    writeSync(fd, JSON.stringify(info, null, 2) + "\n");
+    writeSync(fd, `${JSON.stringify(info, null, 2)}\n`);
   } catch (e) {
     closeSync(fd);
     rmSync(p, { force: true });
@@ -186,7 +199,9 @@ export function acquireRunLock(dir: string): RunLock {
     if (!takeOver(dir, h)) continue;
     tookOverFrom = h;
   }
-  throw new Error(`could not lock run folder ${dir}: its lock ${lockPath(dir)} keeps changing (another process is starting there); try again`);
+  throw new Error(
+    `could not lock run folder ${dir}: its lock ${lockPath(dir)} keeps changing (another process is starting there); try again`,
+  );
 }
 
 /**
@@ -211,7 +226,8 @@ function takeOver(dir: string, stale: LockInfo): boolean {
   closeSync(fd);
   try {
     const again = readLock(dir);
-    if (again && again.pid === stale.pid && again.started_at === stale.started_at) rmSync(lockPath(dir), { force: true });
+    if (again && again.pid === stale.pid && again.started_at === stale.started_at)
+      rmSync(lockPath(dir), { force: true });
     return true;
   } finally {
     rmSync(guard, { force: true });

@@ -17,7 +17,7 @@ export class JsonlLogger {
 
   log(kind: LogKind, record: Record<string, unknown>): void {
     try {
-      appendFileSync(this.path, JSON.stringify({ kind, time: new Date().toISOString(), ...record }) + "\n");
+      appendFileSync(this.path, `${JSON.stringify({ kind, time: new Date().toISOString(), ...record })}\n`);
     } catch (e) {
       throw fsFailure(e, this.path, "append to");
     }

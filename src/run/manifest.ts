@@ -97,8 +97,13 @@ export function projectRoot(): string {
 
 export function gitState(cwd = projectRoot()): { commit: string | null; dirty: boolean | null } {
   try {
-    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
-    const status = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString();
+    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd, stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
+    const status = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
+      cwd,
+      stdio: ["ignore", "pipe", "ignore"],
+    }).toString();
     return { commit, dirty: status.trim().length > 0 };
   } catch {
     return { commit: null, dirty: null };
@@ -106,7 +111,20 @@ export function gitState(cwd = projectRoot()): { commit: string | null; dirty: b
 }
 
 /** The vector-ISA flags of /proc/cpuinfo that decide which kernels libraries may pick (docs/DETERMINISM.md). */
-const ISA_FLAGS = ["sse4_2", "avx", "avx2", "fma", "f16c", "bmi2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile"];
+const ISA_FLAGS = [
+  "sse4_2",
+  "avx",
+  "avx2",
+  "fma",
+  "f16c",
+  "bmi2",
+  "avx512f",
+  "avx512bw",
+  "avx512vl",
+  "avx512_vnni",
+  "avx512_bf16",
+  "amx_tile",
+];
 
 function cpuFlags(): string[] {
   try {
@@ -163,7 +181,11 @@ export function startManifest(a: ManifestArgs): RunManifest {
   };
 }
 
-export function finishManifest(m: RunManifest, status: RunManifest["status"], summary?: Record<string, unknown>): RunManifest {
+export function finishManifest(
+  m: RunManifest,
+  status: RunManifest["status"],
+  summary?: Record<string, unknown>,
+): RunManifest {
   const end = new Date();
   return {
     ...m,
@@ -188,6 +210,7 @@ export function readManifest(path: string): RunManifest {
     kind: "manifest",
     fix: "The run folder can no longer be trusted; restore the file from a copy, or train the run again in a new folder",
   });
-  if (typeof m.status !== "string") throw new Error(`${path} is not a run manifest (no 'status'); run folders are written by ltr train`);
+  if (typeof m.status !== "string")
+    throw new Error(`${path} is not a run manifest (no 'status'); run folders are written by ltr train`);
   return m;
 }

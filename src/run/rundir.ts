@@ -20,14 +20,21 @@ import { ensureDir, removeOwnTemps, removeStaleTemps } from "./atomic.js";
 import { type Checkpoint, loadCheckpoint, readCheckpointMeta } from "./checkpoint.js";
 import { acquireRunLock, describeHolder, type RunLock } from "./lock.js";
 import { JsonlLogger } from "./logger.js";
-import { finishManifest, projectRoot, type ResumeRecord, type RunManifest, type RunStatus, writeManifest } from "./manifest.js";
+import {
+  finishManifest,
+  projectRoot,
+  type ResumeRecord,
+  type RunManifest,
+  type RunStatus,
+  writeManifest,
+} from "./manifest.js";
 import { type RunPaths, runPaths } from "./paths.js";
 import { readRunConfig, resumeDiff, SAFE_RESUME_KEYS, writeRunConfig } from "./runconfig.js";
-import { registerRun, unregisterRun, type ActiveRun } from "./signals.js";
-import { checkpointFix, inspectRun, resumableFromBest, resumeCommand, type RunState } from "./state.js";
+import { type ActiveRun, registerRun, unregisterRun } from "./signals.js";
+import { checkpointFix, inspectRun, type RunState, resumableFromBest, resumeCommand } from "./state.js";
 
-export { resolveRunDir, runName, runPaths, type RunPaths } from "./paths.js";
-export { writeRunConfig, readRunConfig, SAFE_RESUME_KEYS } from "./runconfig.js";
+export { type RunPaths, resolveRunDir, runName, runPaths } from "./paths.js";
+export { readRunConfig, SAFE_RESUME_KEYS, writeRunConfig } from "./runconfig.js";
 
 /** What a resumable checkpoint's metadata holds (written by the training loop). */
 export interface ResumeMeta {
@@ -91,8 +98,14 @@ function refuse(msg: string): never {
 function describeState(st: RunState): string {
   const m = st.manifest;
   const meta = readCheckpointMeta<{ epoch?: number }>(runPaths(st.dir).latest);
-  const epochs = m && typeof (m.config as ExperimentConfig)?.training_opt?.num_epochs === "number" ? (m.config as ExperimentConfig).training_opt.num_epochs : null;
-  const at = typeof meta?.epoch === "number" ? `, last checkpoint at epoch ${meta.epoch + 1}${epochs ? ` of ${epochs}` : ""}` : "";
+  const epochs =
+    m && typeof (m.config as ExperimentConfig)?.training_opt?.num_epochs === "number"
+      ? (m.config as ExperimentConfig).training_opt.num_epochs
+      : null;
+  const at =
+    typeof meta?.epoch === "number"
+      ? `, last checkpoint at epoch ${meta.epoch + 1}${epochs ? ` of ${epochs}` : ""}`
+      : "";
   return `status ${st.status}${st.stale ? " (its process is gone)" : ""}${at}`;
 }
 
@@ -110,23 +123,40 @@ function finishedSummary(m: RunManifest | null): string {
  * Check the resume checkpoints of a run folder; returns the state to continue from, read and verified: latest.ckpt,
  * or best.ckpt when a kill between the two writes of an epoch left best.ckpt one epoch ahead.
  */
-function verifyResumeCheckpoints(dir: string, p: RunPaths, manifest: RunManifest): { ck: Checkpoint<ResumeMeta>; path: string } {
+function verifyResumeCheckpoints(
+  dir: string,
+  p: RunPaths,
+  manifest: RunManifest,
+): { ck: Checkpoint<ResumeMeta>; path: string } {
   const latest = loadCheckpoint<ResumeMeta>(p.latest, checkpointFix(dir, "latest"));
   const meta = latest.meta;
-  const resumable = (m: Partial<ResumeMeta> | undefined) => typeof m?.epoch === "number" && typeof m.bestEpoch === "number" && m.rngState !== undefined;
-  if (!resumable(meta)) refuse(`${p.latest} is not a resumable checkpoint (its metadata has no epoch / sampler / RNG state). ${checkpointFix(dir, "latest")}`);
+  const resumable = (m: Partial<ResumeMeta> | undefined) =>
+    typeof m?.epoch === "number" && typeof m.bestEpoch === "number" && m.rngState !== undefined;
+  if (!resumable(meta))
+    refuse(
+      `${p.latest} is not a resumable checkpoint (its metadata has no epoch / sampler / RNG state). ${checkpointFix(dir, "latest")}`,
+    );
   if (manifest.run_id && meta.run_id && manifest.run_id !== meta.run_id)
-    refuse(`${p.latest} belongs to another run (run id ${meta.run_id}) than ${p.manifest} (run id ${manifest.run_id}); files of two runs were mixed in ${dir}. Nothing was changed; train again in a new folder (--run-dir).`);
+    refuse(
+      `${p.latest} belongs to another run (run id ${meta.run_id}) than ${p.manifest} (run id ${manifest.run_id}); files of two runs were mixed in ${dir}. Nothing was changed; train again in a new folder (--run-dir).`,
+    );
   if (!existsSync(p.best)) {
-    if (meta.bestEpoch >= 0) refuse(`cannot resume ${dir}: latest.ckpt says the best epoch is ${meta.bestEpoch + 1} but best.ckpt is missing. ${checkpointFix(dir, "best")}`);
+    if (meta.bestEpoch >= 0)
+      refuse(
+        `cannot resume ${dir}: latest.ckpt says the best epoch is ${meta.bestEpoch + 1} but best.ckpt is missing. ${checkpointFix(dir, "best")}`,
+      );
     return { ck: latest, path: p.latest };
   }
   const best = loadCheckpoint<ResumeMeta>(p.best, checkpointFix(dir, "best"));
   if (best.meta.run_id && meta.run_id && best.meta.run_id !== meta.run_id)
-    refuse(`cannot resume ${dir}: best.ckpt belongs to another run (run id ${best.meta.run_id}) than latest.ckpt (${meta.run_id}). Nothing was changed; train again in a new folder (--run-dir).`);
+    refuse(
+      `cannot resume ${dir}: best.ckpt belongs to another run (run id ${best.meta.run_id}) than latest.ckpt (${meta.run_id}). Nothing was changed; train again in a new folder (--run-dir).`,
+    );
   if (best.meta.epoch === meta.bestEpoch) return { ck: latest, path: p.latest };
   if (resumable(best.meta) && best.meta.epoch === meta.epoch + 1 && best.meta.bestEpoch === best.meta.epoch) {
-    process.stderr.write(`notice: ${dir}: best.ckpt (epoch ${best.meta.epoch + 1}) is one epoch ahead of latest.ckpt (the process stopped between the two writes); continuing from best.ckpt\n`);
+    process.stderr.write(
+      `notice: ${dir}: best.ckpt (epoch ${best.meta.epoch + 1}) is one epoch ahead of latest.ckpt (the process stopped between the two writes); continuing from best.ckpt\n`,
+    );
     return { ck: best, path: p.best };
   }
   return refuse(
@@ -147,7 +177,9 @@ function resumeFromBest(dir: string, p: RunPaths, st: RunState): { ck: Checkpoin
   if (!resumableFromBest(st)) refuse(no);
   const best = loadCheckpoint<ResumeMeta>(p.best, checkpointFix(dir, "best"));
   const m = best.meta;
-  process.stderr.write(`notice: ${dir}: latest.ckpt is missing; best.ckpt (epoch ${m.epoch + 1}) holds the full state of this run, continuing from it\n`);
+  process.stderr.write(
+    `notice: ${dir}: latest.ckpt is missing; best.ckpt (epoch ${m.epoch + 1}) holds the full state of this run, continuing from it\n`,
+  );
   return { ck: best, path: p.best };
 }
 
@@ -155,13 +187,21 @@ function checkData(dir: string, manifest: RunManifest, data: DataIdentity | unde
   if (!data) return;
   const problems: string[] = [];
   if (manifest.data?.sha256 && data.sha256 && manifest.data.sha256 !== data.sha256)
-    problems.push(`the train subset hashes to ${data.sha256.slice(0, 12)}… but the run used ${manifest.data.sha256.slice(0, 12)}… (dataset options or files changed)`);
+    problems.push(
+      `the train subset hashes to ${data.sha256.slice(0, 12)}… but the run used ${manifest.data.sha256.slice(0, 12)}… (dataset options or files changed)`,
+    );
   const before = (manifest.data?.detail as { sourceFiles?: Record<string, string> } | undefined)?.sourceFiles;
   if (before && data.sourceFiles) {
-    for (const [f, h] of Object.entries(before)) if (data.sourceFiles[f] !== undefined && data.sourceFiles[f] !== h) problems.push(`source file ${f} has changed (sha256 ${data.sourceFiles[f].slice(0, 12)}…, the run used ${h.slice(0, 12)}…)`);
+    for (const [f, h] of Object.entries(before))
+      if (data.sourceFiles[f] !== undefined && data.sourceFiles[f] !== h)
+        problems.push(
+          `source file ${f} has changed (sha256 ${data.sourceFiles[f].slice(0, 12)}…, the run used ${h.slice(0, 12)}…)`,
+        );
   }
   if (problems.length)
-    refuse(`cannot resume ${dir}: the data are not the run's: ${problems.join("; ")}. Nothing was changed. Point dataset.root / --data-root at the data the run was trained on, or train again in a new folder.`);
+    refuse(
+      `cannot resume ${dir}: the data are not the run's: ${problems.join("; ")}. Nothing was changed. Point dataset.root / --data-root at the data the run was trained on, or train again in a new folder.`,
+    );
 }
 
 /**
@@ -174,7 +214,10 @@ export function openRun(cfg: ExperimentConfig, dir: string, resume: boolean, o: 
   const paths = runPaths(dir);
   ensureDir(dir);
   const lock = acquireRunLock(dir);
-  if (lock.tookOverFrom) process.stderr.write(`notice: ${dir}: took over the lock of ${describeHolder(lock.tookOverFrom)}, which is no longer running\n`);
+  if (lock.tookOverFrom)
+    process.stderr.write(
+      `notice: ${dir}: took over the lock of ${describeHolder(lock.tookOverFrom)}, which is no longer running\n`,
+    );
   try {
     return openLocked(cfg, dir, resume, mode, o, paths, lock);
   } catch (e) {
@@ -183,7 +226,15 @@ export function openRun(cfg: ExperimentConfig, dir: string, resume: boolean, o: 
   }
 }
 
-function openLocked(cfg: ExperimentConfig, dir: string, resume: boolean, mode: "stage1" | "stage2", o: OpenRunOptions, paths: RunPaths, lock: RunLock): OpenedRun {
+function openLocked(
+  cfg: ExperimentConfig,
+  dir: string,
+  resume: boolean,
+  mode: "stage1" | "stage2",
+  o: OpenRunOptions,
+  paths: RunPaths,
+  lock: RunLock,
+): OpenedRun {
   // Temporary files of a killed writer are garbage (their content never replaced anything).
   removeStaleTemps(dir);
   removeStaleTemps(join(dir, "features"));
@@ -197,19 +248,33 @@ function openLocked(cfg: ExperimentConfig, dir: string, resume: boolean, mode: "
   const work = st.files.latest || st.files.best || st.files.results;
   if (st.hasRunFiles && !work) {
     // No epoch was completed (or a stage-2 attempt on features failed): nothing is lost by starting again.
-    process.stderr.write(`notice: ${dir}: the previous attempt (${describeState(st)}) left no checkpoint or results; starting it again from the beginning\n`);
+    process.stderr.write(
+      `notice: ${dir}: the previous attempt (${describeState(st)}) left no checkpoint or results; starting it again from the beginning\n`,
+    );
   } else if (work) {
     if (st.manifestError) throw st.manifestError;
     if (st.status === "finished" && mode === "stage2")
-      refuse(`${dir} already holds a finished run (${st.manifest?.kind ?? "unknown kind"})${finishedSummary(st.manifest)}; it is kept. Choose ${again}, or delete the folder to run it again.`);
+      refuse(
+        `${dir} already holds a finished run (${st.manifest?.kind ?? "unknown kind"})${finishedSummary(st.manifest)}; it is kept. Choose ${again}, or delete the folder to run it again.`,
+      );
     if (!resume && mode === "stage1") {
       if (st.status === "finished")
-        refuse(`${dir} already holds a finished run${finishedSummary(st.manifest)}; it is kept. To train it longer, resume it with a larger training_opt.num_epochs (--resume --set training_opt.num_epochs=N); to train again, choose ${again} or delete the folder.`);
-      refuse(`${dir} already holds an unfinished run (${describeState(st)}); pass --resume to continue it, or choose ${again}.`);
+        refuse(
+          `${dir} already holds a finished run${finishedSummary(st.manifest)}; it is kept. To train it longer, resume it with a larger training_opt.num_epochs (--resume --set training_opt.num_epochs=N); to train again, choose ${again} or delete the folder.`,
+        );
+      refuse(
+        `${dir} already holds an unfinished run (${describeState(st)}); pass --resume to continue it, or choose ${again}.`,
+      );
     }
-    if (!st.manifest) refuse(`cannot resume ${dir}: it holds checkpoints or results but no manifest.json, so it is not a run folder that ltr train can continue. Nothing was changed; choose ${again}.`);
+    if (!st.manifest)
+      refuse(
+        `cannot resume ${dir}: it holds checkpoints or results but no manifest.json, so it is not a run folder that ltr train can continue. Nothing was changed; choose ${again}.`,
+      );
     previous = st.manifest;
-    if (!st.files.config) refuse(`cannot resume ${dir}: its config.yaml is missing; restore it from a copy (manifest.json holds the config under 'config'), or choose ${again}.`);
+    if (!st.files.config)
+      refuse(
+        `cannot resume ${dir}: its config.yaml is missing; restore it from a copy (manifest.json holds the config under 'config'), or choose ${again}.`,
+      );
     const stored = readRunConfig(paths.config);
     const diff = resumeDiff(stored, cfg, !!o.backendName && st.manifest.backend?.name === o.backendName);
     if (diff.problems.length) {
@@ -223,13 +288,17 @@ function openLocked(cfg: ExperimentConfig, dir: string, resume: boolean, mode: "
     changes = diff.safe;
     const extended = "training_opt.num_epochs" in changes;
     if (st.status === "finished" && !extended)
-      refuse(`${dir} is already finished${finishedSummary(st.manifest)}; there is nothing to resume. To train it longer, resume with a larger training_opt.num_epochs (--set training_opt.num_epochs=N, now ${cfg.training_opt.num_epochs}).`);
+      refuse(
+        `${dir} is already finished${finishedSummary(st.manifest)}; there is nothing to resume. To train it longer, resume with a larger training_opt.num_epochs (--set training_opt.num_epochs=N, now ${cfg.training_opt.num_epochs}).`,
+      );
     const r = st.files.latest ? verifyResumeCheckpoints(dir, paths, st.manifest) : resumeFromBest(dir, paths, st);
     resumeCheckpoint = r.ck;
     resumeFrom = r.path;
     checkData(dir, st.manifest, o.data);
   } else if (resume && mode === "stage1") {
-    refuse(`--resume: ${dir} holds no run to resume (no config.yaml, manifest.json or checkpoint). Drop --resume to start a new run there, or point --run-dir / training_opt.log_dir at the run's folder.`);
+    refuse(
+      `--resume: ${dir} holds no run to resume (no config.yaml, manifest.json or checkpoint). Drop --resume to start a new run there, or point --run-dir / training_opt.log_dir at the run's folder.`,
+    );
   }
 
   writeRunConfig(paths.config, cfg);
@@ -239,7 +308,11 @@ function openLocked(cfg: ExperimentConfig, dir: string, resume: boolean, mode: "
   const active: ActiveRun = {
     dir,
     abort(signal) {
-      if (current && current.status === "running") writeManifest(paths.manifest, finishManifest(current, "interrupted", { ...(current.summary ?? {}), error: `interrupted by ${signal}` }));
+      if (current && current.status === "running")
+        writeManifest(
+          paths.manifest,
+          finishManifest(current, "interrupted", { ...(current.summary ?? {}), error: `interrupted by ${signal}` }),
+        );
       removeOwnTemps(dir);
       removeOwnTemps(join(dir, "features"));
       run.close();
@@ -256,9 +329,15 @@ function openLocked(cfg: ExperimentConfig, dir: string, resume: boolean, mode: "
     changes,
     begin(m) {
       const resumes = [...(previous?.resumes ?? [])];
-      if (resumeCheckpoint) resumes.push({ at: new Date().toISOString(), from_epoch: resumeCheckpoint.meta.epoch + 1, changed: changes });
+      if (resumeCheckpoint)
+        resumes.push({ at: new Date().toISOString(), from_epoch: resumeCheckpoint.meta.epoch + 1, changed: changes });
       // Keep the first start time so the wall time covers the whole run, interruptions included.
-      current = { ...m, run_id: runId, started_at: previous && resumeCheckpoint ? previous.started_at : m.started_at, ...(resumes.length ? { resumes } : {}) };
+      current = {
+        ...m,
+        run_id: runId,
+        started_at: previous && resumeCheckpoint ? previous.started_at : m.started_at,
+        ...(resumes.length ? { resumes } : {}),
+      };
       writeManifest(paths.manifest, current);
       return current;
     },

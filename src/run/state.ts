@@ -8,14 +8,14 @@
  *  - {@link assertFinishedStage1Run}: what stage 2, `ltr test` and `ltr tau-norm` require of their model_dir.
  */
 import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { ExperimentConfig } from "../config/defaults.js";
 import { removeStaleTemps } from "./atomic.js";
 import { type Checkpoint, loadCheckpoint, readCheckpointMeta } from "./checkpoint.js";
-import { describeHolder, acquireRunLock, liveHolder, readLock, type LockInfo } from "./lock.js";
-import { finishManifest, readManifest, type RunManifest, type RunStatus, writeManifest } from "./manifest.js";
+import { acquireRunLock, describeHolder, type LockInfo, liveHolder, readLock } from "./lock.js";
+import { finishManifest, type RunManifest, type RunStatus, readManifest, writeManifest } from "./manifest.js";
 import { runPaths } from "./paths.js";
 import { readRunConfig } from "./runconfig.js";
-import { join } from "node:path";
 
 export interface RunState {
   dir: string;
@@ -37,7 +37,13 @@ export interface RunState {
 /** Look at a run folder without changing anything. */
 export function inspectRun(dir: string): RunState {
   const p = runPaths(dir);
-  const files = { config: existsSync(p.config), manifest: existsSync(p.manifest), latest: existsSync(p.latest), best: existsSync(p.best), results: existsSync(p.results) };
+  const files = {
+    config: existsSync(p.config),
+    manifest: existsSync(p.manifest),
+    latest: existsSync(p.latest),
+    best: existsSync(p.best),
+    results: existsSync(p.results),
+  };
   const hasRunFiles = Object.values(files).some(Boolean);
   let manifest: RunManifest | null = null;
   let manifestError: Error | null = null;
@@ -60,9 +66,18 @@ export function inspectRun(dir: string): RunState {
  * of the first epoch): the run can continue from best.ckpt. Reads only best.ckpt's header.
  */
 export function resumableFromBest(st: RunState): boolean {
-  if (st.files.latest || !st.files.best || st.files.results || st.status === "finished" || !st.manifest?.run_id) return false;
-  const m = readCheckpointMeta<{ epoch?: number; bestEpoch?: number; rngState?: unknown; run_id?: string }>(runPaths(st.dir).best);
-  return !!m && typeof m.epoch === "number" && m.bestEpoch === m.epoch && m.rngState !== undefined && m.run_id === st.manifest.run_id;
+  if (st.files.latest || !st.files.best || st.files.results || st.status === "finished" || !st.manifest?.run_id)
+    return false;
+  const m = readCheckpointMeta<{ epoch?: number; bestEpoch?: number; rngState?: unknown; run_id?: string }>(
+    runPaths(st.dir).best,
+  );
+  return (
+    !!m &&
+    typeof m.epoch === "number" &&
+    m.bestEpoch === m.epoch &&
+    m.rngState !== undefined &&
+    m.run_id === st.manifest.run_id
+  );
 }
 
 /** `ltr train` command line that resumes a run with its own settings. */
@@ -115,7 +130,10 @@ export function repairStaleRun(dir: string): RunState {
 export function markInterrupted(dir: string, m: RunManifest, dead: LockInfo | null): RunManifest {
   const p = runPaths(dir);
   const meta = readCheckpointMeta<{ epoch?: number }>(p.latest);
-  const last = typeof meta?.epoch === "number" ? `its last checkpoint is latest.ckpt at the end of epoch ${meta.epoch + 1}` : "no checkpoint had been written";
+  const last =
+    typeof meta?.epoch === "number"
+      ? `its last checkpoint is latest.ckpt at the end of epoch ${meta.epoch + 1}`
+      : "no checkpoint had been written";
   const who = dead ? describeHolder(dead) : "its process";
   const fixed = finishManifest(m, "interrupted", {
     ...(m.summary ?? {}),
@@ -165,22 +183,40 @@ export interface FinishedStage1Run {
 export function assertFinishedStage1Run(dir: string): FinishedStage1Run {
   const p = runPaths(dir);
   const not = `${dir} is not a finished stage-1 run`;
-  if (!existsSync(dir)) throw new Error(`${not}: the folder does not exist. Train one first (ltr train --cfg config/<Dataset>/feat_<sampler>.yaml) or fix model_dir / --run-dir`);
+  if (!existsSync(dir))
+    throw new Error(
+      `${not}: the folder does not exist. Train one first (ltr train --cfg config/<Dataset>/feat_<sampler>.yaml) or fix model_dir / --run-dir`,
+    );
   const st = inspectRun(dir);
   if (st.manifestError) throw st.manifestError;
-  if (!st.manifest) throw new Error(`${not}: it has no manifest.json (every folder written by ltr train has one; needs config.yaml, best.ckpt and a manifest with status 'finished')`);
+  if (!st.manifest)
+    throw new Error(
+      `${not}: it has no manifest.json (every folder written by ltr train has one; needs config.yaml, best.ckpt and a manifest with status 'finished')`,
+    );
   if (st.status !== "finished") {
     const meta = readCheckpointMeta<{ epoch?: number }>(p.latest);
     const at = typeof meta?.epoch === "number" ? ` after epoch ${meta.epoch + 1}` : "";
-    if (st.holder) throw new Error(`${not} yet: it is being trained right now by ${describeHolder(st.holder)}; wait for it to finish`);
+    if (st.holder)
+      throw new Error(
+        `${not} yet: it is being trained right now by ${describeHolder(st.holder)}; wait for it to finish`,
+      );
     const err = st.manifest.summary?.error ? ` (${String(st.manifest.summary.error)})` : "";
     const how = st.files.latest ? `continue it with: ${resumeCommand(dir)}` : "train it again in a new folder";
-    throw new Error(`${not}: its manifest says '${st.manifest.status}'${st.stale ? " but its process is gone (it was killed)" : ""}${at}${err}; stage 2 and ltr test need the best weights of a finished run. ${how[0].toUpperCase()}${how.slice(1)}`);
+    throw new Error(
+      `${not}: its manifest says '${st.manifest.status}'${st.stale ? " but its process is gone (it was killed)" : ""}${at}${err}; stage 2 and ltr test need the best weights of a finished run. ${how[0].toUpperCase()}${how.slice(1)}`,
+    );
   }
-  if (!st.files.config) throw new Error(`${not}: it has no config.yaml; restore it from a copy (manifest.json holds the config under 'config')`);
+  if (!st.files.config)
+    throw new Error(
+      `${not}: it has no config.yaml; restore it from a copy (manifest.json holds the config under 'config')`,
+    );
   const config = readRunConfig(p.config);
-  if (config.stage2) throw new Error(`${dir} is a stage-2 run (stage2.method=${config.stage2.method}); point model_dir at a stage-1 run`);
-  if (!st.files.best) throw new Error(`${not}: its manifest says finished but best.ckpt is missing. ${checkpointFix(dir, "best")}`);
+  if (config.stage2)
+    throw new Error(
+      `${dir} is a stage-2 run (stage2.method=${config.stage2.method}); point model_dir at a stage-1 run`,
+    );
+  if (!st.files.best)
+    throw new Error(`${not}: its manifest says finished but best.ckpt is missing. ${checkpointFix(dir, "best")}`);
   const best = loadCheckpoint(p.best, checkpointFix(dir, "best"));
   return { dir, config, manifest: st.manifest, best };
 }

@@ -5,7 +5,15 @@
  * (each epoch starts with a fresh class visit, like the reference's per-epoch generator).
  */
 import { Rng } from "../rng.js";
-import { checkArgs, checkState, CyclingIterator, rowsPerClass, toBatches, type BaseState, type CycleState } from "./common.js";
+import {
+  type BaseState,
+  type CycleState,
+  CyclingIterator,
+  checkArgs,
+  checkState,
+  rowsPerClass,
+  toBatches,
+} from "./common.js";
 import type { BatchSampler, SamplerArgs } from "./types.js";
 
 interface ClassBalancedState extends BaseState {
@@ -27,7 +35,8 @@ export class ClassBalancedSampler implements BatchSampler {
   constructor(a: SamplerArgs) {
     checkArgs(this.name, a);
     const k = a.numSamplesCls ?? 4;
-    if (!Number.isInteger(k) || k < 1) throw new Error(`class_balanced sampler: numSamplesCls must be a positive integer, got ${k}`);
+    if (!Number.isInteger(k) || k < 1)
+      throw new Error(`class_balanced sampler: numSamplesCls must be a positive integer, got ${k}`);
     this.rng = new Rng(a.seed);
     this.n = a.labels.length;
     this.B = a.batchSize;
@@ -74,7 +83,9 @@ export class ClassBalancedSampler implements BatchSampler {
     checkState(this.name, s);
     const st = s as ClassBalancedState;
     if (!Array.isArray(st.perClass) || st.perClass.length !== this.perClass.length) {
-      throw new Error(`class_balanced sampler: saved state has ${st.perClass?.length} classes, this data has ${this.perClass.length}`);
+      throw new Error(
+        `class_balanced sampler: saved state has ${st.perClass?.length} classes, this data has ${this.perClass.length}`,
+      );
     }
     this.classIter.setState(st.classes, "class_balanced sampler (class order)");
     this.perClass.forEach((c, j) => {

@@ -5,13 +5,16 @@ import type { BatchSampler, SamplerArgs } from "./types.js";
 /** Validate the common arguments; `name` prefixes every message. */
 export function checkArgs(name: string, a: SamplerArgs): void {
   if (!(a.labels instanceof Int32Array)) throw new Error(`${name} sampler: labels must be an Int32Array`);
-  if (!Number.isInteger(a.numClasses) || a.numClasses < 1) throw new Error(`${name} sampler: numClasses must be a positive integer, got ${a.numClasses}`);
-  if (!Number.isInteger(a.batchSize) || a.batchSize < 1) throw new Error(`${name} sampler: batchSize must be a positive integer, got ${a.batchSize}`);
+  if (!Number.isInteger(a.numClasses) || a.numClasses < 1)
+    throw new Error(`${name} sampler: numClasses must be a positive integer, got ${a.numClasses}`);
+  if (!Number.isInteger(a.batchSize) || a.batchSize < 1)
+    throw new Error(`${name} sampler: batchSize must be a positive integer, got ${a.batchSize}`);
   if (!Number.isInteger(a.seed)) throw new Error(`${name} sampler: seed must be an integer, got ${a.seed}`);
   if (a.labels.length === 0) throw new Error(`${name} sampler: no training labels`);
   for (let i = 0; i < a.labels.length; i++) {
     const y = a.labels[i];
-    if (y < 0 || y >= a.numClasses) throw new Error(`${name} sampler: label ${y} of row ${i} is outside [0, ${a.numClasses})`);
+    if (y < 0 || y >= a.numClasses)
+      throw new Error(`${name} sampler: label ${y} of row ${i} is outside [0, ${a.numClasses})`);
   }
 }
 
@@ -58,7 +61,12 @@ export class CyclingIterator {
   }
 
   setState(s: CycleState, where: string): void {
-    if (!s || !Array.isArray(s.order) || s.order.length !== this.order.length || !(s.pos >= 0 && s.pos <= s.order.length)) {
+    if (
+      !s ||
+      !Array.isArray(s.order) ||
+      s.order.length !== this.order.length ||
+      !(s.pos >= 0 && s.pos <= s.order.length)
+    ) {
       throw new Error(`${where}: saved iterator state does not match this data (expected ${this.order.length} items)`);
     }
     this.order = Int32Array.from(s.order);
@@ -87,7 +95,8 @@ export class CategoricalSampler {
     let s = 0;
     for (let j = 0; j < weights.length; j++) {
       const w = weights[j];
-      if (!(w >= 0) || !Number.isFinite(w)) throw new Error(`CategoricalSampler: weight ${w} of class ${j} is not a finite number >= 0`);
+      if (!(w >= 0) || !Number.isFinite(w))
+        throw new Error(`CategoricalSampler: weight ${w} of class ${j} is not a finite number >= 0`);
       s += w;
       this.cdf[j] = s;
     }
@@ -127,8 +136,11 @@ export interface BaseState {
 export function checkState(name: string, s: unknown): asserts s is BaseState {
   const st = s as Partial<BaseState> | null;
   if (!st || typeof st !== "object" || st.sampler !== name || !Array.isArray(st.rng) || st.rng.length !== 4) {
-    const got = st && typeof st === "object" && "sampler" in st ? `'${String(st.sampler)}'` : JSON.stringify(s)?.slice(0, 60);
-    throw new Error(`${name} sampler: cannot restore a state saved by ${got}; resume with the sampler the run was started with`);
+    const got =
+      st && typeof st === "object" && "sampler" in st ? `'${String(st.sampler)}'` : JSON.stringify(s)?.slice(0, 60);
+    throw new Error(
+      `${name} sampler: cannot restore a state saved by ${got}; resume with the sampler the run was started with`,
+    );
   }
 }
 
@@ -144,7 +156,10 @@ export abstract class FixedDistributionSampler implements BatchSampler {
   protected abstract readonly p: Float64Array;
 
   /** @param name registry name, used in state and errors (checked here, before any subclass check). */
-  constructor(readonly name: string, a: SamplerArgs) {
+  constructor(
+    readonly name: string,
+    a: SamplerArgs,
+  ) {
     checkArgs(name, a);
     this.rng = new Rng(a.seed);
     this.n = a.labels.length;

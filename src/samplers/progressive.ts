@@ -8,7 +8,16 @@
  * spaces λ over its `epochs` argument, λ_e = linspace(0, 1, epochs)[min(e, epochs−1)] (docs/ORIGINAL_CODE.md).
  */
 import { Rng } from "../rng.js";
-import { CategoricalSampler, checkArgs, checkState, CyclingIterator, rowsPerClass, toBatches, type BaseState, type CycleState } from "./common.js";
+import {
+  type BaseState,
+  CategoricalSampler,
+  type CycleState,
+  CyclingIterator,
+  checkArgs,
+  checkState,
+  rowsPerClass,
+  toBatches,
+} from "./common.js";
 import type { BatchSampler, SamplerArgs } from "./types.js";
 
 interface ProgressiveState extends BaseState {
@@ -34,9 +43,13 @@ export class ProgressiveSampler implements BatchSampler {
 
   constructor(a: SamplerArgs) {
     checkArgs(this.name, a);
-    if (!Number.isInteger(a.numEpochs) || a.numEpochs < 1) throw new Error(`progressive sampler: numEpochs must be a positive integer, got ${a.numEpochs}`);
+    if (!Number.isInteger(a.numEpochs) || a.numEpochs < 1)
+      throw new Error(`progressive sampler: numEpochs must be a positive integer, got ${a.numEpochs}`);
     const E = a.scheduleEpochs ?? a.numEpochs;
-    if (!Number.isInteger(E) || E < 1) throw new Error(`progressive sampler: the schedule length (training_opt.sampler.epochs) must be a positive integer, got ${a.scheduleEpochs}`);
+    if (!Number.isInteger(E) || E < 1)
+      throw new Error(
+        `progressive sampler: the schedule length (training_opt.sampler.epochs) must be a positive integer, got ${a.scheduleEpochs}`,
+      );
     this.rng = new Rng(a.seed);
     this.n = a.labels.length;
     this.B = a.batchSize;
@@ -58,7 +71,8 @@ export class ProgressiveSampler implements BatchSampler {
   }
 
   epoch(epoch: number): Int32Array[] {
-    if (!Number.isInteger(epoch) || epoch < 0) throw new Error(`progressive sampler: epoch must be an integer >= 0, got ${epoch}`);
+    if (!Number.isInteger(epoch) || epoch < 0)
+      throw new Error(`progressive sampler: epoch must be an integer >= 0, got ${epoch}`);
     const cat = new CategoricalSampler(this.classProbabilities(epoch));
     const total = this.stepsPerEpoch() * this.B;
     const stream = new Int32Array(total);
@@ -74,7 +88,9 @@ export class ProgressiveSampler implements BatchSampler {
     checkState(this.name, s);
     const st = s as ProgressiveState;
     if (!Array.isArray(st.perClass) || st.perClass.length !== this.perClass.length) {
-      throw new Error(`progressive sampler: saved state has ${st.perClass?.length} classes, this data has ${this.perClass.length}`);
+      throw new Error(
+        `progressive sampler: saved state has ${st.perClass?.length} classes, this data has ${this.perClass.length}`,
+      );
     }
     this.perClass.forEach((c, j) => {
       if (c) c.setState(st.perClass[j] as CycleState, `progressive sampler (class ${j})`);

@@ -16,10 +16,17 @@ import type { ExperimentConfig } from "../config/defaults.js";
 import { configHash, type LoadedConfig } from "../config/load.js";
 import { backbones } from "../models/index.js";
 import { saveCheckpoint } from "../run/checkpoint.js";
-import { readManifest, startManifest, writeManifest, type RunManifest } from "../run/manifest.js";
 import { acquireRunLock } from "../run/lock.js";
+import { type RunManifest, readManifest, startManifest, writeManifest } from "../run/manifest.js";
 import { openRun, resolveRunDir, runPaths, writeRunConfig } from "../run/rundir.js";
-import { checkpointStem, classifierTensors, featModelTensors, originalCheckpointPath, readOriginalCheckpoint, sha256File } from "./original_checkpoint.js";
+import {
+  checkpointStem,
+  classifierTensors,
+  featModelTensors,
+  originalCheckpointPath,
+  readOriginalCheckpoint,
+  sha256File,
+} from "./original_checkpoint.js";
 
 export const IMPORTED_KIND = "stage1-imported";
 
@@ -38,7 +45,8 @@ export function stage1Config(cfg: ExperimentConfig): ExperimentConfig {
   c.training_opt.stage = "imported";
   // The run's config.yaml is read from other folders later (notebooks run in notebooks/): absolute data paths.
   const d = c.dataset;
-  for (const k of ["root", "image_root", "train_list", "val_list", "test_list"] as const) if (typeof d[k] === "string" && d[k] !== "") d[k] = resolve(d[k]!);
+  for (const k of ["root", "image_root", "train_list", "val_list", "test_list"] as const)
+    if (typeof d[k] === "string" && d[k] !== "") d[k] = resolve(d[k]!);
   return c;
 }
 
@@ -60,20 +68,33 @@ export interface ImportResult {
 }
 
 interface ImportedManifest extends RunManifest {
-  source?: { path: string; sha256: string; format: string; data_parallel: boolean; classifier: string; info: Record<string, number> };
+  source?: {
+    path: string;
+    sha256: string;
+    format: string;
+    data_parallel: boolean;
+    classifier: string;
+    info: Record<string, number>;
+  };
 }
-
 
 /** Import (or reuse an import of) an original checkpoint; see the module comment. */
 export async function importOriginalCheckpoint(a: ImportArgs): Promise<ImportResult> {
   const pth = originalCheckpointPath(a.source);
-  if (!pth) throw new Error(`${a.source}: no checkpoint there; --model_dir takes a .pth file or a folder holding final_model_checkpoint.pth (as the original main.py)`);
+  if (!pth)
+    throw new Error(
+      `${a.source}: no checkpoint there; --model_dir takes a .pth file or a folder holding final_model_checkpoint.pth (as the original main.py)`,
+    );
   const cfg = stage1Config(a.loaded.config);
   const type = cfg.networks.feat_model.type;
   if (!ORIGINAL_BACKBONES.includes(type))
-    throw new Error(`${pth}: networks.feat_model.type is ${type}, but the original code's checkpoints hold one of ${ORIGINAL_BACKBONES.join(", ")}`);
+    throw new Error(
+      `${pth}: networks.feat_model.type is ${type}, but the original code's checkpoints hold one of ${ORIGINAL_BACKBONES.join(", ")}`,
+    );
   const sha256 = sha256File(pth);
-  const dir = a.runDir ?? resolveRunDir(join(cfg.training_opt.dataset, "imported", `${checkpointStem(pth)}_${sha256.slice(0, 8)}`));
+  const dir =
+    a.runDir ??
+    resolveRunDir(join(cfg.training_opt.dataset, "imported", `${checkpointStem(pth)}_${sha256.slice(0, 8)}`));
   const paths = runPaths(dir);
   const hash = configHash(cfg);
 
@@ -89,7 +110,13 @@ export async function importOriginalCheckpoint(a: ImportArgs): Promise<ImportRes
         const lock = acquireRunLock(dir);
         try {
           writeRunConfig(paths.config, cfg);
-          writeManifest(paths.manifest, { ...prev, config: cfg, config_hash: hash, config_source: a.loaded.source, config_overrides: a.loaded.overrides });
+          writeManifest(paths.manifest, {
+            ...prev,
+            config: cfg,
+            config_hash: hash,
+            config_source: a.loaded.source,
+            config_overrides: a.loaded.overrides,
+          });
         } finally {
           lock.release();
         }
@@ -112,14 +139,23 @@ export async function importOriginalCheckpoint(a: ImportArgs): Promise<ImportRes
     }
     const clf = classifierTensors(ck);
     const C = cfg.training_opt.num_classes;
-    if (clf.numClasses !== C) throw new Error(`${pth}: the classifier has ${clf.numClasses} classes but training_opt.num_classes is ${C}`);
-    if (clf.featDim !== d) throw new Error(`${pth}: the classifier takes ${clf.featDim}-d features but ${type} gives ${d}`);
+    if (clf.numClasses !== C)
+      throw new Error(`${pth}: the classifier has ${clf.numClasses} classes but training_opt.num_classes is ${C}`);
+    if (clf.featDim !== d)
+      throw new Error(`${pth}: the classifier takes ${clf.featDim}-d features but ${type} gives ${d}`);
     const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
     for (const [k, t] of Object.entries(feat)) tensors[`feat_model.${k}`] = t;
     tensors["classifier.fc.weight"] = { shape: [C, d], data: clf.weight };
     tensors["classifier.fc.bias"] = { shape: [C], data: clf.bias };
 
-    const source = { path: resolve(pth), sha256, format: ck.format, data_parallel: ck.dataParallel, classifier: clf.kind, info: ck.info };
+    const source = {
+      path: resolve(pth),
+      sha256,
+      format: ck.format,
+      data_parallel: ck.dataParallel,
+      classifier: clf.kind,
+      info: ck.info,
+    };
     writeImportedRun(dir, cfg, a.loaded, hash, tensors, source, backend);
     return { runDir: dir, checkpoint: pth, sha256, reused: false };
   } finally {
@@ -158,9 +194,29 @@ function writeImportedRun(
     });
     started.source = source;
     run.begin(started);
-    saveCheckpoint(paths.best, { tensors, meta: { epoch: source.info.best_epoch ?? null, run_id: run.runId, imported_from: source.path, sha256: source.sha256 } });
-    run.logger.log("info", { message: "imported", source: source.path, sha256: source.sha256, format: source.format, classifier: source.classifier, ...source.info });
-    run.finish("finished", { imported_from: source.path, sha256: source.sha256, classifier: source.classifier, ...source.info });
+    saveCheckpoint(paths.best, {
+      tensors,
+      meta: {
+        epoch: source.info.best_epoch ?? null,
+        run_id: run.runId,
+        imported_from: source.path,
+        sha256: source.sha256,
+      },
+    });
+    run.logger.log("info", {
+      message: "imported",
+      source: source.path,
+      sha256: source.sha256,
+      format: source.format,
+      classifier: source.classifier,
+      ...source.info,
+    });
+    run.finish("finished", {
+      imported_from: source.path,
+      sha256: source.sha256,
+      classifier: source.classifier,
+      ...source.info,
+    });
   } finally {
     run.close();
   }
@@ -170,7 +226,11 @@ function writeImportedRun(
  * A `model_dir` value (config or --model_dir) as a stage-1 run folder: a run of this project as it is, an original
  * checkpoint (a .pth, or a folder with final_model_checkpoint.pth and no config.yaml) imported first.
  */
-export async function resolveModelDir(value: string, loaded: LoadedConfig, runDir?: string): Promise<{ dir: string; imported: ImportResult | null }> {
+export async function resolveModelDir(
+  value: string,
+  loaded: LoadedConfig,
+  runDir?: string,
+): Promise<{ dir: string; imported: ImportResult | null }> {
   const asRun = resolveRunDir(value);
   if (!value.endsWith(".pth") && existsSync(runPaths(asRun).config)) return { dir: asRun, imported: null };
   const local = resolve(value);

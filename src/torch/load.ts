@@ -5,9 +5,10 @@
  * the list of storage keys, then each storage as an int64 element count and its raw bytes). Layouts in
  * docs/ORIGINAL_CODE.md, "Checkpoint files". Tensors come back as `TorchTensor` views; `tensorValues` reads one.
  */
-import { readBytes, FileSource, type ByteSource } from "./source.js";
+
 import { CODECS_CONSTRUCTORS, halfToFloat, NUMPY_CONSTRUCTORS, NUMPY_MARKERS } from "./numpy.js";
-import { PickleError, PyDict, PyGlobal, unpickle, type Constructor } from "./pickle.js";
+import { type Constructor, PickleError, PyDict, PyGlobal, unpickle } from "./pickle.js";
+import { type ByteSource, FileSource, readBytes } from "./source.js";
 import { isZip, ZipReader } from "./zip.js";
 
 /** Storage classes torch pickles (as `torch.<Name>Storage`) and their element types. */
@@ -53,17 +54,26 @@ export class TorchTensor {
   }
 }
 
-const ints = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => Number.isInteger(x) && (x as number) >= 0);
+const ints = (v: unknown): v is number[] =>
+  Array.isArray(v) && v.every((x) => Number.isInteger(x) && (x as number) >= 0);
 
 function rebuildTensor(args: unknown[], where: string): TorchTensor {
   const [storage, offset, size, stride] = args;
-  if (!(storage instanceof TorchStorage) || !Number.isInteger(offset) || !ints(size) || !ints(stride) || size.length !== stride.length)
+  if (
+    !(storage instanceof TorchStorage) ||
+    !Number.isInteger(offset) ||
+    !ints(size) ||
+    !ints(stride) ||
+    size.length !== stride.length
+  )
     throw new PickleError(`${where}: unexpected arguments to torch._utils._rebuild_tensor_v2`);
   // The largest element the view touches must lie inside its storage.
   let last = offset as number;
   for (let i = 0; i < size.length; i++) if (size[i] > 0) last += (size[i] - 1) * stride[i];
   if (size.every((d) => d > 0) && last >= storage.numel)
-    throw new PickleError(`${where}: tensor [${size}] with stride [${stride}] at offset ${offset} runs past its storage of ${storage.numel} elements`);
+    throw new PickleError(
+      `${where}: tensor [${size}] with stride [${stride}] at offset ${offset} runs past its storage of ${storage.numel} elements`,
+    );
   return new TorchTensor(storage, offset as number, size, stride);
 }
 
@@ -90,12 +100,16 @@ const TORCH_MARKERS = new Set([...Object.keys(STORAGE_DTYPES).map((s) => `torch.
 /** Parse a persistent id ('storage', torch.<X>Storage, key, location, numel[, view_metadata]). */
 function storageFromPid(pid: unknown, where: string, storages: Map<string, TorchStorage>): TorchStorage {
   if (!Array.isArray(pid) || pid[0] !== "storage" || !(pid[1] instanceof PyGlobal))
-    throw new PickleError(`${where}: unexpected persistent id ${JSON.stringify(Array.isArray(pid) ? pid[0] : pid)} (only torch storages are supported)`);
+    throw new PickleError(
+      `${where}: unexpected persistent id ${JSON.stringify(Array.isArray(pid) ? pid[0] : pid)} (only torch storages are supported)`,
+    );
   const [, type, key, location, numel, view] = pid as [string, PyGlobal, unknown, unknown, unknown, unknown];
   const info = STORAGE_DTYPES[type.name as StorageName];
   if (!info || type.module !== "torch") throw new PickleError(`${where}: unsupported storage type ${type.qualname}`);
-  if (typeof key !== "string" || !Number.isInteger(numel)) throw new PickleError(`${where}: bad storage reference ${JSON.stringify(key)}`);
-  if (view !== undefined && view !== null) throw new PickleError(`${where}: storage views (legacy view_metadata) are not supported`);
+  if (typeof key !== "string" || !Number.isInteger(numel))
+    throw new PickleError(`${where}: bad storage reference ${JSON.stringify(key)}`);
+  if (view !== undefined && view !== null)
+    throw new PickleError(`${where}: storage views (legacy view_metadata) are not supported`);
   let s = storages.get(key);
   if (!s) {
     s = new TorchStorage(key, info.dtype, info.bytes, numel as number, String(location));
@@ -129,48 +143,66 @@ export function loadTorchFile(path: string): TorchFile {
     if (isZip(src)) {
       const zip = new ZipReader(src);
       const pkl = zip.names().find((n) => n === "data.pkl" || /^[^/]+\/data\.pkl$/.test(n));
-      if (!pkl) throw new Error(`${path}: a zip file without data.pkl; not a torch.save checkpoint (entries: ${zip.names().slice(0, 5).join(", ")})`);
+      if (!pkl)
+        throw new Error(
+          `${path}: a zip file without data.pkl; not a torch.save checkpoint (entries: ${zip.names().slice(0, 5).join(", ")})`,
+        );
       const prefix = pkl.slice(0, pkl.length - "data.pkl".length);
       const { value } = unpickle(zip.open(pkl), opts);
       for (const s of storages.values()) {
         const entry = zip.open(`${prefix}data/${s.key}`);
         if (entry.size < s.numel * s.elementBytes)
-          throw new Error(`${path}: storage ${s.key} has ${entry.size} bytes, ${s.numel} ${s.dtype} values need ${s.numel * s.elementBytes}`);
+          throw new Error(
+            `${path}: storage ${s.key} has ${entry.size} bytes, ${s.numel} ${s.dtype} values need ${s.numel * s.elementBytes}`,
+          );
         s.data = entry;
       }
       return { value, format: "zip", close: () => src.close() };
     }
     if (src.size < 2 || readBytes(src, 0, 1)[0] !== 0x80)
-      throw new Error(`${path}: neither a zip nor a pickle; not a file written by torch.save (tar-format checkpoints of torch < 0.4 are not supported)`);
+      throw new Error(
+        `${path}: neither a zip nor a pickle; not a file written by torch.save (tar-format checkpoints of torch < 0.4 are not supported)`,
+      );
     const plain = { constructors: {} as Record<string, Constructor> };
     let magic;
     try {
       magic = unpickle(src, plain, 0);
     } catch (e) {
-      throw new Error(`${path}: a pickle but not a torch.save checkpoint (${(e as Error).message.replace(`${path}: `, "")})`);
+      throw new Error(
+        `${path}: a pickle but not a torch.save checkpoint (${(e as Error).message.replace(`${path}: `, "")})`,
+      );
     }
     if (magic.value !== LEGACY_MAGIC)
-      throw new Error(`${path}: a pickle but not a torch.save checkpoint (no torch magic number); pickled objects other than checkpoints are not loaded`);
+      throw new Error(
+        `${path}: a pickle but not a torch.save checkpoint (no torch magic number); pickled objects other than checkpoints are not loaded`,
+      );
     const proto = unpickle(src, plain, magic.end);
-    if (proto.value !== LEGACY_PROTOCOL) throw new Error(`${path}: legacy torch format version ${String(proto.value)} (only ${LEGACY_PROTOCOL} is supported)`);
+    if (proto.value !== LEGACY_PROTOCOL)
+      throw new Error(
+        `${path}: legacy torch format version ${String(proto.value)} (only ${LEGACY_PROTOCOL} is supported)`,
+      );
     const sys = unpickle(src, plain, proto.end);
     const info = sys.value instanceof PyDict ? sys.value : null;
-    if (info && info.get("little_endian") === false) throw new Error(`${path}: written on a big-endian machine; not supported`);
+    if (info && info.get("little_endian") === false)
+      throw new Error(`${path}: written on a big-endian machine; not supported`);
     const main = unpickle(src, opts, sys.end);
     const keys = unpickle(src, plain, main.end);
-    if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === "string")) throw new Error(`${path}: corrupt legacy checkpoint (storage key list)`);
+    if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === "string"))
+      throw new Error(`${path}: corrupt legacy checkpoint (storage key list)`);
     let pos = keys.end;
     for (const key of keys.value as string[]) {
       const count = new DataView(readBytes(src, pos, 8).buffer).getBigInt64(0, true);
       const s = storages.get(key);
       if (!s) throw new Error(`${path}: corrupt legacy checkpoint: storage ${key} is listed but not used`);
-      if (count !== BigInt(s.numel)) throw new Error(`${path}: storage ${key} holds ${count} elements, the pickle says ${s.numel}`);
+      if (count !== BigInt(s.numel))
+        throw new Error(`${path}: storage ${key} holds ${count} elements, the pickle says ${s.numel}`);
       const nbytes = s.numel * s.elementBytes;
       const start = pos + 8;
       s.data = sliceOf(src, `${path}:storage ${key}`, start, nbytes);
       pos = start + nbytes;
     }
-    for (const s of storages.values()) if (!s.data) throw new Error(`${path}: corrupt legacy checkpoint: no data for storage ${s.key}`);
+    for (const s of storages.values())
+      if (!s.data) throw new Error(`${path}: corrupt legacy checkpoint: no data for storage ${s.key}`);
     return { value: main.value, format: "legacy", close: () => src.close() };
   } catch (e) {
     src.close();
@@ -179,7 +211,8 @@ export function loadTorchFile(path: string): TorchFile {
 }
 
 function sliceOf(src: ByteSource, name: string, start: number, size: number): ByteSource {
-  if (start + size > src.size) throw new Error(`${name}: truncated checkpoint (needs ${start + size} bytes, the file has ${src.size})`);
+  if (start + size > src.size)
+    throw new Error(`${name}: truncated checkpoint (needs ${start + size} bytes, the file has ${src.size})`);
   return { name, size, readInto: (p, d) => src.readInto(start + p, d), close: () => {} };
 }
 
@@ -198,16 +231,21 @@ export function tensorValues(t: TorchTensor, what: string): Float32Array {
   s.data.readInto(t.offset * s.elementBytes, raw);
   const dv = new DataView(raw.buffer);
   const get =
-    s.dtype === "float32" ? (i: number) => dv.getFloat32(i * 4, true)
-    : s.dtype === "float64" ? (i: number) => dv.getFloat64(i * 8, true)
-    : s.dtype === "float16" ? (i: number) => halfToFloat(dv.getUint16(i * 2, true))
-    : (i: number) => {
-        const b = new DataView(new ArrayBuffer(4));
-        b.setUint32(0, dv.getUint16(i * 2, true) << 16, true);
-        return b.getFloat32(0, true);
-      };
+    s.dtype === "float32"
+      ? (i: number) => dv.getFloat32(i * 4, true)
+      : s.dtype === "float64"
+        ? (i: number) => dv.getFloat64(i * 8, true)
+        : s.dtype === "float16"
+          ? (i: number) => halfToFloat(dv.getUint16(i * 2, true))
+          : (i: number) => {
+              const b = new DataView(new ArrayBuffer(4));
+              b.setUint32(0, dv.getUint16(i * 2, true) << 16, true);
+              return b.getFloat32(0, true);
+            };
   const out = new Float32Array(n);
-  const contiguous = t.stride.every((st, i) => st === t.shape.slice(i + 1).reduce((a, b) => a * b, 1) || t.shape[i] === 1);
+  const contiguous = t.stride.every(
+    (st, i) => st === t.shape.slice(i + 1).reduce((a, b) => a * b, 1) || t.shape[i] === 1,
+  );
   if (contiguous) {
     if (s.dtype === "float32") out.set(new Float32Array(raw.buffer, 0, n));
     else for (let i = 0; i < n; i++) out[i] = get(i);

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { TensorData } from "../run/checkpoint.js";
-import { loadTorchFile, tensorValues, TorchTensor } from "./load.js";
+import { loadTorchFile, TorchTensor, tensorValues } from "./load.js";
 import { PyDict } from "./pickle.js";
 
 /** The file name the original's main.py appends to a `--model_dir` folder. */
@@ -77,7 +77,11 @@ function stateDict(v: unknown, path: string, key: string): { map: Map<string, St
   for (const [k, t] of v) {
     const name = prefixed ? String(k).slice("module.".length) : String(k);
     if (!(t instanceof TorchTensor)) throw new Error(`${path}: state_dict_best.${key}['${String(k)}'] is not a tensor`);
-    map.set(name, { shape: t.shape, dtype: t.dtype, values: () => tensorValues(t, `${path}: state_dict_best.${key}['${String(k)}']`) });
+    map.set(name, {
+      shape: t.shape,
+      dtype: t.dtype,
+      values: () => tensorValues(t, `${path}: state_dict_best.${key}['${String(k)}']`),
+    });
   }
   return { map, prefixed };
 }
@@ -87,7 +91,8 @@ export function readOriginalCheckpoint(path: string): OriginalCheckpoint {
   const file = loadTorchFile(path);
   try {
     const top = file.value;
-    if (!(top instanceof PyDict)) throw new Error(`${path}: expected a dict saved by the original code's run_networks.py, got ${typeof top}`);
+    if (!(top instanceof PyDict))
+      throw new Error(`${path}: expected a dict saved by the original code's run_networks.py, got ${typeof top}`);
     const best = top.get("state_dict_best");
     if (!(best instanceof PyDict)) {
       const keys = [...top.keys()].map(String).join(", ");
@@ -96,12 +101,23 @@ export function readOriginalCheckpoint(path: string): OriginalCheckpoint {
           (top.has("state_dict") ? " (this looks like latest_model_checkpoint.pth, the last epoch's weights)" : ""),
       );
     }
-    for (const k of ["feat_model", "classifier"]) if (!best.has(k)) throw new Error(`${path}: state_dict_best has no '${k}' (keys: ${[...best.keys()].join(", ")})`);
+    for (const k of ["feat_model", "classifier"])
+      if (!best.has(k))
+        throw new Error(`${path}: state_dict_best has no '${k}' (keys: ${[...best.keys()].join(", ")})`);
     const f = stateDict(best.get("feat_model"), path, "feat_model");
     const c = stateDict(best.get("classifier"), path, "classifier");
     const info: Record<string, number> = {};
-    for (const k of ["epoch", "best_epoch", "best_acc"]) if (typeof top.get(k) === "number") info[k] = top.get(k) as number;
-    return { path, format: file.format, featModel: f.map, classifier: c.map, info, dataParallel: f.prefixed, close: () => file.close() };
+    for (const k of ["epoch", "best_epoch", "best_acc"])
+      if (typeof top.get(k) === "number") info[k] = top.get(k) as number;
+    return {
+      path,
+      format: file.format,
+      featModel: f.map,
+      classifier: c.map,
+      info,
+      dataParallel: f.prefixed,
+      close: () => file.close(),
+    };
   } catch (e) {
     file.close();
     throw e;
@@ -118,7 +134,11 @@ const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every
  * mis-shaped ones are errors naming the key; extra checkpoint keys are errors too, since weights this project
  * would not use mean the architectures differ — e.g. the original's `use_fc` or attention layers).
  */
-export function featModelTensors(ck: OriginalCheckpoint, want: VariableShapes, arch: string): Record<string, TensorData> {
+export function featModelTensors(
+  ck: OriginalCheckpoint,
+  want: VariableShapes,
+  arch: string,
+): Record<string, TensorData> {
   const out: Record<string, TensorData> = {};
   const problems: string[] = [];
   for (const [key, shape] of want) {
@@ -150,9 +170,14 @@ export function featModelTensors(ck: OriginalCheckpoint, want: VariableShapes, a
     }
   }
   const extra = [...ck.featModel.keys()].filter((k) => !want.has(k) && !k.endsWith(".num_batches_tracked"));
-  if (extra.length) problems.push(`weights ${arch} does not have: ${extra.slice(0, 6).join(", ")}${extra.length > 6 ? ` and ${extra.length - 6} more` : ""} (use_fc / use_selfatt models are not supported)`);
+  if (extra.length)
+    problems.push(
+      `weights ${arch} does not have: ${extra.slice(0, 6).join(", ")}${extra.length > 6 ? ` and ${extra.length - 6} more` : ""} (use_fc / use_selfatt models are not supported)`,
+    );
   if (problems.length)
-    throw new Error(`${ck.path}: the feat_model state dict does not fit ${arch}:\n  - ${problems.slice(0, 12).join("\n  - ")}${problems.length > 12 ? `\n  - ... ${problems.length - 12} more` : ""}`);
+    throw new Error(
+      `${ck.path}: the feat_model state dict does not fit ${arch}:\n  - ${problems.slice(0, 12).join("\n  - ")}${problems.length > 12 ? `\n  - ... ${problems.length - 12} more` : ""}`,
+    );
   return out;
 }
 
@@ -177,8 +202,10 @@ export function classifierTensors(ck: OriginalCheckpoint): OriginalClassifier {
       `${ck.path}: the classifier state dict is not a DotProductClassifier / TauNormClassifier (expected fc.weight [C, d], fc.bias [C], optional scales [C]; found ${[...c.keys()].join(", ")})`,
     );
   const [C, d] = w.shape;
-  if (b && !sameShape(b.shape, [C])) throw new Error(`${ck.path}: classifier fc.bias has shape [${b.shape}], expected [${C}]`);
-  if (s && !sameShape(s.shape, [C])) throw new Error(`${ck.path}: classifier scales has shape [${s.shape}], expected [${C}]`);
+  if (b && !sameShape(b.shape, [C]))
+    throw new Error(`${ck.path}: classifier fc.bias has shape [${b.shape}], expected [${C}]`);
+  if (s && !sameShape(s.shape, [C]))
+    throw new Error(`${ck.path}: classifier scales has shape [${s.shape}], expected [${C}]`);
   const weight = w.values();
   const bias = b ? b.values() : new Float32Array(C);
   if (s) {

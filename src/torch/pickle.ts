@@ -69,7 +69,7 @@ export class PickleError extends Error {
   }
 }
 
-const MARK = Symbol("mark");
+const _MARK = Symbol("mark");
 const WINDOW = 1 << 20;
 
 /** Buffered sequential reader over a ByteSource, tracking the absolute position. */
@@ -84,7 +84,10 @@ class Reader {
   private fill(n: number): void {
     const start = this.pos;
     const len = Math.min(Math.max(n, WINDOW), this.src.size - start);
-    if (len < n) throw new PickleError(`${this.src.name}: pickle data ends early at offset ${this.src.size} (needed ${n} bytes at ${start})`);
+    if (len < n)
+      throw new PickleError(
+        `${this.src.name}: pickle data ends early at offset ${this.src.size} (needed ${n} bytes at ${start})`,
+      );
     this.buf = new Uint8Array(len);
     this.src.readInto(start, this.buf);
     this.bufStart = start;
@@ -141,7 +144,8 @@ class Reader {
   }
 
   skip(n: number): void {
-    if (this.pos + n > this.src.size) throw new PickleError(`${this.src.name}: pickle data ends early (a ${n}-byte string at offset ${this.pos})`);
+    if (this.pos + n > this.src.size)
+      throw new PickleError(`${this.src.name}: pickle data ends early (a ${n}-byte string at offset ${this.pos})`);
     this.pos += n;
   }
 }
@@ -175,7 +179,8 @@ export function unpickle(src: ByteSource, opts: UnpickleOptions, start = 0): Unp
     throw new PickleError(`${where}: ${msg}`);
   };
   const pop = (): unknown => {
-    if (stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1])) fail(`corrupt pickle: stack underflow at offset ${r.pos}`);
+    if (stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1]))
+      fail(`corrupt pickle: stack underflow at offset ${r.pos}`);
     return stack.pop();
   };
   const top = (): unknown => {
@@ -207,7 +212,9 @@ export function unpickle(src: ByteSource, opts: UnpickleOptions, start = 0): Unp
     const q = `${module}.${name}`;
     if (!(q in opts.constructors) && !opts.markers?.has(q)) {
       const allowed = [...Object.keys(opts.constructors), ...(opts.markers ?? [])].sort().join(", ");
-      fail(`refusing to load the Python global '${q}': only what a PyTorch state dict or a NumPy array needs is allowed (${allowed}); nothing in the file was executed`);
+      fail(
+        `refusing to load the Python global '${q}': only what a PyTorch state dict or a NumPy array needs is allowed (${allowed}); nothing in the file was executed`,
+      );
     }
     return new PyGlobal(module, name);
   };
@@ -227,7 +234,8 @@ export function unpickle(src: ByteSource, opts: UnpickleOptions, start = 0): Unp
   for (;;) {
     const op = r.byte();
     switch (op) {
-      case 0x80: { // PROTO
+      case 0x80: {
+        // PROTO
         const v = r.byte();
         if (v < 2 || v > 5) fail(`pickle protocol ${v} is not supported (2 to 5 are)`);
         break;
@@ -251,117 +259,186 @@ export function unpickle(src: ByteSource, opts: UnpickleOptions, start = 0): Unp
       case 0x32: // DUP
         stack.push(top());
         break;
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4a: stack.push(r.i32()); break; // BININT
-      case 0x4b: stack.push(r.byte()); break; // BININT1
-      case 0x4d: stack.push(r.u16()); break; // BININT2
-      case 0x8a: stack.push(decodeLong(Uint8Array.from(r.bytes(r.byte())))); break; // LONG1
-      case 0x8b: stack.push(decodeLong(Uint8Array.from(r.bytes(r.u32())))); break; // LONG4
-      case 0x47: stack.push(r.f64be()); break; // BINFLOAT
-      case 0x49: { // INT (text; also True/False as 01/00)
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x4a:
+        stack.push(r.i32());
+        break; // BININT
+      case 0x4b:
+        stack.push(r.byte());
+        break; // BININT1
+      case 0x4d:
+        stack.push(r.u16());
+        break; // BININT2
+      case 0x8a:
+        stack.push(decodeLong(Uint8Array.from(r.bytes(r.byte()))));
+        break; // LONG1
+      case 0x8b:
+        stack.push(decodeLong(Uint8Array.from(r.bytes(r.u32()))));
+        break; // LONG4
+      case 0x47:
+        stack.push(r.f64be());
+        break; // BINFLOAT
+      case 0x49: {
+        // INT (text; also True/False as 01/00)
         const t = r.line();
         stack.push(t === "01" ? true : t === "00" ? false : Number.parseInt(t, 10));
         break;
       }
-      case 0x58: stack.push(str(r.u32())); break; // BINUNICODE
-      case 0x8c: stack.push(str(r.byte())); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(str(r.u64())); break; // BINUNICODE8
-      case 0x55: stack.push(String.fromCharCode(...r.bytes(r.byte()))); break; // SHORT_BINSTRING (Python 2 str)
-      case 0x54: stack.push(String.fromCharCode(...r.bytes(r.u32()))); break; // BINSTRING
-      case 0x43: stack.push(bytesOf(r.byte())); break; // SHORT_BINBYTES
-      case 0x42: stack.push(bytesOf(r.u32())); break; // BINBYTES
-      case 0x8e: stack.push(bytesOf(r.u64())); break; // BINBYTES8
-      case 0x96: stack.push(bytesOf(r.u64())); break; // BYTEARRAY8
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x74: stack.push(popMark()); break; // TUPLE
-      case 0x85: stack.push([pop()]); break; // TUPLE1
-      case 0x86: { // TUPLE2
+      case 0x58:
+        stack.push(str(r.u32()));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(str(r.byte()));
+        break; // SHORT_BINUNICODE
+      case 0x8d:
+        stack.push(str(r.u64()));
+        break; // BINUNICODE8
+      case 0x55:
+        stack.push(String.fromCharCode(...r.bytes(r.byte())));
+        break; // SHORT_BINSTRING (Python 2 str)
+      case 0x54:
+        stack.push(String.fromCharCode(...r.bytes(r.u32())));
+        break; // BINSTRING
+      case 0x43:
+        stack.push(bytesOf(r.byte()));
+        break; // SHORT_BINBYTES
+      case 0x42:
+        stack.push(bytesOf(r.u32()));
+        break; // BINBYTES
+      case 0x8e:
+        stack.push(bytesOf(r.u64()));
+        break; // BINBYTES8
+      case 0x96:
+        stack.push(bytesOf(r.u64()));
+        break; // BYTEARRAY8
+      case 0x29:
+        stack.push([]);
+        break; // EMPTY_TUPLE
+      case 0x74:
+        stack.push(popMark());
+        break; // TUPLE
+      case 0x85:
+        stack.push([pop()]);
+        break; // TUPLE1
+      case 0x86: {
+        // TUPLE2
         const b = pop();
         stack.push([pop(), b]);
         break;
       }
-      case 0x87: { // TUPLE3
+      case 0x87: {
+        // TUPLE3
         const c = pop();
         const b = pop();
         stack.push([pop(), b, c]);
         break;
       }
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x61: { // APPEND
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x6c:
+        stack.push(popMark());
+        break; // LIST
+      case 0x61: {
+        // APPEND
         const v = pop();
         const l = top();
         if (!Array.isArray(l)) fail(`corrupt pickle: APPEND to a non-list at offset ${r.pos}`);
         (l as unknown[]).push(v);
         break;
       }
-      case 0x65: { // APPENDS
+      case 0x65: {
+        // APPENDS
         const items = popMark();
         const l = top();
         if (!Array.isArray(l)) fail(`corrupt pickle: APPENDS to a non-list at offset ${r.pos}`);
         (l as unknown[]).push(...items);
         break;
       }
-      case 0x7d: stack.push(new PyDict()); break; // EMPTY_DICT
-      case 0x64: { // DICT
+      case 0x7d:
+        stack.push(new PyDict());
+        break; // EMPTY_DICT
+      case 0x64: {
+        // DICT
         const d = new PyDict();
         setItems(d, popMark());
         stack.push(d);
         break;
       }
-      case 0x73: { // SETITEM
+      case 0x73: {
+        // SETITEM
         const v = pop();
         const k = pop();
         setItems(top(), [k, v]);
         break;
       }
-      case 0x75: { // SETITEMS
+      case 0x75: {
+        // SETITEMS
         const items = popMark();
         setItems(top(), items);
         break;
       }
-      case 0x8f: stack.push(new Set()); break; // EMPTY_SET
-      case 0x90: { // ADDITEMS
+      case 0x8f:
+        stack.push(new Set());
+        break; // EMPTY_SET
+      case 0x90: {
+        // ADDITEMS
         const items = popMark();
         const s = top();
         if (!(s instanceof Set)) fail(`corrupt pickle: ADDITEMS to a non-set at offset ${r.pos}`);
         for (const it of items) (s as Set<unknown>).add(it);
         break;
       }
-      case 0x91: stack.push(new Set(popMark())); break; // FROZENSET
-      case 0x63: { // GLOBAL "module\nname\n"
+      case 0x91:
+        stack.push(new Set(popMark()));
+        break; // FROZENSET
+      case 0x63: {
+        // GLOBAL "module\nname\n"
         const module = r.line();
         stack.push(global(module, r.line()));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
-        if (typeof module !== "string" || typeof name !== "string") fail(`corrupt pickle: STACK_GLOBAL needs two strings at offset ${r.pos}`);
+        if (typeof module !== "string" || typeof name !== "string")
+          fail(`corrupt pickle: STACK_GLOBAL needs two strings at offset ${r.pos}`);
         stack.push(global(module as string, name as string));
         break;
       }
-      case 0x52: { // REDUCE
+      case 0x52: {
+        // REDUCE
         const args = pop();
         stack.push(call(pop(), args));
         break;
       }
-      case 0x81: { // NEWOBJ: cls.__new__(cls, *args)
+      case 0x81: {
+        // NEWOBJ: cls.__new__(cls, *args)
         const args = pop();
         stack.push(call(pop(), args));
         break;
       }
-      case 0x92: { // NEWOBJ_EX
+      case 0x92: {
+        // NEWOBJ_EX
         const kwargs = pop();
         const args = pop();
         const cls = pop();
-        if (kwargs instanceof Map && kwargs.size > 0) fail(`keyword arguments to ${(cls as PyGlobal)?.qualname} are not supported`);
+        if (kwargs instanceof Map && kwargs.size > 0)
+          fail(`keyword arguments to ${(cls as PyGlobal)?.qualname} are not supported`);
         stack.push(call(cls, args));
         break;
       }
-      case 0x62: { // BUILD
+      case 0x62: {
+        // BUILD
         const state = pop();
         const obj = top();
         if (obj instanceof PyDict) {
@@ -373,19 +450,29 @@ export function unpickle(src: ByteSource, opts: UnpickleOptions, start = 0): Unp
         } else fail(`corrupt pickle: BUILD on a value that takes no state at offset ${r.pos}`);
         break;
       }
-      case 0x51: { // BINPERSID
+      case 0x51: {
+        // BINPERSID
         const pid = pop();
         if (!opts.persistentLoad) fail(`the pickle refers to external data (a persistent id) where none is expected`);
         stack.push(opts.persistentLoad!(pid));
         break;
       }
-      case 0x71: memo.set(r.byte(), top()); break; // BINPUT
-      case 0x72: memo.set(r.u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x70: memo.set(Number.parseInt(r.line(), 10), top()); break; // PUT
+      case 0x71:
+        memo.set(r.byte(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(r.u32(), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x70:
+        memo.set(Number.parseInt(r.line(), 10), top());
+        break; // PUT
       case 0x68: // BINGET
       case 0x6a: // LONG_BINGET
-      case 0x67: { // GET
+      case 0x67: {
+        // GET
         const i = op === 0x68 ? r.byte() : op === 0x6a ? r.u32() : Number.parseInt(r.line(), 10);
         if (!memo.has(i)) fail(`corrupt pickle: memo entry ${i} is missing at offset ${r.pos}`);
         stack.push(memo.get(i));
@@ -403,7 +490,9 @@ export function unpickle(src: ByteSource, opts: UnpickleOptions, start = 0): Unp
         fail(`pickle opcode 0x${op.toString(16)} (class instantiation by name / extension registry) is not supported`);
         break;
       default:
-        fail(`unsupported or corrupt pickle opcode 0x${op.toString(16)} at offset ${r.pos - 1}; is this a pickle (protocol 2 or higher)?`);
+        fail(
+          `unsupported or corrupt pickle opcode 0x${op.toString(16)} at offset ${r.pos - 1}; is this a pickle (protocol 2 or higher)?`,
+        );
     }
   }
 }

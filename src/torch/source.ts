@@ -32,7 +32,9 @@ export class FileSource implements ByteSource {
   readInto(pos: number, dest: Uint8Array): void {
     if (this.fd === null) throw new Error(`${this.name}: read after close`);
     if (pos < 0 || pos + dest.byteLength > this.size)
-      throw new Error(`${this.name}: truncated file: needs bytes ${pos}..${pos + dest.byteLength}, the file has ${this.size}`);
+      throw new Error(
+        `${this.name}: truncated file: needs bytes ${pos}..${pos + dest.byteLength}, the file has ${this.size}`,
+      );
     let done = 0;
     while (done < dest.byteLength) {
       const got = readSync(this.fd, dest, done, Math.min(CHUNK, dest.byteLength - done), pos + done);
@@ -58,7 +60,9 @@ export class MemorySource implements ByteSource {
 
   readInto(pos: number, dest: Uint8Array): void {
     if (pos < 0 || pos + dest.byteLength > this.size)
-      throw new Error(`${this.name}: truncated data: needs bytes ${pos}..${pos + dest.byteLength}, there are ${this.size}`);
+      throw new Error(
+        `${this.name}: truncated data: needs bytes ${pos}..${pos + dest.byteLength}, there are ${this.size}`,
+      );
     dest.set(this.bytes.subarray(pos, pos + dest.byteLength));
   }
 
@@ -73,12 +77,15 @@ export class SliceSource implements ByteSource {
     private readonly offset: number,
     readonly size: number,
   ) {
-    if (offset < 0 || offset + size > inner.size) throw new Error(`${name}: entry runs past the end of ${inner.name} (${offset}+${size} > ${inner.size})`);
+    if (offset < 0 || offset + size > inner.size)
+      throw new Error(`${name}: entry runs past the end of ${inner.name} (${offset}+${size} > ${inner.size})`);
   }
 
   readInto(pos: number, dest: Uint8Array): void {
     if (pos < 0 || pos + dest.byteLength > this.size)
-      throw new Error(`${this.name}: truncated entry: needs bytes ${pos}..${pos + dest.byteLength}, it has ${this.size}`);
+      throw new Error(
+        `${this.name}: truncated entry: needs bytes ${pos}..${pos + dest.byteLength}, it has ${this.size}`,
+      );
     this.inner.readInto(this.offset + pos, dest);
   }
 

@@ -3,7 +3,7 @@
  * opens *stored* (uncompressed) entries as byte windows of the file, which is how torch writes every entry
  * (docs/ORIGINAL_CODE.md, "Checkpoint files"). Zip64 records are understood; compressed entries are refused by name.
  */
-import { readBytes, SliceSource, type ByteSource } from "./source.js";
+import { type ByteSource, readBytes, SliceSource } from "./source.js";
 
 export interface ZipEntry {
   name: string;
@@ -53,10 +53,12 @@ export class ZipReader {
     let cdOffset = dv.getUint32(eocd + 16, true);
     if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
       const loc = eocd - 20;
-      if (loc < 0 || dv.getUint32(loc, true) !== SIG_EOCD64_LOCATOR) throw new Error(`${src.name}: zip64 fields without a zip64 locator`);
+      if (loc < 0 || dv.getUint32(loc, true) !== SIG_EOCD64_LOCATOR)
+        throw new Error(`${src.name}: zip64 fields without a zip64 locator`);
       const recOff = u64(dv, loc + 8, "zip64 record offset");
       const rec = new DataView(readBytes(src, recOff, 56).buffer);
-      if (rec.getUint32(0, true) !== SIG_EOCD64) throw new Error(`${src.name}: bad zip64 end-of-central-directory record`);
+      if (rec.getUint32(0, true) !== SIG_EOCD64)
+        throw new Error(`${src.name}: bad zip64 end-of-central-directory record`);
       count = u64(rec, 32, "entry count");
       cdSize = u64(rec, 40, "central directory size");
       cdOffset = u64(rec, 48, "central directory offset");
@@ -66,7 +68,8 @@ export class ZipReader {
     let p = 0;
     const dec = new TextDecoder("utf-8");
     for (let k = 0; k < count; k++) {
-      if (p + 46 > cd.length || c.getUint32(p, true) !== SIG_CENTRAL) throw new Error(`${src.name}: corrupt zip central directory at entry ${k}`);
+      if (p + 46 > cd.length || c.getUint32(p, true) !== SIG_CENTRAL)
+        throw new Error(`${src.name}: corrupt zip central directory at entry ${k}`);
       const method = c.getUint16(p + 10, true);
       let compressedSize = c.getUint32(p + 20, true);
       let size = c.getUint32(p + 24, true);
@@ -103,7 +106,9 @@ export class ZipReader {
     const e = this.entries.get(name);
     if (!e) throw new Error(`${this.src.name}: no entry '${name}' in the zip archive`);
     if (e.method !== 0)
-      throw new Error(`${this.src.name}: entry '${name}' is compressed (method ${e.method}); PyTorch writes stored entries only — was the file re-zipped? Save it again with torch.save`);
+      throw new Error(
+        `${this.src.name}: entry '${name}' is compressed (method ${e.method}); PyTorch writes stored entries only — was the file re-zipped? Save it again with torch.save`,
+      );
     const lh = new DataView(readBytes(this.src, e.localHeaderOffset, 30).buffer);
     if (lh.getUint32(0, true) !== SIG_LOCAL) throw new Error(`${this.src.name}: bad local header for '${name}'`);
     const dataStart = e.localHeaderOffset + 30 + lh.getUint16(26, true) + lh.getUint16(28, true);

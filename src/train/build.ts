@@ -32,24 +32,40 @@ export async function buildDataset(cfg: ExperimentConfig): Promise<Dataset> {
   const make = datasets.get(cfg.training_opt.dataset, "training_opt.dataset");
   const ds = await make(datasetArgs(cfg));
   if (ds.numClasses !== cfg.training_opt.num_classes)
-    throw new Error(`training_opt.num_classes is ${cfg.training_opt.num_classes} but dataset ${ds.name} has ${ds.numClasses} classes; fix num_classes in the config`);
+    throw new Error(
+      `training_opt.num_classes is ${cfg.training_opt.num_classes} but dataset ${ds.name} has ${ds.numClasses} classes; fix num_classes in the config`,
+    );
   return ds;
 }
 
 export function buildBackbone(cfg: ExperimentConfig, ds: Dataset): Backbone {
-  return backbones.get(cfg.networks.feat_model.type, "networks.feat_model.type")({ inputShape: ds.inputShape, seed: cfg.seed });
+  return backbones.get(
+    cfg.networks.feat_model.type,
+    "networks.feat_model.type",
+  )({ inputShape: ds.inputShape, seed: cfg.seed });
 }
 
-export function buildHead(cfg: ExperimentConfig, featDim: number, numClasses: number, type = cfg.networks.classifier.type): Classifier {
+export function buildHead(
+  cfg: ExperimentConfig,
+  featDim: number,
+  numClasses: number,
+  type = cfg.networks.classifier.type,
+): Classifier {
   // A different seed stream from the backbone's so the two initialisations are independent, and another one for a
   // stage-2 head, so cRT on images starts from a fresh draw, not from a copy of stage 1's initial classifier.
-  return HEADS.get(type, "networks.classifier.type")({ featDim, numClasses, seed: cfg.seed + (cfg.stage2 ? 104_729 : 7919) });
+  return HEADS.get(
+    type,
+    "networks.classifier.type",
+  )({ featDim, numClasses, seed: cfg.seed + (cfg.stage2 ? 104_729 : 7919) });
 }
 
 export function buildSampler(cfg: ExperimentConfig, ds: Dataset): BatchSampler {
   const s = cfg.training_opt.sampler;
   const type = s?.type ?? "instance_balanced";
-  return samplers.get(type, "training_opt.sampler.type")({
+  return samplers.get(
+    type,
+    "training_opt.sampler.type",
+  )({
     labels: ds.train.labels,
     numClasses: ds.numClasses,
     batchSize: cfg.training_opt.batch_size,

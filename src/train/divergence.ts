@@ -18,7 +18,8 @@ export function divergenceBound(numClasses: number): number {
 export function divergenceReason(loss: number, numClasses: number): string | null {
   if (!Number.isFinite(loss)) return `loss is ${loss}`;
   const bound = divergenceBound(numClasses);
-  if (loss > bound) return `loss ${loss.toPrecision(4)} exceeds the bound ${bound.toFixed(1)} (= ${DIVERGENCE_FACTOR} × ln C for C = ${numClasses} classes; see src/train/divergence.ts)`;
+  if (loss > bound)
+    return `loss ${loss.toPrecision(4)} exceeds the bound ${bound.toFixed(1)} (= ${DIVERGENCE_FACTOR} × ln C for C = ${numClasses} classes; see src/train/divergence.ts)`;
   return null;
 }
 

@@ -10,7 +10,6 @@
  * damaged cache file (checksum mismatch) is reported and extracted again.
  */
 import { existsSync } from "node:fs";
-import { sha256Hex } from "../hash.js";
 import { join, resolve } from "node:path";
 import type { ExperimentConfig } from "../config/defaults.js";
 import { canonicalJson } from "../config/load.js";
@@ -18,6 +17,7 @@ import type { Dataset } from "../data/types.js";
 import { extractFeatures, progressPrinter } from "../features/extract.js";
 import { readFeatureHeader, readFeatures } from "../features/format.js";
 import type { FeatureSet } from "../features/types.js";
+import { sha256Hex } from "../hash.js";
 import type { Backbone } from "../models/types.js";
 import { assertWritable } from "../run/atomic.js";
 import { runPass } from "./evaluate.js";
@@ -57,8 +57,16 @@ export function featureCacheKey(a: FeatureCacheArgs): Record<string, unknown> {
     ckpt_sha256: a.ckptSha256,
     backbone: { type: a.backbone.name, feat_dim: a.backbone.featDim },
     transform: { mode: "eval", dataset: a.dataset.name, input_shape: a.dataset.inputShape },
-    split: { name: a.split, rows: split.size, labels_sha256: sha256Hex(new Uint8Array(split.labels.buffer, split.labels.byteOffset, split.labels.byteLength)) },
-    data: { manifest_sha256: sha256Hex(canonicalJson(manifest)), indices_sha256: a.dataset.manifest.indicesSha256, val_per_class: a.dataset.manifest.valPerClass },
+    split: {
+      name: a.split,
+      rows: split.size,
+      labels_sha256: sha256Hex(new Uint8Array(split.labels.buffer, split.labels.byteOffset, split.labels.byteLength)),
+    },
+    data: {
+      manifest_sha256: sha256Hex(canonicalJson(manifest)),
+      indices_sha256: a.dataset.manifest.indicesSha256,
+      val_per_class: a.dataset.manifest.valPerClass,
+    },
     images: listDataset && d ? imageFolder(d.image_root ?? d.root ?? process.env.LTR_DATA_ROOT ?? null) : null,
   };
 }
@@ -81,7 +89,9 @@ export async function splitFeatures(a: FeatureCacheArgs): Promise<FeatureSet> {
       try {
         return readFeatures(path);
       } catch (e) {
-        process.stderr.write(`notice: the feature cache ${path} cannot be used (${(e as Error).message.split(". ")[0]}); extracting the ${a.split} features again\n`);
+        process.stderr.write(
+          `notice: the feature cache ${path} cannot be used (${(e as Error).message.split(". ")[0]}); extracting the ${a.split} features again\n`,
+        );
       }
     }
   }
@@ -91,15 +101,34 @@ export async function splitFeatures(a: FeatureCacheArgs): Promise<FeatureSet> {
     assertWritable(path);
   } catch (e) {
     cache = false;
-    process.stderr.write(`notice: the ${a.split} features are extracted but not cached: ${(e as Error).message.split(". ")[0]}\n`);
+    process.stderr.write(
+      `notice: the ${a.split} features are extracted but not cached: ${(e as Error).message.split(". ")[0]}\n`,
+    );
   }
   const split = a.dataset[a.split];
-  const meta = { split: a.split === "train" ? "train_plain" : a.split, source: a.runDir, extra: { cache_key: key, ckpt_sha256: a.ckptSha256, backbone: a.backbone.name } };
+  const meta = {
+    split: a.split === "train" ? "train_plain" : a.split,
+    source: a.runDir,
+    extra: { cache_key: key, ckpt_sha256: a.ckptSha256, backbone: a.backbone.name },
+  };
   if (!cache) {
     const pass = await runPass({ backbone: a.backbone, split, batchSize: a.batchSize, keepFeatures: true });
-    return { feats: pass.feats!, dim: a.backbone.featDim, labels: Int32Array.from(pass.labels), indices: pass.indices, n: split.size };
+    return {
+      feats: pass.feats!,
+      dim: a.backbone.featDim,
+      labels: Int32Array.from(pass.labels),
+      indices: pass.indices,
+      n: split.size,
+    };
   }
   // Resumable and in bounded memory: rows go to <path>.chunks/ as they are computed (src/features/extract.ts).
-  const { features } = await extractFeatures({ backbone: a.backbone, split, batchSize: a.batchSize, out: path, meta, onProgress: progressPrinter(`features ${a.split}`) });
+  const { features } = await extractFeatures({
+    backbone: a.backbone,
+    split,
+    batchSize: a.batchSize,
+    out: path,
+    meta,
+    onProgress: progressPrinter(`features ${a.split}`),
+  });
   return features;
 }

@@ -38,7 +38,12 @@ export class LwsHead implements Classifier {
   constructor(a: HeadArgs) {
     this.numClasses = a.numClasses;
     this.featDim = a.featDim;
-    this.base = new LinearClassifier({ featDim: a.featDim, numClasses: a.numClasses, seed: a.seed, name: `lws_base_${lwsCount}` });
+    this.base = new LinearClassifier({
+      featDim: a.featDim,
+      numClasses: a.numClasses,
+      seed: a.seed,
+      name: `lws_base_${lwsCount}`,
+    });
     const id = lwsCount++;
     this.scales = tf.tidy(() => tf.variable(tf.ones([a.numClasses]), true, `lws_${id}/scales`));
   }

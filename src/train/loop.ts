@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ExperimentConfig } from "../config/defaults.js";
 import type { Dataset } from "../data/types.js";
-import { evaluate, type EvalResult } from "../metrics.js";
+import { type EvalResult, evaluate } from "../metrics.js";
 import type { Backbone, Classifier } from "../models/types.js";
 import type { RngState } from "../rng.js";
 import { Rng } from "../rng.js";
@@ -20,11 +20,11 @@ import { faultPoint } from "../run/faults.js";
 import type { OpenedRun } from "../run/rundir.js";
 import { interruptRequested, yieldToEventLoop } from "../run/signals.js";
 import type { BatchSampler } from "../samplers/types.js";
-import { evalSummary } from "./report.js";
-import { runPass } from "./evaluate.js";
-import { DivergenceError, divergenceReason } from "./divergence.js";
-import { Progress } from "./progress.js";
 import { cosineLr } from "../schedule.js";
+import { DivergenceError, divergenceReason } from "./divergence.js";
+import { runPass } from "./evaluate.js";
+import { Progress } from "./progress.js";
+import { evalSummary } from "./report.js";
 import { Sgd } from "./sgd.js";
 import { exportMap, exportVariables, importVariables, tensorsUnder } from "./state.js";
 
@@ -54,7 +54,11 @@ export class InterruptedRun extends Error {
     readonly epoch: number,
     signal?: string,
   ) {
-    super(signal ? `run stopped by ${signal} during epoch ${epoch + 1}; continue it with --resume` : `run stopped after epoch ${epoch + 1}; continue it with --resume`);
+    super(
+      signal
+        ? `run stopped by ${signal} during epoch ${epoch + 1}; continue it with --resume`
+        : `run stopped after epoch ${epoch + 1}; continue it with --resume`,
+    );
     this.name = "InterruptedRun";
   }
 }
@@ -100,9 +104,13 @@ function saveBest(run: OpenedRun, ck: Checkpoint<LatestMeta>): void {
   const prev = readCheckpointMeta<LatestMeta>(path);
   if (prev) {
     if (prev.run_id && prev.run_id !== run.runId)
-      throw new Error(`refusing to replace ${path}: it belongs to another run (run id ${prev.run_id}, this run is ${run.runId}); nothing was overwritten. Train in a new folder (--run-dir).`);
+      throw new Error(
+        `refusing to replace ${path}: it belongs to another run (run id ${prev.run_id}, this run is ${run.runId}); nothing was overwritten. Train in a new folder (--run-dir).`,
+      );
     if (typeof prev.val_top1 === "number" && !(ck.meta.val_top1! > prev.val_top1))
-      throw new Error(`refusing to replace ${path} (val top-1 ${prev.val_top1}) with a checkpoint that is not better (val top-1 ${ck.meta.val_top1}); nothing was overwritten`);
+      throw new Error(
+        `refusing to replace ${path} (val top-1 ${prev.val_top1}) with a checkpoint that is not better (val top-1 ${ck.meta.val_top1}); nothing was overwritten`,
+      );
   }
   saveCheckpoint(path, ck);
 }
@@ -117,7 +125,12 @@ function weightsOf(a: LoopArgs): Record<string, TensorData> {
 }
 
 /** Load backbone and head weights from a checkpoint written by this loop (best.ckpt or latest.ckpt). */
-export function loadWeights(backbone: Backbone | null, head: Classifier | null, ck: Checkpoint<unknown>, source: string): void {
+export function loadWeights(
+  backbone: Backbone | null,
+  head: Classifier | null,
+  ck: Checkpoint<unknown>,
+  source: string,
+): void {
   if (backbone) {
     importVariables(backbone.trainable(), "feat_model.", ck.tensors, source);
     importVariables(backbone.buffers(), "feat_model.", ck.tensors, source);
@@ -133,8 +146,19 @@ export async function trainLoop(a: LoopArgs): Promise<LoopResult> {
   const E = cfg.training_opt.num_epochs;
   const fm = cfg.networks.feat_model.optim_params;
   const cl = cfg.networks.classifier.optim_params;
-  const groups = [{ name: "classifier", params: head.trainable(), args: { lr: cl.lr, momentum: cl.momentum, weightDecay: cl.weight_decay } }];
-  if (a.trainBackbone) groups.unshift({ name: "feat_model", params: backbone.trainable(), args: { lr: fm.lr, momentum: fm.momentum, weightDecay: fm.weight_decay } });
+  const groups = [
+    {
+      name: "classifier",
+      params: head.trainable(),
+      args: { lr: cl.lr, momentum: cl.momentum, weightDecay: cl.weight_decay },
+    },
+  ];
+  if (a.trainBackbone)
+    groups.unshift({
+      name: "feat_model",
+      params: backbone.trainable(),
+      args: { lr: fm.lr, momentum: fm.momentum, weightDecay: fm.weight_decay },
+    });
   const baseLr: Record<string, number> = Object.fromEntries(groups.map((g) => [g.name, g.args.lr]));
   const opt = new Sgd(groups);
   const varList = groups.flatMap((g) => [...g.params.values()]);
@@ -162,12 +186,24 @@ export async function trainLoop(a: LoopArgs): Promise<LoopResult> {
     history.push(...ck.meta.history);
     bestVal = history.find((h) => h.epoch === bestEpoch)?.val ?? null;
     lastGood = { path: run.resumeFrom ?? run.paths.latest, epoch: ck.meta.epoch };
-    run.logger.log("info", { message: "resumed", from_epoch: startEpoch, ...(Object.keys(run.changes).length ? { changed: run.changes } : {}) });
+    run.logger.log("info", {
+      message: "resumed",
+      from_epoch: startEpoch,
+      ...(Object.keys(run.changes).length ? { changed: run.changes } : {}),
+    });
   }
 
   const steps = sampler.stepsPerEpoch();
-  if (steps < 1) throw new Error(`training_opt.batch_size=${cfg.training_opt.batch_size} exceeds the ${dataset.train.size} training images: no full batch per epoch`);
-  const progress = new Progress({ totalSteps: E * steps, doneSteps: startEpoch * steps, every: Math.max(1, cfg.training_opt.display_step * 5), quiet: a.quiet });
+  if (steps < 1)
+    throw new Error(
+      `training_opt.batch_size=${cfg.training_opt.batch_size} exceeds the ${dataset.train.size} training images: no full batch per epoch`,
+    );
+  const progress = new Progress({
+    totalSteps: E * steps,
+    doneSteps: startEpoch * steps,
+    every: Math.max(1, cfg.training_opt.display_step * 5),
+    quiet: a.quiet,
+  });
   const bnTrain = a.trainBackbone || a.frozenBnMode === "train";
   const numClasses = dataset.numClasses;
   let ipsSum = 0;
@@ -245,7 +281,16 @@ export async function trainLoop(a: LoopArgs): Promise<LoopResult> {
       }
       const tensors = weightsOf(a);
       exportMap(opt.state(), "optim.", tensors);
-      const meta: LatestMeta = { epoch, bestEpoch, bestAcc, samplerState: sampler.state(), rngState: rng.state(), history, run_id: run.runId, val_top1: val.top1 };
+      const meta: LatestMeta = {
+        epoch,
+        bestEpoch,
+        bestAcc,
+        samplerState: sampler.state(),
+        rngState: rng.state(),
+        history,
+        run_id: run.runId,
+        val_top1: val.top1,
+      };
       // The best epoch's full state goes to best.ckpt first; a kill between the two writes leaves best.ckpt one
       // epoch ahead of latest.ckpt, which --resume recognises and continues from.
       if (better) {
@@ -259,7 +304,8 @@ export async function trainLoop(a: LoopArgs): Promise<LoopResult> {
         `epoch ${epoch + 1}/${E}: loss ${rec.train_loss.toFixed(4)} train acc ${(rec.train_acc * 100).toFixed(1)} | val top1 ${(val.top1 * 100).toFixed(2)} ` +
           `many ${(val.many * 100).toFixed(1)} medium ${(val.medium * 100).toFixed(1)} few ${(val.few * 100).toFixed(1)} | ${rec.images_per_s.toFixed(0)} img/s ${rec.seconds.toFixed(1)} s`,
       );
-      if (a.stopAfterEpochs !== undefined && epoch + 1 - startEpoch >= a.stopAfterEpochs) throw new InterruptedRun(epoch);
+      if (a.stopAfterEpochs !== undefined && epoch + 1 - startEpoch >= a.stopAfterEpochs)
+        throw new InterruptedRun(epoch);
     }
   } finally {
     // Momentum buffers are only needed while training; they live on in latest.ckpt.

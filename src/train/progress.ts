@@ -23,7 +23,9 @@ function fmtTime(s: number): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const sec = Math.floor(s % 60);
-  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${String(sec).padStart(2, "0")}` : `${m}:${String(sec).padStart(2, "0")}`;
+  return h > 0
+    ? `${h}:${String(m).padStart(2, "0")}:${String(sec).padStart(2, "0")}`
+    : `${m}:${String(sec).padStart(2, "0")}`;
 }
 
 export class Progress {
@@ -55,14 +57,14 @@ export class Progress {
       const bar = "#".repeat(Math.round(frac * width)).padEnd(width, ".");
       this.stream.write(`\r[${bar}] ${line}\x1b[K`);
     } else if ((step + 1) % this.a.every === 0 || step + 1 === stepsPerEpoch) {
-      this.stream.write(line + "\n");
+      this.stream.write(`${line}\n`);
     }
   }
 
   /** A message on its own line (epoch summaries), without breaking the bar. */
   message(text: string): void {
     if (this.a.quiet) return;
-    this.stream.write((this.tty ? "\r\x1b[K" : "") + text + "\n");
+    this.stream.write(`${(this.tty ? "\r\x1b[K" : "") + text}\n`);
   }
 
   imagesPerSecond(): number {
@@ -73,11 +75,16 @@ export class Progress {
 /** "crt epoch 3/10  loss 1.2345  val top-1 45.67%  0.8 s/epoch  ETA 0:06" */
 export function featureEpochLine(label: string, e: HeadEpochLog, p: HeadEpochProgress): string {
   const perEpoch = p.elapsedS / e.epoch;
-  return `${label} epoch ${e.epoch}/${p.epochs}  loss ${e.loss.toFixed(4)}  val top-1 ${(100 * e.valTop1).toFixed(2)}%  ` +
-    `${perEpoch.toFixed(1)} s/epoch  ETA ${fmtTime(perEpoch * (p.epochs - e.epoch))}`;
+  return (
+    `${label} epoch ${e.epoch}/${p.epochs}  loss ${e.loss.toFixed(4)}  val top-1 ${(100 * e.valTop1).toFixed(2)}%  ` +
+    `${perEpoch.toFixed(1)} s/epoch  ETA ${fmtTime(perEpoch * (p.epochs - e.epoch))}`
+  );
 }
 
 /** An `onEpoch` callback that writes {@link featureEpochLine} to `write` (default: stderr, so stdout keeps the results). */
-export function featureEpochPrinter(label: string, write: (line: string) => void = (l) => void process.stderr.write(`${l}\n`)): (e: HeadEpochLog, p: HeadEpochProgress) => void {
+export function featureEpochPrinter(
+  label: string,
+  write: (line: string) => void = (l) => void process.stderr.write(`${l}\n`),
+): (e: HeadEpochLog, p: HeadEpochProgress) => void {
   return (e, p) => write(featureEpochLine(label, e, p));
 }

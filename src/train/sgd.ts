@@ -34,7 +34,8 @@ interface Slot {
 
 function checkArgs(group: string, a: SgdArgs): void {
   for (const k of ["lr", "momentum", "weightDecay"] as const) {
-    if (!Number.isFinite(a[k]) || a[k] < 0) throw new Error(`Sgd: group '${group}' has ${k}=${a[k]}; it must be a finite number >= 0`);
+    if (!Number.isFinite(a[k]) || a[k] < 0)
+      throw new Error(`Sgd: group '${group}' has ${k}=${a[k]}; it must be a finite number >= 0`);
   }
 }
 
@@ -55,8 +56,14 @@ export class Sgd {
       this.groups.set(g.name, { ...g.args });
       for (const [key, param] of g.params) {
         const prev = seen.get(param.name);
-        if (prev) throw new Error(`Sgd: parameter '${key}' of group '${g.name}' is already in group '${prev.group}' (as '${prev.key}')`);
-        if (!param.trainable) throw new Error(`Sgd: '${key}' in group '${g.name}' is not trainable (a BN running stat?); pass module.trainable(), not buffers()`);
+        if (prev)
+          throw new Error(
+            `Sgd: parameter '${key}' of group '${g.name}' is already in group '${prev.group}' (as '${prev.key}')`,
+          );
+        if (!param.trainable)
+          throw new Error(
+            `Sgd: '${key}' in group '${g.name}' is not trainable (a BN running stat?); pass module.trainable(), not buffers()`,
+          );
         seen.set(param.name, { group: g.name, key });
       }
     }
@@ -74,7 +81,8 @@ export class Sgd {
   setLr(group: string, lr: number): void {
     const a = this.groups.get(group);
     if (!a) throw new Error(`Sgd.setLr: unknown group '${group}'; groups: ${[...this.groups.keys()].join(", ")}`);
-    if (!Number.isFinite(lr) || lr < 0) throw new Error(`Sgd.setLr: lr for group '${group}' must be a finite number >= 0, got ${lr}`);
+    if (!Number.isFinite(lr) || lr < 0)
+      throw new Error(`Sgd.setLr: lr for group '${group}' must be a finite number >= 0, got ${lr}`);
     a.lr = lr;
   }
 
@@ -94,14 +102,18 @@ export class Sgd {
     for (const name of Object.keys(grads)) {
       if (!this.slots.has(name)) {
         const some = [...this.slots.keys()].slice(0, 3).join(", ");
-        throw new Error(`Sgd.step: gradient '${name}' matches no parameter; keys must be tfjs variable names (e.g. ${some}), as returned by tf.variableGrads`);
+        throw new Error(
+          `Sgd.step: gradient '${name}' matches no parameter; keys must be tfjs variable names (e.g. ${some}), as returned by tf.variableGrads`,
+        );
       }
     }
     // Check every shape before touching any parameter, so a bad call never leaves a half-applied step.
     for (const [name, s] of this.slots) {
       const g = grads[name];
       if (g !== undefined && !tf.util.arraysEqual(g.shape, s.param.shape)) {
-        throw new Error(`Sgd.step: gradient for '${s.group}.${s.key}' has shape [${g.shape}], parameter has [${s.param.shape}]`);
+        throw new Error(
+          `Sgd.step: gradient for '${s.group}.${s.key}' has shape [${g.shape}], parameter has [${s.param.shape}]`,
+        );
       }
     }
     tf.tidy(() => {
@@ -131,7 +143,8 @@ export class Sgd {
     for (const [k, t] of state) {
       const s = byKey.get(k);
       if (!s) throw new Error(`Sgd.loadState: checkpoint key '${k}' matches no parameter of this optimizer`);
-      if (!tf.util.arraysEqual(t.shape, s.buf.shape)) throw new Error(`Sgd.loadState: '${k}' has shape [${t.shape}], expected [${s.buf.shape}]`);
+      if (!tf.util.arraysEqual(t.shape, s.buf.shape))
+        throw new Error(`Sgd.loadState: '${k}' has shape [${t.shape}], expected [${s.buf.shape}]`);
       s.buf.assign(t);
     }
   }

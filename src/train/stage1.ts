@@ -6,8 +6,8 @@
 import { join } from "node:path";
 import { initBackend } from "../backend.js";
 import { evaluate } from "../metrics.js";
-import { writeCheckedJson } from "../run/checksum.js";
 import { loadCheckpoint } from "../run/checkpoint.js";
+import { writeCheckedJson } from "../run/checksum.js";
 import { startManifest } from "../run/manifest.js";
 import { openRun, resolveRunDir, runName } from "../run/rundir.js";
 import { checkpointFix } from "../run/state.js";
@@ -30,12 +30,16 @@ export interface Stage1Result extends StageResult {
 
 export async function trainStage1(a: Stage1Args): Promise<Stage1Result> {
   const cfg = a.loaded.config;
-  if (cfg.stage2) throw new Error(`${a.loaded.source} is a stage-2 config (stage2.method=${cfg.stage2.method}); use trainStage2`);
+  if (cfg.stage2)
+    throw new Error(`${a.loaded.source} is a stage-2 config (stage2.method=${cfg.stage2.method}); use trainStage2`);
   const backend = await initBackend(cfg.backend);
   const ds = a.dataset ?? (await buildDataset(cfg));
   const dir = a.runDir ?? resolveRunDir(runName(cfg));
   // Lock, checks (resume: stored config, checkpoints, data identity) — then, and only then, writes.
-  const run = openRun(cfg, dir, Boolean(a.resume), { data: { sha256: ds.manifest.indicesSha256, sourceFiles: ds.manifest.sourceFiles }, backendName: backend.name });
+  const run = openRun(cfg, dir, Boolean(a.resume), {
+    data: { sha256: ds.manifest.indicesSha256, sourceFiles: ds.manifest.sourceFiles },
+    backendName: backend.name,
+  });
   let backbone, head;
   try {
     run.begin(
@@ -51,7 +55,13 @@ export async function trainStage1(a: Stage1Args): Promise<Stage1Result> {
         backend,
       }),
     );
-    run.logger.log("info", { message: "start", backend: backend.name, kernels: backend.kernels.registered, dataset: ds.name, train_counts: ds.trainCounts });
+    run.logger.log("info", {
+      message: "start",
+      backend: backend.name,
+      kernels: backend.kernels.registered,
+      dataset: ds.name,
+      train_counts: ds.trainCounts,
+    });
     backbone = buildBackbone(cfg, ds);
     head = buildHead(cfg, backbone.featDim, ds.numClasses);
   } catch (e) {
@@ -62,7 +72,18 @@ export async function trainStage1(a: Stage1Args): Promise<Stage1Result> {
     const sampler = buildSampler(cfg, ds);
     let loop;
     try {
-      loop = await trainLoop({ cfg, dataset: ds, backbone, head, trainBackbone: true, frozenBnMode: "eval", sampler, run, quiet: a.quiet, stopAfterEpochs: a.stopAfterEpochs });
+      loop = await trainLoop({
+        cfg,
+        dataset: ds,
+        backbone,
+        head,
+        trainBackbone: true,
+        frozenBnMode: "eval",
+        sampler,
+        run,
+        quiet: a.quiet,
+        stopAfterEpochs: a.stopAfterEpochs,
+      });
     } catch (e) {
       failRun(run, e);
       throw e;
@@ -88,8 +109,19 @@ export async function trainStage1(a: Stage1Args): Promise<Stage1Result> {
       failRun(run, e);
       throw e;
     }
-    const manifest = run.finish("finished", { best_epoch: loop.bestEpoch, val: results.val, test: results.test, images_per_s: loop.imagesPerSecond });
-    return { runDir: dir, bestEpoch: loop.bestEpoch, val: results.val, test: results.test, wallTimeS: manifest.wall_time_s ?? 0 };
+    const manifest = run.finish("finished", {
+      best_epoch: loop.bestEpoch,
+      val: results.val,
+      test: results.test,
+      images_per_s: loop.imagesPerSecond,
+    });
+    return {
+      runDir: dir,
+      bestEpoch: loop.bestEpoch,
+      val: results.val,
+      test: results.test,
+      wallTimeS: manifest.wall_time_s ?? 0,
+    };
   } finally {
     backbone.dispose();
     head.dispose();
@@ -106,7 +138,8 @@ export function failRun(run: ReturnType<typeof openRun>, e: unknown): void {
   try {
     if (run.manifest()) run.finish(status, { error: (e as Error).message });
   } catch (w) {
-    if (e instanceof Error) e.message += ` (${run.paths.manifest} could not be updated either: ${(w as Error).message.split(". ")[0]}; the next ltr command on the folder reports it as interrupted)`;
+    if (e instanceof Error)
+      e.message += ` (${run.paths.manifest} could not be updated either: ${(w as Error).message.split(". ")[0]}; the next ltr command on the folder reports it as interrupted)`;
   } finally {
     run.close();
   }

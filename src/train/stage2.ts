@@ -10,29 +10,30 @@
  * Selection (best epoch, tau) reads val only; test is evaluated once with the selected model.
  * Writes <run>/results.json and manifest.json; the run folder defaults to <model_dir>/<stage>_seed<seed>.
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend.js";
-import { classifiers, type ClassifierRunArgs, type ClassifierRunResult } from "../classifiers/registry.js";
+import { type ClassifierRunArgs, type ClassifierRunResult, classifiers } from "../classifiers/registry.js";
 import { tauGrid } from "../classifiers/tau-norm.js";
 import { linearWeightNorms, lwsWeightNorms } from "../classifiers/weight-norms.js";
 import type { ExperimentConfig } from "../config/defaults.js";
 import type { Dataset } from "../data/types.js";
 import type { FeatureSet } from "../features/types.js";
-import { evaluate, type EvalResult } from "../metrics.js";
+import { type EvalResult, evaluate } from "../metrics.js";
 import { LinearClassifier } from "../models/linear.js";
 import type { Backbone } from "../models/types.js";
 import { assertWritable } from "../run/atomic.js";
-import { writeCheckedJson } from "../run/checksum.js";
 import { loadCheckpoint, saveCheckpoint } from "../run/checkpoint.js";
+import { writeCheckedJson } from "../run/checksum.js";
 import { projectRoot, startManifest } from "../run/manifest.js";
 import { portablePath } from "../run/portable.js";
 import { openRun, readRunConfig, resolveRunDir, runPaths } from "../run/rundir.js";
 import { assertFinishedStage1Run, checkpointFix } from "../run/state.js";
 import { buildBackbone, buildDataset, buildHead, buildSampler } from "./build.js";
 import { runPass } from "./evaluate.js";
-import { featurePath, splitFeatures, type SplitName } from "./features.js";
+import { featurePath, type SplitName, splitFeatures } from "./features.js";
 import { LwsHead } from "./heads.js";
 import { loadWeights, trainLoop } from "./loop.js";
 import { featureEpochPrinter } from "./progress.js";
@@ -54,7 +55,8 @@ export interface Stage1Run {
 /** The resolved config a run folder was trained with (its config.yaml, verified). */
 export function loadRunConfig(dir: string): ExperimentConfig {
   const p = runPaths(dir);
-  if (!existsSync(p.config)) throw new Error(`${dir} is not a run folder (no config.yaml); runs live under runs/<dataset>/<stage>_seed<seed>`);
+  if (!existsSync(p.config))
+    throw new Error(`${dir} is not a run folder (no config.yaml); runs live under runs/<dataset>/<stage>_seed<seed>`);
   return readRunConfig(p.config);
 }
 
@@ -66,11 +68,23 @@ export function openStage1Run(dir: string, ds: Dataset): Stage1Run {
   const { config, best } = assertFinishedStage1Run(dir);
   const p = runPaths(dir);
   const backbone = buildBackbone(config, ds);
-  const head = new LinearClassifier({ featDim: backbone.featDim, numClasses: ds.numClasses, seed: 0, name: "stage1_fc" });
+  const head = new LinearClassifier({
+    featDim: backbone.featDim,
+    numClasses: ds.numClasses,
+    seed: 0,
+    name: "stage1_fc",
+  });
   try {
     loadWeights(backbone, head, best, p.best);
     const stage1 = { weight: head.weight.dataSync() as Float32Array, bias: head.bias!.dataSync() as Float32Array };
-    return { dir, config, backbone, stage1: { weight: Float32Array.from(stage1.weight), bias: Float32Array.from(stage1.bias) }, ckptSha256: best.sha256!, dispose: () => backbone.dispose() };
+    return {
+      dir,
+      config,
+      backbone,
+      stage1: { weight: Float32Array.from(stage1.weight), bias: Float32Array.from(stage1.bias) },
+      ckptSha256: best.sha256!,
+      dispose: () => backbone.dispose(),
+    };
   } catch (e) {
     backbone.dispose();
     throw e;
@@ -80,10 +94,23 @@ export function openStage1Run(dir: string, ds: Dataset): Stage1Run {
 }
 
 /** Features of train/val/test from a stage-1 run (cached in <run>/features/). */
-export async function stage1Features(s1: Stage1Run, ds: Dataset, batchSize: number, config?: ExperimentConfig): Promise<Record<SplitName, FeatureSet>> {
+export async function stage1Features(
+  s1: Stage1Run,
+  ds: Dataset,
+  batchSize: number,
+  config?: ExperimentConfig,
+): Promise<Record<SplitName, FeatureSet>> {
   const out = {} as Record<SplitName, FeatureSet>;
   for (const split of ["train", "val", "test"] as const) {
-    out[split] = await splitFeatures({ runDir: s1.dir, backbone: s1.backbone, dataset: ds, split, batchSize, ckptSha256: s1.ckptSha256, config: config ?? s1.config });
+    out[split] = await splitFeatures({
+      runDir: s1.dir,
+      backbone: s1.backbone,
+      dataset: ds,
+      split,
+      batchSize,
+      ckptSha256: s1.ckptSha256,
+      config: config ?? s1.config,
+    });
   }
   return out;
 }
@@ -118,8 +145,14 @@ export function classifierOptions(cfg: ExperimentConfig): Record<string, unknown
 
 function checkCompatible(cfg: ExperimentConfig, s1: ExperimentConfig, source: string, dir: string): void {
   const problems: string[] = [];
-  if (cfg.training_opt.dataset !== s1.training_opt.dataset) problems.push(`training_opt.dataset is ${cfg.training_opt.dataset} but the stage-1 run used ${s1.training_opt.dataset}`);
-  if (cfg.networks.feat_model.type !== s1.networks.feat_model.type) problems.push(`networks.feat_model.type is ${cfg.networks.feat_model.type} but the stage-1 run used ${s1.networks.feat_model.type}`);
+  if (cfg.training_opt.dataset !== s1.training_opt.dataset)
+    problems.push(
+      `training_opt.dataset is ${cfg.training_opt.dataset} but the stage-1 run used ${s1.training_opt.dataset}`,
+    );
+  if (cfg.networks.feat_model.type !== s1.networks.feat_model.type)
+    problems.push(
+      `networks.feat_model.type is ${cfg.networks.feat_model.type} but the stage-1 run used ${s1.networks.feat_model.type}`,
+    );
   if (problems.length) throw new Error(`${source} does not match model_dir ${dir}: ${problems.join("; ")}`);
 }
 
@@ -138,7 +171,8 @@ export function stage2RunDir(cfg: ExperimentConfig): string {
 
 export async function trainStage2(a: Stage2Args): Promise<Stage2Result> {
   const cfg = a.loaded.config;
-  if (!cfg.stage2 || !cfg.model_dir) throw new Error(`${a.loaded.source} is not a stage-2 config (needs a stage2 section and model_dir)`);
+  if (!cfg.stage2 || !cfg.model_dir)
+    throw new Error(`${a.loaded.source} is not a stage-2 config (needs a stage2 section and model_dir)`);
   const method = cfg.stage2.method;
   classifiers.get(method, "stage2.method"); // fail on an unknown method before any work
   const backend = await initBackend(cfg.backend);
@@ -149,7 +183,11 @@ export async function trainStage2(a: Stage2Args): Promise<Stage2Result> {
     checkCompatible(cfg, s1.config, a.loaded.source, s1dir);
     const dir = a.runDir ?? stage2RunDir(cfg);
     // Lock and checks before any write; a finished stage-2 folder is kept, an unfinished one resumed or redone.
-    const run = openRun(cfg, dir, true, { mode: "stage2", data: { sha256: ds.manifest.indicesSha256, sourceFiles: ds.manifest.sourceFiles }, backendName: backend.name });
+    const run = openRun(cfg, dir, true, {
+      mode: "stage2",
+      data: { sha256: ds.manifest.indicesSha256, sourceFiles: ds.manifest.sourceFiles },
+      backendName: backend.name,
+    });
     try {
       const m = startManifest({
         kind: `stage2-${method}`,
@@ -165,14 +203,28 @@ export async function trainStage2(a: Stage2Args): Promise<Stage2Result> {
       (m as unknown as Record<string, unknown>).stage1 = { dir: s1dir, best_ckpt_sha256: s1.ckptSha256 };
       run.begin(m);
       const imagesMode = cfg.stage2.input === "images" && (method === "crt" || method === "lws");
-      const result = imagesMode ? await stage2Images(cfg, ds, s1, run, a.quiet) : await stage2Features(cfg, ds, s1, method, run, a.quiet);
+      const result = imagesMode
+        ? await stage2Images(cfg, ds, s1, run, a.quiet)
+        : await stage2Features(cfg, ds, s1, method, run, a.quiet);
       const { weight, bias, scales, ...extra } = result.extra as Record<string, unknown>;
       if (weight || scales) {
         // Learned parameters go to a checkpoint, not into the JSON.
         const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-        if (weight) tensors["classifier.fc.weight"] = { shape: [ds.numClasses, s1.backbone.featDim], data: Float32Array.from(weight as ArrayLike<number>) };
-        if (bias) tensors["classifier.fc.bias"] = { shape: [ds.numClasses], data: Float32Array.from(bias as ArrayLike<number>) };
-        if (scales) tensors["classifier.scales"] = { shape: [ds.numClasses], data: Float32Array.from(scales as ArrayLike<number>) };
+        if (weight)
+          tensors["classifier.fc.weight"] = {
+            shape: [ds.numClasses, s1.backbone.featDim],
+            data: Float32Array.from(weight as ArrayLike<number>),
+          };
+        if (bias)
+          tensors["classifier.fc.bias"] = {
+            shape: [ds.numClasses],
+            data: Float32Array.from(bias as ArrayLike<number>),
+          };
+        if (scales)
+          tensors["classifier.scales"] = {
+            shape: [ds.numClasses],
+            data: Float32Array.from(scales as ArrayLike<number>),
+          };
         saveCheckpoint(join(dir, "classifier.ckpt"), { tensors, meta: { method, run_id: run.runId } });
       }
       const results = {
@@ -189,8 +241,19 @@ export async function trainStage2(a: Stage2Args): Promise<Stage2Result> {
       };
       writeCheckedJson(join(dir, "results.json"), results);
       run.logger.log("stage2", { method, val: results.val, test: results.test });
-      run.finish("finished", { method, val: results.val, test: results.test, ...("tau" in extra ? { tau: extra.tau } : {}) });
-      return { runDir: dir, method, val: results.val, test: results.test, extra: "tau" in extra ? { tau: extra.tau } : undefined };
+      run.finish("finished", {
+        method,
+        val: results.val,
+        test: results.test,
+        ...("tau" in extra ? { tau: extra.tau } : {}),
+      });
+      return {
+        runDir: dir,
+        method,
+        val: results.val,
+        test: results.test,
+        extra: "tau" in extra ? { tau: extra.tau } : undefined,
+      };
     } catch (e) {
       failRun(run, e);
       throw e;
@@ -207,7 +270,12 @@ function summariseExtra(extra: Record<string, unknown>): Record<string, unknown>
   const out: Record<string, unknown> = { ...extra };
   for (const k of ["valSweep", "testSweep"]) {
     const sw = extra[k] as { rows: { tau: number }[]; results: EvalResult[] } | undefined;
-    if (sw) out[k] = sw.rows.map((row, i) => ({ tau: row.tau, ...evalSummary(sw.results[i]), macro_acc: Math.round(sw.results[i].macroAcc * 10000) / 100 }));
+    if (sw)
+      out[k] = sw.rows.map((row, i) => ({
+        tau: row.tau,
+        ...evalSummary(sw.results[i]),
+        macro_acc: Math.round(sw.results[i].macroAcc * 10000) / 100,
+      }));
   }
   return out;
 }
@@ -223,7 +291,10 @@ async function runFeatureClassifier(
   config?: ExperimentConfig,
 ): Promise<ClassifierRunResult> {
   const feats = await stage1Features(s1, ds, batchSize, config);
-  return classifiers.get(method, "stage2.method")({
+  return classifiers.get(
+    method,
+    "stage2.method",
+  )({
     train: feats.train,
     val: feats.val,
     test: feats.test,
@@ -235,7 +306,14 @@ async function runFeatureClassifier(
   });
 }
 
-function stage2Features(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, method: string, run: ReturnType<typeof openRun>, quiet?: boolean): Promise<ClassifierRunResult> {
+function stage2Features(
+  cfg: ExperimentConfig,
+  ds: Dataset,
+  s1: Stage1Run,
+  method: string,
+  run: ReturnType<typeof openRun>,
+  quiet?: boolean,
+): Promise<ClassifierRunResult> {
   // cRT / LWS epochs: the record goes to log.jsonl, one readable line (epoch k/N, loss, val top-1, ETA) to stderr.
   const print = quiet ? null : featureEpochPrinter(method);
   const onEpoch: ClassifierRunArgs["onEpoch"] = (log, progress) => {
@@ -245,7 +323,13 @@ function stage2Features(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, metho
   return runFeatureClassifier(s1, ds, cfg.training_opt.eval_batch_size, method, classifierOptions(cfg), onEpoch, cfg);
 }
 
-async function stage2Images(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, run: ReturnType<typeof openRun>, quiet?: boolean) {
+async function stage2Images(
+  cfg: ExperimentConfig,
+  ds: Dataset,
+  s1: Stage1Run,
+  run: ReturnType<typeof openRun>,
+  quiet?: boolean,
+) {
   const method = cfg.stage2!.method;
   const head = buildHead(cfg, s1.backbone.featDim, ds.numClasses, method === "lws" ? "lws" : "linear");
   try {
@@ -257,18 +341,38 @@ async function stage2Images(cfg: ExperimentConfig, ds: Dataset, s1: Stage1Run, r
         base.bias!.assign(tf.tensor1d(s1.stage1.bias));
       });
     }
-    const loop = await trainLoop({ cfg, dataset: ds, backbone: s1.backbone, head, trainBackbone: false, frozenBnMode: cfg.stage2!.bn_mode, sampler: buildSampler(cfg, ds), run, quiet });
+    const loop = await trainLoop({
+      cfg,
+      dataset: ds,
+      backbone: s1.backbone,
+      head,
+      trainBackbone: false,
+      frozenBnMode: cfg.stage2!.bn_mode,
+      sampler: buildSampler(cfg, ds),
+      run,
+      quiet,
+    });
     const best = loadCheckpoint(run.paths.best, checkpointFix(run.paths.dir, "best"));
     // The frozen backbone's BN statistics change in bn_mode 'train'; evaluate with what was saved for the best epoch.
     loadWeights(s1.backbone, head, best, run.paths.best);
-    const pass = await runPass({ backbone: s1.backbone, head, split: ds.test, batchSize: cfg.training_opt.eval_batch_size });
+    const pass = await runPass({
+      backbone: s1.backbone,
+      head,
+      split: ds.test,
+      batchSize: cfg.training_opt.eval_batch_size,
+    });
     const test = evaluate(pass.preds!, pass.labels, ds.trainCounts);
     const w = exportVariables(head instanceof LwsHead ? head.base.trainable() : head.trainable(), "");
     const weight = w["fc.weight"].data;
     const d = s1.backbone.featDim;
     const scales = head instanceof LwsHead ? (head.scales.dataSync() as Float32Array) : undefined;
-    const weightNorms = scales ? lwsWeightNorms(weight, ds.numClasses, d, scales) : linearWeightNorms(weight, ds.numClasses, d);
-    const extra: Record<string, unknown> = { bestEpoch: loop.bestEpoch, log: loop.history.map((h) => ({ epoch: h.epoch, train_loss: h.train_loss, val: evalSummary(h.val) })) };
+    const weightNorms = scales
+      ? lwsWeightNorms(weight, ds.numClasses, d, scales)
+      : linearWeightNorms(weight, ds.numClasses, d);
+    const extra: Record<string, unknown> = {
+      bestEpoch: loop.bestEpoch,
+      log: loop.history.map((h) => ({ epoch: h.epoch, train_loss: h.train_loss, val: evalSummary(h.val) })),
+    };
     if (scales) extra.scales = Array.from(scales);
     else {
       extra.weight = weight;
@@ -292,7 +396,9 @@ export interface OnRunArgs {
 }
 
 /** Run one feature classifier directly on a stage-1 run folder (what `ltr test` and `ltr tau-norm` do). */
-export async function classifyRun(a: OnRunArgs): Promise<{ result: ClassifierRunResult; config: ExperimentConfig; dataset: Dataset }> {
+export async function classifyRun(
+  a: OnRunArgs,
+): Promise<{ result: ClassifierRunResult; config: ExperimentConfig; dataset: Dataset }> {
   // Refuse an unfinished or damaged run before building anything.
   const { config } = assertFinishedStage1Run(a.runDir);
   await initBackend(a.backend ?? config.backend);
@@ -307,14 +413,27 @@ export async function classifyRun(a: OnRunArgs): Promise<{ result: ClassifierRun
 }
 
 /** Export a stage-1 run's features of one split, also as .npy (feats, labels, idxs) for other tools. */
-export async function saveRunFeatures(runDir: string, split: SplitName, npy: boolean, backend?: string): Promise<string[]> {
+export async function saveRunFeatures(
+  runDir: string,
+  split: SplitName,
+  npy: boolean,
+  backend?: string,
+): Promise<string[]> {
   const { config } = assertFinishedStage1Run(runDir);
   assertWritable(featurePath(runDir, split));
   await initBackend(backend ?? config.backend);
   const ds = await buildDataset(config);
   const s1 = openStage1Run(runDir, ds);
   try {
-    const fs = await splitFeatures({ runDir, backbone: s1.backbone, dataset: ds, split, batchSize: config.training_opt.eval_batch_size, ckptSha256: s1.ckptSha256, config });
+    const fs = await splitFeatures({
+      runDir,
+      backbone: s1.backbone,
+      dataset: ds,
+      split,
+      batchSize: config.training_opt.eval_batch_size,
+      ckptSha256: s1.ckptSha256,
+      config,
+    });
     const files = [join(runDir, "features", `${split}.ltf`)];
     if (npy) {
       const { writeNpy } = await import("../features/npy.js");

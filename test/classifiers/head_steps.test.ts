@@ -10,10 +10,11 @@
  * same features x_j, and the batch is C·K rows with K rows per class visit, so each class-balanced batch holds exactly
  * K copies of every x_j whichever rows the sampler picks; N = 17 rows with batch 8 gives exactly two steps per epoch.
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { initLinear, trainCrt } from "../../src/classifiers/crt.js";
@@ -35,9 +36,22 @@ import { Sgd } from "../../src/train/sgd.js";
 import { relMaxErr } from "../helpers/golden.js";
 
 const G = JSON.parse(readFileSync(join(process.cwd(), "test", "fixtures", "torch", "linear_heads.json"), "utf8")) as {
-  classes: number; dim: number; rows_per_class: number; lr: number; momentum: number; weight_decay: number;
-  weight: number[]; bias: number[]; prototypes: number[]; labels: number[]; logits: number[]; loss: number;
-  grad_weight: number[]; grad_bias: number[]; sgd_steps: { weight: number[]; bias: number[] }[]; lws_scales_steps: number[][];
+  classes: number;
+  dim: number;
+  rows_per_class: number;
+  lr: number;
+  momentum: number;
+  weight_decay: number;
+  weight: number[];
+  bias: number[];
+  prototypes: number[];
+  labels: number[];
+  logits: number[];
+  loss: number;
+  grad_weight: number[];
+  grad_bias: number[];
+  sgd_steps: { weight: number[]; bias: number[] }[];
+  lws_scales_steps: number[][];
 };
 const C = G.classes;
 const D = G.dim;
@@ -83,7 +97,14 @@ function ceGrad(z: number[], y: ArrayLike<number>): number[] {
 }
 
 /** θ after `steps` SGD steps with momentum and coupled weight decay; `grad(θ)` returns the loss gradient. */
-function sgd(theta0: number[], grad: (t: number[]) => number[], steps: number, lr: number, mu: number, wd: number): number[] {
+function sgd(
+  theta0: number[],
+  grad: (t: number[]) => number[],
+  steps: number,
+  lr: number,
+  mu: number,
+  wd: number,
+): number[] {
   const t = theta0.slice();
   const v = new Array<number>(t.length).fill(0);
   for (let s = 0; s < steps; s++) {
@@ -101,17 +122,19 @@ function linearGrad(x: ArrayLike<number>, y: ArrayLike<number>) {
   return (t: number[]) => {
     const rows = y.length;
     const z: number[] = [];
-    for (let i = 0; i < rows; i++) for (let j = 0; j < C; j++) {
-      let s = t[C * D + j];
-      for (let p = 0; p < D; p++) s += x[i * D + p] * t[j * D + p];
-      z.push(s);
-    }
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < C; j++) {
+        let s = t[C * D + j];
+        for (let p = 0; p < D; p++) s += x[i * D + p] * t[j * D + p];
+        z.push(s);
+      }
     const g = ceGrad(z, y);
     const out = new Array<number>(C * D + C).fill(0);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < C; j++) {
-      for (let p = 0; p < D; p++) out[j * D + p] += g[i * C + j] * x[i * D + p];
-      out[C * D + j] += g[i * C + j];
-    }
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < C; j++) {
+        for (let p = 0; p < D; p++) out[j * D + p] += g[i * C + j] * x[i * D + p];
+        out[C * D + j] += g[i * C + j];
+      }
     return out;
   };
 }
@@ -120,13 +143,17 @@ function linearGrad(x: ArrayLike<number>, y: ArrayLike<number>) {
 function lwsGrad(w: ArrayLike<number>, b: ArrayLike<number>, withBias = true) {
   const rows = batchY.length;
   const L: number[] = [];
-  for (let i = 0; i < rows; i++) for (let j = 0; j < C; j++) {
-    let s = withBias ? b[j] : 0;
-    for (let p = 0; p < D; p++) s += batchX[i * D + p] * w[j * D + p];
-    L.push(s);
-  }
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < C; j++) {
+      let s = withBias ? b[j] : 0;
+      for (let p = 0; p < D; p++) s += batchX[i * D + p] * w[j * D + p];
+      L.push(s);
+    }
   return (s: number[]) => {
-    const g = ceGrad(L.map((l, k) => l * s[k % C]), batchY);
+    const g = ceGrad(
+      L.map((l, k) => l * s[k % C]),
+      batchY,
+    );
     const out = new Array<number>(C).fill(0);
     for (let k = 0; k < L.length; k++) out[k % C] += g[k] * L[k];
     return out;
@@ -140,9 +167,15 @@ describe("the hand calculation agrees with PyTorch (so either can be trusted)", 
     const s = sgd(new Array(C).fill(1), lwsGrad(G.weight, G.bias), 2, G.lr, G.momentum, G.weight_decay);
     expect(relMaxErr(s, G.lws_scales_steps[1])).toBeLessThan(1e-6);
     // The fixture is sensitive to what the planted bugs drop: the bias in LWS's logits, the weight decay.
-    expect(relMaxErr(sgd(new Array(C).fill(1), lwsGrad(G.weight, G.bias, false), 2, G.lr, G.momentum, G.weight_decay), s)).toBeGreaterThan(1e-3);
-    expect(relMaxErr(sgd(new Array(C).fill(1), lwsGrad(G.weight, G.bias), 2, G.lr, G.momentum, 0), s)).toBeGreaterThan(20 * TOL);
-    expect(relMaxErr(sgd([...G.weight, ...G.bias], linearGrad(batchX, batchY), 2, G.lr, G.momentum, 0), lin)).toBeGreaterThan(20 * TOL);
+    expect(
+      relMaxErr(sgd(new Array(C).fill(1), lwsGrad(G.weight, G.bias, false), 2, G.lr, G.momentum, G.weight_decay), s),
+    ).toBeGreaterThan(1e-3);
+    expect(relMaxErr(sgd(new Array(C).fill(1), lwsGrad(G.weight, G.bias), 2, G.lr, G.momentum, 0), s)).toBeGreaterThan(
+      20 * TOL,
+    );
+    expect(
+      relMaxErr(sgd([...G.weight, ...G.bias], linearGrad(batchX, batchY), 2, G.lr, G.momentum, 0), lin),
+    ).toBeGreaterThan(20 * TOL);
   });
 });
 
@@ -152,7 +185,9 @@ describe("feature path pieces vs PyTorch (the cRT step: GEMM, softmax-CE gradien
       const before = tf.memory().numTensors;
       const w = Float32Array.from(G.weight);
       const b = Float32Array.from(G.bias);
-      expect(relMaxErr(linearLogits({ weight: w, bias: b, numClasses: C, dim: D, engine }, batchX, B), G.logits)).toBeLessThan(TOL);
+      expect(
+        relMaxErr(linearLogits({ weight: w, bias: b, numClasses: C, dim: D, engine }, batchX, B), G.logits),
+      ).toBeLessThan(TOL);
       const wt = transpose(w, C, D);
       const optW = new SgdMomentum(wt.length, G.momentum, G.weight_decay);
       const optB = new SgdMomentum(C, G.momentum, G.weight_decay);
@@ -180,12 +215,28 @@ describe("trainLws: two steps of a real run equal PyTorch's LWS", () => {
   const train = protoSet(COUNTS, G.prototypes);
   const val = protoSet([1, 1, 1, 1], G.prototypes);
   const stage1 = { weight: Float32Array.from(G.weight), bias: Float32Array.from(G.bias) };
-  for (const [label, maxCacheBytes] of [["cached base logits", 2 ** 30], ["logits per batch", 0]] as const) {
+  for (const [label, maxCacheBytes] of [
+    ["cached base logits", 2 ** 30],
+    ["logits per batch", 0],
+  ] as const) {
     for (const native of [true, false]) {
       it(`${label}, ${native ? "default engines" : "JS only"}`, () => {
         const before = tf.memory().numTensors;
         const run = () =>
-          trainLws({ train, val, numClasses: C, stage1, epochs: 1, batchSize: B, samplesPerClass: K, lr: G.lr, momentum: G.momentum, weightDecay: G.weight_decay, seed: 4, maxCacheBytes });
+          trainLws({
+            train,
+            val,
+            numClasses: C,
+            stage1,
+            epochs: 1,
+            batchSize: B,
+            samplesPerClass: K,
+            lr: G.lr,
+            momentum: G.momentum,
+            weightDecay: G.weight_decay,
+            seed: 4,
+            maxCacheBytes,
+          });
         const r = native ? run() : withoutAddon(run);
         expect(r.log).toHaveLength(1);
         expect(relMaxErr(r.scales, G.lws_scales_steps[1])).toBeLessThan(TOL);
@@ -203,7 +254,19 @@ describe("trainCrt: two steps of a real run from its fresh initialisation equal 
   const wd = 0.05;
   for (const native of [true, false]) {
     it(`seed 6, weight decay ${wd}, ${native ? "default engines" : "JS only"}`, () => {
-      const run = () => trainCrt({ train, val, numClasses: C, epochs: 1, batchSize: B, samplesPerClass: K, lr: G.lr, momentum: G.momentum, weightDecay: wd, seed: 6 });
+      const run = () =>
+        trainCrt({
+          train,
+          val,
+          numClasses: C,
+          epochs: 1,
+          batchSize: B,
+          samplesPerClass: K,
+          lr: G.lr,
+          momentum: G.momentum,
+          weightDecay: wd,
+          seed: 6,
+        });
       const r = native ? run() : withoutAddon(run);
       // The documented start: nn.Linear's default init, initLinear(d, C, seed) (its distribution is tested elsewhere).
       const init = initLinear(D, C, 6);
@@ -274,14 +337,31 @@ const cfg = resolveConfig(
     seed: 2,
     backend: "wasm",
     shuffle: false,
-    training_opt: { dataset: "FashionMNIST_LT", num_classes: C, batch_size: B, num_epochs: 1, eval_batch_size: 8, sampler: { type: "class_balanced", num_samples_cls: K } },
+    training_opt: {
+      dataset: "FashionMNIST_LT",
+      num_classes: C,
+      batch_size: B,
+      num_epochs: 1,
+      eval_batch_size: 8,
+      sampler: { type: "class_balanced", num_samples_cls: K },
+    },
     networks: { classifier: { optim_params: { lr: G.lr, momentum: G.momentum, weight_decay: G.weight_decay } } },
   },
   "head-steps.yaml",
 ).config;
 
 async function loopOnce(head: Classifier, name: string) {
-  return trainLoop({ cfg, dataset: ds, backbone: passThrough, head, trainBackbone: false, frozenBnMode: "eval", sampler: buildSampler(cfg, ds), run: openRun(cfg, join(tmp, name), false), quiet: true });
+  return trainLoop({
+    cfg,
+    dataset: ds,
+    backbone: passThrough,
+    head,
+    trainBackbone: false,
+    frozenBnMode: "eval",
+    sampler: buildSampler(cfg, ds),
+    run: openRun(cfg, join(tmp, name), false),
+    quiet: true,
+  });
 }
 
 describe("images mode (the epoch loop): two steps equal PyTorch's", () => {
@@ -322,11 +402,20 @@ describe("images mode (the epoch loop): two steps equal PyTorch's", () => {
       head.weight.assign(tf.tensor2d(G.weight, [C, D]));
       head.bias!.assign(tf.tensor1d(G.bias));
     });
-    const opt = new Sgd([{ name: "classifier", params: head.trainable(), args: { lr: G.lr, momentum: G.momentum, weightDecay: G.weight_decay } }]);
+    const opt = new Sgd([
+      {
+        name: "classifier",
+        params: head.trainable(),
+        args: { lr: G.lr, momentum: G.momentum, weightDecay: G.weight_decay },
+      },
+    ]);
     const x = tf.tensor2d(batchX, [B, D]);
     const y = tf.tidy(() => tf.oneHot(tf.tensor1d(batchY, "int32"), C));
     for (let s = 0; s < 2; s++) {
-      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, head.apply(x)) as tf.Scalar, [...head.trainable().values()]);
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(y, head.apply(x)) as tf.Scalar,
+        [...head.trainable().values()],
+      );
       if (s === 0) expect(Math.abs(value.dataSync()[0] - G.loss)).toBeLessThan(1e-6);
       opt.step(grads);
       tf.dispose([value, grads]);

@@ -30,7 +30,10 @@ export function clusters(counts: number[], dim: number, seed: number): FeatureSe
     }
   });
   const perm = rng.permutation(rows.length);
-  return fset(Array.from(perm, (i) => rows[i]), Array.from(perm, (i) => labels[i]));
+  return fset(
+    Array.from(perm, (i) => rows[i]),
+    Array.from(perm, (i) => labels[i]),
+  );
 }
 
 /** Random non-negative features with arbitrary labels. */

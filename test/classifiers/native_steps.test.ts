@@ -4,19 +4,20 @@
  * The element-wise twins repeat the JS arithmetic step by step, so they must agree bit for bit; the GEMMs only to
  * float tolerance (OpenBLAS blocks its sums differently). Skipped with a message when the addon is not built.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+
 import * as tf from "@tensorflow/tfjs";
+import { beforeAll, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
-import { withoutAddon } from "../../src/kernels/native/addon.js";
-import { gemm, gemmTN, jsGemm, resolveEngine, transpose } from "../../src/classifiers/gemm.js";
-import { SgdMomentum, softmaxCrossEntropyGrad } from "../../src/classifiers/train-utils.js";
-import { tauSweepPredictions } from "../../src/classifiers/tau-norm.js";
-import { fitNcm, ncmLogits, NCM_FEAT_TYPES, NCM_DISTS } from "../../src/classifiers/ncm.js";
 import { trainCrt } from "../../src/classifiers/crt.js";
+import { gemm, gemmTN, jsGemm, resolveEngine, transpose } from "../../src/classifiers/gemm.js";
 import { trainLws } from "../../src/classifiers/lws.js";
+import { fitNcm, NCM_DISTS, NCM_FEAT_TYPES, ncmLogits } from "../../src/classifiers/ncm.js";
+import { tauSweepPredictions } from "../../src/classifiers/tau-norm.js";
+import { SgdMomentum, softmaxCrossEntropyGrad } from "../../src/classifiers/train-utils.js";
+import { withoutAddon } from "../../src/kernels/native/addon.js";
 import { Rng } from "../../src/rng.js";
-import { clusters, randomSet } from "./helpers.js";
 import { nativeSuite } from "../helpers/native.js";
+import { clusters, randomSet } from "./helpers.js";
 
 const suite = nativeSuite("native stage-2 tests");
 
@@ -36,7 +37,11 @@ function labels(seed: number, n: number, c: number): Int32Array {
 
 suite("native stage-2 twins", () => {
   it("softmax cross-entropy gradient, with bias and bias gradient: bit-identical to JS", () => {
-    for (const [rows, c] of [[3, 5], [17, 129], [64, 1000]]) {
+    for (const [rows, c] of [
+      [3, 5],
+      [17, 129],
+      [64, 1000],
+    ]) {
       const z0 = rand(rows * c, rows * c, -8, 8);
       const y = labels(c, rows, c);
       const bias = rand(7, c);
@@ -54,7 +59,9 @@ suite("native stage-2 twins", () => {
   });
 
   it("softmax cross-entropy rejects a label outside [0, C)", () => {
-    expect(() => softmaxCrossEntropyGrad(new Float32Array(6), 2, 3, Int32Array.from([0, 3]))).toThrow(/label 3 at row 1/);
+    expect(() => softmaxCrossEntropyGrad(new Float32Array(6), 2, 3, Int32Array.from([0, 3]))).toThrow(
+      /label 3 at row 1/,
+    );
   });
 
   it("SGD with momentum: bit-identical to JS over several steps", () => {

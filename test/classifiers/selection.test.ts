@@ -9,8 +9,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { linearPredict } from "../../src/classifiers/linear.js";
 import { classifiers } from "../../src/classifiers/registry.js";
-import { clusters, randomMatrix, randomSet } from "./helpers.js";
 import { corruptFeatureLabels } from "../helpers/splits.js";
+import { clusters, randomMatrix, randomSet } from "./helpers.js";
 
 beforeAll(async () => {
   await initBackend("wasm");
@@ -37,7 +37,8 @@ const options: Record<string, Record<string, unknown>> = {
 describe.each(["joint", "ncm", "tau_norm", "crt", "lws"])("%s", (name) => {
   it("corrupting the test labels changes the test numbers and no val number, choice or parameter", async () => {
     const before = tf.memory().numTensors;
-    const run = (t: typeof test) => classifiers.get(name)({ train, val, test: t, trainCounts, numClasses: C, stage1, options: options[name] });
+    const run = (t: typeof test) =>
+      classifiers.get(name)({ train, val, test: t, trainCounts, numClasses: C, stage1, options: options[name] });
     const a = await run(test);
     const b = await run(corruptFeatureLabels(test, C));
     expect(b.val).toEqual(a.val);
@@ -56,7 +57,12 @@ describe.each(["joint", "ncm", "tau_norm", "crt", "lws"])("%s", (name) => {
 const peaked: Record<string, { train: typeof train; val: typeof val; counts: number[]; lr: number }> = {
   crt: (() => {
     const t = randomSet(177, D, C, 5);
-    return { train: t, val: randomSet(40, D, C, 40), counts: [0, 1, 2, 3].map((j) => t.labels.filter((y) => y === j).length), lr: 0.2 };
+    return {
+      train: t,
+      val: randomSet(40, D, C, 40),
+      counts: [0, 1, 2, 3].map((j) => t.labels.filter((y) => y === j).length),
+      lr: 0.2,
+    };
   })(),
   lws: { train, val: randomSet(40, D, C, 42), counts: trainCounts, lr: 0.2 },
 };
@@ -64,7 +70,15 @@ const peaked: Record<string, { train: typeof train; val: typeof val; counts: num
 describe.each(["crt", "lws"])("%s returns its best val epoch", (name) => {
   it("bestEpoch = the earliest arg-max of the per-epoch val log (here neither the first nor the last); the returned parameters score that on val", async () => {
     const sc = peaked[name];
-    const r = await classifiers.get(name)({ train: sc.train, val: sc.val, test, trainCounts: sc.counts, numClasses: C, stage1, options: { epochs: 6, batchSize: 16, lr: sc.lr, seed: 3 } });
+    const r = await classifiers.get(name)({
+      train: sc.train,
+      val: sc.val,
+      test,
+      trainCounts: sc.counts,
+      numClasses: C,
+      stage1,
+      options: { epochs: 6, batchSize: 16, lr: sc.lr, seed: 3 },
+    });
     const log = r.extra.log as { epoch: number; valTop1: number }[];
     expect(log.map((l) => l.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
     const best = Math.max(...log.map((l) => l.valTop1));

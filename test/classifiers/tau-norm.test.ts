@@ -1,18 +1,18 @@
-import { describe, expect, it, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
+import { linearLogits } from "../../src/classifiers/linear.js";
+import { classifiers } from "../../src/classifiers/registry.js";
 import {
   DEFAULT_TAU_GRID,
   selectTau,
+  type TauSweep,
   tauNormPredict,
   tauNormWeight,
   tauSweep,
   tauSweepPredictions,
-  type TauSweep,
 } from "../../src/classifiers/tau-norm.js";
-import { linearLogits } from "../../src/classifiers/linear.js";
 import { tauNormWeightNorms } from "../../src/classifiers/weight-norms.js";
-import { classifiers } from "../../src/classifiers/registry.js";
 import { randomMatrix, randomSet } from "./helpers.js";
 
 beforeAll(async () => {
@@ -39,8 +39,12 @@ describe("tau-norm", () => {
     const w1 = tauNormWeight(W, 3, 2, 1);
     [0.6, 0.8, 1, 0, 0, 1].forEach((v, i) => expect(w1[i]).toBeCloseTo(v, 6));
     // x = (1,1): τ=0 logits (7, 1, 2) → class 0; τ=1 logits (1.4, 1, 1) → class 0; x = (0,1) flips from 0 to 2.
-    expect(Array.from(tauNormPredict({ weight: W, numClasses: 3, dim: 2 }, 0, Float32Array.from([0, 1]), 1))).toEqual([0]);
-    expect(Array.from(tauNormPredict({ weight: W, numClasses: 3, dim: 2 }, 2, Float32Array.from([0, 1]), 1))).toEqual([2]);
+    expect(Array.from(tauNormPredict({ weight: W, numClasses: 3, dim: 2 }, 0, Float32Array.from([0, 1]), 1))).toEqual([
+      0,
+    ]);
+    expect(Array.from(tauNormPredict({ weight: W, numClasses: 3, dim: 2 }, 2, Float32Array.from([0, 1]), 1))).toEqual([
+      2,
+    ]);
     const norms = tauNormWeightNorms(W, 3, 2, 0.5);
     [Math.sqrt(5), 1, Math.SQRT2].forEach((v, i) => expect(norms[i]).toBeCloseTo(v, 6));
   });
@@ -69,7 +73,11 @@ describe("tau-norm", () => {
 
   it("selects τ by val top-1 with ties going to the smaller τ", () => {
     const row = (tau: number, top1: number) => ({ tau, many: 0, medium: 0, few: 0, top1, macroAcc: 1 - top1 });
-    const sweep: TauSweep<"val"> = { split: "val", rows: [row(0, 0.4), row(0.3, 0.6), row(0.1, 0.6), row(0.5, 0.5)], results: [] };
+    const sweep: TauSweep<"val"> = {
+      split: "val",
+      rows: [row(0, 0.4), row(0.3, 0.6), row(0.1, 0.6), row(0.5, 0.5)],
+      results: [],
+    };
     expect(selectTau(sweep)).toEqual({ tau: 0.1, index: 2, metric: "top1", value: 0.6, split: "val" });
     expect(selectTau(sweep, "macroAcc").tau).toBe(0);
     // A test table cannot be passed (type error, checked by tsc) and is refused at run time too.
@@ -89,7 +97,14 @@ describe("tau-norm", () => {
     for (let j = 0; j < c; j++) for (let p = 0; p < d; p++) w[j * d + p] *= 1 + j;
     const trainCounts = [300, 150, 60, 40, 10, 5];
     const run = (t: typeof test) =>
-      classifiers.get("tau_norm")({ train, val, test: t, trainCounts, numClasses: c, stage1: { weight: w, bias: new Float32Array(c) } });
+      classifiers.get("tau_norm")({
+        train,
+        val,
+        test: t,
+        trainCounts,
+        numClasses: c,
+        stage1: { weight: w, bias: new Float32Array(c) },
+      });
     const base = await run(test);
     const perm = Int32Array.from(test.labels).reverse();
     const shifted = test.labels.map((y) => (y + 1) % c);

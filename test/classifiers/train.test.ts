@@ -1,12 +1,12 @@
-import { describe, expect, it, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
-import { trainCrt, initLinear } from "../../src/classifiers/crt.js";
-import { trainLws, applyScales } from "../../src/classifiers/lws.js";
+import { initLinear, trainCrt } from "../../src/classifiers/crt.js";
 import { linearLogits, linearPredict } from "../../src/classifiers/linear.js";
+import { applyScales, trainLws } from "../../src/classifiers/lws.js";
+import { classifiers } from "../../src/classifiers/registry.js";
 import { SgdMomentum, softmaxCrossEntropyGrad } from "../../src/classifiers/train-utils.js";
 import { cosineLr } from "../../src/schedule.js";
-import { classifiers } from "../../src/classifiers/registry.js";
 import { clusters, fset } from "./helpers.js";
 
 beforeAll(async () => {
@@ -29,7 +29,11 @@ describe("training pieces", () => {
     const cos = trainCrt(base).log.map((l) => l.lr);
     expect(cos).toEqual([0, 1, 2, 3].map((e) => cosineLr(0.2, e, 4)));
     expect(trainCrt({ ...base, coslr: false }).log.map((l) => l.lr)).toEqual([0.2, 0.2, 0.2, 0.2]);
-    const floored = trainLws({ ...base, stage1: { weight: new Float32Array(3 * train.dim).fill(0.1), bias: new Float32Array(3) }, endLr: 0.05 }).log.map((l) => l.lr);
+    const floored = trainLws({
+      ...base,
+      stage1: { weight: new Float32Array(3 * train.dim).fill(0.1), bias: new Float32Array(3) },
+      endLr: 0.05,
+    }).log.map((l) => l.lr);
     expect(floored).toEqual([0, 1, 2, 3].map((e) => cosineLr(0.2, e, 4, 0.05)));
     expect(() => trainCrt({ ...base, endLr: -1 })).toThrow(/crt: endLr must be a non-negative number/);
   });
@@ -103,7 +107,14 @@ describe("crt", () => {
 
   it("runs through the registry with the same result on the tf and js engines", async () => {
     const before = tf.memory().numTensors;
-    const base = { train, val, test, trainCounts: [80, 30, 10], numClasses: 3, stage1: { weight: new Float32Array(18), bias: new Float32Array(3) } };
+    const base = {
+      train,
+      val,
+      test,
+      trainCounts: [80, 30, 10],
+      numClasses: 3,
+      stage1: { weight: new Float32Array(18), bias: new Float32Array(3) },
+    };
     const opts = { epochs: 3, batchSize: 12, lr: 0.1, seed: 9 };
     const a = await classifiers.get("crt")({ ...base, options: { ...opts, engine: "js" } });
     const b = await classifiers.get("crt")({ ...base, options: { ...opts, engine: "tf" } });
@@ -115,7 +126,9 @@ describe("crt", () => {
     await expect(classifiers.get("crt")({ ...base, options: { epoch: 3 } })).rejects.toThrow(
       /classifier 'crt', option 'epoch': unknown option; valid options: epochs, batchSize/,
     );
-    await expect(classifiers.get("crt")({ ...base, options: { lr: "0.1" } })).rejects.toThrow(/option 'lr': expected a number, got "0.1"/);
+    await expect(classifiers.get("crt")({ ...base, options: { lr: "0.1" } })).rejects.toThrow(
+      /option 'lr': expected a number, got "0.1"/,
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 });
@@ -142,16 +155,39 @@ describe("lws", () => {
     const val = clusters([10, 10, 10], d, 2);
     const test = clusters([10, 10, 10], d, 3);
     const stage1 = { weight, bias };
-    const joint = await classifiers.get("joint")({ train, val, test, trainCounts: [80, 30, 10], numClasses: 3, stage1 });
+    const joint = await classifiers.get("joint")({
+      train,
+      val,
+      test,
+      trainCounts: [80, 30, 10],
+      numClasses: 3,
+      stage1,
+    });
     expect(joint.val.few).toBeLessThan(0.5);
     for (const maxCacheBytes of [2 ** 30, 0]) {
-      const r = trainLws({ train, val, numClasses: 3, stage1, epochs: 5, batchSize: 12, lr: 0.2, seed: 3, maxCacheBytes });
+      const r = trainLws({
+        train,
+        val,
+        numClasses: 3,
+        stage1,
+        epochs: 5,
+        batchSize: 12,
+        lr: 0.2,
+        seed: 3,
+        maxCacheBytes,
+      });
       expect(r.scales[2]).toBeGreaterThan(r.scales[0]);
       expect(r.bestValTop1).toBeGreaterThan(joint.val.top1);
       expect(r.bestValTop1).toBe(Math.max(...r.log.map((l) => l.valTop1)));
     }
     const res = await classifiers.get("lws")({
-      train, val, test, trainCounts: [80, 30, 10], numClasses: 3, stage1, options: { epochs: 5, batchSize: 12, seed: 3 },
+      train,
+      val,
+      test,
+      trainCounts: [80, 30, 10],
+      numClasses: 3,
+      stage1,
+      options: { epochs: 5, batchSize: 12, seed: 3 },
     });
     const s = res.extra.scales as Float32Array;
     const norms = [1, 1, 0.5].map((v, j) => v * Math.sqrt(2) * s[j]);
@@ -164,10 +200,26 @@ describe("lws", () => {
 describe("joint", () => {
   it("uses weight and bias as trained", async () => {
     const before = tf.memory().numTensors;
-    const train = fset([[1, 0], [0, 1]], [0, 1]);
-    const test = fset([[1, 0.9], [0.2, 1]], [0, 1]);
+    const train = fset(
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      [0, 1],
+    );
+    const test = fset(
+      [
+        [1, 0.9],
+        [0.2, 1],
+      ],
+      [0, 1],
+    );
     const r = await classifiers.get("joint")({
-      train, val: test, test, trainCounts: [200, 5], numClasses: 2,
+      train,
+      val: test,
+      test,
+      trainCounts: [200, 5],
+      numClasses: 2,
       stage1: { weight: Float32Array.from([1, 0, 0, 1]), bias: Float32Array.from([0, 0.2]) },
     });
     // logits (1, 1.1) → class 1 (wrong), (0.2, 1.2) → class 1

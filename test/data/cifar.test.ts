@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CIFAR100_CLASS_NAMES, parseCifarBinary } from "../../src/data/cifar.js";
 import { datasets } from "../../src/data/registry.js";
 import { Rng } from "../../src/rng.js";
-import { cifarBytes, tempDir, removeTempDirs } from "./helpers/synthetic.js";
+import { cifarBytes, removeTempDirs, tempDir } from "./helpers/synthetic.js";
 
 afterAll(removeTempDirs);
 
@@ -18,9 +18,18 @@ function writeCifar10(root: string): string {
   mkdirSync(dir, { recursive: true });
   for (let b = 0; b < 5; b++) {
     const labels = Array.from({ length: 60 }, (_, k) => [(b * 60 + k) % 10]);
-    writeFileSync(join(dir, `data_batch_${b + 1}.bin`), cifarBytes(labels, (i, p) => chw(b * 60 + i, p)));
+    writeFileSync(
+      join(dir, `data_batch_${b + 1}.bin`),
+      cifarBytes(labels, (i, p) => chw(b * 60 + i, p)),
+    );
   }
-  writeFileSync(join(dir, "test_batch.bin"), cifarBytes(Array.from({ length: 20 }, (_, i) => [i % 10]), chw));
+  writeFileSync(
+    join(dir, "test_batch.bin"),
+    cifarBytes(
+      Array.from({ length: 20 }, (_, i) => [i % 10]),
+      chw,
+    ),
+  );
   return dir;
 }
 
@@ -28,8 +37,21 @@ const base = { imbFactor: 10, profile: "exp" as const, subsetSeed: 0, valPerClas
 
 describe("CIFAR binary parsing", () => {
   it("turns planar CHW records into HWC images and reads the fine label of CIFAR-100", () => {
-    const bytes = cifarBytes([[3, 42], [1, 7]], chw);
-    const { images, labels } = parseCifarBinary({ bytes, file: "train.bin", labelBytes: 2, labelOffset: 1, numClasses: 100, fix: "" });
+    const bytes = cifarBytes(
+      [
+        [3, 42],
+        [1, 7],
+      ],
+      chw,
+    );
+    const { images, labels } = parseCifarBinary({
+      bytes,
+      file: "train.bin",
+      labelBytes: 2,
+      labelOffset: 1,
+      numClasses: 100,
+      fix: "",
+    });
     expect(Array.from(labels)).toEqual([42, 7]);
     // pixel (y=2, x=5) of image 1, channel G = plane 1
     const p = 2 * 32 + 5;
@@ -52,11 +74,15 @@ describe("CIFAR10_LT on synthetic binary batches", () => {
     expect(Object.keys(ds.manifest.sourceFiles)).toHaveLength(6);
     const flat = ds.manifest.chosen!.flat();
     const b = await ds.train.loadBatch([0, 40], { augment: false, rng: new Rng(0) });
-    for (const [k, r] of [[0, 0], [1, 40]]) {
+    for (const [k, r] of [
+      [0, 0],
+      [1, 40],
+    ]) {
       const src = flat[r];
       expect(src % 10).toBe(b.labels[k]);
       const p = 7 * 32 + 9;
-      for (let c = 0; c < 3; c++) expect(b.x[k * 3072 + p * 3 + c]).toBeCloseTo((chw(src, c * 1024 + p) / 255 - MEAN[c]) / STD[c], 5);
+      for (let c = 0; c < 3; c++)
+        expect(b.x[k * 3072 + p * 3 + c]).toBeCloseTo((chw(src, c * 1024 + p) / 255 - MEAN[c]) / STD[c], 5);
     }
   });
 
@@ -68,7 +94,9 @@ describe("CIFAR10_LT on synthetic binary batches", () => {
       /data_batch_3\.bin: size 5000 bytes is not a positive multiple of the 3073-byte record .*truncated.*re-extract cifar-10-binary\.tar\.gz/,
     );
     writeFileSync(join(dir, "data_batch_3.bin"), cifarBytes([[1], [10]], chw));
-    await expect(datasets.get("CIFAR10_LT")({ ...base, root: r2 })).rejects.toThrow(/data_batch_3\.bin: label 10 of record 1 is outside \[0, 10\)/);
+    await expect(datasets.get("CIFAR10_LT")({ ...base, root: r2 })).rejects.toThrow(
+      /data_batch_3\.bin: label 10 of record 1 is outside \[0, 10\)/,
+    );
   });
 
   it("missing files: says which archive to extract where", async () => {
@@ -83,8 +111,20 @@ describe("CIFAR100_LT on a synthetic train.bin / test.bin", () => {
     const root = tempDir("cifar100");
     const dir = join(root, "cifar-100-binary");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "train.bin"), cifarBytes(Array.from({ length: 400 }, (_, i) => [i % 20, i % 100]), chw));
-    writeFileSync(join(dir, "test.bin"), cifarBytes(Array.from({ length: 100 }, (_, i) => [0, i]), chw));
+    writeFileSync(
+      join(dir, "train.bin"),
+      cifarBytes(
+        Array.from({ length: 400 }, (_, i) => [i % 20, i % 100]),
+        chw,
+      ),
+    );
+    writeFileSync(
+      join(dir, "test.bin"),
+      cifarBytes(
+        Array.from({ length: 100 }, (_, i) => [0, i]),
+        chw,
+      ),
+    );
     const ds = await datasets.get("CIFAR100_LT")({ ...base, root: dir, nMax: 2, imbFactor: 2, valPerClass: 1 });
     expect(ds.numClasses).toBe(100);
     expect(ds.classNames[0]).toBe("apple");

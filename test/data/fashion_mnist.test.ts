@@ -7,7 +7,7 @@ import { FMNIST_DEBIAN_DIR } from "../../src/data/fashion_mnist.js";
 import { parseIdx } from "../../src/data/idx.js";
 import { datasets, describeDataset } from "../../src/data/registry.js";
 import { Rng } from "../../src/rng.js";
-import { idxBytes, pix, tempDir, writeFashionMnist, removeTempDirs } from "./helpers/synthetic.js";
+import { idxBytes, pix, removeTempDirs, tempDir, writeFashionMnist } from "./helpers/synthetic.js";
 
 afterAll(removeTempDirs);
 
@@ -29,9 +29,17 @@ describe("FashionMNIST_LT on synthetic IDX files", () => {
     expect(m.chosen![0].length).toBe(20);
     // no overlap between train and val source rows
     const used = new Set(m.chosen!.flat());
-    const b = await ds.val.loadBatch(Int32Array.from({ length: 30 }, (_, i) => i), { augment: false, rng: new Rng(0) });
+    const b = await ds.val.loadBatch(
+      Int32Array.from({ length: 30 }, (_, i) => i),
+      { augment: false, rng: new Rng(0) },
+    );
     expect(b.shape).toEqual([30, 28, 28, 1]);
-    expect(Object.keys(m.sourceFiles).sort()).toEqual(["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]);
+    expect(Object.keys(m.sourceFiles).sort()).toEqual([
+      "t10k-images-idx3-ubyte.gz",
+      "t10k-labels-idx1-ubyte.gz",
+      "train-images-idx3-ubyte.gz",
+      "train-labels-idx1-ubyte.gz",
+    ]);
     expect(m.indicesSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.parse(JSON.stringify(m))).toEqual(m);
     // every train row shows the source image it claims to be
@@ -77,14 +85,18 @@ describe("FashionMNIST_LT bad input", () => {
 
   it("missing files: names the folders and the Debian package", async () => {
     const empty = tempDir("fmnist-empty");
-    await expect(load(empty)).rejects.toThrow(/Fashion-MNIST files not found \(looked in: .*fmnist-empty.*apt-get install dataset-fashion-mnist/);
+    await expect(load(empty)).rejects.toThrow(
+      /Fashion-MNIST files not found \(looked in: .*fmnist-empty.*apt-get install dataset-fashion-mnist/,
+    );
   });
 
   it("wrong magic number", async () => {
     const dir = tempDir("fmnist-magic");
     writeFashionMnist(dir, 300, 20);
     writeFileSync(join(dir, "train-labels-idx1-ubyte.gz"), gzipSync(idxBytes([300], new Uint8Array(300), 3)));
-    await expect(load(dir)).rejects.toThrow(/train-labels-idx1-ubyte\.gz: wrong IDX magic number 0x00000803, expected 0x00000801.*apt-get install --reinstall dataset-fashion-mnist/);
+    await expect(load(dir)).rejects.toThrow(
+      /train-labels-idx1-ubyte\.gz: wrong IDX magic number 0x00000803, expected 0x00000801.*apt-get install --reinstall dataset-fashion-mnist/,
+    );
   });
 
   it("truncated gzip and truncated payload", async () => {
@@ -95,7 +107,9 @@ describe("FashionMNIST_LT bad input", () => {
     writeFileSync(f, gz.subarray(0, gz.length >> 1));
     await expect(load(dir)).rejects.toThrow(/train-images-idx3-ubyte\.gz: gzip data is corrupt or truncated/);
     writeFileSync(f, gzipSync(idxBytes([300, 28, 28], new Uint8Array(1000))));
-    await expect(load(dir)).rejects.toThrow(/train-images-idx3-ubyte\.gz: truncated: header announces 300x28x28 = 235200 bytes but only 1000 follow/);
+    await expect(load(dir)).rejects.toThrow(
+      /train-images-idx3-ubyte\.gz: truncated: header announces 300x28x28 = 235200 bytes but only 1000 follow/,
+    );
   });
 
   it("labels out of range and label/image count mismatch", async () => {
@@ -112,16 +126,33 @@ describe("FashionMNIST_LT bad input", () => {
   it("not enough unused images for the val split", async () => {
     const dir = tempDir("fmnist-val");
     writeFashionMnist(dir, 300, 20);
-    await expect(datasets.get("FashionMNIST_LT")({ ...base, root: dir, valPerClass: 11 })).rejects.toThrow(/class 0 has 30 images .* 20 train \+ 11 val are needed; lower nMax or valPerClass/);
+    await expect(datasets.get("FashionMNIST_LT")({ ...base, root: dir, valPerClass: 11 })).rejects.toThrow(
+      /class 0 has 30 images .* 20 train \+ 11 val are needed; lower nMax or valPerClass/,
+    );
   });
 });
 
 describe("ArraySplit normalisation and augmentation", () => {
-  const H = 5, W = 6, C = 2;
+  const H = 5,
+    W = 6,
+    C = 2;
   const n = 3;
   const images = Uint8Array.from({ length: n * H * W * C }, (_, i) => (i * 13) % 256);
-  const mean = [0.5, 0.25], std = [0.2, 0.4];
-  const split = new ArraySplit({ name: "train", images, labels: Int32Array.from([2, 0, 1]), height: H, width: W, channels: C, mean, std, cropPadding: 2, flip: true, augmentEnabled: true });
+  const mean = [0.5, 0.25],
+    std = [0.2, 0.4];
+  const split = new ArraySplit({
+    name: "train",
+    images,
+    labels: Int32Array.from([2, 0, 1]),
+    height: H,
+    width: W,
+    channels: C,
+    mean,
+    std,
+    cropPadding: 2,
+    flip: true,
+    augmentEnabled: true,
+  });
   const f = (v: number, c: number) => Math.fround((v / 255 - mean[c]) / std[c]);
   const px = (i: number, y: number, x: number, c: number) => images[((i * H + y) * W + x) * C + c];
 
@@ -139,43 +170,76 @@ describe("ArraySplit normalisation and augmentation", () => {
     const b = split.loadBatchSync(rows, { augment: true, rng: new Rng(42) });
     const r = new Rng(42);
     rows.forEach((i, k) => {
-      const dy = r.int(5) - 2, dx = r.int(5) - 2, flip = r.next() < 0.5;
+      const dy = r.int(5) - 2,
+        dx = r.int(5) - 2,
+        flip = r.next() < 0.5;
       for (let y = 0; y < H; y++)
         for (let x = 0; x < W; x++)
           for (let c = 0; c < C; c++) {
-            const sy = y + dy, sx = (flip ? W - 1 - x : x) + dx;
+            const sy = y + dy,
+              sx = (flip ? W - 1 - x : x) + dx;
             const v = sy < 0 || sy >= H || sx < 0 || sx >= W ? 0 : px(i, sy, sx, c);
             expect(b.x[k * H * W * C + (y * W + x) * C + c]).toBe(f(v, c));
           }
     });
     // same seed -> same batch; dataset-level switch off -> plain
     expect(split.loadBatchSync(rows, { augment: true, rng: new Rng(42) }).x).toEqual(b.x);
-    const off = new ArraySplit({ name: "train", images, labels: Int32Array.from([2, 0, 1]), height: H, width: W, channels: C, mean, std, cropPadding: 2, flip: true, augmentEnabled: false });
-    expect(off.loadBatchSync(rows, { augment: true, rng: new Rng(42) }).x).toEqual(split.loadBatchSync(rows, { augment: false, rng: new Rng(42) }).x);
+    const off = new ArraySplit({
+      name: "train",
+      images,
+      labels: Int32Array.from([2, 0, 1]),
+      height: H,
+      width: W,
+      channels: C,
+      mean,
+      std,
+      cropPadding: 2,
+      flip: true,
+      augmentEnabled: false,
+    });
+    expect(off.loadBatchSync(rows, { augment: true, rng: new Rng(42) }).x).toEqual(
+      split.loadBatchSync(rows, { augment: false, rng: new Rng(42) }).x,
+    );
   });
 
   it("rejects out-of-range rows", async () => {
-    await expect(split.loadBatch([0, 3], { augment: false, rng: new Rng(0) })).rejects.toThrow(/train split: row index 3 at batch position 1 is outside \[0, 3\)/);
+    await expect(split.loadBatch([0, 3], { augment: false, rng: new Rng(0) })).rejects.toThrow(
+      /train split: row index 3 at batch position 1 is outside \[0, 3\)/,
+    );
   });
 });
 
 // The real files, installed by Debian's dataset-fashion-mnist (CI installs it).
 const hasDebian = existsSync(join(FMNIST_DEBIAN_DIR, "train-labels-idx1-ubyte.gz"));
 describe("FashionMNIST_LT on the real Debian files", () => {
-  it.skipIf(!hasDebian)("default IF 1000: counts 5000 … 5, golden first indices, 100-per-class val, 10k test", async () => {
-    const ds = await datasets.get("FashionMNIST_LT")({ root: FMNIST_DEBIAN_DIR, imbFactor: 1000, profile: "exp", subsetSeed: 0, valPerClass: 100 });
-    expect(ds.trainCounts).toEqual([5000, 2320, 1077, 500, 232, 107, 50, 23, 10, 5]);
-    expect(ds.train.size).toBe(9324);
-    expect(ds.val.size).toBe(1000);
-    expect(ds.test.size).toBe(10000);
-    const labels = parseIdx({ bytes: readFileSync(join(FMNIST_DEBIAN_DIR, "train-labels-idx1-ubyte.gz")), file: "labels", ndim: 1, fix: "" }).data;
-    const class0: number[] = [];
-    labels.forEach((y, i) => y === 0 && class0.push(i));
-    expect(class0.length).toBe(6000);
-    const golden = [4320, 2006, 5689, 472, 1370, 1457, 5783, 3484];
-    expect(ds.manifest.chosen![0].slice(0, 8)).toEqual(golden.map((p) => class0[p]));
-    const b = await ds.train.loadBatch([0, 9323], { augment: true, rng: new Rng(3) });
-    expect(b.shape).toEqual([2, 28, 28, 1]);
-    expect(Array.from(b.labels)).toEqual([0, 9]);
-  });
+  it.skipIf(!hasDebian)(
+    "default IF 1000: counts 5000 … 5, golden first indices, 100-per-class val, 10k test",
+    async () => {
+      const ds = await datasets.get("FashionMNIST_LT")({
+        root: FMNIST_DEBIAN_DIR,
+        imbFactor: 1000,
+        profile: "exp",
+        subsetSeed: 0,
+        valPerClass: 100,
+      });
+      expect(ds.trainCounts).toEqual([5000, 2320, 1077, 500, 232, 107, 50, 23, 10, 5]);
+      expect(ds.train.size).toBe(9324);
+      expect(ds.val.size).toBe(1000);
+      expect(ds.test.size).toBe(10000);
+      const labels = parseIdx({
+        bytes: readFileSync(join(FMNIST_DEBIAN_DIR, "train-labels-idx1-ubyte.gz")),
+        file: "labels",
+        ndim: 1,
+        fix: "",
+      }).data;
+      const class0: number[] = [];
+      labels.forEach((y, i) => y === 0 && class0.push(i));
+      expect(class0.length).toBe(6000);
+      const golden = [4320, 2006, 5689, 472, 1370, 1457, 5783, 3484];
+      expect(ds.manifest.chosen![0].slice(0, 8)).toEqual(golden.map((p) => class0[p]));
+      const b = await ds.train.loadBatch([0, 9323], { augment: true, rng: new Rng(3) });
+      expect(b.shape).toEqual([2, 28, 28, 1]);
+      expect(Array.from(b.labels)).toEqual([0, 9]);
+    },
+  );
 });

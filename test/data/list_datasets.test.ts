@@ -7,7 +7,7 @@ import { IMAGENET_MEAN, IMAGENET_STD, INAT_MEAN, INAT_STD } from "../../src/data
 import { parseListText } from "../../src/data/list_file.js";
 import { datasets } from "../../src/data/registry.js";
 import { Rng } from "../../src/rng.js";
-import { tempDir, removeTempDirs } from "./helpers/synthetic.js";
+import { removeTempDirs, tempDir } from "./helpers/synthetic.js";
 
 afterAll(removeTempDirs);
 
@@ -20,20 +20,35 @@ describe("list file parsing", () => {
   });
 
   it("errors name file:line", () => {
-    expect(() => parseListText({ text: "a.jpg 1\nnolabel\n", file: "L.txt", numClasses: 3 })).toThrow(/L\.txt:2: expected "<image path> <integer label>"/);
-    expect(() => parseListText({ text: "a.jpg 1\nb.jpg x1\n", file: "L.txt", numClasses: 3 })).toThrow(/L\.txt:2: label "x1" is not an integer/);
-    expect(() => parseListText({ text: "a.jpg 1\n\nb.jpg 3\n", file: "L.txt", numClasses: 3 })).toThrow(/L\.txt:3: label 3 is outside \[0, 3\)/);
-    expect(() => parseListText({ text: "\n", file: "L.txt", numClasses: 3 })).toThrow(/L\.txt: the list has no entries/);
+    expect(() => parseListText({ text: "a.jpg 1\nnolabel\n", file: "L.txt", numClasses: 3 })).toThrow(
+      /L\.txt:2: expected "<image path> <integer label>"/,
+    );
+    expect(() => parseListText({ text: "a.jpg 1\nb.jpg x1\n", file: "L.txt", numClasses: 3 })).toThrow(
+      /L\.txt:2: label "x1" is not an integer/,
+    );
+    expect(() => parseListText({ text: "a.jpg 1\n\nb.jpg 3\n", file: "L.txt", numClasses: 3 })).toThrow(
+      /L\.txt:3: label 3 is outside \[0, 3\)/,
+    );
+    expect(() => parseListText({ text: "\n", file: "L.txt", numClasses: 3 })).toThrow(
+      /L\.txt: the list has no entries/,
+    );
   });
 });
 
 describe("crop geometry", () => {
   it("random-resized crop boxes stay inside the image with ratio in [3/4, 4/3] (or the centre fallback)", () => {
     const rng = new Rng(5);
-    for (const [w, h] of [[500, 375], [64, 300], [1000, 10], [224, 224]]) {
+    for (const [w, h] of [
+      [500, 375],
+      [64, 300],
+      [1000, 10],
+      [224, 224],
+    ]) {
       for (let t = 0; t < 200; t++) {
         const b = randomResizedCropBox(w, h, rng);
-        expect(b.left >= 0 && b.top >= 0 && b.left + b.width <= w && b.top + b.height <= h && b.width > 0 && b.height > 0).toBe(true);
+        expect(
+          b.left >= 0 && b.top >= 0 && b.left + b.width <= w && b.top + b.height <= h && b.width > 0 && b.height > 0,
+        ).toBe(true);
       }
     }
     // a 1000x10 strip never fits the ratio range: centre fallback, w = round(10·4/3) = 13
@@ -41,8 +56,16 @@ describe("crop geometry", () => {
   });
 
   it("eval: shorter side 256 (int truncation), centre 224 crop", () => {
-    expect(evalResizeCrop(500, 375, 256, 224)).toEqual({ w: 341, h: 256, crop: { left: 58, top: 16, width: 224, height: 224 } });
-    expect(evalResizeCrop(300, 600, 256, 224)).toEqual({ w: 256, h: 512, crop: { left: 16, top: 144, width: 224, height: 224 } });
+    expect(evalResizeCrop(500, 375, 256, 224)).toEqual({
+      w: 341,
+      h: 256,
+      crop: { left: 58, top: 16, width: 224, height: 224 },
+    });
+    expect(evalResizeCrop(300, 600, 256, 224)).toEqual({
+      w: 256,
+      h: 512,
+      crop: { left: 16, top: 144, width: 224, height: 224 },
+    });
   });
 
   it("colour jitter with zero strength is the identity; factors keep values in [0, 1]", () => {
@@ -86,16 +109,29 @@ describe("list-file datasets on tiny generated JPEGs", () => {
     const lines: string[] = [];
     for (let i = 0; i < 9; i++) {
       const c = i % 3;
-      const [w, h] = [[40, 30], [30, 50], [64, 64]][i % 3];
-      await sharp({ create: { width: w, height: h, channels: 3, background: colours[c] } }).jpeg({ quality: 95 }).toFile(join(root, "img", `im${i}.jpg`));
+      const [w, h] = [
+        [40, 30],
+        [30, 50],
+        [64, 64],
+      ][i % 3];
+      await sharp({ create: { width: w, height: h, channels: 3, background: colours[c] } })
+        .jpeg({ quality: 95 })
+        .toFile(join(root, "img", `im${i}.jpg`));
       lines.push(`img/im${i}.jpg ${c}`);
     }
-    await sharp({ create: { width: 20, height: 20, channels: 3, background: { r: 128, g: 128, b: 128 } } }).greyscale().jpeg().toFile(join(root, "img", "grey.jpg"));
+    await sharp({ create: { width: 20, height: 20, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+      .greyscale()
+      .jpeg()
+      .toFile(join(root, "img", "grey.jpg"));
     writeFileSync(join(root, "img", "broken.jpg"), "this is not a jpeg");
-    writeFileSync(join(root, "ImageNet_LT_train.txt"), lines.slice(0, 7).join("\n") + "\n");
-    writeFileSync(join(root, "ImageNet_LT_val.txt"), lines.slice(6).join("\n") + "\n");
-    writeFileSync(join(root, "ImageNet_LT_test.txt"), `${lines[0]}\nimg/grey.jpg 1\nimg/broken.jpg 2\nimg/missing.jpg 0\n`);
-    for (const s of ["train", "val"]) writeFileSync(join(root, `iNaturalist18_${s}.txt`), lines.slice(0, 6).join("\n") + "\n");
+    writeFileSync(join(root, "ImageNet_LT_train.txt"), `${lines.slice(0, 7).join("\n")}\n`);
+    writeFileSync(join(root, "ImageNet_LT_val.txt"), `${lines.slice(6).join("\n")}\n`);
+    writeFileSync(
+      join(root, "ImageNet_LT_test.txt"),
+      `${lines[0]}\nimg/grey.jpg 1\nimg/broken.jpg 2\nimg/missing.jpg 0\n`,
+    );
+    for (const s of ["train", "val"])
+      writeFileSync(join(root, `iNaturalist18_${s}.txt`), `${lines.slice(0, 6).join("\n")}\n`);
   });
   const args = { imbFactor: 1, profile: "exp" as const, subsetSeed: 0, valPerClass: 0, numClasses: 3 };
 
@@ -105,14 +141,19 @@ describe("list-file datasets on tiny generated JPEGs", () => {
     expect(ds.inputShape).toEqual([224, 224, 3]);
     expect(ds.manifest.imbFactor).toBe(1.5);
     expect(ds.manifest.valPerClass).toBe(1);
-    expect(Object.keys(ds.manifest.sourceFiles).sort()).toEqual(["ImageNet_LT_test.txt", "ImageNet_LT_train.txt", "ImageNet_LT_val.txt"]);
+    expect(Object.keys(ds.manifest.sourceFiles).sort()).toEqual([
+      "ImageNet_LT_test.txt",
+      "ImageNet_LT_train.txt",
+      "ImageNet_LT_val.txt",
+    ]);
     const b = await ds.test.loadBatch([0, 1], { augment: false, rng: new Rng(0) });
     expect(b.shape).toEqual([2, 224, 224, 3]);
     const at = (k: number, c: number) => b.x[k * 224 * 224 * 3 + (100 * 224 + 100) * 3 + c];
     // every channel of every pixel is (p/255 − mean_c)/std_c for an integer grey level p, with the exact constants
     const m = [0.485, 0.456, 0.406];
     const sd = [0.229, 0.224, 0.225];
-    for (let i = 0; i < b.x.length; i += 997) expect(offInteger(pixelOf(b.x[i], m[i % 3], sd[i % 3])), `element ${i}`).toBeLessThan(1e-3);
+    for (let i = 0; i < b.x.length; i += 997)
+      expect(offInteger(pixelOf(b.x[i], m[i % 3], sd[i % 3])), `element ${i}`).toBeLessThan(1e-3);
     // the red image (200, 30, 30) after JPEG: each channel within a few levels of the colour it was drawn with
     expect(Math.abs(pixelOf(at(0, 0), m[0], sd[0]) - 200)).toBeLessThanOrEqual(3);
     expect(Math.abs(pixelOf(at(0, 2), m[2], sd[2]) - 30)).toBeLessThanOrEqual(3);
@@ -134,8 +175,12 @@ describe("list-file datasets on tiny generated JPEGs", () => {
 
   it("undecodable and missing images name the path and list line", async () => {
     const ds = await datasets.get("ImageNet_LT")({ ...args, root });
-    await expect(ds.test.loadBatch([2], { augment: false, rng: new Rng(0) })).rejects.toThrow(/cannot decode image .*broken\.jpg \(.*ImageNet_LT_test\.txt:3\)/);
-    await expect(ds.test.loadBatch([3], { augment: false, rng: new Rng(0) })).rejects.toThrow(/cannot read image .*missing\.jpg \(.*ImageNet_LT_test\.txt:4\)/);
+    await expect(ds.test.loadBatch([2], { augment: false, rng: new Rng(0) })).rejects.toThrow(
+      /cannot decode image .*broken\.jpg \(.*ImageNet_LT_test\.txt:3\)/,
+    );
+    await expect(ds.test.loadBatch([3], { augment: false, rng: new Rng(0) })).rejects.toThrow(
+      /cannot read image .*missing\.jpg \(.*ImageNet_LT_test\.txt:4\)/,
+    );
   });
 
   it("iNaturalist18 uses the val list as test and its own normalisation", async () => {
@@ -149,6 +194,8 @@ describe("list-file datasets on tiny generated JPEGs", () => {
   });
 
   it("a missing list file says which option sets it", async () => {
-    await expect(datasets.get("Places_LT")({ ...args, root })).rejects.toThrow(/list file .*Places_LT_train\.txt cannot be read .*dataset\.train_list \(in the config, or --set dataset\.train_list=FILE\)/);
+    await expect(datasets.get("Places_LT")({ ...args, root })).rejects.toThrow(
+      /list file .*Places_LT_train\.txt cannot be read .*dataset\.train_list \(in the config, or --set dataset\.train_list=FILE\)/,
+    );
   });
 });

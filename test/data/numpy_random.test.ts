@@ -7,7 +7,9 @@ const arange = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 describe("NumpyRandomState (numpy legacy MT19937)", () => {
   it("raw 32-bit outputs match RandomState(0) / RandomState(2^32-1)", () => {
     const rs = new NumpyRandomState(0);
-    expect(Array.from({ length: 5 }, () => rs.nextUint32())).toEqual([2357136044, 2546248239, 3071714933, 3626093760, 2588848963]);
+    expect(Array.from({ length: 5 }, () => rs.nextUint32())).toEqual([
+      2357136044, 2546248239, 3071714933, 3626093760, 2588848963,
+    ]);
     const hi = new NumpyRandomState(4294967295);
     expect(Array.from({ length: 3 }, () => hi.nextUint32())).toEqual([419326371, 479346978, 3918654476]);
   });
@@ -33,7 +35,9 @@ describe("NumpyRandomState (numpy legacy MT19937)", () => {
 
   it("Fashion-MNIST golden vector: class 0 (n = 6000), fresh seed 0", () => {
     const rs = new NumpyRandomState(0);
-    expect(Array.from(rs.shuffle(arange(6000)).subarray(0, 8))).toEqual([4320, 2006, 5689, 472, 1370, 1457, 5783, 3484]);
+    expect(Array.from(rs.shuffle(arange(6000)).subarray(0, 8))).toEqual([
+      4320, 2006, 5689, 472, 1370, 1457, 5783, 3484,
+    ]);
   });
 
   it("interval stays in range and snapshot/restore resumes the stream", () => {

@@ -20,7 +20,10 @@ interface ChildResult {
   losses: number[];
   tensors: number;
   native: { numerics: string; threads: number; openblasCore: string } | null;
-  manifest: { machine: { cpu: string; cpu_flags: string[] }; native: { numerics: string; dnnlIsa: string; openblasCore: string } | null };
+  manifest: {
+    machine: { cpu: string; cpu_flags: string[] };
+    native: { numerics: string; dnnlIsa: string; openblasCore: string } | null;
+  };
 }
 
 function child(script: string, args: string[], env: Record<string, string>): string {
@@ -29,7 +32,8 @@ function child(script: string, args: string[], env: Record<string, string>): str
     encoding: "utf8",
     maxBuffer: 1 << 24,
   });
-  if (r.status !== 0) throw new Error(`${script} failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  if (r.status !== 0)
+    throw new Error(`${script} failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
   return r.stdout.trim().split("\n").slice(-1)[0];
 }
 
@@ -59,7 +63,10 @@ suite("deterministic numerics", () => {
   }, 300_000);
 
   it("GEMM (OpenBLAS) products do not depend on LTR_NUM_THREADS: OpenBLAS keeps a fixed thread count", () => {
-    const one = JSON.parse(child("gemm_child.ts", [], { LTR_NUM_THREADS: "1" })) as { sha256: string; info: { threads: number; openblasThreads: number } };
+    const one = JSON.parse(child("gemm_child.ts", [], { LTR_NUM_THREADS: "1" })) as {
+      sha256: string;
+      info: { threads: number; openblasThreads: number };
+    };
     const two = JSON.parse(child("gemm_child.ts", [], { LTR_NUM_THREADS: "2" })) as typeof one;
     expect(one.info.threads).toBe(1);
     expect(one.info.openblasThreads).toBe(two.info.openblasThreads);

@@ -10,7 +10,11 @@ const loaded = loadAddon();
 if (!loaded.addon) throw new Error(`native layer unavailable: ${loaded.reason}`);
 const a = loaded.addon;
 const h = createHash("sha256");
-for (const [m, n, k, ta, tb] of [[10000, 10, 64, 0, 1], [9324, 64, 10, 1, 0], [333, 77, 555, 0, 0]]) {
+for (const [m, n, k, ta, tb] of [
+  [10000, 10, 64, 0, 1],
+  [9324, 64, 10, 1, 0],
+  [333, 77, 555, 0, 0],
+]) {
   const rng = new Rng(m + n + k);
   const A = Float32Array.from({ length: m * k }, () => rng.uniform(-1, 1));
   const B = Float32Array.from({ length: k * n }, () => rng.uniform(-1, 1));

@@ -34,6 +34,22 @@ for (const key of Object.keys(ck.tensors).sort()) {
   h.update(key);
   h.update(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
 }
-const losses = readFileSync(join(runDir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.kind === "epoch").map((l) => l.train_loss);
-const manifest = JSON.parse(readFileSync(join(runDir, "manifest.json"), "utf8")) as { machine: unknown; backend: { kernels: { native?: unknown } } };
-console.log(JSON.stringify({ sha256: h.digest("hex"), losses, tensors: Object.keys(ck.tensors).length, native: info.kernels.native ?? null, manifest: { machine: manifest.machine, native: manifest.backend.kernels.native ?? null } }));
+const losses = readFileSync(join(runDir, "log.jsonl"), "utf8")
+  .trim()
+  .split("\n")
+  .map((l) => JSON.parse(l))
+  .filter((l) => l.kind === "epoch")
+  .map((l) => l.train_loss);
+const manifest = JSON.parse(readFileSync(join(runDir, "manifest.json"), "utf8")) as {
+  machine: unknown;
+  backend: { kernels: { native?: unknown } };
+};
+console.log(
+  JSON.stringify({
+    sha256: h.digest("hex"),
+    losses,
+    tensors: Object.keys(ck.tensors).length,
+    native: info.kernels.native ?? null,
+    manifest: { machine: manifest.machine, native: manifest.backend.kernels.native ?? null },
+  }),
+);

@@ -11,7 +11,13 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { ChunkedFeatures, type ChunkManifest } from "../../src/features/chunked.js";
-import { chunkDirFor, extractFeatures, ExtractionStopped, formatProgress, type ExtractProgress } from "../../src/features/extract.js";
+import {
+  chunkDirFor,
+  ExtractionStopped,
+  type ExtractProgress,
+  extractFeatures,
+  formatProgress,
+} from "../../src/features/extract.js";
 import { readFeatures } from "../../src/features/format.js";
 import type { Backbone } from "../../src/models/types.js";
 import { runPass } from "../../src/train/evaluate.js";
@@ -28,7 +34,8 @@ const meta = { split: "test", extra: { fixture: 1 } };
 const run = (out: string, extra: Partial<Parameters<typeof extractFeatures>[0]> = {}) =>
   extractFeatures({ backbone, split: fixtureSplit(paths), batchSize: 2, chunkRows: 2, out, meta, ...extra });
 
-const manifestOf = (out: string) => JSON.parse(readFileSync(join(chunkDirFor(out), "manifest.json"), "utf8")) as ChunkManifest;
+const manifestOf = (out: string) =>
+  JSON.parse(readFileSync(join(chunkDirFor(out), "manifest.json"), "utf8")) as ChunkManifest;
 
 beforeAll(async () => {
   await initBackend("wasm");
@@ -51,7 +58,9 @@ describe("extractFeatures", () => {
     const got = readFeatures(join(root, "reference.ltf"));
     expect(got.n).toBe(ROWS);
     expect(got.dim).toBe(backbone.featDim);
-    expect(Buffer.from(got.feats.buffer, got.feats.byteOffset, got.feats.byteLength).equals(Buffer.from(pass.feats!.buffer))).toBe(true);
+    expect(
+      Buffer.from(got.feats.buffer, got.feats.byteOffset, got.feats.byteLength).equals(Buffer.from(pass.feats!.buffer)),
+    ).toBe(true);
     expect(Array.from(got.labels)).toEqual(Array.from(pass.labels));
     expect(Array.from(got.indices)).toEqual(Array.from({ length: ROWS }, (_, i) => i));
     expect(got.meta.extra).toEqual(meta.extra);
@@ -75,9 +84,14 @@ describe("extractFeatures", () => {
 
   it("an extraction killed mid-run (child process, SIGKILL) resumes to a byte-identical file", async () => {
     const out = join(root, "killed.ltf");
-    const child = spawn(process.execPath, ["--import", "tsx", "test/features/helpers/extract_child.ts", out, imgDir, "150"], {
-      cwd: process.cwd(), stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "test/features/helpers/extract_child.ts", out, imgDir, "150"],
+      {
+        cwd: process.cwd(),
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += String(d)));
     const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
@@ -140,7 +154,9 @@ describe("extractFeatures", () => {
     expect(last.total).toBe(ROWS);
     expect(last.etaS).toBe(0);
     expect(last.imgPerS).toBeGreaterThan(0);
-    expect(formatProgress("test", { ...last, done: 6, etaS: 125 })).toMatch(/^test: 6\/13 rows \(46\.2%\), [\d.]+ img\/s, ETA 2m05s, waited for images [\d.]+% of the time$/);
+    expect(formatProgress("test", { ...last, done: 6, etaS: 125 })).toMatch(
+      /^test: 6\/13 rows \(46\.2%\), [\d.]+ img\/s, ETA 2m05s, waited for images [\d.]+% of the time$/,
+    );
   });
 });
 
@@ -167,7 +183,9 @@ describe("ChunkedFeatures", () => {
     mkdirSync(dir, { recursive: true });
     const args = { dir, rows: 4, dim: 1, chunkRows: 2, key: { b: 2 } };
     writeFileSync(join(dir, "lock"), String(process.ppid)); // a live process that is not us
-    expect(() => ChunkedFeatures.open(args)).toThrow(new RegExp(`locked\\.chunks is being written by process ${process.ppid}`));
+    expect(() => ChunkedFeatures.open(args)).toThrow(
+      new RegExp(`locked\\.chunks is being written by process ${process.ppid}`),
+    );
     const gone = spawnSync(process.execPath, ["-e", "0"]).pid!;
     writeFileSync(join(dir, "lock"), String(gone));
     const { store } = ChunkedFeatures.open(args);

@@ -42,7 +42,10 @@ describe("jpegSize", () => {
 
 describe("normalisationTable", () => {
   it("equals (fround(v / 255) - mean) / std rounded to float32 for every value and channel", () => {
-    for (const [mean, std] of [[IMAGENET_MEAN, IMAGENET_STD], [INAT_MEAN, INAT_STD]] as const) {
+    for (const [mean, std] of [
+      [IMAGENET_MEAN, IMAGENET_STD],
+      [INAT_MEAN, INAT_STD],
+    ] as const) {
       const t = normalisationTable(mean, std);
       const two = new Float32Array(1);
       for (let c = 0; c < 3; c++) {

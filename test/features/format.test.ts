@@ -1,8 +1,8 @@
-import { describe, expect, it, beforeAll, afterAll } from "vitest";
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, truncateSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readFeatures, readFeatureHeader, writeFeatures, FEATURE_MAGIC } from "../../src/features/format.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FEATURE_MAGIC, readFeatureHeader, readFeatures, writeFeatures } from "../../src/features/format.js";
 import type { FeatureSet } from "../../src/features/types.js";
 
 let dir: string;
@@ -58,14 +58,20 @@ describe("feature file format", () => {
 
   it("round-trips an empty split", () => {
     const p = join(dir, "empty.ltf");
-    writeFeatures(p, { feats: new Float32Array(0), dim: 4, labels: new Int32Array(0), indices: new Int32Array(0), n: 0 }, { split: "val" });
+    writeFeatures(
+      p,
+      { feats: new Float32Array(0), dim: 4, labels: new Int32Array(0), indices: new Int32Array(0), n: 0 },
+      { split: "val" },
+    );
     const r = readFeatures(p);
     expect([r.n, r.dim, r.feats.length]).toEqual([0, 4, 0]);
   });
 
   it("rejects an inconsistent FeatureSet on write, naming the file", () => {
     const fs = sample();
-    expect(() => writeFeatures(join(dir, "bad.ltf"), { ...fs, labels: new Int32Array(4) }, { split: "x" })).toThrow(/bad\.ltf.*labels has 4 rows but feats has 5/);
+    expect(() => writeFeatures(join(dir, "bad.ltf"), { ...fs, labels: new Int32Array(4) }, { split: "x" })).toThrow(
+      /bad\.ltf.*labels has 4 rows but feats has 5/,
+    );
   });
 
   it("reports a truncated file with its path", () => {
@@ -92,7 +98,9 @@ describe("feature file format", () => {
       h.blobs[1].shape = [4];
       h.blobs[1].bytes = 16;
     });
-    expect(() => readFeatures(p)).toThrow(/rows\.ltf: row-count mismatch: blob 'labels' has 4 rows but the header says rows=5/);
+    expect(() => readFeatures(p)).toThrow(
+      /rows\.ltf: row-count mismatch: blob 'labels' has 4 rows but the header says rows=5/,
+    );
   });
 
   it("reports a wrong dtype", () => {

@@ -23,7 +23,11 @@ const dir = mkdtempSync(join(tmpdir(), "ltr-npy-numpy-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function typed(c: Case): Float32Array | Float64Array | Int32Array {
-  return c.descr === "<f4" ? Float32Array.from(c.values) : c.descr === "<f8" ? Float64Array.from(c.values) : Int32Array.from(c.values);
+  return c.descr === "<f4"
+    ? Float32Array.from(c.values)
+    : c.descr === "<f8"
+      ? Float64Array.from(c.values)
+      : Int32Array.from(c.values);
 }
 
 /** A Python with NumPy: Debian's /usr/bin/python3 first (python3 on PATH may be another install). */
@@ -41,23 +45,31 @@ describe("npy files of every rank", () => {
     expect(new Set(cases.map((c) => c.descr))).toEqual(new Set(["<f4", "<f8", "<i4"]));
   });
 
-  it.each(cases.map((c) => [c.name, c] as const))("%s: our bytes equal np.save's; NumPy's file reads back exactly", (name, c) => {
-    const p = join(dir, `${name}.npy`);
-    writeNpy(p, typed(c), c.shape);
-    const ours = readFileSync(p);
-    const golden = readFileSync(join(FIX, `${name}.npy`));
-    // Compare the header as text first, so a mismatch shows the header rather than bytes.
-    const headerLen = (b: Buffer) => 10 + b.readUInt16LE(8);
-    expect(ours.subarray(0, headerLen(ours)).toString("latin1")).toBe(golden.subarray(0, headerLen(golden)).toString("latin1"));
-    expect(ours.equals(golden)).toBe(true);
-    const r = readNpy(join(FIX, `${name}.npy`));
-    expect(r.descr).toBe(c.descr);
-    expect(r.shape).toEqual(c.shape);
-    expect(Array.from(r.data)).toEqual(c.descr === "<f8" ? Array.from(Float32Array.from(c.values)) : c.values);
-  });
+  it.each(cases.map((c) => [c.name, c] as const))(
+    "%s: our bytes equal np.save's; NumPy's file reads back exactly",
+    (name, c) => {
+      const p = join(dir, `${name}.npy`);
+      writeNpy(p, typed(c), c.shape);
+      const ours = readFileSync(p);
+      const golden = readFileSync(join(FIX, `${name}.npy`));
+      // Compare the header as text first, so a mismatch shows the header rather than bytes.
+      const headerLen = (b: Buffer) => 10 + b.readUInt16LE(8);
+      expect(ours.subarray(0, headerLen(ours)).toString("latin1")).toBe(
+        golden.subarray(0, headerLen(golden)).toString("latin1"),
+      );
+      expect(ours.equals(golden)).toBe(true);
+      const r = readNpy(join(FIX, `${name}.npy`));
+      expect(r.descr).toBe(c.descr);
+      expect(r.shape).toEqual(c.shape);
+      expect(Array.from(r.data)).toEqual(c.descr === "<f8" ? Array.from(Float32Array.from(c.values)) : c.values);
+    },
+  );
 
   const py = numpyPython();
-  if (!py) console.warn("test/features/npy_numpy.test.ts: python3-numpy not installed, NumPy load check SKIPPED (apt-get install python3-numpy); the golden-byte checks still ran");
+  if (!py)
+    console.warn(
+      "test/features/npy_numpy.test.ts: python3-numpy not installed, NumPy load check SKIPPED (apt-get install python3-numpy); the golden-byte checks still ran",
+    );
   it.skipIf(!py)("NumPy loads every file we wrote with the dtype, shape and values we meant", () => {
     for (const c of cases) writeNpy(join(dir, `${c.name}.npy`), typed(c), c.shape);
     const script = [
@@ -68,11 +80,17 @@ describe("npy files of every rank", () => {
       "    out.append({'name': c['name'], 'descr': a.dtype.str, 'shape': list(a.shape), 'values': a.ravel().tolist()})",
       "print(json.dumps(out))",
     ].join("\n");
-    const got = JSON.parse(execFileSync(py!, ["-c", script, join(FIX, "cases.json"), dir], { encoding: "utf8" })) as Case[];
+    const got = JSON.parse(
+      execFileSync(py!, ["-c", script, join(FIX, "cases.json"), dir], { encoding: "utf8" }),
+    ) as Case[];
     expect(got.map((g) => g.name)).toEqual(cases.map((c) => c.name));
     got.forEach((g, i) => {
       const c = cases[i];
-      expect({ name: g.name, descr: g.descr, shape: g.shape }).toEqual({ name: c.name, descr: c.descr, shape: c.shape });
+      expect({ name: g.name, descr: g.descr, shape: g.shape }).toEqual({
+        name: c.name,
+        descr: c.descr,
+        shape: c.shape,
+      });
       expect(g.values).toEqual(c.values);
     });
   });

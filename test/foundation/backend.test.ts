@@ -9,7 +9,15 @@ describe("backend selection", () => {
     expect(tf.getBackend()).toBe(name);
     expect(info.tfjsVersion).toBe("4.22.0");
     const before = tf.memory().numTensors;
-    const y = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1], [1]])));
+    const y = tf.tidy(() =>
+      tf.matMul(
+        tf.tensor2d([
+          [1, 2],
+          [3, 4],
+        ]),
+        tf.tensor2d([[1], [1]]),
+      ),
+    );
     expect(Array.from(await y.data())).toEqual([3, 7]);
     y.dispose();
     expect(tf.memory().numTensors).toBe(before);

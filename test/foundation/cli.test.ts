@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { checkComponents } from "../../src/cli/components.js";
+import { main } from "../../src/cli/main.js";
 import { loadConfig } from "../../src/config/load.js";
 
 function capture() {
@@ -48,9 +48,27 @@ describe("ltr command line", () => {
 
   it("a bad config fails before any work, naming the file and key", async () => {
     const c = capture();
-    expect(await main(["config", "show", "--cfg", "config/FashionMNIST_LT/feat_uniform.yaml", "--set", "training_opt.batch_size=big"])).toBe(2);
+    expect(
+      await main([
+        "config",
+        "show",
+        "--cfg",
+        "config/FashionMNIST_LT/feat_uniform.yaml",
+        "--set",
+        "training_opt.batch_size=big",
+      ]),
+    ).toBe(2);
     expect(c.err.join("\n")).toContain("key 'training_opt.batch_size': expected an integer");
-    expect(await main(["config", "show", "--cfg", "config/FashionMNIST_LT/feat_uniform.yaml", "--set", "training_opt.sampler.type=balanced"])).toBe(2);
+    expect(
+      await main([
+        "config",
+        "show",
+        "--cfg",
+        "config/FashionMNIST_LT/feat_uniform.yaml",
+        "--set",
+        "training_opt.sampler.type=balanced",
+      ]),
+    ).toBe(2);
     expect(c.err.join("\n")).toMatch(/unknown sampler 'balanced'; valid: class_balanced, instance_balanced/);
   });
 
@@ -80,10 +98,24 @@ describe("ltr data prepare on the Debian Fashion-MNIST files", () => {
 
 describe("shipped configs", () => {
   const root = join(process.cwd(), "config");
-  const files = readdirSync(root, { recursive: true }).map(String).filter((f) => f.endsWith(".yaml"));
+  const files = readdirSync(root, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith(".yaml"));
   it("there is a config per dataset and stage", () => {
     expect(files.length).toBeGreaterThanOrEqual(30);
-    for (const f of ["FashionMNIST_LT/feat_uniform.yaml", "FashionMNIST_LT/feat_balance.yaml", "FashionMNIST_LT/feat_squareroot.yaml", "FashionMNIST_LT/feat_shift.yaml", "ImageNet_LT/feat_uniform.yaml", "ImageNet_LT/cls_crt.yaml", "ImageNet_LT/cls_lws.yaml", "iNaturalist18/cls_crt.yaml", "Places_LT/cls_lws.yaml", "CIFAR10_LT/feat_uniform.yaml", "CIFAR100_LT/cls_crt.yaml"])
+    for (const f of [
+      "FashionMNIST_LT/feat_uniform.yaml",
+      "FashionMNIST_LT/feat_balance.yaml",
+      "FashionMNIST_LT/feat_squareroot.yaml",
+      "FashionMNIST_LT/feat_shift.yaml",
+      "ImageNet_LT/feat_uniform.yaml",
+      "ImageNet_LT/cls_crt.yaml",
+      "ImageNet_LT/cls_lws.yaml",
+      "iNaturalist18/cls_crt.yaml",
+      "Places_LT/cls_lws.yaml",
+      "CIFAR10_LT/feat_uniform.yaml",
+      "CIFAR100_LT/cls_crt.yaml",
+    ])
       expect(files).toContain(f);
   });
   it.each(files)("%s validates, and its components exist in the registries", async (f) => {

@@ -30,7 +30,10 @@ describe("config loading", () => {
   });
 
   it("merges a file onto the defaults and fills nullable sections from their own defaults", () => {
-    const f = yamlFile("ok.yaml", "training_opt:\n  batch_size: 64\n  sampler: {type: class_balanced}\nnetworks:\n  feat_model:\n    optim_params: {lr: 0.1}\n");
+    const f = yamlFile(
+      "ok.yaml",
+      "training_opt:\n  batch_size: 64\n  sampler: {type: class_balanced}\nnetworks:\n  feat_model:\n    optim_params: {lr: 0.1}\n",
+    );
     const { config, source } = loadConfig(f);
     expect(source).toBe(f);
     expect(config.training_opt.batch_size).toBe(64);
@@ -62,13 +65,22 @@ describe("config loading", () => {
 
   it("applies --set overrides with type checks", () => {
     const f = yamlFile("base.yaml", "seed: 1\n");
-    const { config } = loadConfig(f, ["training_opt.num_epochs=2", "networks.classifier.optim_params.lr=5e-3", "training_opt.sampler.type=square_root", "dataset.root=null"]);
+    const { config } = loadConfig(f, [
+      "training_opt.num_epochs=2",
+      "networks.classifier.optim_params.lr=5e-3",
+      "training_opt.sampler.type=square_root",
+      "dataset.root=null",
+    ]);
     expect(config.training_opt.num_epochs).toBe(2);
     expect(config.networks.classifier.optim_params.lr).toBeCloseTo(0.005);
     expect(config.training_opt.sampler?.type).toBe("square_root");
     expect(config.training_opt.sampler?.num_samples_cls).toBe(4);
-    expect(errorOf(() => loadConfig(f, ["training_opt.num_epochs=two"])).message).toContain("--set training_opt.num_epochs=two");
-    expect(errorOf(() => loadConfig(f, ["training_opt.epochs=2"])).message).toContain("valid keys under 'training_opt'");
+    expect(errorOf(() => loadConfig(f, ["training_opt.num_epochs=two"])).message).toContain(
+      "--set training_opt.num_epochs=two",
+    );
+    expect(errorOf(() => loadConfig(f, ["training_opt.epochs=2"])).message).toContain(
+      "valid keys under 'training_opt'",
+    );
     expect(errorOf(() => loadConfig(f, ["seed"])).message).toContain("key.path=value");
   });
 
@@ -76,15 +88,30 @@ describe("config loading", () => {
     const e = errorOf(() => resolveConfig({ stage2: { method: "crt" } }, "cls.yaml"));
     expect(e.message).toContain("cls.yaml");
     expect(e.message).toContain("model_dir");
-    const ok = resolveConfig({ stage2: { method: "crt" }, model_dir: "runs/x", networks: { feat_model: { fix: true } } }, "cls.yaml");
+    const ok = resolveConfig(
+      { stage2: { method: "crt" }, model_dir: "runs/x", networks: { feat_model: { fix: true } } },
+      "cls.yaml",
+    );
     expect(ok.config.stage2?.tau_grid.step).toBeCloseTo(0.1);
     const fix = errorOf(() => resolveConfig({ networks: { feat_model: { fix: true } } }, "f.yaml"));
     expect(fix.message).toContain("networks.feat_model.fix");
     // `fix` is never ignored: stage 2 must freeze the backbone, and no stage freezes the classifier.
     const unfrozen = errorOf(() => resolveConfig({ stage2: { method: "crt" }, model_dir: "runs/x" }, "cls.yaml"));
     expect(unfrozen.message).toMatch(/cls\.yaml[\s\S]*set networks\.feat_model\.fix: true/);
-    const ibHead = errorOf(() => resolveConfig({ stage2: { method: "lws" }, model_dir: "runs/x", networks: { feat_model: { fix: true } }, training_opt: { sampler: { type: "square_root" } } }, "l.yaml"));
-    expect(ibHead.message).toMatch(/l\.yaml[\s\S]*training_opt\.sampler\.type 'square_root': lws on features draws class-balanced batches/);
+    const ibHead = errorOf(() =>
+      resolveConfig(
+        {
+          stage2: { method: "lws" },
+          model_dir: "runs/x",
+          networks: { feat_model: { fix: true } },
+          training_opt: { sampler: { type: "square_root" } },
+        },
+        "l.yaml",
+      ),
+    );
+    expect(ibHead.message).toMatch(
+      /l\.yaml[\s\S]*training_opt\.sampler\.type 'square_root': lws on features draws class-balanced batches/,
+    );
     const frozenHead = errorOf(() => resolveConfig({ networks: { classifier: { fix: true } } }, "c.yaml"));
     expect(frozenHead.message).toMatch(/c\.yaml[\s\S]*networks\.classifier\.fix: true would freeze the classifier/);
   });

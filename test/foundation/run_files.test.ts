@@ -16,7 +16,10 @@ describe("run files", () => {
     const w = new Float32Array([1.5, -2.25, 3e-8, Math.PI]);
     const b = new Float32Array([0.1, 0.2, 0.3]);
     const p = join(dir, "a.ckpt");
-    saveCheckpoint(p, { tensors: { "fc.weight": { shape: [2, 2], data: w }, "fc.bias": { shape: [3], data: b } }, meta: { epoch: 3, rng: [1, 2, 3, 4] } });
+    saveCheckpoint(p, {
+      tensors: { "fc.weight": { shape: [2, 2], data: w }, "fc.bias": { shape: [3], data: b } },
+      meta: { epoch: 3, rng: [1, 2, 3, 4] },
+    });
     const ck = loadCheckpoint<{ epoch: number; rng: number[] }>(p);
     expect(ck.meta).toEqual({ epoch: 3, rng: [1, 2, 3, 4] });
     expect(ck.tensors["fc.weight"].shape).toEqual([2, 2]);
@@ -34,7 +37,9 @@ describe("run files", () => {
     expect(() => loadCheckpoint(p)).toThrow(/b\.ckpt is truncated/);
     writeFileSync(p, "hello world, not a checkpoint");
     expect(() => loadCheckpoint(p)).toThrow(/b\.ckpt is not a decoupling-lt checkpoint/);
-    expect(() => saveCheckpoint(p, { tensors: { x: { shape: [3], data: new Float32Array(2) } }, meta: {} })).toThrow(/shape \[3\]/);
+    expect(() => saveCheckpoint(p, { tensors: { x: { shape: [3], data: new Float32Array(2) } }, meta: {} })).toThrow(
+      /shape \[3\]/,
+    );
   });
 
   it("an atomic write replaces the old content whole", () => {
@@ -46,7 +51,17 @@ describe("run files", () => {
 
   it("manifest records config hash, seed, data hash, versions, git and wall time", () => {
     const { config, hash } = resolveConfig({ seed: 7 }, "x.yaml");
-    const m0 = startManifest({ kind: "stage1", name: "t", config, configSource: "x.yaml", configOverrides: [], configHash: hash, seed: 7, data: { dataset: "FashionMNIST_LT", sha256: "ab" }, backend: null });
+    const m0 = startManifest({
+      kind: "stage1",
+      name: "t",
+      config,
+      configSource: "x.yaml",
+      configOverrides: [],
+      configHash: hash,
+      seed: 7,
+      data: { dataset: "FashionMNIST_LT", sha256: "ab" },
+      backend: null,
+    });
     expect(m0.status).toBe("running");
     expect(m0.versions["@tensorflow/tfjs"]).toBe("4.22.0");
     expect(m0.versions["decoupling-lt"]).toBeDefined();
@@ -68,8 +83,31 @@ describe("run files", () => {
     expect(() => openRun(config, rd, false)).toThrow(/already open in this process/);
     r.logger.log("epoch", { epoch: 0, loss: 1.5 });
     expect(JSON.parse(readFileSync(r.paths.log, "utf8").trim())).toMatchObject({ kind: "epoch", epoch: 0, loss: 1.5 });
-    r.begin(startManifest({ kind: "stage1", name: "t", config, configSource: "d", configOverrides: [], configHash: hash, seed: 0, data: { dataset: "FashionMNIST_LT", sha256: null }, backend: null }));
-    saveCheckpoint(r.paths.latest, { tensors: {}, meta: { epoch: 0, bestEpoch: -1, bestAcc: -1, samplerState: null, rngState: [1, 2, 3, 4], history: [], run_id: r.runId } });
+    r.begin(
+      startManifest({
+        kind: "stage1",
+        name: "t",
+        config,
+        configSource: "d",
+        configOverrides: [],
+        configHash: hash,
+        seed: 0,
+        data: { dataset: "FashionMNIST_LT", sha256: null },
+        backend: null,
+      }),
+    );
+    saveCheckpoint(r.paths.latest, {
+      tensors: {},
+      meta: {
+        epoch: 0,
+        bestEpoch: -1,
+        bestAcc: -1,
+        samplerState: null,
+        rngState: [1, 2, 3, 4],
+        history: [],
+        run_id: r.runId,
+      },
+    });
     r.finish("interrupted");
     expect(() => openRun(config, rd, false)).toThrow(/--resume/);
     const again = openRun(config, rd, true);

@@ -15,7 +15,9 @@ describe("cosineLr", () => {
     expect(cosineLr(0.2, 89, 90)).toBeGreaterThan(0);
     expect(cosineLr(0.2, 90, 90)).toBeCloseTo(0, 15);
     // A 10-epoch stage-2 run: 0.2, 0.19511, 0.18090, ...
-    expect([0, 1, 2, 5, 9].map((e) => cosineLr(0.2, e, 10))).toEqual([0, 1, 2, 5, 9].map((e) => 0.1 * (1 + Math.cos((Math.PI * e) / 10))));
+    expect([0, 1, 2, 5, 9].map((e) => cosineLr(0.2, e, 10))).toEqual(
+      [0, 1, 2, 5, 9].map((e) => 0.1 * (1 + Math.cos((Math.PI * e) / 10))),
+    );
   });
 
   it("anneals towards endLr (eta_min)", () => {

@@ -18,7 +18,9 @@ describe("golden run", () => {
       maxBuffer: 1 << 24,
     });
     expect(r.status, `npm run golden said:\n${r.stdout}\n${r.stderr.split("\n").slice(-15).join("\n")}`).toBe(0);
-    expect(r.stdout).toMatch(/^golden: identical to test\/golden\/fmnist_short\.json \(engine (native-deterministic|wasm), 5 classifiers/m);
+    expect(r.stdout).toMatch(
+      /^golden: identical to test\/golden\/fmnist_short\.json \(engine (native-deterministic|wasm), 5 classifiers/m,
+    );
   }, 600_000);
 
   it("the committed file holds the engine CI runs, with what it was generated with", () => {
@@ -35,10 +37,24 @@ describe("golden run", () => {
 });
 
 describe("golden comparison messages", () => {
-  const machine = (cpu: string, engine = "native-deterministic"): GoldenMachine => ({ engine, commit: "a".repeat(40), dirty: false, cpu, cpu_flags: ["avx2", "fma"], native: { openblasCore: "Haswell", dnnlIsa: "avx2 (capped at avx2)" }, node: "v20" });
+  const machine = (cpu: string, engine = "native-deterministic"): GoldenMachine => ({
+    engine,
+    commit: "a".repeat(40),
+    dirty: false,
+    cpu,
+    cpu_flags: ["avx2", "fma"],
+    native: { openblasCore: "Haswell", dnnlIsa: "avx2 (capped at avx2)" },
+    node: "v20",
+  });
   const values = (top1: number): GoldenValues => ({
     data_sha256: "d",
-    stage1: { weights_sha256: "w", best_epoch: 2, train_loss: [2.1, 1.7], val: { top1, many: 1, medium: 2, few: 3 }, test: { top1, many: 1, medium: 2, few: 3 } },
+    stage1: {
+      weights_sha256: "w",
+      best_epoch: 2,
+      train_loss: [2.1, 1.7],
+      val: { top1, many: 1, medium: 2, few: 3 },
+      test: { top1, many: 1, medium: 2, few: 3 },
+    },
     stage2: {},
   });
   const g: GoldenFile = updatedGolden(null, values(50), machine("CPU A"), "2026-01-01T00:00:00.000Z");
@@ -54,10 +70,15 @@ describe("golden comparison messages", () => {
   });
 
   it("fail with the command to run for an engine the file lacks, and keep other engines on update", () => {
-    expect(checkGolden(g, values(50), machine("CPU A", "wasm")).join("\n")).toMatch(/no values for engine 'wasm' \(it has: native-deterministic\).*npm run golden -- --update/s);
+    expect(checkGolden(g, values(50), machine("CPU A", "wasm")).join("\n")).toMatch(
+      /no values for engine 'wasm' \(it has: native-deterministic\).*npm run golden -- --update/s,
+    );
     const both = updatedGolden(g, values(40), machine("CPU A", "wasm"));
     expect(Object.keys(both.engines)).toEqual(["native-deterministic", "wasm"]);
     expect(both.engines["native-deterministic"]).toEqual(g.engines["native-deterministic"]);
-    expect(diffValues({ a: [1, 2], b: { c: "x" } }, { a: [1, 3], b: {} })).toEqual(["a.1: golden 2, here 3", 'b.c: golden "x", here undefined']);
+    expect(diffValues({ a: [1, 2], b: { c: "x" } }, { a: [1, 3], b: {} })).toEqual([
+      "a.1: golden 2, here 3",
+      'b.c: golden "x", here undefined',
+    ]);
   });
 });

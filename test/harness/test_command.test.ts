@@ -14,13 +14,32 @@ import { afterAll, describe, expect, it } from "vitest";
 const tmp = mkdtempSync(join(tmpdir(), "ltr-harness-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function testSh(caseFile: string, extraEnv: Record<string, string> = {}): Promise<{ code: number; last: string; out: string }> {
-  const env = { ...process.env, LTR_SKIP_TYPECHECK: "1", LTR_SKIP_BUILD: "1", LTR_FAIL_ON_SKIP: "", LTR_VITEST_JSON: join(tmp, `${caseFile}.json`), ...extraEnv };
+function testSh(
+  caseFile: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number; last: string; out: string }> {
+  const env = {
+    ...process.env,
+    LTR_SKIP_TYPECHECK: "1",
+    LTR_SKIP_BUILD: "1",
+    LTR_FAIL_ON_SKIP: "",
+    LTR_VITEST_JSON: join(tmp, `${caseFile}.json`),
+    ...extraEnv,
+  };
   return new Promise((resolve) => {
-    execFile("bash", ["scripts/test.sh", "--root", "test/harness/cases", caseFile], { env, timeout: 200_000 }, (err, stdout, stderr) => {
-      const out = `${stdout}\n${stderr}`;
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, last: stdout.trimEnd().split("\n").at(-1) ?? "", out });
-    });
+    execFile(
+      "bash",
+      ["scripts/test.sh", "--root", "test/harness/cases", caseFile],
+      { env, timeout: 200_000 },
+      (err, stdout, stderr) => {
+        const out = `${stdout}\n${stderr}`;
+        resolve({
+          code: err ? ((err as { code?: number }).code ?? 1) : 0,
+          last: stdout.trimEnd().split("\n").at(-1) ?? "",
+          out,
+        });
+      },
+    );
   });
 }
 
@@ -54,7 +73,9 @@ describe.concurrent("scripts/test.sh cannot report green on red", { timeout: 240
     const [plain, ci] = await Promise.all([testSh("skip.case.ts"), testSh("skip.case.ts", { LTR_FAIL_ON_SKIP: "1" })]);
     expect(counts(plain.last).failed, plain.out).toBe(0);
     expect(plain.code).toBe(0);
-    expect(plain.out).toMatch(/vitest: 2 test\(s\) skipped:\n {2}- \S*skip\.case\.ts > a skipped test\n {2}- \S*skip\.case\.ts > skipped unless LTR_SLOW_TESTS is set/);
+    expect(plain.out).toMatch(
+      /vitest: 2 test\(s\) skipped:\n {2}- \S*skip\.case\.ts > a skipped test\n {2}- \S*skip\.case\.ts > skipped unless LTR_SLOW_TESTS is set/,
+    );
     expect(counts(ci.last).failed, ci.out).toBe(2);
     expect(ci.code).not.toBe(0);
     expect(ci.out).toMatch(/2 test\(s\) skipped \(LTR_FAIL_ON_SKIP=1: each counts as failed\)/);

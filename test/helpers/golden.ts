@@ -44,7 +44,8 @@ export function torchConvToNhwc(w: Float32Array, [o, i, kh, kw]: number[]): Floa
   const out = new Float32Array(w.length);
   for (let a = 0; a < o; a++)
     for (let b = 0; b < i; b++)
-      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[((y * kw + x) * i + b) * o + a] = w[((a * i + b) * kh + y) * kw + x];
+      for (let y = 0; y < kh; y++)
+        for (let x = 0; x < kw; x++) out[((y * kw + x) * i + b) * o + a] = w[((a * i + b) * kh + y) * kw + x];
   return out;
 }
 
@@ -52,7 +53,9 @@ export function torchConvToNhwc(w: Float32Array, [o, i, kh, kw]: number[]): Floa
 export function nchwToNhwc(x: Float32Array, [n, c, h, w]: number[]): Float32Array {
   const out = new Float32Array(x.length);
   for (let b = 0; b < n; b++)
-    for (let ch = 0; ch < c; ch++) for (let y = 0; y < h; y++) for (let q = 0; q < w; q++) out[((b * h + y) * w + q) * c + ch] = x[((b * c + ch) * h + y) * w + q];
+    for (let ch = 0; ch < c; ch++)
+      for (let y = 0; y < h; y++)
+        for (let q = 0; q < w; q++) out[((b * h + y) * w + q) * c + ch] = x[((b * c + ch) * h + y) * w + q];
   return out;
 }
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { loadAddon, type NativeAddon } from "../../src/kernels/native/index.js";
 import { Rng } from "../../src/rng.js";
-import { params, refBackwardData, refBackwardFilter, refForward, refShape, type RefShape } from "./conv_ref.js";
+import { params, type RefShape, refBackwardData, refBackwardFilter, refForward, refShape } from "./conv_ref.js";
 
 const loaded = loadAddon();
 const suite = loaded.addon ? describe : describe.skip;
@@ -40,14 +40,27 @@ function run(addon: NativeAddon, s: RefShape, algo: Algo, x: Float32Array, w: Fl
   return { y, dx, dw };
 }
 
-const CASES: Array<{ name: string; x: [number, number, number, number]; f: [number, number, number, number]; s: [number, number]; pads: [number, number, number, number]; d?: [number, number] }> = [
+const CASES: Array<{
+  name: string;
+  x: [number, number, number, number];
+  f: [number, number, number, number];
+  s: [number, number];
+  pads: [number, number, number, number];
+  d?: [number, number];
+}> = [
   { name: "3x3 s1 'same', 3 -> 5 channels", x: [2, 7, 9, 3], f: [3, 3, 3, 5], s: [1, 1], pads: [1, 1, 1, 1] },
   { name: "3x3 s2, TF 'same' pads (0,1)", x: [3, 8, 8, 4], f: [3, 3, 4, 6], s: [2, 2], pads: [0, 0, 1, 1] },
   { name: "3x2 strides (2,1) valid", x: [2, 9, 7, 5], f: [3, 2, 5, 4], s: [2, 1], pads: [0, 0, 0, 0] },
   { name: "1x1 s2 (a projection shortcut)", x: [2, 10, 10, 4], f: [1, 1, 4, 8], s: [2, 2], pads: [0, 0, 0, 0] },
   { name: "5x3 s3 asymmetric pads", x: [1, 11, 6, 2], f: [5, 3, 2, 3], s: [3, 3], pads: [2, 1, 2, 1] },
   { name: "3x3 s2 ResNet stage entry 16 -> 32", x: [4, 14, 14, 16], f: [3, 3, 16, 32], s: [2, 2], pads: [1, 1, 1, 1] },
-  { name: "3x3 s1 16 -> 24, width 11 (tiles overhang)", x: [4, 9, 11, 16], f: [3, 3, 16, 24], s: [1, 1], pads: [1, 1, 1, 1] },
+  {
+    name: "3x3 s1 16 -> 24, width 11 (tiles overhang)",
+    x: [4, 9, 11, 16],
+    f: [3, 3, 16, 24],
+    s: [1, 1],
+    pads: [1, 1, 1, 1],
+  },
   { name: "3x3 s1 32 -> 20 on 7x7", x: [3, 7, 7, 32], f: [3, 3, 32, 20], s: [1, 1], pads: [1, 1, 1, 1] },
   { name: "3x3 s1 9 -> 17 valid", x: [2, 13, 10, 9], f: [3, 3, 9, 17], s: [1, 1], pads: [0, 0, 0, 0] },
   { name: "3x3 s1 12 -> 10 pads (2,0,1,2)", x: [2, 6, 5, 12], f: [3, 3, 12, 10], s: [1, 1], pads: [2, 0, 1, 2] },
@@ -87,7 +100,7 @@ suite("own convolutions vs a float64 reference", () => {
     for (const algo of [1, 2] as Algo[]) {
       const s = refShape([2, 9, 9, 16], [3, 3, 16, 16], [1, 1], [1, 1, 1, 1]);
       const x = rand(50, s.N * s.H * s.W * s.C);
-      x[(((1 * s.H + 4) * s.W + 6) * s.C) + 3] = NaN;
+      x[((1 * s.H + 4) * s.W + 6) * s.C + 3] = NaN;
       const w = rand(51, s.KH * s.KW * s.C * s.K);
       const dy = rand(52, s.N * s.OH * s.OW * s.K);
       dy[((0 * s.OH + 2) * s.OW + 2) * s.K + 5] = NaN;
@@ -109,7 +122,11 @@ suite("own convolutions vs a float64 reference", () => {
 
   it("rejects views smaller than the shape and Winograd on shapes it does not cover", () => {
     const s = refShape([1, 5, 5, 2], [3, 3, 2, 2], [1, 1], [1, 1, 1, 1]);
-    expect(() => addon.convOwn(0, params(s), new Float32Array(10), new Float32Array(36), new Float32Array(50))).toThrow(/smaller than the shape/);
-    expect(() => addon.convOwn(0, params(s), new Float32Array(50), new Float32Array(36), new Float32Array(50), 2)).toThrow(/Winograd needs/);
+    expect(() => addon.convOwn(0, params(s), new Float32Array(10), new Float32Array(36), new Float32Array(50))).toThrow(
+      /smaller than the shape/,
+    );
+    expect(() =>
+      addon.convOwn(0, params(s), new Float32Array(50), new Float32Array(36), new Float32Array(50), 2),
+    ).toThrow(/Winograd needs/);
   });
 });

@@ -3,12 +3,33 @@
  * for the native direct and Winograd kernels.
  */
 export interface RefShape {
-  N: number; H: number; W: number; C: number; OH: number; OW: number; K: number; KH: number; KW: number;
-  SH: number; SW: number; DH: number; DW: number; PT: number; PL: number; PB: number; PR: number;
+  N: number;
+  H: number;
+  W: number;
+  C: number;
+  OH: number;
+  OW: number;
+  K: number;
+  KH: number;
+  KW: number;
+  SH: number;
+  SW: number;
+  DH: number;
+  DW: number;
+  PT: number;
+  PL: number;
+  PB: number;
+  PR: number;
 }
 
 /** A shape from input/filter sizes, strides, dilations and pads (output size by the usual floor formula). */
-export function refShape(x: [number, number, number, number], f: [number, number, number, number], s: [number, number], pads: [number, number, number, number], d: [number, number] = [1, 1]): RefShape {
+export function refShape(
+  x: [number, number, number, number],
+  f: [number, number, number, number],
+  s: [number, number],
+  pads: [number, number, number, number],
+  d: [number, number] = [1, 1],
+): RefShape {
   const [N, H, W, C] = x;
   const [KH, KW, , K] = f;
   const [PT, PL, PB, PR] = pads;
@@ -18,7 +39,25 @@ export function refShape(x: [number, number, number, number], f: [number, number
 }
 
 export function params(s: RefShape): Int32Array {
-  return Int32Array.from([s.N, s.H, s.W, s.C, s.OH, s.OW, s.K, s.KH, s.KW, s.SH, s.SW, s.DH, s.DW, s.PT, s.PL, s.PB, s.PR]);
+  return Int32Array.from([
+    s.N,
+    s.H,
+    s.W,
+    s.C,
+    s.OH,
+    s.OW,
+    s.K,
+    s.KH,
+    s.KW,
+    s.SH,
+    s.SW,
+    s.DH,
+    s.DW,
+    s.PT,
+    s.PL,
+    s.PB,
+    s.PR,
+  ]);
 }
 
 /** Visit every (output pixel, tap) pair whose input pixel lies inside x. */

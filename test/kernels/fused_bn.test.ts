@@ -3,11 +3,12 @@
  * autodiff through tf.moments + batchNorm + add + relu on the pure-JS cpu backend: values, batch statistics, all
  * gradients, the running statistics, a large mean offset (the shifted sums), NaN propagation, no leaked tensors.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+
 import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { loadAddon } from "../../src/kernels/native/index.js";
-import { BatchNorm2d, bnAct, type BnTail } from "../../src/models/batchnorm.js";
+import { BatchNorm2d, type BnTail, bnAct } from "../../src/models/batchnorm.js";
 import { ParamStore } from "../../src/models/params.js";
 import { Rng } from "../../src/rng.js";
 
@@ -46,7 +47,14 @@ function build(shape: Shape, seed: number, tail: { relu: boolean; residual: bool
     const t: BnTail = { relu: tail.relu, residual: res as tf.Tensor4D | undefined };
     if (tf.getBackend() === "cpu") {
       const { mean, variance } = tf.moments(a, [0, 1, 2]);
-      let y = tf.batchNorm4d(a as tf.Tensor4D, mean as tf.Tensor1D, variance as tf.Tensor1D, b as tf.Tensor1D, g as tf.Tensor1D, 1e-5) as tf.Tensor;
+      let y = tf.batchNorm4d(
+        a as tf.Tensor4D,
+        mean as tf.Tensor1D,
+        variance as tf.Tensor1D,
+        b as tf.Tensor1D,
+        g as tf.Tensor1D,
+        1e-5,
+      ) as tf.Tensor;
       if (res) y = tf.add(y, res);
       if (tail.relu) y = tf.relu(y);
       return { y, mean, variance };
@@ -63,21 +71,31 @@ function build(shape: Shape, seed: number, tail: { relu: boolean; residual: bool
   return [y, mean, variance, ...grads];
 }
 
-async function compare(shape: Shape, seed: number, tail: { relu: boolean; residual: boolean }, offset = 0, tol = 5e-5): Promise<void> {
+async function compare(
+  shape: Shape,
+  seed: number,
+  tail: { relu: boolean; residual: boolean },
+  offset = 0,
+  tol = 5e-5,
+): Promise<void> {
   await tf.setBackend("wasm");
   const before = tf.memory().numTensors;
-  const got = tf.tidy(() => build(shape, seed, tail, offset)).map((t) => {
-    const v = t.dataSync() as Float32Array;
-    t.dispose();
-    return v;
-  });
+  const got = tf
+    .tidy(() => build(shape, seed, tail, offset))
+    .map((t) => {
+      const v = t.dataSync() as Float32Array;
+      t.dispose();
+      return v;
+    });
   expect(tf.memory().numTensors).toBe(before);
   await tf.setBackend("cpu");
-  const want = tf.tidy(() => build(shape, seed, tail, offset)).map((t) => {
-    const v = t.dataSync() as Float32Array;
-    t.dispose();
-    return v;
-  });
+  const want = tf
+    .tidy(() => build(shape, seed, tail, offset))
+    .map((t) => {
+      const v = t.dataSync() as Float32Array;
+      t.dispose();
+      return v;
+    });
   await tf.setBackend("wasm");
   expect(got).toHaveLength(want.length);
   got.forEach((g, i) => expect(relErr(g, want[i]), `output ${i}`).toBeLessThan(tol));
@@ -95,7 +113,11 @@ suite("fused batch norm + residual + ReLU (bnAct) vs autodiff on the cpu backend
     { relu: true, residual: true },
     { relu: false, residual: true },
   ];
-  const shapes: Shape[] = [[8, 5, 7, 12], [3, 4, 4, 1], [2, 9, 3, 37]];
+  const shapes: Shape[] = [
+    [8, 5, 7, 12],
+    [3, 4, 4, 1],
+    [2, 9, 3, 37],
+  ];
   for (const [i, tail] of tails.entries()) {
     for (const [j, shape] of shapes.entries()) {
       it(`relu ${tail.relu}, residual ${tail.residual}, x ${shape}`, async () => {
@@ -134,23 +156,25 @@ suite("fused batch norm + residual + ReLU (bnAct) vs autodiff on the cpu backend
     const shape: Shape = [2, 3, 3, 4];
     const xv = rand(280, 72);
     xv[5] = NaN;
-    const [y, dx, dg] = tf.tidy(() => {
-      const x = tf.tensor4d(xv, shape);
-      const g = tf.ones([4]) as tf.Tensor1D;
-      const b = tf.zeros([4]) as tf.Tensor1D;
-      const o = bnAct(x, g, b, 1e-5, { relu: true });
-      tf.dispose([o.mean, o.variance]);
-      const grads = tf.grads((a: tf.Tensor, s: tf.Tensor) => {
-        const q = bnAct(a as tf.Tensor4D, s as tf.Tensor1D, b, 1e-5, { relu: true });
-        tf.dispose([q.mean, q.variance]);
-        return q.y.sum();
-      })([x, g]);
-      return [o.y, ...grads];
-    }).map((t) => {
-      const v = t.dataSync() as Float32Array;
-      t.dispose();
-      return v;
-    });
+    const [y, dx, dg] = tf
+      .tidy(() => {
+        const x = tf.tensor4d(xv, shape);
+        const g = tf.ones([4]) as tf.Tensor1D;
+        const b = tf.zeros([4]) as tf.Tensor1D;
+        const o = bnAct(x, g, b, 1e-5, { relu: true });
+        tf.dispose([o.mean, o.variance]);
+        const grads = tf.grads((a: tf.Tensor, s: tf.Tensor) => {
+          const q = bnAct(a as tf.Tensor4D, s as tf.Tensor1D, b, 1e-5, { relu: true });
+          tf.dispose([q.mean, q.variance]);
+          return q.y.sum();
+        })([x, g]);
+        return [o.y, ...grads];
+      })
+      .map((t) => {
+        const v = t.dataSync() as Float32Array;
+        t.dispose();
+        return v;
+      });
     // Channel 1 (element 5 lies in it) has a NaN mean: all of its outputs and its gradients are NaN.
     expect(Number.isNaN(y[5])).toBe(true);
     expect(Number.isNaN(y[1])).toBe(true);

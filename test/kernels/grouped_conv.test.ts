@@ -6,13 +6,14 @@
  * channels per group (native/src/grouped.cc) and oneDNN's plans (jit, merged groups, GEMM fallback). Skipped with a
  * message when the addon is not built.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+
 import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { hasGroupedConvKernels } from "../../src/kernels/grouped_conv.js";
 import { loadAddon } from "../../src/kernels/native/index.js";
-import { groupedConv2d, resolveGroupedConv } from "../../src/models/conv.js";
 import { Bottleneck } from "../../src/models/blocks.js";
+import { groupedConv2d, resolveGroupedConv } from "../../src/models/conv.js";
 import { ParamStore } from "../../src/models/params.js";
 import { Rng } from "../../src/rng.js";
 import { maxAbsDiff, refConv2d } from "../models/reference.js";
@@ -66,10 +67,29 @@ function forwardAndGrads(c: Case, impl: "kernel" | "split", seed: number): Float
   const ws = [c.k, c.k, c.c / c.groups, c.oc] as const;
   const ys = [c.n, outSize(c.h, c.k, c.stride, c.pad), outSize(c.w, c.k, c.stride, c.pad), c.oc] as const;
   const outs = tf.tidy(() => {
-    const x = tf.tensor4d(rand(seed, xs.reduce((a, b) => a * b)), [...xs]);
-    const w = tf.tensor4d(rand(seed + 1, ws.reduce((a, b) => a * b)), [...ws]);
-    const r = tf.tensor4d(rand(seed + 2, ys.reduce((a, b) => a * b)), [...ys]);
-    const f = (xx: tf.Tensor, ww: tf.Tensor) => groupedConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, c.groups, c.stride, c.pad, impl);
+    const x = tf.tensor4d(
+      rand(
+        seed,
+        xs.reduce((a, b) => a * b),
+      ),
+      [...xs],
+    );
+    const w = tf.tensor4d(
+      rand(
+        seed + 1,
+        ws.reduce((a, b) => a * b),
+      ),
+      [...ws],
+    );
+    const r = tf.tensor4d(
+      rand(
+        seed + 2,
+        ys.reduce((a, b) => a * b),
+      ),
+      [...ys],
+    );
+    const f = (xx: tf.Tensor, ww: tf.Tensor) =>
+      groupedConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, c.groups, c.stride, c.pad, impl);
     const y = f(x, w);
     expect(y.shape).toEqual([...ys]);
     const [gx, gw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(f(xx, ww), r)))([x, w]);
@@ -142,7 +162,10 @@ suite("grouped convolution kernels (wasm + native) against the split reference (
   it("the forward pass equals the plain-JS PyTorch-semantics reference", async () => {
     await tf.setBackend("wasm");
     const xs: [number, number, number, number] = [3, 7, 7, 128];
-    const xv = rand(5, xs.reduce((a, b) => a * b));
+    const xv = rand(
+      5,
+      xs.reduce((a, b) => a * b),
+    );
     const wv = rand(6, 3 * 3 * 4 * 128);
     const y = tf.tidy(() => groupedConv2d(tf.tensor4d(xv, xs), tf.tensor4d(wv, [3, 3, 4, 128]), 32, 2, 1, "kernel"));
     const ref = refConv2d(xv, xs, wv, 3, 128, 2, 1, 32);
@@ -155,7 +178,14 @@ suite("grouped convolution kernels (wasm + native) against the split reference (
     const run = async (backend: "wasm" | "cpu", impl: "kernel" | "split") => {
       await tf.setBackend(backend);
       const store = new ParamStore("t", 3);
-      const block = new Bottleneck(store, "layer2.0", { inC: 16, planes: 8, stride: 2, groups: 4, widthPerGroup: 16, groupedConv: impl });
+      const block = new Bottleneck(store, "layer2.0", {
+        inC: 16,
+        planes: 8,
+        stride: 2,
+        groups: 4,
+        widthPerGroup: 16,
+        groupedConv: impl,
+      });
       const vars = [...store.trainable().values()];
       const x = tf.tensor4d(rand(9, 3 * 9 * 9 * 16), [3, 9, 9, 16]);
       const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(block.apply(x, true))) as tf.Scalar, vars);
@@ -167,14 +197,17 @@ suite("grouped convolution kernels (wasm + native) against the split reference (
     const want = await run("cpu", "split");
     const got = await run("wasm", "kernel");
     expect(Math.abs((got[0] as number) - (want[0] as number)) / Math.abs(want[0] as number)).toBeLessThan(1e-5);
-    for (let k = 1; k < want.length; k++) expect(relErr(got[k] as Float32Array, want[k] as Float32Array)).toBeLessThan(1e-4);
+    for (let k = 1; k < want.length; k++)
+      expect(relErr(got[k] as Float32Array, want[k] as Float32Array)).toBeLessThan(1e-4);
   });
 
   it("rejects a filter whose channels disagree with the groups, naming the shapes", async () => {
     await tf.setBackend("wasm");
     const x = tf.zeros([1, 4, 4, 8]) as tf.Tensor4D;
     const w = tf.zeros([3, 3, 4, 8]) as tf.Tensor4D;
-    expect(() => groupedConv2d(x, w, 4, 1, "same", "kernel")).toThrow(/input channels 8, filter \[3,3,4,8\] and groups=4/);
+    expect(() => groupedConv2d(x, w, 4, 1, "same", "kernel")).toThrow(
+      /input channels 8, filter \[3,3,4,8\] and groups=4/,
+    );
     tf.dispose([x, w]);
   });
 
@@ -182,7 +215,9 @@ suite("grouped convolution kernels (wasm + native) against the split reference (
     await tf.setBackend("cpu");
     const x = tf.zeros([1, 4, 4, 8]) as tf.Tensor4D;
     const w = tf.zeros([3, 3, 2, 8]) as tf.Tensor4D;
-    expect(() => groupedConv2d(x, w, 4, 1, "same", "kernel")).toThrow(/backend 'cpu' does not register.*"auto", "split" or "depthwise"/);
+    expect(() => groupedConv2d(x, w, 4, 1, "same", "kernel")).toThrow(
+      /backend 'cpu' does not register.*"auto", "split" or "depthwise"/,
+    );
     tf.dispose([x, w]);
     await tf.setBackend("wasm");
   });

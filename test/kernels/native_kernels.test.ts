@@ -3,8 +3,9 @@
  * shapes (strides, padding, odd sizes, broadcasts), no tensor leaks, and tensors placed above 2 GiB on the wasm heap.
  * Skipped with a message when the addon is not built (`npm run build:native`).
  */
-import { describe, expect, it, beforeAll } from "vitest";
+
 import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { batchNormTrain } from "../../src/models/batchnorm.js";
 import { Rng } from "../../src/rng.js";
@@ -67,7 +68,14 @@ async function setAndCheckNaN(xv: Float32Array): Promise<void> {
     const x = tf.tensor2d(xv, [60, 100]);
     const z = tf.zerosLike(x);
     return [
-      tf.relu(x), tf.relu6(x), tf.maximum(x, z), tf.minimum(x, z), x.max(0), x.min(1), x.max(), x.sum(0),
+      tf.relu(x),
+      tf.relu6(x),
+      tf.maximum(x, z),
+      tf.minimum(x, z),
+      x.max(0),
+      x.min(1),
+      x.max(),
+      x.sum(0),
       tf.grad((a: tf.Tensor) => tf.relu(a).sum())(x),
     ];
   };
@@ -81,11 +89,19 @@ async function setAndCheckNaN(xv: Float32Array): Promise<void> {
 suite("native kernels vs cpu backend", () => {
   beforeAll(async () => {
     const info = await initBackend("wasm");
-    expect(info.kernels.registered.Conv2D).toBe(info.kernels.native?.numerics === "fast" ? "native-dnnl" : "native-own");
+    expect(info.kernels.registered.Conv2D).toBe(
+      info.kernels.native?.numerics === "fast" ? "native-dnnl" : "native-own",
+    );
     expect(info.kernels.registered.BatchMatMul).toBe("native-openblas");
   });
 
-  const convCases: Array<{ x: number[]; f: number[]; s: number | [number, number]; pad: "same" | "valid"; d?: number }> = [
+  const convCases: Array<{
+    x: number[];
+    f: number[];
+    s: number | [number, number];
+    pad: "same" | "valid";
+    d?: number;
+  }> = [
     { x: [2, 7, 9, 3], f: [3, 3, 3, 5], s: 1, pad: "same" },
     { x: [3, 8, 8, 4], f: [3, 3, 4, 6], s: 2, pad: "same" },
     { x: [2, 9, 7, 5], f: [3, 2, 5, 4], s: [2, 1], pad: "valid" },
@@ -104,7 +120,8 @@ suite("native kernels vs cpu backend", () => {
       await same(() => {
         const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
         const f = tf.tensor4d(fv, c.f as [number, number, number, number]);
-        const fn = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad, "NHWC", c.d ?? 1);
+        const fn = (a: tf.Tensor, b: tf.Tensor) =>
+          tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad, "NHWC", c.d ?? 1);
         const y = fn(x, f);
         // A non-uniform upstream gradient so every position matters.
         const w = tf.tensor(rand(30 + i, y.size), y.shape);
@@ -117,7 +134,10 @@ suite("native kernels vs cpu backend", () => {
   it("dilated conv2d forward (tfjs has no dilated conv gradient)", async () => {
     const xv = rand(25, 2 * 9 * 9 * 3);
     const fv = rand(26, 3 * 3 * 3 * 2);
-    await same(() => tf.conv2d(tf.tensor4d(xv, [2, 9, 9, 3]), tf.tensor4d(fv, [3, 3, 3, 2]), 1, "same", "NHWC", 2), 1e-5);
+    await same(
+      () => tf.conv2d(tf.tensor4d(xv, [2, 9, 9, 3]), tf.tensor4d(fv, [3, 3, 3, 2]), 1, "same", "NHWC", 2),
+      1e-5,
+    );
   });
 
   it("matMul with transposes, batches and batch broadcast; fused bias + relu", async () => {
@@ -142,17 +162,31 @@ suite("native kernels vs cpu backend", () => {
       const b = tf.tensor2d(bv, [17, 9]);
       const bias = tf.tensor1d(cv);
       const y = tf.fused.matMul({ a, b, bias, activation: "relu" });
-      const g = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D).square().sum())([a, b]);
+      const g = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+        tf
+          .matMul(p as tf.Tensor2D, q as tf.Tensor2D)
+          .square()
+          .sum(),
+      )([a, b]);
       return [y, ...g];
     });
   });
 
   it("element-wise binary ops over the supported broadcasts", async () => {
     const shapes: Array<[number[], number[]]> = [
-      [[4, 9, 9, 17], [4, 9, 9, 17]],
+      [
+        [4, 9, 9, 17],
+        [4, 9, 9, 17],
+      ],
       [[4, 9, 9, 17], [17]],
-      [[4, 9, 9, 17], [1, 1, 1, 17]],
-      [[300, 21], [300, 1]],
+      [
+        [4, 9, 9, 17],
+        [1, 1, 1, 17],
+      ],
+      [
+        [300, 21],
+        [300, 1],
+      ],
       [[300, 21], []],
       [[17], [4, 9, 9, 17]],
       [[], [300, 21]],
@@ -163,7 +197,16 @@ suite("native kernels vs cpu backend", () => {
       await same(() => {
         const a = tf.tensor(av, as);
         const b = tf.tensor(bv, bs);
-        return [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.div(a, b), tf.squaredDifference(a, b), tf.maximum(a, b), tf.minimum(a, b), tf.pow(a, b)];
+        return [
+          tf.add(a, b),
+          tf.sub(a, b),
+          tf.mul(a, b),
+          tf.div(a, b),
+          tf.squaredDifference(a, b),
+          tf.maximum(a, b),
+          tf.minimum(a, b),
+          tf.pow(a, b),
+        ];
       });
     }
   });
@@ -174,7 +217,19 @@ suite("native kernels vs cpu backend", () => {
     await same(() => {
       const x = tf.tensor1d(xv);
       const p = tf.tensor1d(pv);
-      return [tf.abs(x), tf.norm(x), tf.relu(x), tf.step(x, 0.25), tf.neg(x), tf.square(x), tf.rsqrt(p), tf.sqrt(p), tf.exp(x), tf.log(p), tf.relu6(x.mul(3))];
+      return [
+        tf.abs(x),
+        tf.norm(x),
+        tf.relu(x),
+        tf.step(x, 0.25),
+        tf.neg(x),
+        tf.square(x),
+        tf.rsqrt(p),
+        tf.sqrt(p),
+        tf.exp(x),
+        tf.log(p),
+        tf.relu6(x.mul(3)),
+      ];
     }, 1e-5);
   });
 
@@ -184,8 +239,19 @@ suite("native kernels vs cpu backend", () => {
     await same(() => {
       const x = tf.tensor4d(xv, shape as [number, number, number, number]);
       return [
-        x.argMax(-1).toFloat(), x.reshape([6 * 7 * 9, 13]).argMax(1).toFloat(), x.argMax(1).toFloat(),
-        x.sum([0, 1, 2]), x.mean([0, 1, 2], true), x.sum(-1), x.mean([1, 2]), x.max([0, 1, 2]), x.min(3), x.sum([2, 3], true),
+        x.argMax(-1).toFloat(),
+        x
+          .reshape([6 * 7 * 9, 13])
+          .argMax(1)
+          .toFloat(),
+        x.argMax(1).toFloat(),
+        x.sum([0, 1, 2]),
+        x.mean([0, 1, 2], true),
+        x.sum(-1),
+        x.mean([1, 2]),
+        x.max([0, 1, 2]),
+        x.min(3),
+        x.sum([2, 3], true),
       ];
     });
   });
@@ -203,7 +269,11 @@ suite("native kernels vs cpu backend", () => {
       const w = tf.tensor4d(wv, shape as [number, number, number, number]);
       const f = (a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
         const { mean, variance } = tf.moments(a, [0, 1, 2]);
-        return tf.batchNorm(a as tf.Tensor4D, mean, variance, o as tf.Tensor1D, s as tf.Tensor1D, 1e-5).relu().mul(w).sum();
+        return tf
+          .batchNorm(a as tf.Tensor4D, mean, variance, o as tf.Tensor1D, s as tf.Tensor1D, 1e-5)
+          .relu()
+          .mul(w)
+          .sum();
       };
       const { mean, variance } = tf.moments(x, [0, 1, 2]);
       const y = tf.batchNorm(x, mean, variance, beta, gamma, 1e-3);
@@ -211,7 +281,11 @@ suite("native kernels vs cpu backend", () => {
     }, 5e-5);
   });
 
-  for (const shape of [[8, 5, 7, 12], [3, 4, 4, 1], [2, 9, 3, 37]]) {
+  for (const shape of [
+    [8, 5, 7, 12],
+    [3, 4, 4, 1],
+    [2, 9, 3, 37],
+  ]) {
     it(`training-mode batch norm (native statistics + closed-form gradient) equals autodiff through tf.moments, x ${shape}`, async () => {
       const c = shape[3];
       const xv = rand(170 + c, size(shape), -2, 3);
@@ -227,7 +301,18 @@ suite("native kernels vs cpu backend", () => {
         const bn = (a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
           if (tf.getBackend() === "cpu") {
             const { mean, variance } = tf.moments(a, [0, 1, 2]);
-            return { y: tf.batchNorm4d(a as tf.Tensor4D, mean as tf.Tensor1D, variance as tf.Tensor1D, o as tf.Tensor1D, s as tf.Tensor1D, 1e-5), mean, variance };
+            return {
+              y: tf.batchNorm4d(
+                a as tf.Tensor4D,
+                mean as tf.Tensor1D,
+                variance as tf.Tensor1D,
+                o as tf.Tensor1D,
+                s as tf.Tensor1D,
+                1e-5,
+              ),
+              mean,
+              variance,
+            };
           }
           return batchNormTrain(a as tf.Tensor4D, s as tf.Tensor1D, o as tf.Tensor1D, 1e-5);
         };
@@ -253,7 +338,8 @@ suite("native kernels vs cpu backend", () => {
       const w = tf.tensor4d(wv, shape as [number, number, number, number]);
       // tfjs 4.22's own SquaredDifference gradient does not reduce over broadcast axes (it throws a shape error),
       // so the cpu reference uses the equivalent square(a - b); on wasm the native override is exercised.
-      const sqd = (p: tf.Tensor, q: tf.Tensor) => (tf.getBackend() === "cpu" ? tf.square(tf.sub(p, q)) : tf.squaredDifference(p, q));
+      const sqd = (p: tf.Tensor, q: tf.Tensor) =>
+        tf.getBackend() === "cpu" ? tf.square(tf.sub(p, q)) : tf.squaredDifference(p, q);
       const g1 = tf.grads((a: tf.Tensor, b: tf.Tensor) => sqd(a, b).mul(w).sum())([x, m]);
       const g2 = tf.grads((a: tf.Tensor, b: tf.Tensor) => sqd(b, a).mul(w).sum())([x, m]);
       const g3 = tf.grad((a: tf.Tensor) => tf.relu(a).mul(w).sum())(x);
@@ -291,11 +377,13 @@ suite("native kernels vs cpu backend", () => {
     const filler = tf.fill([9, 1 << 26], 1);
     const a = tf.tensor2d(rand(130, 64 * 48), [64, 48]);
     const b = tf.tensor2d(rand(131, 48 * 80), [48, 80]);
-    const got = tf.tidy(() => [tf.matMul(a, b, false, false), tf.matMul(a, b).sum(0), tf.relu(tf.matMul(a, b))]).map((t) => {
-      const v = t.dataSync() as Float32Array;
-      t.dispose();
-      return v;
-    });
+    const got = tf
+      .tidy(() => [tf.matMul(a, b, false, false), tf.matMul(a, b).sum(0), tf.relu(tf.matMul(a, b))])
+      .map((t) => {
+        const v = t.dataSync() as Float32Array;
+        t.dispose();
+        return v;
+      });
     const av = a.dataSync();
     const bv = b.dataSync();
     tf.dispose([filler, a, b]);
@@ -309,7 +397,12 @@ suite("native kernels vs cpu backend", () => {
         ref[i * 80 + j] = s;
       }
     expect(relErr(got[0], ref)).toBeLessThan(1e-5);
-    expect(relErr(got[2], ref.map((v) => Math.max(v, 0)))).toBeLessThan(1e-5);
+    expect(
+      relErr(
+        got[2],
+        ref.map((v) => Math.max(v, 0)),
+      ),
+    ).toBeLessThan(1e-5);
   });
 });
 
@@ -324,7 +417,10 @@ describe("native kernel layer without the addon", () => {
       encoding: "utf8",
     });
     expect(r.status).toBe(0);
-    const k = JSON.parse(r.stdout.trim().split("\n").slice(-1)[0]) as { registered: Record<string, string>; notes: string[] };
+    const k = JSON.parse(r.stdout.trim().split("\n").slice(-1)[0]) as {
+      registered: Record<string, string>;
+      notes: string[];
+    };
     expect(Object.values(k.registered)).not.toContain("native-dnnl");
     expect(k.notes.some((n) => n.startsWith("native kernel layer skipped: disabled by LTR_NATIVE=0"))).toBe(true);
   });

@@ -38,7 +38,11 @@ function randn(rng: Rng, n: number): Float32Array {
 type Inputs = Record<string, { data: Float32Array; shape: number[] }>;
 
 /** Run `f` on `backend` with tensors made from `inputs`; returns the output values (tensors disposed). */
-async function runOn(backend: string, inputs: Inputs, f: (t: Record<string, tf.Tensor>) => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+async function runOn(
+  backend: string,
+  inputs: Inputs,
+  f: (t: Record<string, tf.Tensor>) => tf.Tensor | tf.Tensor[],
+): Promise<Float32Array[]> {
   const prev = tf.getBackend();
   await tf.setBackend(backend);
   try {
@@ -70,7 +74,11 @@ function heapEntries(): number {
 }
 
 /** Compare wasm (our kernels) with cpu (stock), then check 3 more wasm runs leak nothing. */
-async function compare(inputs: Inputs, f: (t: Record<string, tf.Tensor>) => tf.Tensor | tf.Tensor[], tol = 1e-4): Promise<void> {
+async function compare(
+  inputs: Inputs,
+  f: (t: Record<string, tf.Tensor>) => tf.Tensor | tf.Tensor[],
+  tol = 1e-4,
+): Promise<void> {
   const want = await runOn("cpu", inputs, f);
   const got = await runOn("wasm", inputs, f);
   for (let i = 0; i < want.length; i++) expect(relErr(got[i], want[i])).toBeLessThan(tol);
@@ -106,7 +114,18 @@ const CONV_CASES: ConvCase[] = [
   { x: [5, 7, 9, 3], k: 3, cout: 16, stride: 1, pad: "same" },
   { x: [1, 7, 9, 16], k: 3, cout: 16, stride: 1, pad: "same" },
   { x: [2, 8, 8, 16], k: 3, cout: 8, stride: 1, pad: "valid" },
-  { x: [1, 7, 9, 16], k: 3, cout: 16, stride: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    x: [1, 7, 9, 16],
+    k: 3,
+    cout: 16,
+    stride: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { x: [5, 9, 7, 16], k: 3, cout: 8, stride: 2, pad: "same" },
   { x: [2, 9, 9, 16], k: 1, cout: 32, stride: 2, pad: "valid" },
   { x: [1, 7, 9, 16], k: 1, cout: 16, stride: 1, pad: "same" },
@@ -129,8 +148,16 @@ describe("conv gradients vs cpu", () => {
     const dyData = randn(rng, tf.util.sizeFromShape(dyShape));
 
     it(`Conv2DBackpropFilter (${filterGradStrategy(s)}) ${label}`, async () => {
-      await compare({ x: { data: xData, shape: c.x }, dy: { data: dyData, shape: dyShape } }, (t) =>
-        tf.engine().runKernel("Conv2DBackpropFilter", { x: t.x, dy: t.dy }, { strides: c.stride, pad: c.pad, dataFormat: "NHWC", filterShape: fshape }) as tf.Tensor,
+      await compare(
+        { x: { data: xData, shape: c.x }, dy: { data: dyData, shape: dyShape } },
+        (t) =>
+          tf
+            .engine()
+            .runKernel(
+              "Conv2DBackpropFilter",
+              { x: t.x, dy: t.dy },
+              { strides: c.stride, pad: c.pad, dataFormat: "NHWC", filterShape: fshape },
+            ) as tf.Tensor,
       );
     });
 
@@ -139,8 +166,16 @@ describe("conv gradients vs cpu", () => {
     it(`Conv2DBackpropFilter forced ${other} ${label}`, async () => {
       forceFilterGradStrategy(other);
       try {
-        await compare({ x: { data: xData, shape: c.x }, dy: { data: dyData, shape: dyShape } }, (t) =>
-          tf.engine().runKernel("Conv2DBackpropFilter", { x: t.x, dy: t.dy }, { strides: c.stride, pad: c.pad, dataFormat: "NHWC", filterShape: fshape }) as tf.Tensor,
+        await compare(
+          { x: { data: xData, shape: c.x }, dy: { data: dyData, shape: dyShape } },
+          (t) =>
+            tf
+              .engine()
+              .runKernel(
+                "Conv2DBackpropFilter",
+                { x: t.x, dy: t.dy },
+                { strides: c.stride, pad: c.pad, dataFormat: "NHWC", filterShape: fshape },
+              ) as tf.Tensor,
         );
       } finally {
         forceFilterGradStrategy(null);
@@ -148,8 +183,16 @@ describe("conv gradients vs cpu", () => {
     });
 
     it(`Conv2DBackpropInput (${inputGradStrategy(s)}) ${label}`, async () => {
-      await compare({ f: { data: fData, shape: fshape }, dy: { data: dyData, shape: dyShape } }, (t) =>
-        tf.engine().runKernel("Conv2DBackpropInput", { dy: t.dy, filter: t.f }, { strides: c.stride, pad: c.pad, dataFormat: "NHWC", inputShape: c.x }) as tf.Tensor,
+      await compare(
+        { f: { data: fData, shape: fshape }, dy: { data: dyData, shape: dyShape } },
+        (t) =>
+          tf
+            .engine()
+            .runKernel(
+              "Conv2DBackpropInput",
+              { dy: t.dy, filter: t.f },
+              { strides: c.stride, pad: c.pad, dataFormat: "NHWC", inputShape: c.x },
+            ) as tf.Tensor,
       );
     });
   }
@@ -168,8 +211,20 @@ describe("conv gradients vs cpu", () => {
         };
         forceFilterGradStrategy("im2col");
         await compare(inputs, (t) => [
-          tf.engine().runKernel("Conv2DBackpropFilter", { x: t.x, dy: t.dy }, { strides: c.stride, pad: c.pad, dataFormat: "NHWC", filterShape: fshape }) as tf.Tensor,
-          tf.engine().runKernel("Conv2DBackpropInput", { dy: t.dy, filter: t.f }, { strides: c.stride, pad: c.pad, dataFormat: "NHWC", inputShape: c.x }) as tf.Tensor,
+          tf
+            .engine()
+            .runKernel(
+              "Conv2DBackpropFilter",
+              { x: t.x, dy: t.dy },
+              { strides: c.stride, pad: c.pad, dataFormat: "NHWC", filterShape: fshape },
+            ) as tf.Tensor,
+          tf
+            .engine()
+            .runKernel(
+              "Conv2DBackpropInput",
+              { dy: t.dy, filter: t.f },
+              { strides: c.stride, pad: c.pad, dataFormat: "NHWC", inputShape: c.x },
+            ) as tf.Tensor,
         ]);
       }
     } finally {
@@ -191,7 +246,9 @@ describe("conv gradients vs cpu", () => {
   });
 
   it("rejects NCHW with a clear message", () => {
-    expect(() => convSetup("Conv2DBackpropFilter", [1, 3, 5, 5], [3, 3, 3, 4], { strides: 1, pad: "same", dataFormat: "NCHW" })).toThrow(/dataFormat 'NCHW'.*NHWC/);
+    expect(() =>
+      convSetup("Conv2DBackpropFilter", [1, 3, 5, 5], [3, 3, 3, 4], { strides: 1, pad: "same", dataFormat: "NCHW" }),
+    ).toThrow(/dataFormat 'NCHW'.*NHWC/);
   });
 });
 
@@ -208,11 +265,14 @@ describe("matmul wrapper vs cpu", () => {
       const aShape = ta ? [K, M] : [M, K];
       const bShape = tb ? [N, K] : [K, N];
       it(`matMul transposeA=${ta} transposeB=${tb}`, async () => {
-        await compare({ a: { data: a, shape: aShape }, b: { data: b, shape: bShape } }, (t) => tf.matMul(t.a, t.b, ta, tb));
+        await compare({ a: { data: a, shape: aShape }, b: { data: b, shape: bShape } }, (t) =>
+          tf.matMul(t.a, t.b, ta, tb),
+        );
       });
       it(`fused matMul + bias + relu transposeA=${ta} transposeB=${tb}`, async () => {
-        await compare({ a: { data: a, shape: aShape }, b: { data: b, shape: bShape }, bias: { data: bias, shape: [N] } }, (t) =>
-          tf.fused.matMul({ a: t.a, b: t.b, transposeA: ta, transposeB: tb, bias: t.bias, activation: "relu" }),
+        await compare(
+          { a: { data: a, shape: aShape }, b: { data: b, shape: bShape }, bias: { data: bias, shape: [N] } },
+          (t) => tf.fused.matMul({ a: t.a, b: t.b, transposeA: ta, transposeB: tb, bias: t.bias, activation: "relu" }),
         );
       });
     }
@@ -220,7 +280,9 @@ describe("matmul wrapper vs cpu", () => {
   it("batched (batch 3, rank 3) matMul passes through to the stock kernel", async () => {
     const a3 = randn(rng, 3 * M * K);
     const b3 = randn(rng, 3 * N * K);
-    await compare({ a: { data: a3, shape: [3, M, K] }, b: { data: b3, shape: [3, N, K] } }, (t) => tf.matMul(t.a, t.b, false, true));
+    await compare({ a: { data: a3, shape: [3, M, K] }, b: { data: b3, shape: [3, N, K] } }, (t) =>
+      tf.matMul(t.a, t.b, false, true),
+    );
   });
   it("dense-layer gradients (transposed matmuls) match", async () => {
     await compare({ a: { data: a, shape: [M, K] }, b: { data: b, shape: [K, N] } }, (t) => {
@@ -264,7 +326,10 @@ describe("Sum / Mean over leading axes vs cpu", () => {
 });
 
 /** Reference values on cpu with the stock kernels *and* the stock FusedBatchNorm gradient. */
-async function stockCpu(inputs: Inputs, f: (t: Record<string, tf.Tensor>) => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+async function stockCpu(
+  inputs: Inputs,
+  f: (t: Record<string, tf.Tensor>) => tf.Tensor | tf.Tensor[],
+): Promise<Float32Array[]> {
   uninstallWasmKernels();
   try {
     return await runOn("cpu", inputs, f);
@@ -280,7 +345,12 @@ describe("FusedBatchNorm gradient", () => {
   const w = randn(rng, tf.util.sizeFromShape(shape));
   const gamma = randn(rng, 6);
   const beta = randn(rng, 6);
-  const inputs: Inputs = { x: { data: x, shape }, w: { data: w, shape }, gamma: { data: gamma, shape: [6] }, beta: { data: beta, shape: [6] } };
+  const inputs: Inputs = {
+    x: { data: x, shape },
+    w: { data: w, shape },
+    gamma: { data: gamma, shape: [6] },
+    beta: { data: beta, shape: [6] },
+  };
   const step = (t: Record<string, tf.Tensor>) =>
     tf.grads((xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
       const { mean, variance } = tf.moments(xx, [0, 1, 2]);
@@ -300,11 +370,9 @@ describe("FusedBatchNorm gradient", () => {
   // code runs; always pass both, see docs/ARCHITECTURE.md, "Kernels and the native layer")
   it("handles fixed (running) statistics", async () => {
     const fixed = (t: Record<string, tf.Tensor>) =>
-      tf.grads((xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.batchNorm(xx, tf.fill([6], 2.5), tf.fill([6], 4), b, g, 1e-3), t.w)))([
-        t.x,
-        t.gamma,
-        t.beta,
-      ]);
+      tf.grads((xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(tf.batchNorm(xx, tf.fill([6], 2.5), tf.fill([6], 4), b, g, 1e-3), t.w)),
+      )([t.x, t.gamma, t.beta]);
     const want = await stockCpu(inputs, fixed);
     const got = await runOn("wasm", inputs, fixed);
     for (let i = 0; i < want.length; i++) expect(relErr(got[i], want[i])).toBeLessThan(1e-4);
@@ -329,7 +397,11 @@ describe("tiny resnet-like training step", () => {
       y: [4, 10],
     };
     const inputs: Inputs = {};
-    for (const [k, s] of Object.entries(shapes)) inputs[k] = { data: randn(rng, tf.util.sizeFromShape(s)).map((v) => (k.startsWith("g") ? 1 + 0.1 * v : 0.3 * v)), shape: s };
+    for (const [k, s] of Object.entries(shapes))
+      inputs[k] = {
+        data: randn(rng, tf.util.sizeFromShape(s)).map((v) => (k.startsWith("g") ? 1 + 0.1 * v : 0.3 * v)),
+        shape: s,
+      };
     inputs.y.data = inputs.y.data.map((_, i) => (i % 10 === (i / 10) % 10 ? 1 : 0));
     const params = ["w1", "g1", "b1", "w2", "g2", "b2", "w3", "wp", "wd", "bd"];
     const bn = (h: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {

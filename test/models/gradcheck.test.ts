@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
-import { backbones, Bottleneck, LinearClassifier, ParamStore, type Backbone } from "../../src/models/index.js";
+import { type Backbone, Bottleneck, backbones, LinearClassifier, ParamStore } from "../../src/models/index.js";
 import { Sgd } from "../../src/train/sgd.js";
 import { testData } from "./reference.js";
 
@@ -94,7 +94,9 @@ describe("resnet8 gradient check (cpu)", () => {
           const fds = [3e-4, 1e-4].map((h) => centralDiff(v, i, h));
           const scale = Math.max(Math.abs(an[i]), 1e-3);
           const err = Math.min(...fds.map((fd) => Math.abs(an[i] - fd)));
-          expect(err, `${key}[${i}]: analytic ${an[i]}, finite differences ${fds.join(", ")}`).toBeLessThan(2e-2 * scale + 5e-4);
+          expect(err, `${key}[${i}]: analytic ${an[i]}, finite differences ${fds.join(", ")}`).toBeLessThan(
+            2e-2 * scale + 5e-4,
+          );
           checked++;
         }
       }
@@ -158,7 +160,9 @@ describe("resnet8 gradient check (cpu)", () => {
         tf.tidy(() => v.assign(tf.tensor(orig, v.shape)));
         const an = grads[v.name].dataSync()[i];
         const err = Math.min(...fds.map((fd) => Math.abs(an - fd)));
-        expect(err, `${key}[${i}]: analytic ${an}, finite differences ${fds.join(", ")}`).toBeLessThan(2e-2 * Math.max(Math.abs(an), 1e-3) + 2e-3);
+        expect(err, `${key}[${i}]: analytic ${an}, finite differences ${fds.join(", ")}`).toBeLessThan(
+          2e-2 * Math.max(Math.abs(an), 1e-3) + 2e-3,
+        );
       }
     } finally {
       tf.dispose([grads, bx, r]);

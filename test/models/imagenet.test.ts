@@ -16,8 +16,12 @@ beforeAll(async () => {
 
 describe("ImageNet backbones", () => {
   it("'auto' grouped conv uses the grouped kernels where registered (native layer), else split unless depthwise gradient kernels are registered", () => {
-    const hasDwGrad = tf.getKernel("DepthwiseConv2dNativeBackpropFilter", "wasm") !== undefined && tf.getKernel("DepthwiseConv2dNativeBackpropInput", "wasm") !== undefined;
-    expect(resolveGroupedConv("auto")).toBe(hasGroupedConvKernels("wasm") ? "kernel" : hasDwGrad ? "depthwise" : "split");
+    const hasDwGrad =
+      tf.getKernel("DepthwiseConv2dNativeBackpropFilter", "wasm") !== undefined &&
+      tf.getKernel("DepthwiseConv2dNativeBackpropInput", "wasm") !== undefined;
+    expect(resolveGroupedConv("auto")).toBe(
+      hasGroupedConvKernels("wasm") ? "kernel" : hasDwGrad ? "depthwise" : "split",
+    );
   });
 
   // One build per ImageNet model (initialisation dominates): exact count, names, 64x64 forward.

@@ -6,7 +6,14 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { batchNormTrain } from "../../src/models/batchnorm.js";
-import { BatchNorm2d, Conv2d, groupedConv2d, ParamStore, resolveGroupedConv, torchPad } from "../../src/models/index.js";
+import {
+  BatchNorm2d,
+  Conv2d,
+  groupedConv2d,
+  ParamStore,
+  resolveGroupedConv,
+  torchPad,
+} from "../../src/models/index.js";
 import { maxAbsDiff, refConv2d, refMaxPool, testData } from "./reference.js";
 
 beforeAll(async () => {
@@ -38,13 +45,32 @@ describe("Conv2d / groupedConv2d", () => {
       it(`matches the PyTorch reference: k=${c.k} s=${c.stride} groups=${c.groups} ${impl}`, () => {
         const before = tf.memory().numTensors;
         const store = new ParamStore("t", 7);
-        const conv = new Conv2d(store, "c", { inC: c.inC, outC: c.outC, kernel: c.k, stride: c.stride, groups: c.groups, groupedConv: impl });
+        const conv = new Conv2d(store, "c", {
+          inC: c.inC,
+          outC: c.outC,
+          kernel: c.k,
+          stride: c.stride,
+          groups: c.groups,
+          groupedConv: impl,
+        });
         expect(conv.weight.shape).toEqual([c.k, c.k, c.inC / c.groups, c.outC]);
         const xs: [number, number, number, number] = [2, 6, 6, c.inC];
-        const xv = testData(xs.reduce((a, b) => a * b), 11);
+        const xv = testData(
+          xs.reduce((a, b) => a * b),
+          11,
+        );
         const x = tf.tensor4d(xv, xs);
         const y = conv.apply(x);
-        const ref = refConv2d(xv, xs, conv.weight.dataSync() as Float32Array, c.k, c.outC, c.stride, (c.k - 1) / 2, c.groups);
+        const ref = refConv2d(
+          xv,
+          xs,
+          conv.weight.dataSync() as Float32Array,
+          c.k,
+          c.outC,
+          c.stride,
+          (c.k - 1) / 2,
+          c.groups,
+        );
         expect(y.shape).toEqual(ref.shape);
         expect(maxAbsDiff(y.dataSync(), ref.data)).toBeLessThan(1e-5);
         tf.dispose([x, y]);
@@ -65,7 +91,9 @@ describe("Conv2d / groupedConv2d", () => {
     const w = tf.tensor4d(testData(3 * 3 * 2 * 8, 4), [3, 3, 2, 8]);
     const r = tf.tensor4d(testData(2 * 3 * 3 * 8, 5), [2, 3, 3, 8]);
     const grads = (impl: "split" | "depthwise") =>
-      tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(groupedConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 4, 2, 1, impl), r)))([x, w]);
+      tf.grads((xx: tf.Tensor, ww: tf.Tensor) =>
+        tf.sum(tf.mul(groupedConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 4, 2, 1, impl), r)),
+      )([x, w]);
     const [gx1, gw1] = grads("split");
     const [gx2, gw2] = grads("depthwise");
     expect(maxAbsDiff(gx1.dataSync(), gx2.dataSync())).toBeLessThan(1e-5);
@@ -98,7 +126,9 @@ describe("Conv2d / groupedConv2d", () => {
 
   it("rejects channels not divisible by groups", () => {
     const store = new ParamStore("t", 1);
-    expect(() => new Conv2d(store, "layer1.0.conv2", { inC: 10, outC: 12, kernel: 3, groups: 4 })).toThrow(/layer1\.0\.conv2.*groups=4/);
+    expect(() => new Conv2d(store, "layer1.0.conv2", { inC: 10, outC: 12, kernel: 3, groups: 4 })).toThrow(
+      /layer1\.0\.conv2.*groups=4/,
+    );
     store.dispose();
   });
 });
@@ -143,7 +173,8 @@ describe("BatchNorm2d", () => {
       let ss = 0;
       for (let i = ch; i < 36; i += 3) ss += (xv[i] - mean) ** 2;
       const biased = ss / m;
-      for (let i = ch; i < 36; i += 3) expect(yv[i]).toBeCloseTo(((xv[i] - mean) / Math.sqrt(biased + 1e-5)) * g[ch] + be[ch], 4);
+      for (let i = ch; i < 36; i += 3)
+        expect(yv[i]).toBeCloseTo(((xv[i] - mean) / Math.sqrt(biased + 1e-5)) * g[ch] + be[ch], 4);
       expect(rm[ch]).toBeCloseTo(0.1 * mean, 6);
       expect(rv[ch]).toBeCloseTo(0.9 + 0.1 * (ss / (m - 1)), 6);
     }
@@ -192,20 +223,31 @@ describe("BatchNorm2d", () => {
   it("the fused training-mode op's tfjs-ops gradient (any backend without the native helpers) equals autodiff through tf.moments", () => {
     const before = tf.memory().numTensors;
     const shape: [number, number, number, number] = [3, 4, 5, 6];
-    const x = tf.tensor4d(testData(360, 31).map((v) => 2 * v + 1), shape);
+    const x = tf.tensor4d(
+      testData(360, 31).map((v) => 2 * v + 1),
+      shape,
+    );
     const gamma = tf.tensor1d([1.5, 0.7, 2, 1, 0.3, 1.1]);
     const beta = tf.tensor1d([0.1, -0.2, 0.3, 0, 0.5, -1]);
     const w = tf.tensor4d(testData(360, 32), shape);
     const viaMoments = (a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
       const { mean, variance } = tf.moments(a, [0, 1, 2]);
-      return tf.batchNorm4d(a as tf.Tensor4D, mean as tf.Tensor1D, variance as tf.Tensor1D, o as tf.Tensor1D, s as tf.Tensor1D, 1e-5);
+      return tf.batchNorm4d(
+        a as tf.Tensor4D,
+        mean as tf.Tensor1D,
+        variance as tf.Tensor1D,
+        o as tf.Tensor1D,
+        s as tf.Tensor1D,
+        1e-5,
+      );
     };
     const fused = (a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
       const r = batchNormTrain(a as tf.Tensor4D, s as tf.Tensor1D, o as tf.Tensor1D, 1e-5);
       tf.dispose([r.mean, r.variance]);
       return r.y;
     };
-    const loss = (bn: typeof fused) => (a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => tf.sum(tf.mul(tf.relu(bn(a, s, o)), w));
+    const loss = (bn: typeof fused) => (a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) =>
+      tf.sum(tf.mul(tf.relu(bn(a, s, o)), w));
     const want = tf.grads(loss(viaMoments))([x, gamma, beta]);
     const got = tf.grads(loss(fused))([x, gamma, beta]);
     for (let i = 0; i < 3; i++) {

@@ -27,7 +27,9 @@ describe("LinearClassifier", () => {
     expect(Math.max(...c.bias!.dataSync().map(Math.abs))).toBeLessThanOrEqual(bound);
     // Golden values: seeded per name, so the same for every run.
     expect(Array.from(w.slice(0, 3))).toEqual([-0.011300171725451946, 0.07640376687049866, -0.11585202813148499]);
-    expect(Array.from(c.bias!.dataSync().slice(0, 3))).toEqual([0.02771511673927307, -0.016360534355044365, 0.10930287837982178]);
+    expect(Array.from(c.bias!.dataSync().slice(0, 3))).toEqual([
+      0.02771511673927307, -0.016360534355044365, 0.10930287837982178,
+    ]);
     c.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -61,7 +63,10 @@ describe("LinearClassifier", () => {
     const c = new LinearClassifier({ featDim: 4, numClasses: 3, seed: 5 });
     const x = tf.tensor2d(testData(8, 3), [2, 4]);
     const y = tf.tidy(() => tf.oneHot(tf.tensor1d([2, 0], "int32"), 3));
-    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, c.apply(x)) as tf.Scalar, [...c.trainable().values()]);
+    const { value, grads } = tf.variableGrads(
+      () => tf.losses.softmaxCrossEntropy(y, c.apply(x)) as tf.Scalar,
+      [...c.trainable().values()],
+    );
     const want = tf.tidy(() => tf.matMul(tf.sub(tf.softmax(c.apply(x)), y), x, true, false).div(2));
     const gw = grads[c.weight.name].dataSync();
     want.dataSync().forEach((v, i) => expect(gw[i]).toBeCloseTo(v, 6));

@@ -41,7 +41,13 @@ export function refConv2d(
 }
 
 /** PyTorch MaxPool2d(k, stride, padding) on NHWC: padded cells never win (implicit −∞). */
-export function refMaxPool(x: Float32Array, xShape: [number, number, number, number], k: number, stride: number, pad: number): Float64Array {
+export function refMaxPool(
+  x: Float32Array,
+  xShape: [number, number, number, number],
+  k: number,
+  stride: number,
+  pad: number,
+): Float64Array {
   const [n, h, wd, ch] = xShape;
   const oh = Math.floor((h + 2 * pad - k) / stride) + 1;
   const ow = Math.floor((wd + 2 * pad - k) / stride) + 1;

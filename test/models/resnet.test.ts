@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
-import { backbones, countParams, modelWeights, type Backbone } from "../../src/models/index.js";
+import { type Backbone, backbones, countParams, modelWeights } from "../../src/models/index.js";
 import { testData } from "./reference.js";
 
 beforeAll(async () => {
@@ -45,15 +45,28 @@ function cifarCount(n: number, inC: number): number {
 
 describe("backbone registry", () => {
   it("registers every spec'd backbone", () => {
-    expect(backbones.names()).toEqual(
-      ["resnet10", "resnet101", "resnet152", "resnet20", "resnet32", "resnet50", "resnet8", "resnext101", "resnext152", "resnext50"],
-    );
+    expect(backbones.names()).toEqual([
+      "resnet10",
+      "resnet101",
+      "resnet152",
+      "resnet20",
+      "resnet32",
+      "resnet50",
+      "resnet8",
+      "resnext101",
+      "resnext152",
+      "resnext50",
+    ]);
   });
   it("names the valid backbones on a typo", () => {
-    expect(() => backbones.get("resnet18", "networks.feat_model")).toThrow(/unknown backbone 'resnet18' \(at networks\.feat_model\).*resnext50/);
+    expect(() => backbones.get("resnet18", "networks.feat_model")).toThrow(
+      /unknown backbone 'resnet18' \(at networks\.feat_model\).*resnext50/,
+    );
   });
   it("validates inputShape", () => {
-    expect(() => backbones.get("resnet8")({ inputShape: [32, 32] as unknown as [number, number, number], seed: 0 })).toThrow(/resnet8.*inputShape/);
+    expect(() =>
+      backbones.get("resnet8")({ inputShape: [32, 32] as unknown as [number, number, number], seed: 0 }),
+    ).toThrow(/resnet8.*inputShape/);
   });
 });
 
@@ -75,7 +88,6 @@ describe("parameter counts (exact; BN gamma/beta counted, running stats not)", (
       });
     }
   });
-
 });
 
 describe("PyTorch state-dict names and NHWC shapes", () => {
@@ -98,7 +110,6 @@ describe("PyTorch state-dict names and NHWC shapes", () => {
       expect(modelWeights(m).size).toBe(p.size + b.size);
     });
   });
-
 });
 
 describe("output shapes", () => {

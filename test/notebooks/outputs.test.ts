@@ -10,7 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeNpy } from "../../src/features/npy.js";
-import { assertOutputs, besidePaper, loadFeatureFolder, missingFeatureFiles, PAPER_IMAGENET_LT, recordsTable } from "../../src/repro/notebook.js";
+import {
+  assertOutputs,
+  besidePaper,
+  loadFeatureFolder,
+  missingFeatureFiles,
+  PAPER_IMAGENET_LT,
+  recordsTable,
+} from "../../src/repro/notebook.js";
 import { syntheticLongTail } from "../../src/repro/synthetic_features.js";
 
 const NB_DIR = join(process.cwd(), "notebooks");
@@ -31,12 +38,16 @@ interface Cell {
   metadata?: { ltr?: { expect?: unknown } };
 }
 /** The replay's own validator of `metadata.ltr.expect` (scripts/replay-notebooks.cjs exports it). */
-const { expectSchemaProblems } = createRequire(import.meta.url)("../../scripts/replay-notebooks.cjs") as { expectSchemaProblems: (e: unknown) => string[] };
+const { expectSchemaProblems } = createRequire(import.meta.url)("../../scripts/replay-notebooks.cjs") as {
+  expectSchemaProblems: (e: unknown) => string[];
+};
 const sourceOf = (c: Cell) => (Array.isArray(c.source) ? c.source.join("") : c.source);
 
 describe("notebooks/", () => {
   it("holds exactly the expected notebooks", () => {
-    const found = readdirSync(NB_DIR).filter((f) => f.endsWith(".ipynb")).sort();
+    const found = readdirSync(NB_DIR)
+      .filter((f) => f.endsWith(".ipynb"))
+      .sort();
     expect(found).toEqual(EXPECTED);
   });
 
@@ -50,7 +61,10 @@ describe("notebooks/", () => {
       expect(code.length).toBeGreaterThan(0);
       const specs = code.flatMap((s) => [...s.matchAll(/\bfrom\s+"([^"]+)"/g)].map((m) => m[1]));
       expect(specs).toContain("decoupling-lt");
-      expect(specs.filter((s) => s !== "decoupling-lt" && !s.startsWith("node:")), `${name} imports other modules`).toEqual([]);
+      expect(
+        specs.filter((s) => s !== "decoupling-lt" && !s.startsWith("node:")),
+        `${name} imports other modules`,
+      ).toEqual([]);
       expect(code.join("\n")).not.toMatch(/\.\.?\/src\//);
       if (name !== "01_long_tailed_data.ipynb") expect(code[code.length - 1]).toContain("assertOutputs(outputs)");
     });
@@ -64,16 +78,26 @@ describe("notebooks/", () => {
         expect(expectSchemaProblems(exp), `cell ${i + 1}`).toEqual([]);
       });
       // and most cells promise something concrete: an output kind or a pattern, not just "runs"
-      const concrete = (nb.cells as Cell[]).filter((c) => c.cell_type === "code").filter((c) => {
-        const e = c.metadata?.ltr?.expect as Record<string, unknown> | undefined;
-        return e && (e.outputs || e.text || e.match);
-      });
-      expect(concrete.length).toBeGreaterThanOrEqual((nb.cells as Cell[]).filter((c) => c.cell_type === "code").length - 1);
+      const concrete = (nb.cells as Cell[])
+        .filter((c) => c.cell_type === "code")
+        .filter((c) => {
+          const e = c.metadata?.ltr?.expect as Record<string, unknown> | undefined;
+          return e && (e.outputs || e.text || e.match);
+        });
+      expect(concrete.length).toBeGreaterThanOrEqual(
+        (nb.cells as Cell[]).filter((c) => c.cell_type === "code").length - 1,
+      );
     });
 
     it(`${name}: committed without outputs or execution counts`, () => {
       const nb = JSON.parse(readFileSync(join(NB_DIR, name), "utf8"));
-      for (const [i, c] of (nb.cells as (Cell & { metadata: { ltr?: { expect?: unknown } }; outputs?: unknown[]; execution_count?: unknown })[]).entries()) {
+      for (const [i, c] of (
+        nb.cells as (Cell & {
+          metadata: { ltr?: { expect?: unknown } };
+          outputs?: unknown[];
+          execution_count?: unknown;
+        })[]
+      ).entries()) {
         if (c.cell_type !== "code") continue;
         expect(c.outputs, `${name} cell ${i + 1} is committed with outputs`).toEqual([]);
         expect(c.execution_count).toBeNull();
@@ -94,7 +118,15 @@ describe("notebooks/", () => {
 });
 
 describe("syntheticLongTail", () => {
-  const small = { numClasses: 6, dim: 8, nMax: 60, imbFactor: 12, valPerClass: 3, testPerClass: 4, joint: { epochs: 2 } };
+  const small = {
+    numClasses: 6,
+    dim: 8,
+    nMax: 60,
+    imbFactor: 12,
+    valPerClass: 3,
+    testPerClass: 4,
+    joint: { epochs: 2 },
+  };
 
   it("is seeded, long-tailed and consistent in shape", () => {
     const a = syntheticLongTail(small);
@@ -140,12 +172,17 @@ describe("feature folder and tables", () => {
   });
 
   it("puts our rows beside the paper's and checks outputs", () => {
-    const rows = besidePaper([{ name: "Joint", many: 50, medium: 20.04, few: 1, all: 30 }], PAPER_IMAGENET_LT.classifier);
+    const rows = besidePaper(
+      [{ name: "Joint", many: 50, medium: 20.04, few: 1, all: 30 }],
+      PAPER_IMAGENET_LT.classifier,
+    );
     expect(rows).toHaveLength(5);
     expect(rows[0]).toMatchObject({ method: "Joint", "Many ours": 50, "Many paper": 65.9, "Medium ours": 20 });
     expect(rows[1]["All ours"]).toBeNull();
     const t = recordsTable(rows);
-    expect(t.markdown.split("\n")[0]).toBe("| method | Many ours | Many paper | Medium ours | Medium paper | Few ours | Few paper | All ours | All paper |");
+    expect(t.markdown.split("\n")[0]).toBe(
+      "| method | Many ours | Many paper | Medium ours | Medium paper | Few ours | Few paper | All ours | All paper |",
+    );
     expect(t.csv.split("\n")[2]).toBe("NCM,,56.6,,45.3,,28.1,,47.3");
     expect(() => assertOutputs([join(dir, "nope.md")], dir)).toThrow(/1 of 1 outputs are missing or empty: nope\.md/);
     expect(assertOutputs([join(dir, "fc_bias.npy")], dir)).toContain("all 1 outputs present");

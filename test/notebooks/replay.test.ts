@@ -9,11 +9,19 @@ const FIXTURE = join(process.cwd(), "test", "notebooks", "fixtures", "display_th
 const out = mkdtempSync(join(tmpdir(), "ltr-replay-test-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-function replay(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function replay(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [SCRIPT, ...args], { env: { ...process.env, ...env }, timeout: 230_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [SCRIPT, ...args],
+      { env: { ...process.env, ...env }, timeout: 230_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -48,9 +56,15 @@ it("replays a notebook: display output kept, first failing cell reported with it
 
   if (nbformatAvailable()) {
     const code = "import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print('valid')";
-    expect(execFileSync("/usr/bin/python3", ["-c", code, join(out, "display_then_error.ipynb")], { encoding: "utf8" }).trim()).toBe("valid");
+    expect(
+      execFileSync("/usr/bin/python3", ["-c", code, join(out, "display_then_error.ipynb")], {
+        encoding: "utf8",
+      }).trim(),
+    ).toBe("valid");
   } else {
-    console.warn("replay.test.ts: /usr/bin/python3 has no nbformat; skipped the schema check (apt-get install python3-nbformat)");
+    console.warn(
+      "replay.test.ts: /usr/bin/python3 has no nbformat; skipped the schema check (apt-get install python3-nbformat)",
+    );
   }
 }, 240_000);
 
@@ -88,7 +102,9 @@ describe.concurrent("nothing is swallowed: each of these fails the notebook", { 
     const r = await replayFixture("late_rejection.ipynb");
     expect(r.code).toBe(1);
     // charged to cell 1 whether the timer fires before the cell is reported done (a loaded machine) or after
-    expect(r.stdout).toMatch(/unhandled promise rejection (during|after) cell 1: Error: fixture: rejected after the last cell/);
+    expect(r.stdout).toMatch(
+      /unhandled promise rejection (during|after) cell 1: Error: fixture: rejected after the last cell/,
+    );
     expect(r.last).toBe("notebooks: 0 passed, 1 failed");
   });
 
@@ -103,7 +119,9 @@ describe.concurrent("nothing is swallowed: each of these fails the notebook", { 
     const r = await replayFixture("exit_mid.ipynb");
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAIL exit_mid\.ipynb at cell 2 /);
-    expect(r.stdout).toContain("the notebook stopped before its last code cell: the replay child exited with code 0 during cell 2 (1 of 3 code cells ran)");
+    expect(r.stdout).toContain(
+      "the notebook stopped before its last code cell: the replay child exited with code 0 during cell 2 (1 of 3 code cells ran)",
+    );
     expect(r.last).toBe("notebooks: 0 passed, 1 failed");
   });
 });
@@ -127,7 +145,8 @@ describe.concurrent("per-cell expectations (metadata.ltr.expect)", { timeout: 24
       "cell 4: metadata.ltr.expect: unknown key 'output' (valid: outputs, text, match, stderr)",
       "cell 5: an image/png output (40x30) is blank: 0 of 1200 pixels differ from the background",
       "cell 6: a plotly figure has traces but no data points",
-    ]) expect(r.stdout).toContain(line);
+    ])
+      expect(r.stdout).toContain(line);
     expect(r.last).toBe("notebooks: 0 passed, 1 failed");
   });
 

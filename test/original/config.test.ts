@@ -11,8 +11,8 @@ import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { loadConfig } from "../../src/config/load.js";
 import { ConfigError } from "../../src/config/schema.js";
-import { buildSampler } from "../../src/train/build.js";
 import type { Dataset } from "../../src/data/types.js";
+import { buildSampler } from "../../src/train/build.js";
 import { ORIGINAL_CONFIGS, originalYaml } from "./original_configs.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "ltr-origcfg-"));
@@ -25,7 +25,9 @@ function write(name: string, text: string): string {
   writeFileSync(f, text);
   return f;
 }
-const files = Object.fromEntries(Object.keys(ORIGINAL_CONFIGS).map((n) => [n, write(join("config", n), originalYaml(n))]));
+const files = Object.fromEntries(
+  Object.keys(ORIGINAL_CONFIGS).map((n) => [n, write(join("config", n), originalYaml(n))]),
+);
 
 function capture() {
   const out: string[] = [];
@@ -57,7 +59,13 @@ describe("the original code's configs, unchanged", () => {
     it(`ltr config show --cfg ${name}`, async () => {
       const { out, err } = capture();
       expect(await main(["config", "show", "--cfg", files[name]])).toBe(0);
-      const cfg = load(out.join("").split("\n").filter((l) => !l.startsWith("#")).join("\n")) as Record<string, any>;
+      const cfg = load(
+        out
+          .join("")
+          .split("\n")
+          .filter((l) => !l.startsWith("#"))
+          .join("\n"),
+      ) as Record<string, any>;
       const [backbone, sampler, method, head] = WANT[name];
       const orig = ORIGINAL_CONFIGS[name] as Record<string, any>;
       expect(cfg.networks.feat_model.type).toBe(backbone);
@@ -77,7 +85,8 @@ describe("the original code's configs, unchanged", () => {
       // The notice lists the no-effect keys once.
       const notice = err.join("");
       expect(notice).toContain("accepted with no effect here");
-      for (const k of ["memory", "training_opt.num_workers", "training_opt.scheduler_params", "seed 0"]) expect(notice).toContain(k);
+      for (const k of ["memory", "training_opt.num_workers", "training_opt.scheduler_params", "seed 0"])
+        expect(notice).toContain(k);
     });
   }
 
@@ -96,7 +105,11 @@ describe("the original code's configs, unchanged", () => {
     const cwd = process.cwd();
     process.chdir(tmp);
     try {
-      for (const [cmd, name] of [["train", "ImageNet_LT/feat_shift.yaml"], ["test", "iNaturalist18/feat_unifrom.yaml"], ["train", "Places_LT/cls_crt.yaml"]]) {
+      for (const [cmd, name] of [
+        ["train", "ImageNet_LT/feat_shift.yaml"],
+        ["test", "iNaturalist18/feat_unifrom.yaml"],
+        ["train", "Places_LT/cls_crt.yaml"],
+      ]) {
         const { err } = capture();
         const rc = await main([cmd, "--cfg", files[name], "--data-root", join(tmp, "nodata"), "--backend", "cpu"]);
         const msg = err.join("\n");
@@ -120,19 +133,54 @@ describe("what the original format cannot do here is an error naming the key", (
   };
   const cases: [string, Record<string, any>, RegExp][] = [
     ["StepLR", variant((c) => (c.coslr = false)), /key 'coslr' is false.*StepLR/],
-    ["priority sampling", variant((c) => (c.training_opt.sampler = { ...(ORIGINAL_CONFIGS["ImageNet_LT/feat_shift.yaml"] as any).training_opt.sampler, manual_only: false })), /manual_only/],
-    ["cyclic schedule", variant((c) => (c.training_opt.sampler = { ...(ORIGINAL_CONFIGS["ImageNet_LT/feat_shift.yaml"] as any).training_opt.sampler, cycle: 1 })), /cycle.*linear schedule/],
+    [
+      "priority sampling",
+      variant(
+        (c) =>
+          (c.training_opt.sampler = {
+            ...(ORIGINAL_CONFIGS["ImageNet_LT/feat_shift.yaml"] as any).training_opt.sampler,
+            manual_only: false,
+          }),
+      ),
+      /manual_only/,
+    ],
+    [
+      "cyclic schedule",
+      variant(
+        (c) =>
+          (c.training_opt.sampler = {
+            ...(ORIGINAL_CONFIGS["ImageNet_LT/feat_shift.yaml"] as any).training_opt.sampler,
+            cycle: 1,
+          }),
+      ),
+      /cycle.*linear schedule/,
+    ],
     ["use_fc", variant((c) => (c.networks.feat_model.params.use_fc = true)), /use_fc.*fc_add/],
-    ["unknown model file", variant((c) => (c.networks.feat_model.def_file = "./models/MyNet.py")), /MyNet.py is not one of the original's feature models/],
+    [
+      "unknown model file",
+      variant((c) => (c.networks.feat_model.def_file = "./models/MyNet.py")),
+      /MyNet.py is not one of the original's feature models/,
+    ],
     ["OLTR memory", variant((c) => (c.memory.centroids = true)), /memory.centroids/],
     ["unknown key", variant((c) => (c.training_opt.warmup = 5)), /unknown key 'training_opt.warmup'.*valid keys here/],
-    ["feat_dim mismatch", variant((c) => (c.networks.classifier.params.feat_dim = 512)), /feat_dim' is 512 but resnext50 gives 2048/],
-    ["mixed formats", variant((c) => (c.stage2 = { method: "crt" })), /mixes the original classifier-balancing format.*stage2/],
+    [
+      "feat_dim mismatch",
+      variant((c) => (c.networks.classifier.params.feat_dim = 512)),
+      /feat_dim' is 512 but resnext50 gives 2048/,
+    ],
+    [
+      "mixed formats",
+      variant((c) => (c.stage2 = { method: "crt" })),
+      /mixes the original classifier-balancing format.*stage2/,
+    ],
   ];
   for (const [what, cfg, re] of cases) {
     it(what, () => {
       capture();
-      const f = write(`bad/${what.replace(/\W+/g, "_")}.yaml`, originalYaml("ImageNet_LT/feat_uniform.yaml").replace(/[\s\S]*/, () => JSON.stringify(cfg)));
+      const f = write(
+        `bad/${what.replace(/\W+/g, "_")}.yaml`,
+        originalYaml("ImageNet_LT/feat_uniform.yaml").replace(/[\s\S]*/, () => JSON.stringify(cfg)),
+      );
       let err: unknown;
       try {
         loadConfig(f);
@@ -146,7 +194,10 @@ describe("what the original format cannot do here is an error naming the key", (
   }
 
   it("a file in neither format keeps today's errors", () => {
-    const f = write("neither.yaml", "training_opt: {dataset: ImageNet_LT, backbone: resnext50}\nscheduler_params: {gamma: 0.1}\n");
+    const f = write(
+      "neither.yaml",
+      "training_opt: {dataset: ImageNet_LT, backbone: resnext50}\nscheduler_params: {gamma: 0.1}\n",
+    );
     expect(() => loadConfig(f)).toThrow(/unknown key 'scheduler_params'; valid keys here: seed, backend/);
     expect(() => loadConfig(f)).toThrow(/unknown key 'training_opt.backbone'/);
   });
@@ -163,7 +214,17 @@ describe("the progressively-balanced schedule follows the sampler's own epochs",
     const want = [6, 2, 1, 1].map((n) => (1 - lam) * (n / 10) + lam / 4);
     Array.from(s.classProbabilities(9)).forEach((p, j) => expect(p).toBeCloseTo(want[j], 12));
     // Without the key the schedule spans the run: the last epoch is class-balanced.
-    const own = buildSampler({ ...cfg, training_opt: { ...cfg.training_opt, batch_size: 2, sampler: { ...cfg.training_opt.sampler!, epochs: undefined } } }, ds);
+    const own = buildSampler(
+      {
+        ...cfg,
+        training_opt: {
+          ...cfg.training_opt,
+          batch_size: 2,
+          sampler: { ...cfg.training_opt.sampler!, epochs: undefined },
+        },
+      },
+      ds,
+    );
     Array.from(own.classProbabilities(9)).forEach((p) => expect(p).toBeCloseTo(0.25, 12));
   });
 });

@@ -51,7 +51,8 @@ export function tmp(prefix: string): string {
 export function resnet10LogDir(dir: string): string {
   const d = join(dir, "resnet10");
   gunzipTo("resnet10/final_model_checkpoint.pth.gz", dir);
-  for (const s of ["train", "val", "test"]) copyFileSync(join(FIXTURES, "resnet10", `${s}feat_all.pkl`), join(d, `${s}feat_all.pkl`));
+  for (const s of ["train", "val", "test"])
+    copyFileSync(join(FIXTURES, "resnet10", `${s}feat_all.pkl`), join(d, `${s}feat_all.pkl`));
   return d;
 }
 
@@ -60,7 +61,8 @@ export function dataRoot(dir: string): string {
   const d = join(dir, "data");
   mkdirSync(d, { recursive: true });
   cpSync(join(FIXTURES, "images"), join(d, "images"), { recursive: true });
-  for (const s of ["train", "val", "test"]) copyFileSync(join(FIXTURES, `ImageNet_LT_${s}.txt`), join(d, `ImageNet_LT_${s}.txt`));
+  for (const s of ["train", "val", "test"])
+    copyFileSync(join(FIXTURES, `ImageNet_LT_${s}.txt`), join(d, `ImageNet_LT_${s}.txt`));
   return d;
 }
 

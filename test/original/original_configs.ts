@@ -10,7 +10,9 @@ type Rec = Record<string, unknown>;
 
 const COMMON = {
   coslr: true,
-  criterions: { PerformanceLoss: { def_file: "./loss/SoftmaxLoss.py", loss_params: {}, optim_params: null, weight: 1.0 } },
+  criterions: {
+    PerformanceLoss: { def_file: "./loss/SoftmaxLoss.py", loss_params: {}, optim_params: null, weight: 1.0 },
+  },
   endlr: 0.0,
   last: false,
   memory: { centroids: false, init_centroids: false },
@@ -39,7 +41,17 @@ interface Spec {
 }
 
 const CB = { def_file: "./data/ClassAwareSampler.py", num_samples_cls: 4, type: "ClassAwareSampler" };
-const PRIORITY = { alpha: 1.0, cycle: 0, decay_gap: 30, epochs: 90, fixed_scale: 1, manual_only: true, ptype: "score", rescale: false, root_decay: null };
+const PRIORITY = {
+  alpha: 1.0,
+  cycle: 0,
+  decay_gap: 30,
+  epochs: 90,
+  fixed_scale: 1,
+  manual_only: true,
+  ptype: "score",
+  rescale: false,
+  root_decay: null,
+};
 
 function build(s: Spec): Rec {
   const logDir = `./logs/${s.dataset}/${s.subDir}/${s.stage}`;
@@ -74,7 +86,13 @@ function build(s: Spec): Rec {
         def_file: `./models/${s.featFile}.py`,
         fix: s.modelDir !== null,
         optim_params: { lr: s.lr.feat, momentum: 0.9, weight_decay: s.wd },
-        params: withLog({ dataset: s.dataset, dropout: null, stage1_weights: false, use_fc: false, use_selfatt: false }),
+        params: withLog({
+          dataset: s.dataset,
+          dropout: null,
+          stage1_weights: false,
+          use_fc: false,
+          use_selfatt: false,
+        }),
       },
     },
     shuffle: s.shuffle,
@@ -86,9 +104,25 @@ function imagenet(file: string, stage: string, over: Partial<Spec>): [string, Re
   return [
     `ImageNet_LT/${file}.yaml`,
     build({
-      dataset: "ImageNet_LT", featFile: "ResNext50Feature", backbone: "resnext50", clsFile: "DotProductClassifier", lr: { feat: 0.2, cls: 0.2 }, wd: 0.0005,
-      numClasses: 1000, batch: 512, workers: 12, epochs: 90, stepSize: 30, stage, subDir: "models", logRoot: "./logs/ImageNet_LT", modelDir: null,
-      shuffle: false, sampler: null, paramsLogDir: true, ...over,
+      dataset: "ImageNet_LT",
+      featFile: "ResNext50Feature",
+      backbone: "resnext50",
+      clsFile: "DotProductClassifier",
+      lr: { feat: 0.2, cls: 0.2 },
+      wd: 0.0005,
+      numClasses: 1000,
+      batch: 512,
+      workers: 12,
+      epochs: 90,
+      stepSize: 30,
+      stage,
+      subDir: "models",
+      logRoot: "./logs/ImageNet_LT",
+      modelDir: null,
+      shuffle: false,
+      sampler: null,
+      paramsLogDir: true,
+      ...over,
     }),
   ];
 }
@@ -97,9 +131,25 @@ function inat(file: string, stage: string, over: Partial<Spec>): [string, Rec] {
   return [
     `iNaturalist18/${file}.yaml`,
     build({
-      dataset: "iNaturalist18", featFile: "ResNet50Feature", backbone: "resnet50", clsFile: "DotProductClassifier", lr: { feat: 0.2, cls: 0.2 }, wd: 0.0001,
-      numClasses: 8142, batch: 512, workers: 12, epochs: 90, stepSize: 30, stage, subDir: "models", logRoot: "./logs/iNaturalist18", modelDir: null,
-      shuffle: false, sampler: null, paramsLogDir: true, ...over,
+      dataset: "iNaturalist18",
+      featFile: "ResNet50Feature",
+      backbone: "resnet50",
+      clsFile: "DotProductClassifier",
+      lr: { feat: 0.2, cls: 0.2 },
+      wd: 0.0001,
+      numClasses: 8142,
+      batch: 512,
+      workers: 12,
+      epochs: 90,
+      stepSize: 30,
+      stage,
+      subDir: "models",
+      logRoot: "./logs/iNaturalist18",
+      modelDir: null,
+      shuffle: false,
+      sampler: null,
+      paramsLogDir: true,
+      ...over,
     }),
   ];
 }
@@ -108,9 +158,24 @@ function places(file: string, stage: string, over: Partial<Spec>): [string, Rec]
   return [
     `Places_LT/${file}.yaml`,
     build({
-      dataset: "Places_LT", featFile: "ResNet152Feature", clsFile: "DotProductClassifier", lr: { feat: 0.01, cls: 0.1 }, wd: 0.0005, numClasses: 365,
-      batch: 256, workers: 4, epochs: 10, stepSize: 30, stage, subDir: "clslearn", logRoot: "./logs/Places_LT", modelDir: "./logs/Places_LT/models/dir",
-      shuffle: true, sampler: CB, paramsLogDir: false, ...over,
+      dataset: "Places_LT",
+      featFile: "ResNet152Feature",
+      clsFile: "DotProductClassifier",
+      lr: { feat: 0.01, cls: 0.1 },
+      wd: 0.0005,
+      numClasses: 365,
+      batch: 256,
+      workers: 4,
+      epochs: 10,
+      stepSize: 30,
+      stage,
+      subDir: "clslearn",
+      logRoot: "./logs/Places_LT",
+      modelDir: "./logs/Places_LT/models/dir",
+      shuffle: true,
+      sampler: CB,
+      paramsLogDir: false,
+      ...over,
     }),
   ];
 }
@@ -122,18 +187,62 @@ export const ORIGINAL_CONFIGS: Record<string, Rec> = Object.fromEntries([
   imagenet("feat_uniform", "resnext50_uniform_e90", { logRoot: "/logs/ImageNet_LT" }),
   imagenet("feat_balance", "resnext50_banlance_e90", { shuffle: true, sampler: CB }),
   imagenet("feat_squareroot", "resnext50_square_e90", {
-    sampler: { ...PRIORITY, def_file: "./data/MixedPrioritizedSampler.py", lam: 1.0, nroot: 2.0, type: "MixedPrioritizedSampler" },
+    sampler: {
+      ...PRIORITY,
+      def_file: "./data/MixedPrioritizedSampler.py",
+      lam: 1.0,
+      nroot: 2.0,
+      type: "MixedPrioritizedSampler",
+    },
   }),
   imagenet("feat_shift", "resnext50_shift_e90", {
-    sampler: { ...PRIORITY, def_file: "./data/ClassPrioritySampler.py", lam: null, momentum: 0.0, nroot: null, pri_mode: "train", type: "ClassPrioritySampler" },
+    sampler: {
+      ...PRIORITY,
+      def_file: "./data/ClassPrioritySampler.py",
+      lam: null,
+      momentum: 0.0,
+      nroot: null,
+      pri_mode: "train",
+      type: "ClassPrioritySampler",
+    },
   }),
-  imagenet("cls_crt", "retrain_uni2ban", { subDir: "clslearn", modelDir: IN_STAGE1, shuffle: true, sampler: CB, epochs: 10, stepSize: 3 }),
-  imagenet("cls_lws", "lws_uni2ban", { subDir: "clslearn", modelDir: IN_STAGE1, shuffle: true, sampler: CB, epochs: 5, stepSize: 1, clsFile: "TauNormClassifier" }),
+  imagenet("cls_crt", "retrain_uni2ban", {
+    subDir: "clslearn",
+    modelDir: IN_STAGE1,
+    shuffle: true,
+    sampler: CB,
+    epochs: 10,
+    stepSize: 3,
+  }),
+  imagenet("cls_lws", "lws_uni2ban", {
+    subDir: "clslearn",
+    modelDir: IN_STAGE1,
+    shuffle: true,
+    sampler: CB,
+    epochs: 5,
+    stepSize: 1,
+    clsFile: "TauNormClassifier",
+  }),
   places("cls_crt", "retrain_uni2ban", {}),
   places("cls_lws", "lws_uni2ban", { epochs: 5, clsFile: "TauNormClassifier" }),
   inat("feat_unifrom", "resnet50_uniform_e90", {}),
-  inat("cls_crt", "retrain_uni2ban", { subDir: "clslearn", modelDir: INAT_STAGE1, shuffle: true, sampler: CB, epochs: 30, stepSize: 10 }),
-  inat("cls_lws", "lws_uni2ban", { subDir: "clslearn", modelDir: INAT_STAGE1, shuffle: true, sampler: CB, epochs: 5, stepSize: 1, clsFile: "TauNormClassifier" }),
+  inat("cls_crt", "retrain_uni2ban", {
+    subDir: "clslearn",
+    modelDir: INAT_STAGE1,
+    shuffle: true,
+    sampler: CB,
+    epochs: 30,
+    stepSize: 10,
+  }),
+  inat("cls_lws", "lws_uni2ban", {
+    subDir: "clslearn",
+    modelDir: INAT_STAGE1,
+    shuffle: true,
+    sampler: CB,
+    epochs: 5,
+    stepSize: 1,
+    clsFile: "TauNormClassifier",
+  }),
 ]);
 
 export function originalYaml(name: string): string {

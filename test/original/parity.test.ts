@@ -3,16 +3,15 @@
  * into this project's models and give PyTorch's features, logits and predictions on the same pixels. ResNet-10 at
  * full width (zip, float32) and ResNeXt-50 32x4d at width 16 (legacy float32 and zip float16, with an LWS classifier).
  */
+
+import { rmSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { backbones } from "../../src/models/index.js";
 import type { GroupedConvImpl } from "../../src/models/types.js";
 import { classifierTensors, featModelTensors, readOriginalCheckpoint } from "../../src/torch/original_checkpoint.js";
-import { FIXTURES, expected, gunzipTo, normalise, npy, pilPixels, relErr, tmp } from "./fixtures.js";
-import { rmSync } from "node:fs";
+import { expected, gunzipTo, normalise, npy, pilPixels, relErr, tmp } from "./fixtures.js";
 
 const dir = tmp("ltr-parity-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,49 +29,52 @@ describe("PyTorch parity on identical pixels", () => {
   // Grouped models run once with the default grouped-convolution path (the native grouped kernel where the addon is
   // built) and once with the portable depthwise fallback.
   const impls = (arch: string): GroupedConvImpl[] => (arch.startsWith("resnext") ? ["auto", "depthwise"] : ["auto"]);
-  for (const [model, file] of cases) for (const impl of impls(expected.models[model].arch)) {
-    const m = expected.models[model];
-    const fmt = m.files[file];
-    it(`${model} from ${file} (${fmt.legacy ? "legacy" : "zip"}, ${fmt.float16 ? "float16" : "float32"}, ${fmt.data_parallel ? "module." : "no"} prefix, grouped conv ${impl}): features, logits and predictions`, () => {
-      const pth = gunzipTo(file, dir, file.replace(/\//g, "_").replace(/\.gz$/, ""));
-      const ck = readOriginalCheckpoint(pth);
-      expect(ck.format).toBe(fmt.legacy ? "legacy" : "zip");
-      expect(ck.dataParallel).toBe(fmt.data_parallel);
-      const before = tf.memory().numTensors;
-      const net = backbones.get(m.arch)({ inputShape: [224, 224, 3], seed: 0, width: m.width, groupedConv: impl });
-      try {
-        const vars = new Map([...net.trainable(), ...net.buffers()]);
-        const tensors = featModelTensors(ck, new Map([...vars].map(([k, v]) => [k, v.shape])), m.arch);
-        for (const [k, v] of vars) tf.tidy(() => v.assign(tf.tensor(tensors[k].data, tensors[k].shape)));
-        const clf = classifierTensors(ck);
-        expect(clf.kind).toBe(m.classifier === "ScaledDotProduct" ? "TauNormClassifier" : "DotProductClassifier");
-        expect([clf.numClasses, clf.featDim]).toEqual([m.num_classes, m.feat_dim]);
-        const feats = tf.tidy(() => net.apply(tf.tensor4d(x, [pix.n, 224, 224, 3]), false).dataSync() as Float32Array);
-        const want = npy(`${model}_feats.npy`);
-        expect(want.shape).toEqual([pix.n, m.feat_dim]);
-        const fe = relErr(feats, want.data);
-        expect(fe).toBeLessThanOrEqual(1e-4);
-        const logits = new Float32Array(pix.n * m.num_classes);
-        for (let i = 0; i < pix.n; i++)
-          for (let j = 0; j < m.num_classes; j++) {
-            let s = clf.bias[j];
-            for (let k = 0; k < m.feat_dim; k++) s += feats[i * m.feat_dim + k] * clf.weight[j * m.feat_dim + k];
-            logits[i * m.num_classes + j] = s;
-          }
-        expect(relErr(logits, npy(`${model}_logits.npy`).data)).toBeLessThanOrEqual(1e-4);
-        const preds = Array.from({ length: pix.n }, (_, i) => {
-          const row = Array.from(logits.subarray(i * m.num_classes, (i + 1) * m.num_classes));
-          return row.indexOf(Math.max(...row));
-        });
-        expect(preds).toEqual(m.preds);
-        console.log(`${model} ${file}: feature rel. error ${fe.toExponential(2)}`);
-      } finally {
-        ck.close();
-        net.dispose();
-      }
-      expect(tf.memory().numTensors).toBe(before);
-    });
-  }
+  for (const [model, file] of cases)
+    for (const impl of impls(expected.models[model].arch)) {
+      const m = expected.models[model];
+      const fmt = m.files[file];
+      it(`${model} from ${file} (${fmt.legacy ? "legacy" : "zip"}, ${fmt.float16 ? "float16" : "float32"}, ${fmt.data_parallel ? "module." : "no"} prefix, grouped conv ${impl}): features, logits and predictions`, () => {
+        const pth = gunzipTo(file, dir, file.replace(/\//g, "_").replace(/\.gz$/, ""));
+        const ck = readOriginalCheckpoint(pth);
+        expect(ck.format).toBe(fmt.legacy ? "legacy" : "zip");
+        expect(ck.dataParallel).toBe(fmt.data_parallel);
+        const before = tf.memory().numTensors;
+        const net = backbones.get(m.arch)({ inputShape: [224, 224, 3], seed: 0, width: m.width, groupedConv: impl });
+        try {
+          const vars = new Map([...net.trainable(), ...net.buffers()]);
+          const tensors = featModelTensors(ck, new Map([...vars].map(([k, v]) => [k, v.shape])), m.arch);
+          for (const [k, v] of vars) tf.tidy(() => v.assign(tf.tensor(tensors[k].data, tensors[k].shape)));
+          const clf = classifierTensors(ck);
+          expect(clf.kind).toBe(m.classifier === "ScaledDotProduct" ? "TauNormClassifier" : "DotProductClassifier");
+          expect([clf.numClasses, clf.featDim]).toEqual([m.num_classes, m.feat_dim]);
+          const feats = tf.tidy(
+            () => net.apply(tf.tensor4d(x, [pix.n, 224, 224, 3]), false).dataSync() as Float32Array,
+          );
+          const want = npy(`${model}_feats.npy`);
+          expect(want.shape).toEqual([pix.n, m.feat_dim]);
+          const fe = relErr(feats, want.data);
+          expect(fe).toBeLessThanOrEqual(1e-4);
+          const logits = new Float32Array(pix.n * m.num_classes);
+          for (let i = 0; i < pix.n; i++)
+            for (let j = 0; j < m.num_classes; j++) {
+              let s = clf.bias[j];
+              for (let k = 0; k < m.feat_dim; k++) s += feats[i * m.feat_dim + k] * clf.weight[j * m.feat_dim + k];
+              logits[i * m.num_classes + j] = s;
+            }
+          expect(relErr(logits, npy(`${model}_logits.npy`).data)).toBeLessThanOrEqual(1e-4);
+          const preds = Array.from({ length: pix.n }, (_, i) => {
+            const row = Array.from(logits.subarray(i * m.num_classes, (i + 1) * m.num_classes));
+            return row.indexOf(Math.max(...row));
+          });
+          expect(preds).toEqual(m.preds);
+          console.log(`${model} ${file}: feature rel. error ${fe.toExponential(2)}`);
+        } finally {
+          ck.close();
+          net.dispose();
+        }
+        expect(tf.memory().numTensors).toBe(before);
+      });
+    }
 });
 
 describe("the evaluation transform: sharp (this project) against PIL (the original)", () => {

@@ -5,14 +5,14 @@
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readFeaturePickle } from "../../src/features/pickle.js";
 import { loadFeatureDir, loadFeatureDirWith } from "../../src/features/dir.js";
-import { loadTorchFile, TorchTensor } from "../../src/torch/load.js";
+import { readFeaturePickle } from "../../src/features/pickle.js";
+import { loadTorchFile, type TorchTensor } from "../../src/torch/load.js";
 import { NUMPY_CONSTRUCTORS } from "../../src/torch/numpy.js";
-import { PyDict, unpickle } from "../../src/torch/pickle.js";
-import { MemorySource } from "../../src/torch/source.js";
 import { classifierTensors, featModelTensors, readOriginalCheckpoint } from "../../src/torch/original_checkpoint.js";
-import { FIXTURES, expected, gunzipTo, npy, relErr, resnet10LogDir, tmp } from "./fixtures.js";
+import { type PyDict, unpickle } from "../../src/torch/pickle.js";
+import { MemorySource } from "../../src/torch/source.js";
+import { expected, FIXTURES, gunzipTo, npy, relErr, resnet10LogDir, tmp } from "./fixtures.js";
 
 const dir = tmp("ltr-torch-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,18 +25,32 @@ const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
 describe("restricted unpickler", () => {
   it("refuses a global it does not know, naming it, before calling anything", () => {
     // pickle.dumps(os.system('echo pwned')) at protocol 2: GLOBAL 'posix system', BINUNICODE, TUPLE1, REDUCE, STOP.
-    const evil = [0x80, 2, 0x63, ...ascii("posix\nsystem\n"), 0x58, 10, 0, 0, 0, ...ascii("echo pwned"), 0x85, 0x52, 0x2e];
-    expect(() => unpickle(pk(evil), { constructors: NUMPY_CONSTRUCTORS })).toThrow(/refusing to load the Python global 'posix.system'.*nothing in the file was executed/);
+    const evil = [
+      0x80,
+      2,
+      0x63,
+      ...ascii("posix\nsystem\n"),
+      0x58,
+      10,
+      0,
+      0,
+      0,
+      ...ascii("echo pwned"),
+      0x85,
+      0x52,
+      0x2e,
+    ];
+    expect(() => unpickle(pk(evil), { constructors: NUMPY_CONSTRUCTORS })).toThrow(
+      /refusing to load the Python global 'posix.system'.*nothing in the file was executed/,
+    );
   });
 
   it("reads plain data: ints, big ints, floats, strings, tuples, lists, dicts, memo", () => {
     // {'a': [1, -2, 300, 70000], 'b': (1.5, 'x'), 'c': 2**70} at protocol 2
     const bytes = [
-      0x80, 2, 0x7d, 0x71, 0, 0x28,
-      0x58, 1, 0, 0, 0, 0x61, 0x5d, 0x71, 1, 0x28, 0x4b, 1, 0x4a, 0xfe, 0xff, 0xff, 0xff, 0x4d, 0x2c, 0x01, 0x4a, 0x70, 0x11, 0x01, 0x00, 0x65,
-      0x58, 1, 0, 0, 0, 0x62, 0x47, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0x58, 1, 0, 0, 0, 0x78, 0x86,
-      0x58, 1, 0, 0, 0, 0x63, 0x8a, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0x40,
-      0x75, 0x2e,
+      0x80, 2, 0x7d, 0x71, 0, 0x28, 0x58, 1, 0, 0, 0, 0x61, 0x5d, 0x71, 1, 0x28, 0x4b, 1, 0x4a, 0xfe, 0xff, 0xff, 0xff,
+      0x4d, 0x2c, 0x01, 0x4a, 0x70, 0x11, 0x01, 0x00, 0x65, 0x58, 1, 0, 0, 0, 0x62, 0x47, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0,
+      0x58, 1, 0, 0, 0, 0x78, 0x86, 0x58, 1, 0, 0, 0, 0x63, 0x8a, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x75, 0x2e,
     ];
     const v = unpickle(pk(bytes), { constructors: {} }).value as PyDict;
     expect(v.get("a")).toEqual([1, -2, 300, 70000]);
@@ -45,7 +59,9 @@ describe("restricted unpickler", () => {
   });
 
   it("names a truncated pickle", () => {
-    expect(() => unpickle(pk([0x80, 2, 0x58, 9, 0, 0, 0, 0x61]), { constructors: {} })).toThrow(/test.pkl: pickle data ends early/);
+    expect(() => unpickle(pk([0x80, 2, 0x58, 9, 0, 0, 0, 0x61]), { constructors: {} })).toThrow(
+      /test.pkl: pickle data ends early/,
+    );
   });
 });
 
@@ -75,7 +91,8 @@ describe("torch checkpoints", () => {
       expect([a.format, b.format]).toEqual(["legacy", "zip"]);
       expect(b.featModel.get("layer3.2.conv2.weight")!.dtype).toBe("float16");
       expect([...a.featModel.keys()]).toEqual([...b.featModel.keys()]);
-      for (const k of ["conv1.weight", "layer2.0.downsample.1.running_var", "layer4.2.conv3.weight"]) expect(b.featModel.get(k)!.values()).toEqual(a.featModel.get(k)!.values());
+      for (const k of ["conv1.weight", "layer2.0.downsample.1.running_var", "layer4.2.conv3.weight"])
+        expect(b.featModel.get(k)!.values()).toEqual(a.featModel.get(k)!.values());
       // TauNormClassifier (LWS): scales folded into one linear layer.
       expect(classifierTensors(a).kind).toBe("TauNormClassifier");
     } finally {
@@ -87,8 +104,14 @@ describe("torch checkpoints", () => {
   it("a checkpoint that does not fit the model names the missing and extra keys", () => {
     const ck = readOriginalCheckpoint(r10pth);
     try {
-      const want = new Map<string, number[]>([["conv1.weight", [7, 7, 3, 64]], ["layer1.0.conv3.weight", [1, 1, 64, 256]], ["bn1.weight", [32]]]);
-      expect(() => featModelTensors(ck, want, "resnet50")).toThrow(/missing 'layer1.0.conv3.weight'[\s\S]*'bn1.weight' has shape \[64\], resnet50 needs \[32\][\s\S]*weights resnet50 does not have: bn1.bias.* and \d+ more/);
+      const want = new Map<string, number[]>([
+        ["conv1.weight", [7, 7, 3, 64]],
+        ["layer1.0.conv3.weight", [1, 1, 64, 256]],
+        ["bn1.weight", [32]],
+      ]);
+      expect(() => featModelTensors(ck, want, "resnet50")).toThrow(
+        /missing 'layer1.0.conv3.weight'[\s\S]*'bn1.weight' has shape \[64\], resnet50 needs \[32\][\s\S]*weights resnet50 does not have: bn1.bias.* and \d+ more/,
+      );
     } finally {
       ck.close();
     }
@@ -108,10 +131,15 @@ describe("torch checkpoints", () => {
 
 describe("the original's feature pickles", () => {
   const feats = npy("resnet10_feats.npy");
-  const rowsOf = (rows: number[]) => Float32Array.from(rows.flatMap((r) => Array.from(feats.data.subarray(r * 512, (r + 1) * 512))));
+  const rowsOf = (rows: number[]) =>
+    Float32Array.from(rows.flatMap((r) => Array.from(feats.data.subarray(r * 512, (r + 1) * 512))));
 
   it("{train,val,test}feat_all.pkl (protocol 4) and a protocol-2 pickle", () => {
-    for (const [file, split] of [["resnet10/testfeat_all.pkl", "test"], ["resnet10/valfeat_all.pkl", "val"], ["valfeat_all_protocol2.pkl", "val"]] as const) {
+    for (const [file, split] of [
+      ["resnet10/testfeat_all.pkl", "test"],
+      ["resnet10/valfeat_all.pkl", "val"],
+      ["valfeat_all_protocol2.pkl", "val"],
+    ] as const) {
       const fs = readFeaturePickle(join(FIXTURES, file));
       const rows = expected.splits[split];
       expect([fs.n, fs.dim]).toEqual([rows.length, 512]);

@@ -52,7 +52,13 @@ describe("shotBoundaries / sorting", () => {
 describe("weightNormFigure", () => {
   const counts = imagenetLikeCounts();
   const joint = counts.map((n, j) => n * (1 + (j % 3)));
-  const fig = weightNormFigure({ trainCounts: counts, series: [{ name: "Joint", values: joint }, { name: "cRT", values: counts.map(() => 2) }] });
+  const fig = weightNormFigure({
+    trainCounts: counts,
+    series: [
+      { name: "Joint", values: joint },
+      { name: "cRT", values: counts.map(() => 2) },
+    ],
+  });
 
   it("draws one line per series plus the dotted data curve, sorted and normalised", () => {
     expect(fig.data.map((t) => t.name)).toEqual(["Joint", "cRT", "data (n_j)"]);
@@ -77,21 +83,40 @@ describe("weightNormFigure", () => {
   });
 
   it("names the series whose length is wrong", () => {
-    expect(() => weightNormFigure({ trainCounts: [5, 3], series: [{ name: "LWS", values: [1] }] })).toThrow(/'LWS' has 1 values but trainCounts has 2/);
+    expect(() => weightNormFigure({ trainCounts: [5, 3], series: [{ name: "LWS", values: [1] }] })).toThrow(
+      /'LWS' has 1 values but trainCounts has 2/,
+    );
   });
 });
 
 describe("tauSweepFigure and tauSliderHtml", () => {
   const rows = (shift: number) =>
-    [0, 0.5, 1].map((tau, i) => ({ tau, many: 0.6 - 0.1 * i + shift, medium: 0.4, few: 0.1 + 0.2 * i, top1: 0.45 + shift, macroAcc: 0.44 }));
+    [0, 0.5, 1].map((tau, i) => ({
+      tau,
+      many: 0.6 - 0.1 * i + shift,
+      medium: 0.4,
+      few: 0.1 + 0.2 * i,
+      top1: 0.45 + shift,
+      macroAcc: 0.44,
+    }));
   const sweep = { val: rows(0.01), test: { rows: rows(0) }, chosenTau: 0.5 };
 
   it("draws val solid and test dashed for Many/Medium/Few/All in percent, chosen tau marked", () => {
     const fig = tauSweepFigure(sweep);
     expect(fig.data.map((t) => t.name)).toEqual([
-      "Many (val)", "Medium (val)", "Few (val)", "All (val)", "Many (test)", "Medium (test)", "Few (test)", "All (test)",
+      "Many (val)",
+      "Medium (val)",
+      "Few (val)",
+      "All (val)",
+      "Many (test)",
+      "Medium (test)",
+      "Few (test)",
+      "All (test)",
     ]);
-    expect(fig.data.map((t) => (t.line as { dash: string }).dash)).toEqual([...Array(4).fill("solid"), ...Array(4).fill("dash")]);
+    expect(fig.data.map((t) => (t.line as { dash: string }).dash)).toEqual([
+      ...Array(4).fill("solid"),
+      ...Array(4).fill("dash"),
+    ]);
     expect(fig.data[0].x).toEqual([0, 0.5, 1]);
     expect(fig.data[2].y as number[]).toEqual([10, 30.000000000000004, 50]);
     expect((fig.data[7].y as number[])[0]).toBeCloseTo(45, 12);
@@ -123,24 +148,52 @@ describe("tauSweepFigure and tauSliderHtml", () => {
 describe("other builders", () => {
   it("samplerClassifierFigure: 4 panels, one marker series per sampler, legend once", () => {
     const results = ["IB", "CB"].flatMap((sampler, s) =>
-      ["Joint", "NCM", "cRT"].map((classifier, c) => ({ sampler, classifier, many: 0.6 + s / 100, medium: 0.4, few: 0.1 * c, all: 0.45 })),
+      ["Joint", "NCM", "cRT"].map((classifier, c) => ({
+        sampler,
+        classifier,
+        many: 0.6 + s / 100,
+        medium: 0.4,
+        few: 0.1 * c,
+        all: 0.45,
+      })),
     );
-    const fig = samplerClassifierFigure({ results: results.filter((r) => !(r.sampler === "CB" && r.classifier === "NCM")) });
+    const fig = samplerClassifierFigure({
+      results: results.filter((r) => !(r.sampler === "CB" && r.classifier === "NCM")),
+    });
     expect(fig.data).toHaveLength(8);
     expect(fig.data.map((t) => `${t.name}:${t.xaxis}:${t.showlegend}`)).toEqual([
-      "IB:x:true", "IB:x2:false", "IB:x3:false", "IB:x4:false", "CB:x:true", "CB:x2:false", "CB:x3:false", "CB:x4:false",
+      "IB:x:true",
+      "IB:x2:false",
+      "IB:x3:false",
+      "IB:x4:false",
+      "CB:x:true",
+      "CB:x2:false",
+      "CB:x3:false",
+      "CB:x4:false",
     ]);
     expect(fig.data[4].x).toEqual(["Joint", "NCM", "cRT"]);
     expect(fig.data[4].y).toEqual([61, null, 61]);
     expect(fig.data[2].y).toEqual([0, 10, 20]);
-    expect((fig.layout!.annotations as Ann[]).map((a) => a.text)).toEqual(["<b>Many</b>", "<b>Medium</b>", "<b>Few</b>", "<b>All</b>"]);
+    expect((fig.layout!.annotations as Ann[]).map((a) => a.text)).toEqual([
+      "<b>Many</b>",
+      "<b>Medium</b>",
+      "<b>Few</b>",
+      "<b>All</b>",
+    ]);
     expect(fig.layout!.grid).toMatchObject({ rows: 1, columns: 4 });
   });
 
   it("shotBarsFigure: grouped bars over Many/Medium/Few/All in percent", () => {
     const fig = shotBarsFigure({ rows: [{ name: "Joint", many: 0.5, medium: 0.25, few: 0.125, all: 0.375 }] });
-    expect(fig.data[0]).toMatchObject({ type: "bar", x: ["Many", "Medium", "Few", "All"], y: [50, 25, 12.5, 37.5], text: ["50.0", "25.0", "12.5", "37.5"] });
-    expect(shotBarsFigure({ unit: "percent", rows: [{ name: "cRT", many: 50, medium: 40, few: 30, all: 45 }] }).data[0].y).toEqual([50, 40, 30, 45]);
+    expect(fig.data[0]).toMatchObject({
+      type: "bar",
+      x: ["Many", "Medium", "Few", "All"],
+      y: [50, 25, 12.5, 37.5],
+      text: ["50.0", "25.0", "12.5", "37.5"],
+    });
+    expect(
+      shotBarsFigure({ unit: "percent", rows: [{ name: "cRT", many: 50, medium: 40, few: 30, all: 45 }] }).data[0].y,
+    ).toEqual([50, 40, 30, 45]);
     expect(fig.layout!.barmode).toBe("group");
   });
 
@@ -148,15 +201,23 @@ describe("other builders", () => {
     const bars = classCountFigure({ series: [{ name: "a", counts: [50, 20, 5] }] });
     expect(bars.data[0]).toMatchObject({ type: "bar", x: [0, 1, 2], y: [50, 20, 5] });
     expect((bars.layout!.yaxis as { type: string }).type).toBe("log");
-    const lines = classCountFigure({ series: [{ name: "b", counts: Array.from({ length: 40 }, (_, j) => 40 - j) }], sortDescending: true });
+    const lines = classCountFigure({
+      series: [{ name: "b", counts: Array.from({ length: 40 }, (_, j) => 40 - j) }],
+      sortDescending: true,
+    });
     expect(lines.data[0]).toMatchObject({ type: "scatter", mode: "lines" });
     expect(() => classCountFigure({ series: [{ name: "c", counts: [3, -1] }] })).toThrow(/'c'.*trainCounts\[1\] = -1/);
   });
 
   it("samplingFigure: classes sorted by count, regions marked", () => {
-    const fig = samplingFigure({ trainCounts: [10, 200, 50], series: [{ name: "IB", probabilities: [10 / 260, 200 / 260, 50 / 260] }] });
+    const fig = samplingFigure({
+      trainCounts: [10, 200, 50],
+      series: [{ name: "IB", probabilities: [10 / 260, 200 / 260, 50 / 260] }],
+    });
     expect(fig.data[0].y).toEqual([200 / 260, 50 / 260, 10 / 260]);
     expect((fig.layout!.annotations as Ann[]).map((a) => a.text)).toEqual(["Many", "Medium", "Few"]);
-    expect(() => samplingFigure({ trainCounts: [1, 2], series: [{ name: "CB", probabilities: [1] }] })).toThrow(/'CB' has 1 probabilities/);
+    expect(() => samplingFigure({ trainCounts: [1, 2], series: [{ name: "CB", probabilities: [1] }] })).toThrow(
+      /'CB' has 1 probabilities/,
+    );
   });
 });

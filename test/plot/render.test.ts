@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { showFigure, showTable, type DisplayBundle } from "../../src/plot/notebook.js";
+import { type DisplayBundle, showFigure, showTable } from "../../src/plot/notebook.js";
 import { FigureRenderer, findChromium, saveFigure } from "../../src/plot/render.js";
 import type { PlotlyFigure } from "../../src/plot/types.js";
 
@@ -18,7 +18,12 @@ const BAR = { r: 0x1f, g: 0x77, b: 0xb4 };
 const area = { width: 320, height: 200, margin: { l: 50, r: 20, t: 40, b: 40, pad: 0 } };
 const barsFig = (y: number[]): PlotlyFigure => ({
   data: y.length ? [{ type: "bar", x: y.map((_, i) => i), y, marker: { color: "#1f77b4" } }] : [],
-  layout: { ...area, showlegend: false, xaxis: { range: [-0.5, y.length ? y.length - 0.5 : 2.5] }, yaxis: { range: [0, 3] } },
+  layout: {
+    ...area,
+    showlegend: false,
+    xaxis: { range: [-0.5, y.length ? y.length - 0.5 : 2.5] },
+    yaxis: { range: [0, 3] },
+  },
 });
 
 /** Decode a PNG and measure its plot area: the fraction of pixels of the bar colour, and of any non-white colour. */
@@ -47,7 +52,9 @@ function withFakeTslab<T>(fn: (sent: DisplayBundle[]) => Promise<T>): Promise<T>
   const key = req.resolve("tslab/dist/jupyter");
   const sent: DisplayBundle[] = [];
   const had = req.cache[key];
-  req.cache[key] = { exports: { lastWriteDisplayData: (m: DisplayBundle) => sent.push(m) } } as unknown as NodeJS.Module;
+  req.cache[key] = {
+    exports: { lastWriteDisplayData: (m: DisplayBundle) => sent.push(m) },
+  } as unknown as NodeJS.Module;
   return fn(sent).finally(() => {
     if (had) req.cache[key] = had;
     else delete req.cache[key];
@@ -61,18 +68,24 @@ it("explains how to install chromium when it is missing", async () => {
 });
 
 it("showTable sends markdown + text inside tslab and prints outside", async () => {
-  const rows = [{ method: "Joint", All: 44.5 }, { method: "cRT", All: 49 }];
+  const rows = [
+    { method: "Joint", All: 44.5 },
+    { method: "cRT", All: 49 },
+  ];
   await withFakeTslab(async (sent) => {
     showTable(rows, { title: "t" });
     expect(sent).toHaveLength(1);
     expect(Object.keys(sent[0].data)).toEqual(["text/markdown", "text/plain"]);
-    expect(sent[0].data["text/markdown"]).toBe("**t**\n\n| method | All |\n|:---|---:|\n| Joint | 44.50 |\n| cRT | 49.00 |");
+    expect(sent[0].data["text/markdown"]).toBe(
+      "**t**\n\n| method | All |\n|:---|---:|\n| Joint | 44.50 |\n| cRT | 49.00 |",
+    );
     expect(sent[0].data["text/plain"]).toBe("t\nmethod    All\n------  -----\nJoint   44.50\ncRT     49.00");
   });
 });
 
 const chromium = findChromium();
-if (!chromium) console.warn("test/plot/render.test.ts: chromium not found, skipping the rendering tests (apt-get install chromium)");
+if (!chromium)
+  console.warn("test/plot/render.test.ts: chromium not found, skipping the rendering tests (apt-get install chromium)");
 
 describe.skipIf(!chromium)("FigureRenderer (headless chromium)", () => {
   const renderer = new FigureRenderer();
@@ -132,7 +145,11 @@ describe.skipIf(!chromium)("FigureRenderer (headless chromium)", () => {
       expect(Buffer.from(sent[0].data["image/png"] as string, "base64").readUInt32BE(16)).toBe(300);
       await showFigure(barsFig([3, 2, 1]), { renderer, scale: 1 });
       expect((await plotArea(Buffer.from(sent[1].data["image/png"] as string, "base64"))).bar).toBeGreaterThan(0.4);
-      expect(sent[0].data["application/vnd.plotly.v1+json"]).toEqual({ data: fig.data, layout: fig.layout, config: {} });
+      expect(sent[0].data["application/vnd.plotly.v1+json"]).toEqual({
+        data: fig.data,
+        layout: fig.layout,
+        config: {},
+      });
       expect(sent[0].data["text/plain"]).toBe("<Figure 'Render probe': 1 trace>");
     });
   });

@@ -33,10 +33,14 @@ function sh(cmd: string, args: string[]): string | null {
 }
 
 // Can this machine mount a tmpfs? (root with CAP_SYS_ADMIN: CI; most containers and non-root users: no.)
-const mountError = process.platform !== "linux" ? "not Linux" : sh("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt]);
+const mountError =
+  process.platform !== "linux" ? "not Linux" : sh("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt]);
 if (mountError === null) sh("umount", [mnt]);
 const canMount = mountError === null;
-if (!canMount) console.warn(`NOTICE: the tmpfs tests (disk full, read-only folder) are SKIPPED here: cannot mount a tmpfs (${mountError}). CI runs them as root.`);
+if (!canMount)
+  console.warn(
+    `NOTICE: the tmpfs tests (disk full, read-only folder) are SKIPPED here: cannot mount a tmpfs (${mountError}). CI runs them as root.`,
+  );
 
 const s1cfg = () => resolveConfig(tinyConfig({ dataset: { root: data } }), "feat.yaml");
 const ref = join(tmp, "reference");
@@ -67,9 +71,16 @@ describe.skipIf(!canMount)("on a tmpfs", () => {
     expect(sh("mount", ["-t", "tmpfs", "-o", `size=${kib}k`, "tmpfs", mnt])).toBeNull();
     const dir = join(mnt, "run");
     try {
-      const err = (await trainStage1({ loaded: s1cfg(), runDir: dir, dataset: ds, quiet: true }).then(() => null, (e: Error) => e))!;
+      const err = (await trainStage1({ loaded: s1cfg(), runDir: dir, dataset: ds, quiet: true }).then(
+        () => null,
+        (e: Error) => e,
+      ))!;
       expect(err).not.toBeNull();
-      expect(err.message).toMatch(new RegExp(`cannot write ${dir}/(best|latest)\\.ckpt: no space left on the device holding ${dir} \\(ENOSPC\\); free some space there or write somewhere else`));
+      expect(err.message).toMatch(
+        new RegExp(
+          `cannot write ${dir}/(best|latest)\\.ckpt: no space left on the device holding ${dir} \\(ENOSPC\\); free some space there or write somewhere else`,
+        ),
+      );
       expect(err.message).toContain("Any previous version of the file is unchanged");
       expect(leftovers(dir)).toEqual([]);
       expect(loadCheckpoint<{ epoch: number }>(join(dir, "latest.ckpt")).meta.epoch).toBe(0);
@@ -91,8 +102,16 @@ describe.skipIf(!canMount)("on a tmpfs", () => {
       const feats = join(mnt, "features");
       mkdirSync(feats);
       for (const s of ["train", "val", "test"]) {
-        writeNpy(join(feats, `${s}_feats.npy`), new Float32Array(20 * 4).map((_, i) => Math.cos(i)), [20, 4]);
-        writeNpy(join(feats, `${s}_labels.npy`), Int32Array.from({ length: 20 }, (_, i) => i % 2), [20]);
+        writeNpy(
+          join(feats, `${s}_feats.npy`),
+          new Float32Array(20 * 4).map((_, i) => Math.cos(i)),
+          [20, 4],
+        );
+        writeNpy(
+          join(feats, `${s}_labels.npy`),
+          Int32Array.from({ length: 20 }, (_, i) => i % 2),
+          [20],
+        );
       }
       const run = join(mnt, "run");
       cpSync(ref, run, { recursive: true });
@@ -103,14 +122,22 @@ describe.skipIf(!canMount)("on a tmpfs", () => {
       vi.spyOn(process.stderr, "write").mockImplementation(() => true);
       expect(await main(["classify", "--features", feats, "--method", "ncm", "--out", join(feats, "r.json")])).toBe(1);
       const text = out.join("\n");
-      expect(text).toMatch(new RegExp(`cannot write ${feats}/r\\.json: ${feats} is on a read-only file system \\(EROFS\\)`));
+      expect(text).toMatch(
+        new RegExp(`cannot write ${feats}/r\\.json: ${feats} is on a read-only file system \\(EROFS\\)`),
+      );
       expect(text).not.toMatch(/features: train/); // failed before loading and computing
       out.length = 0;
       const cfgFile = join(tmp, "feat.yaml");
       cpSync(join(ref, "config.yaml"), cfgFile);
       expect(await main(["test", "--cfg", cfgFile, "--run-dir", run, "--save-feat", "train"])).toBe(1);
-      expect(out.join("\n")).toMatch(new RegExp(`cannot (write ${run}/features/train\\.ltf|create the folder ${run}/features): ${run} is on a read-only file system \\(EROFS\\)`));
-      await expect(trainStage1({ loaded: s1cfg(), runDir: join(mnt, "new"), dataset: ds, quiet: true })).rejects.toThrow(
+      expect(out.join("\n")).toMatch(
+        new RegExp(
+          `cannot (write ${run}/features/train\\.ltf|create the folder ${run}/features): ${run} is on a read-only file system \\(EROFS\\)`,
+        ),
+      );
+      await expect(
+        trainStage1({ loaded: s1cfg(), runDir: join(mnt, "new"), dataset: ds, quiet: true }),
+      ).rejects.toThrow(
         new RegExp(`cannot create the folder ${mnt}/new: ${mnt} is on a read-only file system \\(EROFS\\)`),
       );
       expect(readFileSync(join(run, "results.json"), "utf8")).toBe(readFileSync(join(ref, "results.json"), "utf8"));

@@ -4,7 +4,18 @@
  * comparison.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,9 +38,19 @@ export function tinyConfig(extra: Record<string, unknown> = {}): Record<string, 
   const base: Record<string, unknown> = {
     seed: 1,
     backend: "wasm",
-    training_opt: { dataset: "FashionMNIST_LT", num_classes: 10, batch_size: 16, num_epochs: 3, eval_batch_size: 100, display_step: 1 },
+    training_opt: {
+      dataset: "FashionMNIST_LT",
+      num_classes: 10,
+      batch_size: 16,
+      num_epochs: 3,
+      eval_batch_size: 100,
+      display_step: 1,
+    },
     dataset: { imb_factor: 10, n_max: 20, val_per_class: 5, augment: false },
-    networks: { feat_model: { type: "resnet8", optim_params: { lr: 0.1 } }, classifier: { type: "linear", optim_params: { lr: 0.1 } } },
+    networks: {
+      feat_model: { type: "resnet8", optim_params: { lr: 0.1 } },
+      classifier: { type: "linear", optim_params: { lr: 0.1 } },
+    },
   };
   return merge(base, extra);
 }
@@ -38,14 +59,17 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
   const out = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const cur = out[k];
-    out[k] = v && typeof v === "object" && !Array.isArray(v) && cur && typeof cur === "object" ? merge(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
+    out[k] =
+      v && typeof v === "object" && !Array.isArray(v) && cur && typeof cur === "object"
+        ? merge(cur as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
   }
   return out;
 }
 
 /** Write a config as YAML (JSON is valid YAML). */
 export function writeConfig(path: string, cfg: Record<string, unknown>): string {
-  writeFileSync(path, JSON.stringify(cfg, null, 1) + "\n");
+  writeFileSync(path, `${JSON.stringify(cfg, null, 1)}\n`);
   return path;
 }
 
@@ -125,7 +149,12 @@ export function sameTensors(a: string, b: string): { ok: boolean; diff: string[]
     const p = x.tensors[k];
     const q = y.tensors[k];
     if (!p || !q) diff.push(`${k}: only in ${p ? a : b}`);
-    else if (!Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).equals(Buffer.from(q.data.buffer, q.data.byteOffset, q.data.byteLength))) diff.push(k);
+    else if (
+      !Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).equals(
+        Buffer.from(q.data.buffer, q.data.byteOffset, q.data.byteLength),
+      )
+    )
+      diff.push(k);
   }
   return { ok: diff.length === 0, diff };
 }
@@ -143,12 +172,15 @@ export function leftovers(dir: string): string[] {
   const out: string[] = [];
   for (const d of [dir, join(dir, "features")]) {
     if (!existsSync(d)) continue;
-    for (const n of readdirSync(d)) if (n.endsWith(".tmp") || n === "run.lock" || n.endsWith(".takeover")) out.push(join(d, n));
+    for (const n of readdirSync(d))
+      if (n.endsWith(".tmp") || n === "run.lock" || n.endsWith(".takeover")) out.push(join(d, n));
   }
   return out;
 }
 
-export function manifestOf(dir: string): Record<string, unknown> & { status: string; summary?: Record<string, unknown> } {
+export function manifestOf(
+  dir: string,
+): Record<string, unknown> & { status: string; summary?: Record<string, unknown> } {
   return JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
 }
 

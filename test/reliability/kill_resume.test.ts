@@ -8,10 +8,21 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Rng } from "../../src/rng.js";
 import { runStatus } from "../../src/repro/runs.js";
+import { Rng } from "../../src/rng.js";
 import { inspectRun } from "../../src/run/state.js";
-import { type LtrOptions, leftovers, ltr, manifestOf, resultsOf, sameTensors, tempDir, tinyConfig, tinyData, writeConfig } from "./helpers.js";
+import {
+  type LtrOptions,
+  leftovers,
+  ltr,
+  manifestOf,
+  resultsOf,
+  sameTensors,
+  tempDir,
+  tinyConfig,
+  tinyData,
+  writeConfig,
+} from "./helpers.js";
 
 const tmp = tempDir("kill");
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -62,7 +73,8 @@ describe(`kill -9 and SIGTERM at random steps, then --resume (seed ${seed}: step
       }
     }
     // SIGTERM once a step has been logged: the manifest says interrupted, no lock or temporary file stays.
-    const logLines = () => (existsSync(join(dir, "log.jsonl")) ? readFileSync(join(dir, "log.jsonl"), "utf8").split("\n").length : 0);
+    const logLines = () =>
+      existsSync(join(dir, "log.jsonl")) ? readFileSync(join(dir, "log.jsonl"), "utf8").split("\n").length : 0;
     const start = logLines();
     const term = await next(dir, {}, (child) => {
       const t = setInterval(() => {

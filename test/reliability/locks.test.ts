@@ -4,7 +4,7 @@
  * is taken over by --resume. Locks of dead processes are taken over, locks of other hosts respected.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,7 +21,8 @@ import { leftovers, ltr, manifestOf, tempDir, tinyConfig, tinyData, writeConfig 
 const tmp = tempDir("locks");
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const data = tinyData(join(tmp, "data"));
-const s1cfg = (overrides: string[] = []) => resolveConfig(tinyConfig({ dataset: { root: data } }), "feat.yaml", overrides);
+const s1cfg = (overrides: string[] = []) =>
+  resolveConfig(tinyConfig({ dataset: { root: data } }), "feat.yaml", overrides);
 let ds: Dataset;
 
 beforeAll(async () => {
@@ -40,8 +41,14 @@ const waitFor = async (cond: () => boolean, ms = 60_000) => {
 describe("concurrent writers", () => {
   it("a second ltr train (another config), an in-process run and stage 2 are refused while the first runs; its stale lock is taken over after kill -9", async () => {
     const dir = join(tmp, "shared");
-    const cfgA = writeConfig(join(tmp, "a.yaml"), tinyConfig({ dataset: { root: data }, training_opt: { num_epochs: 40 } }));
-    const cfgB = writeConfig(join(tmp, "b.yaml"), tinyConfig({ dataset: { root: data }, networks: { feat_model: { optim_params: { lr: 0.3 } } } }));
+    const cfgA = writeConfig(
+      join(tmp, "a.yaml"),
+      tinyConfig({ dataset: { root: data }, training_opt: { num_epochs: 40 } }),
+    );
+    const cfgB = writeConfig(
+      join(tmp, "b.yaml"),
+      tinyConfig({ dataset: { root: data }, networks: { feat_model: { optim_params: { lr: 0.3 } } } }),
+    );
     let pid = 0;
     let kill = () => {};
     const first = ltr(["train", "--cfg", cfgA, "--run-dir", dir], {
@@ -51,15 +58,36 @@ describe("concurrent writers", () => {
       },
     });
     try {
-      await waitFor(() => existsSync(join(dir, "run.lock")) && existsSync(join(dir, "log.jsonl")) && readFileSync(join(dir, "log.jsonl"), "utf8").includes('"kind":"step"'));
+      await waitFor(
+        () =>
+          existsSync(join(dir, "run.lock")) &&
+          existsSync(join(dir, "log.jsonl")) &&
+          readFileSync(join(dir, "log.jsonl"), "utf8").includes('"kind":"step"'),
+      );
       const second = await ltr(["train", "--cfg", cfgB, "--run-dir", dir]);
       expect(second.code).toBe(1);
-      expect(second.stderr).toMatch(new RegExp(`run folder ${dir} is in use by pid ${pid} on ${hostname()} .*only one process may write a run folder`));
+      expect(second.stderr).toMatch(
+        new RegExp(
+          `run folder ${dir} is in use by pid ${pid} on ${hostname()} .*only one process may write a run folder`,
+        ),
+      );
       const resumed = await ltr(["train", "--cfg", cfgA, "--run-dir", dir, "--resume"]);
       expect(resumed.stderr).toContain(`in use by pid ${pid}`);
-      await expect(trainStage1({ loaded: s1cfg(), runDir: dir, dataset: ds, quiet: true, resume: true })).rejects.toBeInstanceOf(RunLockedError);
-      const s2 = resolveConfig(tinyConfig({ dataset: { root: data }, model_dir: dir, networks: { feat_model: { fix: true } }, stage2: { method: "ncm" } }), "cls.yaml");
-      await expect(trainStage2({ loaded: s2, dataset: ds, quiet: true })).rejects.toThrow(new RegExp(`not a finished stage-1 run yet: it is being trained right now by pid ${pid}`));
+      await expect(
+        trainStage1({ loaded: s1cfg(), runDir: dir, dataset: ds, quiet: true, resume: true }),
+      ).rejects.toBeInstanceOf(RunLockedError);
+      const s2 = resolveConfig(
+        tinyConfig({
+          dataset: { root: data },
+          model_dir: dir,
+          networks: { feat_model: { fix: true } },
+          stage2: { method: "ncm" },
+        }),
+        "cls.yaml",
+      );
+      await expect(trainStage2({ loaded: s2, dataset: ds, quiet: true })).rejects.toThrow(
+        new RegExp(`not a finished stage-1 run yet: it is being trained right now by pid ${pid}`),
+      );
       expect(runStatus(dir)).toBe("running");
       // The folder still describes run A.
       expect(readFileSync(join(dir, "config.yaml"), "utf8")).toContain("num_epochs: 40");
@@ -74,7 +102,9 @@ describe("concurrent writers", () => {
     expect(runStatus(dir)).toBe("resumable");
     expect(manifestOf(dir).status).toBe("interrupted");
     const a40 = resolveConfig(tinyConfig({ dataset: { root: data }, training_opt: { num_epochs: 40 } }), cfgA);
-    await expect(trainStage1({ loaded: a40, runDir: dir, dataset: ds, quiet: true, resume: true, stopAfterEpochs: 1 })).rejects.toThrow(/run stopped after epoch/);
+    await expect(
+      trainStage1({ loaded: a40, runDir: dir, dataset: ds, quiet: true, resume: true, stopAfterEpochs: 1 }),
+    ).rejects.toThrow(/run stopped after epoch/);
     expect(manifestOf(dir).status).toBe("interrupted");
     expect((manifestOf(dir) as { resumes?: unknown[] }).resumes).toHaveLength(1);
     expect(leftovers(dir)).toEqual([]);
@@ -99,13 +129,35 @@ describe("stale and foreign locks", () => {
     // A pid that does not run: the one of a process that has exited.
     const child = spawnSync(process.execPath, ["-e", ""]);
     const dead = child.pid!;
-    writeFileSync(join(dir, "run.lock"), JSON.stringify({ pid: dead, host: hostname(), started_at: "2020-01-01T00:00:00Z", pid_start: null, command: "ltr train" }));
+    writeFileSync(
+      join(dir, "run.lock"),
+      JSON.stringify({
+        pid: dead,
+        host: hostname(),
+        started_at: "2020-01-01T00:00:00Z",
+        pid_start: null,
+        command: "ltr train",
+      }),
+    );
     const lock = acquireRunLock(dir);
     expect(lock.tookOverFrom?.pid).toBe(dead);
     lock.release();
     expect(existsSync(join(dir, "run.lock"))).toBe(false);
 
-    writeFileSync(join(dir, "run.lock"), JSON.stringify({ pid: 1234, host: "elsewhere.example", started_at: "2020-01-01T00:00:00Z", pid_start: null, command: "ltr train" }));
-    expect(() => acquireRunLock(dir)).toThrow(new RegExp(`locked by pid 1234 on elsewhere\\.example .*cannot be checked from ${hostname()}.*delete ${join(dir, "run.lock")}`));
+    writeFileSync(
+      join(dir, "run.lock"),
+      JSON.stringify({
+        pid: 1234,
+        host: "elsewhere.example",
+        started_at: "2020-01-01T00:00:00Z",
+        pid_start: null,
+        command: "ltr train",
+      }),
+    );
+    expect(() => acquireRunLock(dir)).toThrow(
+      new RegExp(
+        `locked by pid 1234 on elsewhere\\.example .*cannot be checked from ${hostname()}.*delete ${join(dir, "run.lock")}`,
+      ),
+    );
   });
 });

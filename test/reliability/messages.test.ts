@@ -32,20 +32,31 @@ afterEach(() => {
 describe("the command line never drops an argument silently", () => {
   it("--set a=1 b=2: the second override is rejected with the fix", async () => {
     const text = capture();
-    expect(await main(["config", "show", "--cfg", cfg, "--set", "training_opt.num_epochs=2", "training_opt.batch_size=8"])).toBe(2);
-    expect(text()).toContain("ltr config: unexpected argument 'training_opt.batch_size=8'; every override needs its own --set: write --set training_opt.num_epochs=2 --set training_opt.batch_size=8");
+    expect(
+      await main(["config", "show", "--cfg", cfg, "--set", "training_opt.num_epochs=2", "training_opt.batch_size=8"]),
+    ).toBe(2);
+    expect(text()).toContain(
+      "ltr config: unexpected argument 'training_opt.batch_size=8'; every override needs its own --set: write --set training_opt.num_epochs=2 --set training_opt.batch_size=8",
+    );
   });
 
   it('--set "a=1 b=2" in one argument is refused, not stored as a string', async () => {
     const text = capture();
-    expect(await main(["config", "show", "--cfg", cfg, "--set", "training_opt.stage=x training_opt.num_epochs=5"])).toBe(2);
-    expect(text()).toContain("--set training_opt.stage=x training_opt.num_epochs=5:\n  - holds two assignments; give each its own --set: --set training_opt.stage=x --set training_opt.num_epochs=5");
+    expect(
+      await main(["config", "show", "--cfg", cfg, "--set", "training_opt.stage=x training_opt.num_epochs=5"]),
+    ).toBe(2);
+    expect(text()).toContain(
+      "--set training_opt.stage=x training_opt.num_epochs=5:\n  - holds two assignments; give each its own --set: --set training_opt.stage=x --set training_opt.num_epochs=5",
+    );
   });
 
   it.each([
     [["train", "--cfg", cfg, "now"], "ltr train: unexpected argument 'now'; see ltr train --help"],
     [["test", "--cfg", cfg, "val"], "ltr test: unexpected argument 'val'"],
-    [["data", "prepare", "extra", "--cfg", cfg], "ltr data: unexpected argument 'extra'; ltr data takes one action (prepare)"],
+    [
+      ["data", "prepare", "extra", "--cfg", cfg],
+      "ltr data: unexpected argument 'extra'; ltr data takes one action (prepare)",
+    ],
     [["config", "shw", "--cfg", cfg], "ltr config: unexpected argument 'shw'; valid actions: show"],
     [["classify", "--features", tmp, "ncm"], "ltr classify: unexpected argument 'ncm'"],
   ])("unknown positionals are rejected: %j", async (argv, msg) => {
@@ -72,7 +83,15 @@ describe("data roots: nothing is substituted silently", () => {
     delete process.env.LTR_DATA_ROOT;
     expect(await main(["data", "prepare", "--cfg", cfg, "--data-root", join(tmp, "nowhere")])).toBe(1);
     expect(text()).toContain(`the data folder ${join(tmp, "nowhere")} (dataset.root / --data-root) does not exist`);
-    await expect(datasets.get("ImageNet_LT")({ root: join(tmp, "nowhere"), imbFactor: 1, profile: "exp", subsetSeed: 0, valPerClass: 1 })).rejects.toThrow(/the data folder .*nowhere .*does not exist/);
+    await expect(
+      datasets.get("ImageNet_LT")({
+        root: join(tmp, "nowhere"),
+        imbFactor: 1,
+        profile: "exp",
+        subsetSeed: 0,
+        valPerClass: 1,
+      }),
+    ).rejects.toThrow(/the data folder .*nowhere .*does not exist/);
   });
 
   it("one missing IDX file is named", async () => {
@@ -87,8 +106,15 @@ describe("data roots: nothing is substituted silently", () => {
   it("a missing list file points at the config key that sets it (no made-up flag)", async () => {
     const root = join(tmp, "places");
     mkdirSync(root);
-    const err = await datasets.get("Places_LT")({ root, imbFactor: 1, profile: "exp", subsetSeed: 0, valPerClass: 1 }).then(() => null, (e: Error) => e);
-    expect(err?.message).toMatch(/Places_LT_train\.txt cannot be read .*dataset\.train_list \(in the config, or --set dataset\.train_list=FILE\)/);
+    const err = await datasets
+      .get("Places_LT")({ root, imbFactor: 1, profile: "exp", subsetSeed: 0, valPerClass: 1 })
+      .then(
+        () => null,
+        (e: Error) => e,
+      );
+    expect(err?.message).toMatch(
+      /Places_LT_train\.txt cannot be read .*dataset\.train_list \(in the config, or --set dataset\.train_list=FILE\)/,
+    );
     expect(err?.message).not.toContain("--train-list");
   });
 });
@@ -98,16 +124,32 @@ describe("outputs are checked before the work", () => {
     const feats = join(tmp, "feats");
     mkdirSync(feats);
     for (const s of ["train", "val", "test"]) {
-      writeNpy(join(feats, `${s}_feats.npy`), new Float32Array(20 * 4).map((_, i) => Math.cos(i)), [20, 4]);
-      writeNpy(join(feats, `${s}_labels.npy`), Int32Array.from({ length: 20 }, (_, i) => i % 2), [20]);
+      writeNpy(
+        join(feats, `${s}_feats.npy`),
+        new Float32Array(20 * 4).map((_, i) => Math.cos(i)),
+        [20, 4],
+      );
+      writeNpy(
+        join(feats, `${s}_labels.npy`),
+        Int32Array.from({ length: 20 }, (_, i) => i % 2),
+        [20],
+      );
     }
     const blocker = join(tmp, "a-file");
     writeFileSync(blocker, "x");
     const text = capture();
-    expect(await main(["classify", "--features", feats, "--method", "ncm", "--out", join(blocker, "sub", "r.json")])).toBe(1);
-    expect(text()).toMatch(new RegExp(`cannot create the folder ${blocker}/sub: a component of ${blocker}/sub is a file, not a folder \\(ENOTDIR\\)`));
+    expect(
+      await main(["classify", "--features", feats, "--method", "ncm", "--out", join(blocker, "sub", "r.json")]),
+    ).toBe(1);
+    expect(text()).toMatch(
+      new RegExp(
+        `cannot create the folder ${blocker}/sub: a component of ${blocker}/sub is a file, not a folder \\(ENOTDIR\\)`,
+      ),
+    );
     expect(text()).not.toContain("features: train");
     // The same folder written to a good place works.
-    expect(await main(["classify", "--features", feats, "--method", "ncm", "--out", join(tmp, "out", "r.json")])).toBe(0);
+    expect(await main(["classify", "--features", feats, "--method", "ncm", "--out", join(tmp, "out", "r.json")])).toBe(
+      0,
+    );
   });
 });

@@ -4,7 +4,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { decodeNpy, float16Bits, float16Value, fromFloat16, npyBytes, readBundleNpy, toFloat16, writeBundleNpy } from "../../src/repro/arrays.js";
+import {
+  decodeNpy,
+  float16Bits,
+  float16Value,
+  fromFloat16,
+  npyBytes,
+  readBundleNpy,
+  toFloat16,
+  writeBundleNpy,
+} from "../../src/repro/arrays.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "ltr-arrays-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -48,7 +57,9 @@ describe(".npy", () => {
     writeBundleNpy(join(tmp, "w.npy"), "<f4", [3], Float32Array.from([1.5, -2, 3]));
     expect(Array.from(readBundleNpy(join(tmp, "w.npy")).data)).toEqual([1.5, -2, 3]);
     expect(() => npyBytes("|u1", [1], [300])).toThrow(/does not fit uint8/);
-    expect(() => decodeNpy(b.subarray(0, b.length - 2), "cut.npy")).toThrow(/cut\.npy: shape \[2,3\] of <f2 needs 12 data bytes, the file has 10/);
+    expect(() => decodeNpy(b.subarray(0, b.length - 2), "cut.npy")).toThrow(
+      /cut\.npy: shape \[2,3\] of <f2 needs 12 data bytes, the file has 10/,
+    );
   });
 
   it("is what numpy reads (when /usr/bin/python3 has numpy)", (ctx) => {
@@ -59,7 +70,16 @@ describe(".npy", () => {
     }
     writeBundleNpy(join(tmp, "h.npy"), "<f2", [2, 2], Float32Array.from([1, 0.5, -3, 65504]));
     writeBundleNpy(join(tmp, "u.npy"), "|u1", [3], [0, 7, 255]);
-    const out = execFileSync("/usr/bin/python3", ["-c", "import numpy as np,sys; a=np.load(sys.argv[1]); u=np.load(sys.argv[2]); print(a.dtype, a.shape, a.tolist(), u.dtype, u.tolist())", join(tmp, "h.npy"), join(tmp, "u.npy")], { encoding: "utf8" }).trim();
+    const out = execFileSync(
+      "/usr/bin/python3",
+      [
+        "-c",
+        "import numpy as np,sys; a=np.load(sys.argv[1]); u=np.load(sys.argv[2]); print(a.dtype, a.shape, a.tolist(), u.dtype, u.tolist())",
+        join(tmp, "h.npy"),
+        join(tmp, "u.npy"),
+      ],
+      { encoding: "utf8" },
+    ).trim();
     expect(out).toBe("float16 (2, 2) [[1.0, 0.5], [-3.0, 65504.0]] uint8 [0, 7, 255]");
   });
 });

@@ -9,8 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFeatures } from "../../src/features/format.js";
-import { loadCheckpoint } from "../../src/run/checkpoint.js";
-import { projectRoot } from "../../src/run/manifest.js";
 import { BundleError, exportBundle, loadBundle, tryLoadBundle } from "../../src/repro/bundle.js";
 import { NotebookStop, openNotebook, walkthrough } from "../../src/repro/context.js";
 import { PROFILES, type Profile } from "../../src/repro/profiles.js";
@@ -18,6 +16,8 @@ import { figureData, manifests, writeReport } from "../../src/repro/report.js";
 import { stage1Plan, stage2Plan } from "../../src/repro/runs.js";
 import { layeredSource, runsSource } from "../../src/repro/source.js";
 import { collectCells } from "../../src/repro/tables.js";
+import { loadCheckpoint } from "../../src/run/checkpoint.js";
+import { projectRoot } from "../../src/run/manifest.js";
 import { D, removeFakeRuns, writeFakeRuns } from "./fake_runs.js";
 
 // Seeds the real smoke profile never uses, so the fake runs cannot collide with cached real ones.
@@ -43,7 +43,16 @@ describe("results bundle", () => {
     const b = loadBundle(dir);
     expect(b.index.profile).toBe("smoke");
     expect(b.index.seeds).toEqual([7, 8]);
-    expect(b.index.representations.map((r) => `${r.sampler}${r.seed}`)).toEqual(["IB7", "IB8", "CB7", "CB8", "SR7", "SR8", "PB7", "PB8"]);
+    expect(b.index.representations.map((r) => `${r.sampler}${r.seed}`)).toEqual([
+      "IB7",
+      "IB8",
+      "CB7",
+      "CB8",
+      "SR7",
+      "SR8",
+      "PB7",
+      "PB8",
+    ]);
     expect(b.runs).toHaveLength(8 * 6);
     // float32 classifiers come back exactly
     const ck = loadCheckpoint(join(stage1Plan("feat_shift", 8, P).dir, "best.ckpt")).tensors;
@@ -57,7 +66,8 @@ describe("results bundle", () => {
     const orig = readFeatures(join(stage1Plan("feat_uniform", 7, P).dir, "features", "train.ltf"));
     expect([f.train.n, f.train.dim, f.val.n, f.test.n]).toEqual([40, D, 20, 30]);
     expect(Array.from(f.train.labels)).toEqual(Array.from(orig.labels));
-    for (let i = 0; i < orig.feats.length; i++) expect(Math.abs(f.train.feats[i] - orig.feats[i])).toBeLessThanOrEqual(Math.abs(orig.feats[i]) * 2 ** -11 + 1e-7);
+    for (let i = 0; i < orig.feats.length; i++)
+      expect(Math.abs(f.train.feats[i] - orig.feats[i])).toBeLessThanOrEqual(Math.abs(orig.feats[i]) * 2 ** -11 + 1e-7);
   });
 
   it("does not rewrite an unchanged bundle", () => {

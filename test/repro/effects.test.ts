@@ -4,10 +4,40 @@ import { paperEffects, spearman } from "../../src/repro/effects.js";
 import type { FigureData } from "../../src/repro/report.js";
 import { buildTables, type Cell } from "../../src/repro/tables.js";
 
-const cell = (sampler: string, classifier: string, few: number, many = 80): Cell => ({ sampler, classifier, seed: 0, many, medium: 50, few, all: 60, val_all: 60, run: "runs/x" });
-const good = [cell("IB", "Joint", 5), cell("CB", "Joint", 60), cell("SR", "Joint", 40), cell("PB", "Joint", 50), cell("IB", "NCM", 30), cell("IB", "cRT", 40), cell("IB", "LWS", 20), cell("IB", "τ-norm", 15)];
-const sweep = (many: [number, number], few: [number, number]) => [0, 1, 2].map((tau, i) => ({ tau, top1: 50, many: many[0] + ((many[1] - many[0]) * i) / 2, medium: 40, few: few[0] + ((few[1] - few[0]) * i) / 2 }));
-const data = (norms: number[], s = sweep([90, 20], [5, 45])): FigureData => ({ trainCounts: [500, 100, 20, 5], weightNorms: [{ name: "Joint", values: norms }], tauSweep: { val: s, test: s, chosenTau: 1 } });
+const cell = (sampler: string, classifier: string, few: number, many = 80): Cell => ({
+  sampler,
+  classifier,
+  seed: 0,
+  many,
+  medium: 50,
+  few,
+  all: 60,
+  val_all: 60,
+  run: "runs/x",
+});
+const good = [
+  cell("IB", "Joint", 5),
+  cell("CB", "Joint", 60),
+  cell("SR", "Joint", 40),
+  cell("PB", "Joint", 50),
+  cell("IB", "NCM", 30),
+  cell("IB", "cRT", 40),
+  cell("IB", "LWS", 20),
+  cell("IB", "τ-norm", 15),
+];
+const sweep = (many: [number, number], few: [number, number]) =>
+  [0, 1, 2].map((tau, i) => ({
+    tau,
+    top1: 50,
+    many: many[0] + ((many[1] - many[0]) * i) / 2,
+    medium: 40,
+    few: few[0] + ((few[1] - few[0]) * i) / 2,
+  }));
+const data = (norms: number[], s = sweep([90, 20], [5, 45])): FigureData => ({
+  trainCounts: [500, 100, 20, 5],
+  weightNorms: [{ name: "Joint", values: norms }],
+  tauSweep: { val: s, test: s, chosenTau: 1 },
+});
 
 describe("paperEffects", () => {
   it("passes when all four effects are there", () => {

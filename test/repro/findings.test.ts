@@ -5,9 +5,26 @@ import { buildTables, type Cell } from "../../src/repro/tables.js";
 
 const SEEDS = [0, 1, 2, 3, 4];
 /** A cell whose metrics are base + a per-seed wobble (the same wobble for every classifier of a seed: paired runs). */
-function cell(sampler: string, classifier: string, seed: number, m: { many: number; medium?: number; few: number; all: number; tau?: number }, wobble = [0, 0.4, -0.3, 0.2, -0.1]): Cell {
+function cell(
+  sampler: string,
+  classifier: string,
+  seed: number,
+  m: { many: number; medium?: number; few: number; all: number; tau?: number },
+  wobble = [0, 0.4, -0.3, 0.2, -0.1],
+): Cell {
   const w = wobble[seed % wobble.length];
-  return { sampler, classifier, seed, many: m.many + w, medium: (m.medium ?? 50) + w, few: m.few + w, all: m.all + w, val_all: m.all, ...(m.tau !== undefined ? { tau: m.tau } : {}), run: `runs/t/${sampler}_${classifier}_${seed}` };
+  return {
+    sampler,
+    classifier,
+    seed,
+    many: m.many + w,
+    medium: (m.medium ?? 50) + w,
+    few: m.few + w,
+    all: m.all + w,
+    val_all: m.all,
+    ...(m.tau !== undefined ? { tau: m.tau } : {}),
+    run: `runs/t/${sampler}_${classifier}_${seed}`,
+  };
 }
 
 const clear: Cell[] = SEEDS.flatMap((s) => [
@@ -24,13 +41,23 @@ const clear: Cell[] = SEEDS.flatMap((s) => [
   cell("PB", "cRT", s, { many: 85, few: 37, all: 69 }, [0.3, -0.8, 0.5, -0.1, 0]),
 ]);
 
-const norms = (gap: number[]): SeedNorms[] => gap.map((g, seed) => ({ seed, trainCounts: [500, 100, 20, 5], values: [1 + g, 0.9, 0.8, 1] }));
+const norms = (gap: number[]): SeedNorms[] =>
+  gap.map((g, seed) => ({ seed, trainCounts: [500, 100, 20, 5], values: [1 + g, 0.9, 0.8, 1] }));
 
 describe("findings with intervals", () => {
   it("decides clear effects: holds / does not hold, with the estimate and interval on every line", () => {
     const f = evaluateFindings({ cells: clear, jointNorms: norms([0.5, 0.6, 0.4, 0.55, 0.45]) });
     const by = Object.fromEntries(f.map((x) => [x.id, x]));
-    expect(Object.keys(by)).toEqual(["few-lift", "all-beat", "many-trade", "rep-best-cRT", "sampler-all", "sampler-few", "tau-range", "norm-decay"]);
+    expect(Object.keys(by)).toEqual([
+      "few-lift",
+      "all-beat",
+      "many-trade",
+      "rep-best-cRT",
+      "sampler-all",
+      "sampler-few",
+      "tau-range",
+      "norm-decay",
+    ]);
     expect(by["few-lift"].verdict).toBe("holds");
     expect(by["few-lift"].parts.map((p) => p.label)).toEqual(["cRT", "τ-norm", "LWS", "NCM"]);
     expect(by["few-lift"].parts[0].interval.method).toBe("paired t, 5 seeds");
@@ -52,7 +79,9 @@ describe("findings with intervals", () => {
   });
 
   it("a claim against the data does not hold; noise gives inconclusive", () => {
-    const reversed = clear.map((c) => (c.sampler === "IB" && c.classifier === "Joint" ? { ...c, many: c.many - 20 } : c));
+    const reversed = clear.map((c) =>
+      c.sampler === "IB" && c.classifier === "Joint" ? { ...c, many: c.many - 20 } : c,
+    );
     expect(evaluateFindings({ cells: reversed }).find((x) => x.id === "many-trade")!.verdict).toBe("does not hold");
     // The issue's case: τ over three seeds 1.1, 1.2 and 0.3 — the point estimate (0.87) says "holds", the interval cannot.
     const noisy = [1.1, 1.2, 0.3].map((tau, seed) => cell("IB", "τ-norm", seed, { many: 85, few: 45, all: 76, tau }));
@@ -74,7 +103,10 @@ describe("findings with intervals", () => {
   it("any seed count works: 2, 3 and 7 seeds", () => {
     for (const n of [2, 3, 7]) {
       const seeds = Array.from({ length: n }, (_, i) => i);
-      const cells = seeds.flatMap((s) => [cell("IB", "Joint", s, { many: 90, few: 5, all: 60 }), cell("IB", "cRT", s, { many: 86, few: 40, all: 75 }, [0.3, -0.2, 0.1, 0, -0.2])]);
+      const cells = seeds.flatMap((s) => [
+        cell("IB", "Joint", s, { many: 90, few: 5, all: 60 }),
+        cell("IB", "cRT", s, { many: 86, few: 40, all: 75 }, [0.3, -0.2, 0.1, 0, -0.2]),
+      ]);
       const f = evaluateFindings({ cells }).find((x) => x.id === "few-lift")!;
       expect(f.parts[0].interval.n).toBe(n);
       expect(f.verdict).toBe("holds");

@@ -27,7 +27,16 @@ const base = `build/vitest-portable-${process.pid}`;
 
 /** Every absolute path in a JSON text, outside the `config` sections (kept as resolved: config_hash covers them). */
 function absolutePaths(v: unknown): string[] {
-  const strip = (x: unknown): unknown => (Array.isArray(x) ? x.map(strip) : x && typeof x === "object" ? Object.fromEntries(Object.entries(x).filter(([k]) => k !== "config").map(([k, y]) => [k, strip(y)])) : x);
+  const strip = (x: unknown): unknown =>
+    Array.isArray(x)
+      ? x.map(strip)
+      : x && typeof x === "object"
+        ? Object.fromEntries(
+            Object.entries(x)
+              .filter(([k]) => k !== "config")
+              .map(([k, y]) => [k, strip(y)]),
+          )
+        : x;
   const text = JSON.stringify(strip(v));
   return [...text.matchAll(/(?:^|[\s(["'=:])(\/(?!\/)[^\s)"'\],;]+)/g)].map((m) => m[1]);
 }
@@ -36,15 +45,22 @@ afterAll(() => rmSync(join(root, base), { recursive: true, force: true }));
 
 describe("portable paths", () => {
   it("project-relative inside the project, the last component behind a marker outside it", () => {
-    expect(portablePath(join(root, "config", "FashionMNIST_LT", "feat_uniform.yaml"), root)).toBe("config/FashionMNIST_LT/feat_uniform.yaml");
+    expect(portablePath(join(root, "config", "FashionMNIST_LT", "feat_uniform.yaml"), root)).toBe(
+      "config/FashionMNIST_LT/feat_uniform.yaml",
+    );
     expect(portablePath(root, root)).toBe(".");
     expect(portablePath("/usr/share/datasets/fashion-mnist", "/work/p")).toBe(`${OUTSIDE_PROJECT}/fashion-mnist`);
     expect(portablePath("/work/p2/x.yaml", "/work/p")).toBe(`${OUTSIDE_PROJECT}/x.yaml`);
     expect(portablePath("runs/full/x", "/work/p")).toBe("runs/full/x");
-    expect(portableText("native kernel layer: deterministic numerics, 2 threads (/work/p/native/build/Release/ltr_native.node)", "/work/p")).toBe(
-      "native kernel layer: deterministic numerics, 2 threads (native/build/Release/ltr_native.node)",
+    expect(
+      portableText(
+        "native kernel layer: deterministic numerics, 2 threads (/work/p/native/build/Release/ltr_native.node)",
+        "/work/p",
+      ),
+    ).toBe("native kernel layer: deterministic numerics, 2 threads (native/build/Release/ltr_native.node)");
+    expect(portableText("see https://example.org/a/b and /tmp/ltr-x/run", "/work/p")).toBe(
+      `see https://example.org/a/b and ${OUTSIDE_PROJECT}/run`,
     );
-    expect(portableText("see https://example.org/a/b and /tmp/ltr-x/run", "/work/p")).toBe(`see https://example.org/a/b and ${OUTSIDE_PROJECT}/run`);
     expect(portableText("5000 → 5 per class, 1/2 of it", "/work/p")).toBe("5000 → 5 per class, 1/2 of it");
   });
 
@@ -55,13 +71,26 @@ describe("portable paths", () => {
       const data = writeSyntheticFmnist(join(tmp, "data"), 30, 10);
       process.env.LTR_DATA_ROOT = data;
       await initBackend("wasm");
-      const over = ["seed=2", "backend=wasm", "training_opt.num_epochs=1", "training_opt.batch_size=32", "training_opt.eval_batch_size=64", "dataset.n_max=20", "dataset.imb_factor=4", "dataset.val_per_class=5", "training_opt.log_dir=null"];
+      const over = [
+        "seed=2",
+        "backend=wasm",
+        "training_opt.num_epochs=1",
+        "training_opt.batch_size=32",
+        "training_opt.eval_batch_size=64",
+        "dataset.n_max=20",
+        "dataset.imb_factor=4",
+        "dataset.val_per_class=5",
+        "training_opt.log_dir=null",
+      ];
       const s1 = loadConfig(join(root, "config", "FashionMNIST_LT", "feat_uniform.yaml"), over);
       const ds = await buildDataset(s1.config);
       const dir1 = join(root, base, "stage1");
       await trainStage1({ loaded: s1, runDir: dir1, dataset: ds, quiet: true });
       // model_dir as the reproduction gives it: relative (a path the user writes into the config is kept as written).
-      const s2 = loadConfig(join(root, "config", "FashionMNIST_LT", "cls_joint.yaml"), [...over, `model_dir=./${base}/stage1`]);
+      const s2 = loadConfig(join(root, "config", "FashionMNIST_LT", "cls_joint.yaml"), [
+        ...over,
+        `model_dir=./${base}/stage1`,
+      ]);
       const dir2 = join(dir1, "cls_joint");
       await trainStage2({ loaded: s2, runDir: dir2, dataset: ds, quiet: true });
       for (const f of [join(dir1, "manifest.json"), join(dir2, "manifest.json"), join(dir2, "results.json")]) {
@@ -95,7 +124,13 @@ describe("exports of manifests written by older code", () => {
       name: s2,
       config_source: join(root, "config", "FashionMNIST_LT", "cls_crt.yaml"),
       stage1: { dir: s1, best_ckpt_sha256: "ab" },
-      backend: { kernels: { notes: [`native kernel layer: oneDNN 2.6.3, 2 threads (${join(root, "native", "build", "Release", "ltr_native.node")})`] } },
+      backend: {
+        kernels: {
+          notes: [
+            `native kernel layer: oneDNN 2.6.3, 2 threads (${join(root, "native", "build", "Release", "ltr_native.node")})`,
+          ],
+        },
+      },
       data: { dataset: "FashionMNIST_LT", detail: { root: "/home/someone/data/fashion-mnist" } },
     });
     writeFileSync(join(s2, "manifest.json"), JSON.stringify(m, null, 2));

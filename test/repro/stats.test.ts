@@ -1,15 +1,39 @@
 /** The findings' statistics (src/repro/stats.ts) against known values: t quantiles, intervals, verdict edges, bootstrap. */
 import { describe, expect, it } from "vitest";
-import { allOf, anyOf, formatInterval, incompleteBeta, type Interval, logGamma, mean, pairedBootstrap, pairedInterval, sampleSd, tCdf, tInterval, tQuantile, verdict, verdictBetween, welchInterval } from "../../src/repro/stats.js";
+import {
+  allOf,
+  anyOf,
+  formatInterval,
+  type Interval,
+  incompleteBeta,
+  logGamma,
+  mean,
+  pairedBootstrap,
+  pairedInterval,
+  sampleSd,
+  tCdf,
+  tInterval,
+  tQuantile,
+  verdict,
+  verdictBetween,
+  welchInterval,
+} from "../../src/repro/stats.js";
 
-const iv = (lo: number | null, hi: number | null, estimate = 0): Interval => ({ estimate, lo, hi, level: 0.95, method: "test", n: 3 });
+const iv = (lo: number | null, hi: number | null, estimate = 0): Interval => ({
+  estimate,
+  lo,
+  hi,
+  level: 0.95,
+  method: "test",
+  n: 3,
+});
 
 describe("Student-t quantiles", () => {
   it("match the published 97.5 % points", () => {
     // The 97.5 % points of standard t tables, to 9 decimals.
     const known: [number, number][] = [
       [1, 12.706204736],
-      [2, 4.302652730],
+      [2, 4.30265273],
       [3, 3.182446305],
       [4, 2.776445105],
       [5, 2.570581836],
@@ -32,7 +56,8 @@ describe("Student-t quantiles", () => {
   it("is symmetric, inverts the CDF, and takes non-integer df (Welch)", () => {
     expect(tQuantile(0.5, 3)).toBe(0);
     expect(tQuantile(0.025, 3)).toBeCloseTo(-3.182446305, 8);
-    for (const df of [1.5, 2.7, 7.3]) for (const p of [0.9, 0.975]) expect(tCdf(tQuantile(p, df), df)).toBeCloseTo(p, 12);
+    for (const df of [1.5, 2.7, 7.3])
+      for (const p of [0.9, 0.975]) expect(tCdf(tQuantile(p, df), df)).toBeCloseTo(p, 12);
     // Between its integer neighbours, and falling towards the normal quantile.
     expect(tQuantile(0.975, 2.5)).toBeLessThan(tQuantile(0.975, 2));
     expect(tQuantile(0.975, 2.5)).toBeGreaterThan(tQuantile(0.975, 3));
@@ -71,7 +96,19 @@ describe("intervals over seeds", () => {
   });
 
   it("paired by seed: only seeds present on both sides", () => {
-    const r = pairedInterval(new Map([[0, 10], [1, 12], [2, 11]]), new Map([[0, 9], [1, 9], [2, 10], [3, 100]]));
+    const r = pairedInterval(
+      new Map([
+        [0, 10],
+        [1, 12],
+        [2, 11],
+      ]),
+      new Map([
+        [0, 9],
+        [1, 9],
+        [2, 10],
+        [3, 100],
+      ]),
+    );
     expect(r.n).toBe(3);
     expect(r.estimate).toBeCloseTo(5 / 3, 12);
     const half = 4.302652729696 * (Math.sqrt(4 / 3) / Math.sqrt(3));

@@ -31,14 +31,23 @@ afterAll(() => {
   rmSync(join(projectRoot(), base), { recursive: true, force: true });
 });
 
-const edit = (file: string, f: (s: string) => string) => writeFileSync(join(out, file), f(readFileSync(join(out, file), "utf8")));
+const edit = (file: string, f: (s: string) => string) =>
+  writeFileSync(join(out, file), f(readFileSync(join(out, file), "utf8")));
 
 describe("reproduce:table --verify", () => {
   it("finds every committed number identical when nothing changed, and writes nothing into the committed folder", async () => {
     const before = statSync(join(out, "cells.json")).mtimeMs;
     const v = await verifyProfile(P);
     expect(v.result.differences).toEqual([]);
-    expect(v.result.files).toEqual(expect.arrayContaining([`${P.outDir}/cells.json`, `${P.outDir}/manifests.json`, `${P.outDir}/grid_table.md`, `${P.outDir}/bundle/runs.json`, `${P.outDir}/bundle/arrays/crt_fc_weight.npy`]));
+    expect(v.result.files).toEqual(
+      expect.arrayContaining([
+        `${P.outDir}/cells.json`,
+        `${P.outDir}/manifests.json`,
+        `${P.outDir}/grid_table.md`,
+        `${P.outDir}/bundle/runs.json`,
+        `${P.outDir}/bundle/arrays/crt_fc_weight.npy`,
+      ]),
+    );
     expect(v.result.numbers).toBeGreaterThan(2000);
     expect(formatVerify(v.result)).toMatch(/^identical: \d+ numbers in \d+ files/);
     expect(v.kept).toBe(false);
@@ -53,10 +62,20 @@ describe("reproduce:table --verify", () => {
     edit("cells.json", (s) => s.replace(`"few": ${was},`, `"few": ${was + 0.01},`));
     try {
       const v = await verifyProfile(P);
-      expect(v.result.differences).toEqual([{ file: `${P.outDir}/cells.json`, key: `[${target.run}].few`, committed: was + 0.01, regenerated: was, runs: [target.run] }]);
+      expect(v.result.differences).toEqual([
+        {
+          file: `${P.outDir}/cells.json`,
+          key: `[${target.run}].few`,
+          committed: was + 0.01,
+          regenerated: was,
+          runs: [target.run],
+        },
+      ]);
       const text = formatVerify(v.result);
       expect(text).toContain(`1 differences`);
-      expect(text).toContain(`committed ${was + 0.01}, regenerated ${was}; run ${target.run} (manifest ${target.run}/manifest.json)`);
+      expect(text).toContain(
+        `committed ${was + 0.01}, regenerated ${was}; run ${target.run} (manifest ${target.run}/manifest.json)`,
+      );
       expect(v.kept).toBe(true);
       rmSync(v.dir, { recursive: true, force: true });
     } finally {
@@ -65,7 +84,9 @@ describe("reproduce:table --verify", () => {
   });
 
   it("finds a changed table number and names the runs of its row", async () => {
-    const line = readFileSync(join(out, "grid_table.md"), "utf8").split("\n").find((l) => l.startsWith("| SR | cRT |"))!;
+    const line = readFileSync(join(out, "grid_table.md"), "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("| SR | cRT |"))!;
     const many = line.split("|")[3].trim(); // "mean ± sd"
     edit("grid_table.md", (s) => s.replace(line, line.replace(many, `${many.split(" ")[0]}9 ± ${many.split(" ")[2]}`)));
     try {
@@ -79,7 +100,8 @@ describe("reproduce:table --verify", () => {
       expect(d[0].committed).toBe(Number(`${many.split(" ")[0]}9`));
       expect(d[0].regenerated).toBe(Number(many.split(" ")[0]));
       expect(d[0].runs).toHaveLength(2);
-      for (const r of d[0].runs) expect(r).toMatch(/feat_squareroot_seed1[78]-[0-9a-f]{8}\/cls_crt_seed1[78]-[0-9a-f]{8}$/);
+      for (const r of d[0].runs)
+        expect(r).toMatch(/feat_squareroot_seed1[78]-[0-9a-f]{8}\/cls_crt_seed1[78]-[0-9a-f]{8}$/);
     } finally {
       edit("grid_table.md", (s) => s.replace(/^\| SR \| cRT \|.*$/m, line));
     }
@@ -92,7 +114,16 @@ describe("reproduce:table --verify", () => {
     try {
       const v = await verifyProfile(P);
       rmSync(v.dir, { recursive: true, force: true });
-      expect(v.result.differences).toEqual([{ file: `${P.outDir}/figure_data.json`, key: "(whole file)", committed: null, regenerated: expect.any(Number), runs: [], onlyIn: "regenerated" }]);
+      expect(v.result.differences).toEqual([
+        {
+          file: `${P.outDir}/figure_data.json`,
+          key: "(whole file)",
+          committed: null,
+          regenerated: expect.any(Number),
+          runs: [],
+          onlyIn: "regenerated",
+        },
+      ]);
       expect(formatVerify(v.result)).toMatch(/figure_data\.json: only regenerated, not committed \(\d+ numbers\)/);
     } finally {
       writeFileSync(p, keep);
@@ -101,12 +132,12 @@ describe("reproduce:table --verify", () => {
 
   it("ignores wall times, speeds and machine fields", async () => {
     const m = JSON.parse(readFileSync(join(out, "manifests.json"), "utf8")) as Record<string, unknown>[];
-    const orig = JSON.stringify(m, null, 2) + "\n";
+    const orig = `${JSON.stringify(m, null, 2)}\n`;
     const baseline = compareResults(projectRoot(), projectRoot(), P).ignored; // the bundle's file sizes
     m[0].wall_time_s = 123.4;
     m[0].machine = { cpu: "Other CPU", cores: 64, memory_gib: 512 };
     m[1].summary = { images_per_s: 999 };
-    writeFileSync(join(out, "manifests.json"), JSON.stringify(m, null, 2) + "\n");
+    writeFileSync(join(out, "manifests.json"), `${JSON.stringify(m, null, 2)}\n`);
     try {
       const v = await verifyProfile(P);
       expect(v.result.differences).toEqual([]);
@@ -117,13 +148,19 @@ describe("reproduce:table --verify", () => {
   });
 
   it("keys text and CSV numbers by row and column", () => {
-    expect(textLeaves("| Classifier | Many | All |\n|---|---|---|\n| τ-norm (τ=0.70) | 80.5 ± 1.2 | 60.0 |").map((l) => `${l.key}=${l.value}`)).toEqual([
+    expect(
+      textLeaves("| Classifier | Many | All |\n|---|---|---|\n| τ-norm (τ=0.70) | 80.5 ± 1.2 | 60.0 |").map(
+        (l) => `${l.key}=${l.value}`,
+      ),
+    ).toEqual([
       'row "τ-norm" column "Classifier"=0.7',
       'row "τ-norm" column "Many"=80.5',
       'row "τ-norm" column "Many" #2=1.2',
       'row "τ-norm" column "All"=60',
     ]);
-    expect(csvLeaves("tau,sampler,classifier,n,all\n,IB,cRT,3,75.5\n0.7,IB,τ-norm,3,76").map((l) => `${l.key}=${l.value}`)).toEqual([
+    expect(
+      csvLeaves("tau,sampler,classifier,n,all\n,IB,cRT,3,75.5\n0.7,IB,τ-norm,3,76").map((l) => `${l.key}=${l.value}`),
+    ).toEqual([
       "row IB/cRT column n=3",
       "row IB/cRT column all=75.5",
       "row IB/τ-norm column tau=0.7",

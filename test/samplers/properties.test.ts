@@ -22,7 +22,15 @@ const COUNTS = [30, 12, 5, 2, 0]; // class 4 has no rows
 const labels = makeLabels(COUNTS);
 const N = labels.length; // 49
 const rowsOf = (j: number) => Array.from(labels.keys()).filter((i) => labels[i] === j);
-const args = (over: Partial<SamplerArgs> = {}): SamplerArgs => ({ labels, numClasses: 5, batchSize: 7, seed: 11, numEpochs: 40, q: 0.5, ...over });
+const args = (over: Partial<SamplerArgs> = {}): SamplerArgs => ({
+  labels,
+  numClasses: 5,
+  batchSize: 7,
+  seed: 11,
+  numEpochs: 40,
+  q: 0.5,
+  ...over,
+});
 
 /** The rows a sampler emits over epochs [0, epochs), in order. */
 function stream(name: string, epochs: number, over: Partial<SamplerArgs> = {}): number[] {
@@ -48,15 +56,18 @@ describe("every row of every class is reachable", () => {
     ["q_power", { q: -0.5 }],
     ["progressive", {}],
   ];
-  it.each(cases)("%s %o: over 40 epochs every row of every non-empty class is drawn, rows of the empty class never", (name, over) => {
-    const drawn = new Set(stream(name, 40, over));
-    for (let j = 0; j < COUNTS.length; j++) {
-      const rows = rowsOf(j);
-      const missing = rows.filter((r) => !drawn.has(r));
-      expect(missing, `class ${j} (${rows.length} rows, last row ${rows.at(-1)}) rows never drawn`).toEqual([]);
-    }
-    expect(drawn.size).toBe(N);
-  });
+  it.each(cases)(
+    "%s %o: over 40 epochs every row of every non-empty class is drawn, rows of the empty class never",
+    (name, over) => {
+      const drawn = new Set(stream(name, 40, over));
+      for (let j = 0; j < COUNTS.length; j++) {
+        const rows = rowsOf(j);
+        const missing = rows.filter((r) => !drawn.has(r));
+        expect(missing, `class ${j} (${rows.length} rows, last row ${rows.at(-1)}) rows never drawn`).toEqual([]);
+      }
+      expect(drawn.size).toBe(N);
+    },
+  );
 });
 
 describe("random orders are drawn afresh", () => {
@@ -70,21 +81,30 @@ describe("random orders are drawn afresh", () => {
     expect(new Set(epochs.map((e) => e.slice(0, 7).join(","))).size).toBe(6);
   });
 
-  it.each(["class_balanced", "progressive"])("%s: each class's rows cycle without replacement, in a new order every pass", (name) => {
-    const rows = stream(name, 40, { shuffleInBatch: false });
-    for (const j of [0, 1, 2]) {
-      const n = COUNTS[j];
-      const mine = rows.filter((r) => labels[r] === j);
-      const k = Math.min(8, Math.floor(mine.length / n));
-      expect(k).toBeGreaterThanOrEqual(5);
-      const ps = passes(mine, n, k);
-      // each pass holds every row of the class exactly once ...
-      for (const p of ps) expect(p.split(",").map(Number).sort((a, b) => a - b)).toEqual(rowsOf(j));
-      // ... in an order of its own: 30 and 12 rows never repeat an order by chance; 5 rows not all k times
-      if (n >= 12) expect(new Set(ps).size).toBe(k);
-      else expect(new Set(ps).size).toBeGreaterThan(1);
-    }
-  });
+  it.each(["class_balanced", "progressive"])(
+    "%s: each class's rows cycle without replacement, in a new order every pass",
+    (name) => {
+      const rows = stream(name, 40, { shuffleInBatch: false });
+      for (const j of [0, 1, 2]) {
+        const n = COUNTS[j];
+        const mine = rows.filter((r) => labels[r] === j);
+        const k = Math.min(8, Math.floor(mine.length / n));
+        expect(k).toBeGreaterThanOrEqual(5);
+        const ps = passes(mine, n, k);
+        // each pass holds every row of the class exactly once ...
+        for (const p of ps)
+          expect(
+            p
+              .split(",")
+              .map(Number)
+              .sort((a, b) => a - b),
+          ).toEqual(rowsOf(j));
+        // ... in an order of its own: 30 and 12 rows never repeat an order by chance; 5 rows not all k times
+        if (n >= 12) expect(new Set(ps).size).toBe(k);
+        else expect(new Set(ps).size).toBeGreaterThan(1);
+      }
+    },
+  );
 
   it("class_balanced: the class order is reshuffled after every pass over the classes", () => {
     // Batches of 28 = 7 whole visits of 4 per epoch, so no visit is cut at an epoch's end and visits line up.
@@ -140,7 +160,16 @@ describe("the in-batch shuffle reorders each batch", () => {
     const build = (shuffle: boolean) =>
       buildSampler(
         resolveConfig(
-          { shuffle, training_opt: { dataset: "FashionMNIST_LT", num_classes: 5, batch_size: 28, num_epochs: 10, sampler: { type: "class_balanced", num_samples_cls: 4 } } },
+          {
+            shuffle,
+            training_opt: {
+              dataset: "FashionMNIST_LT",
+              num_classes: 5,
+              batch_size: 28,
+              num_epochs: 10,
+              sampler: { type: "class_balanced", num_samples_cls: 4 },
+            },
+          },
           "shuffle.yaml",
         ).config,
         ds,

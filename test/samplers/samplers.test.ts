@@ -14,7 +14,15 @@ function makeLabels(counts: number[]): Int32Array {
 const COUNTS = [500, 200, 80, 20, 0]; // class 4 is empty: no sampler may ever draw it
 const labels = makeLabels(COUNTS);
 const N = labels.length; // 800
-const args = (over: Partial<SamplerArgs> = {}): SamplerArgs => ({ labels, numClasses: 5, batchSize: 32, seed: 1, numEpochs: 10, q: 0.5, ...over });
+const args = (over: Partial<SamplerArgs> = {}): SamplerArgs => ({
+  labels,
+  numClasses: 5,
+  batchSize: 32,
+  seed: 1,
+  numEpochs: 10,
+  q: 0.5,
+  ...over,
+});
 const make = (name: string, over: Partial<SamplerArgs> = {}) => samplers.get(name)(args(over));
 const NAMES = ["instance_balanced", "class_balanced", "square_root", "q_power", "progressive"];
 
@@ -80,8 +88,12 @@ describe("all samplers", () => {
     expect(make("class_balanced", { batchSize: 1000 }).epoch(0)).toEqual([]);
     expect(() => make("instance_balanced", { batchSize: 0 })).toThrow(/batchSize must be a positive integer/);
     expect(() => make("q_power", { q: undefined })).toThrow(/q_power sampler: q must be a finite number/);
-    expect(() => make("class_balanced", { labels: Int32Array.from([0, 7]) })).toThrow(/label 7 of row 1 is outside \[0, 5\)/);
-    expect(() => samplers.get("balanced")).toThrow(/unknown sampler 'balanced'; valid samplers: class_balanced, instance_balanced, progressive, q_power, square_root/);
+    expect(() => make("class_balanced", { labels: Int32Array.from([0, 7]) })).toThrow(
+      /label 7 of row 1 is outside \[0, 5\)/,
+    );
+    expect(() => samplers.get("balanced")).toThrow(
+      /unknown sampler 'balanced'; valid samplers: class_balanced, instance_balanced, progressive, q_power, square_root/,
+    );
   });
 });
 
@@ -159,7 +171,9 @@ describe("progressive", () => {
     expect(Array.from(s.classProbabilities(4))).toEqual([0.25, 0.25, 0.25, 0.25, 0]);
     const mid = s.classProbabilities(2);
     [0.4375, 0.25, 0.175, 0.1375, 0].forEach((v, j) => expect(mid[j]).toBeCloseTo(v, 12));
-    expect(Array.from(make("progressive", { numEpochs: 1 }).classProbabilities(0))).toEqual([0.625, 0.25, 0.1, 0.025, 0]);
+    expect(Array.from(make("progressive", { numEpochs: 1 }).classProbabilities(0))).toEqual([
+      0.625, 0.25, 0.1, 0.025, 0,
+    ]);
   });
 
   it("frequencies follow the schedule at the first, middle and last epoch (chi-square)", () => {
@@ -173,7 +187,9 @@ describe("progressive", () => {
 
   it("rows of a class come from its cycling iterator (no repeats within a pass)", () => {
     const s = make("progressive", { numEpochs: 2 });
-    const stream = epochs(s, 0, 2).flat().flatMap((b) => Array.from(b));
+    const stream = epochs(s, 0, 2)
+      .flat()
+      .flatMap((b) => Array.from(b));
     const c3 = stream.filter((i) => labels[i] === 3);
     expect(c3.length).toBeGreaterThan(40);
     expect(new Set(c3.slice(0, 20)).size).toBe(20);

@@ -49,10 +49,23 @@ describe("the ltr commands end to end on a tiny dataset", () => {
         quiet();
         expect(await main(["test", "--cfg", cfg, "--save-feat", split, "--npy"])).toBe(0);
       }
-      for (const f of ["train.ltf", "test_feats.npy", "val_labels.npy", "fc_weight.npy", "fc_bias.npy"]) expect(existsSync(join(run, "features", f))).toBe(true);
+      for (const f of ["train.ltf", "test_feats.npy", "val_labels.npy", "fc_weight.npy", "fc_bias.npy"])
+        expect(existsSync(join(run, "features", f))).toBe(true);
 
       out = quiet();
-      expect(await main(["classify", "--features", join(run, "features"), "--epochs", "1", "--batch-size", "16", "--lr", "0.05"])).toBe(0);
+      expect(
+        await main([
+          "classify",
+          "--features",
+          join(run, "features"),
+          "--epochs",
+          "1",
+          "--batch-size",
+          "16",
+          "--lr",
+          "0.05",
+        ]),
+      ).toBe(0);
       const res = JSON.parse(readFileSync(join(run, "features", "classify_results.json"), "utf8"));
       expect(Object.keys(res.results)).toEqual(["joint", "ncm", "crt", "tau_norm", "lws"]);
       expect(res.train_counts).toHaveLength(10);

@@ -8,10 +8,11 @@
  *  - nothing chosen or reported on val depends on the test labels: with the test labels corrupted, the best epoch,
  *    every val number of every epoch and the best weights are bit-identical.
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { resolveConfig } from "../../src/config/load.js";
@@ -22,8 +23,8 @@ import { buildBackbone, buildDataset, buildHead } from "../../src/train/build.js
 import { runPass } from "../../src/train/evaluate.js";
 import { InterruptedRun, loadWeights } from "../../src/train/loop.js";
 import { trainStage1 } from "../../src/train/stage1.js";
-import { writeLearnableFmnist } from "../helpers/synthetic_fmnist.js";
 import { realOnlyOnPass, withCorruptTest } from "../helpers/splits.js";
+import { writeLearnableFmnist } from "../helpers/synthetic_fmnist.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "ltr-selection-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -56,7 +57,12 @@ interface Results {
 }
 const results = (dir: string) => JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as Results;
 const epochVals = (dir: string) =>
-  readFileSync(join(dir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.kind === "epoch").map((l) => ({ epoch: l.epoch, val: l.val }));
+  readFileSync(join(dir, "log.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .filter((l) => l.kind === "epoch")
+    .map((l) => ({ epoch: l.epoch, val: l.val }));
 
 /** Test evaluation of a checkpoint's weights, computed here (not by the stage-1 code). */
 async function testOf(ckpt: string) {
@@ -97,14 +103,19 @@ describe("stage 1 selects on val and reports test for the selected weights", () 
     const before = tf.memory().numTensors;
     // An independent copy of the run stopped after epoch 1: its latest.ckpt is the epoch-1 state.
     const cut = join(tmp, "cut");
-    await expect(trainStage1({ loaded: loaded(), runDir: cut, dataset: valAtBest(ds), quiet: true, stopAfterEpochs: BEST + 1 })).rejects.toBeInstanceOf(InterruptedRun);
+    await expect(
+      trainStage1({ loaded: loaded(), runDir: cut, dataset: valAtBest(ds), quiet: true, stopAfterEpochs: BEST + 1 }),
+    ).rejects.toBeInstanceOf(InterruptedRun);
     const epoch1 = loadCheckpoint(join(cut, "latest.ckpt"));
     const best = loadCheckpoint(join(full, "best.ckpt"));
     // best.ckpt holds the whole resumable state at the best epoch (weights and optimiser), i.e. the epoch-1 latest.ckpt.
     const weightKeys = Object.keys(epoch1.tensors);
-    expect(weightKeys.some((k) => k.startsWith("feat_model.")) && weightKeys.some((k) => k.startsWith("classifier."))).toBe(true);
+    expect(
+      weightKeys.some((k) => k.startsWith("feat_model.")) && weightKeys.some((k) => k.startsWith("classifier.")),
+    ).toBe(true);
     expect(Object.keys(best.tensors).sort()).toEqual(weightKeys.sort());
-    for (const k of weightKeys) expect(Buffer.from(best.tensors[k].data.buffer).equals(Buffer.from(epoch1.tensors[k].data.buffer)), k).toBe(true);
+    for (const k of weightKeys)
+      expect(Buffer.from(best.tensors[k].data.buffer).equals(Buffer.from(epoch1.tensors[k].data.buffer)), k).toBe(true);
 
     const r = results(full);
     const ofBest = await testOf(join(cut, "latest.ckpt"));
@@ -127,7 +138,8 @@ describe("stage 1 selects on val and reports test for the selected weights", () 
     expect(epochVals(bad)).toEqual(epochVals(full));
     const wa = loadCheckpoint(join(full, "best.ckpt")).tensors;
     const wb = loadCheckpoint(join(bad, "best.ckpt")).tensors;
-    for (const k of Object.keys(wa)) expect(Buffer.from(wb[k].data.buffer).equals(Buffer.from(wa[k].data.buffer)), k).toBe(true);
+    for (const k of Object.keys(wa))
+      expect(Buffer.from(wb[k].data.buffer).equals(Buffer.from(wa[k].data.buffer)), k).toBe(true);
     // ... while the test numbers did see the corruption
     expect(b.test.top1).not.toBe(a.test.top1);
   });

@@ -73,7 +73,9 @@ describe("Sgd", () => {
 
   it("setLr changes one group's rate for the next step", () => {
     const theta = v([1, -2]);
-    const opt = new Sgd([{ name: "feat_model", params: new Map([["p", theta]]), args: { lr: 0.1, momentum: 0.9, weightDecay: 0.01 } }]);
+    const opt = new Sgd([
+      { name: "feat_model", params: new Map([["p", theta]]), args: { lr: 0.1, momentum: 0.9, weightDecay: 0.01 } },
+    ]);
     const g1 = tf.tensor1d([0.5, 0.1]);
     opt.step({ [theta.name]: g1 });
     opt.setLr("feat_model", 0.05);
@@ -101,8 +103,12 @@ describe("Sgd", () => {
   it("saves and restores momentum buffers", () => {
     const a = v([1, 2]);
     const b = v([1, 2]);
-    const optA = new Sgd([{ name: "g", params: new Map([["p", a]]), args: { lr: 0.1, momentum: 0.9, weightDecay: 0 } }]);
-    const optB = new Sgd([{ name: "g", params: new Map([["p", b]]), args: { lr: 0.1, momentum: 0.9, weightDecay: 0 } }]);
+    const optA = new Sgd([
+      { name: "g", params: new Map([["p", a]]), args: { lr: 0.1, momentum: 0.9, weightDecay: 0 } },
+    ]);
+    const optB = new Sgd([
+      { name: "g", params: new Map([["p", b]]), args: { lr: 0.1, momentum: 0.9, weightDecay: 0 } },
+    ]);
     const g = tf.tensor1d([1, -1]);
     optA.step({ [a.name]: g });
     optB.step({ [b.name]: g });
@@ -121,9 +127,12 @@ describe("Sgd", () => {
   it("fails loudly on misuse", () => {
     const a = v([1, 2]);
     const buf = v([0, 0], false);
-    expect(() => new Sgd([{ name: "g", params: new Map([["bn.running_mean", buf]]), args: { lr: 0.1, momentum: 0.9, weightDecay: 0 } }])).toThrow(
-      /'bn\.running_mean' in group 'g' is not trainable/,
-    );
+    expect(
+      () =>
+        new Sgd([
+          { name: "g", params: new Map([["bn.running_mean", buf]]), args: { lr: 0.1, momentum: 0.9, weightDecay: 0 } },
+        ]),
+    ).toThrow(/'bn\.running_mean' in group 'g' is not trainable/);
     expect(
       () =>
         new Sgd([
@@ -131,7 +140,9 @@ describe("Sgd", () => {
           { name: "h", params: new Map([["a2", a]]), args: { lr: 0.1, momentum: 0.9, weightDecay: 0 } },
         ]),
     ).toThrow(/already in group 'g'/);
-    expect(() => new Sgd([{ name: "g", params: new Map(), args: { lr: -1, momentum: 0.9, weightDecay: 0 } }])).toThrow(/lr=-1/);
+    expect(() => new Sgd([{ name: "g", params: new Map(), args: { lr: -1, momentum: 0.9, weightDecay: 0 } }])).toThrow(
+      /lr=-1/,
+    );
     const opt = new Sgd([{ name: "g", params: new Map([["a", a]]), args: { lr: 0.1, momentum: 0.9, weightDecay: 0 } }]);
     const g = tf.tensor1d([1, 1, 1]);
     expect(() => opt.step({ a: g })).toThrow(/gradient 'a' matches no parameter; keys must be tfjs variable names/);

@@ -1,7 +1,7 @@
-import * as tf from "@tensorflow/tfjs";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { resolveConfig } from "../../src/config/load.js";
@@ -43,13 +43,17 @@ describe("stage-1 training end to end (wasm backend)", () => {
     const dir = join(tmp, "run-a");
     const r = await trainStage1({ loaded: cfg(), runDir: dir, dataset: ds, quiet: true });
     expect(tf.memory().numTensors).toBe(before);
-    const log = readFileSync(join(dir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const log = readFileSync(join(dir, "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const epochs = log.filter((l) => l.kind === "epoch");
     expect(epochs).toHaveLength(2);
     expect(epochs[1].train_loss).toBeLessThan(epochs[0].train_loss);
     expect(epochs[0].lr.feat_model).toBeCloseTo(0.05);
     expect(epochs[1].lr.feat_model).toBeCloseTo(0.025); // cosine: lr0·½(1+cos(π·1/2))
-    for (const f of ["config.yaml", "latest.ckpt", "best.ckpt", "results.json", "manifest.json"]) expect(existsSync(join(dir, f))).toBe(true);
+    for (const f of ["config.yaml", "latest.ckpt", "best.ckpt", "results.json", "manifest.json"])
+      expect(existsSync(join(dir, f))).toBe(true);
     const m = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
     expect(m.status).toBe("finished");
     expect(m.backend.name).toBe("wasm");
@@ -62,15 +66,22 @@ describe("stage-1 training end to end (wasm backend)", () => {
   it("an interrupted run resumed with --resume ends with exactly the weights of an uninterrupted one", async () => {
     const full = join(tmp, "run-a");
     const part = join(tmp, "run-b");
-    await expect(trainStage1({ loaded: cfg(), runDir: part, dataset: ds, quiet: true, stopAfterEpochs: 1 })).rejects.toBeInstanceOf(InterruptedRun);
+    await expect(
+      trainStage1({ loaded: cfg(), runDir: part, dataset: ds, quiet: true, stopAfterEpochs: 1 }),
+    ).rejects.toBeInstanceOf(InterruptedRun);
     expect(JSON.parse(readFileSync(join(part, "manifest.json"), "utf8")).status).toBe("interrupted");
     await expect(trainStage1({ loaded: cfg(), runDir: part, dataset: ds, quiet: true })).rejects.toThrow(/--resume/);
     await trainStage1({ loaded: cfg(), runDir: part, dataset: ds, quiet: true, resume: true });
     const a = loadCheckpoint(join(full, "latest.ckpt"));
     const b = loadCheckpoint(join(part, "latest.ckpt"));
     expect(Object.keys(b.tensors).sort()).toEqual(Object.keys(a.tensors).sort());
-    for (const k of Object.keys(a.tensors)) expect(Array.from(b.tensors[k].data), k).toEqual(Array.from(a.tensors[k].data));
-    const strip = (f: string) => ({ ...JSON.parse(readFileSync(join(f, "results.json"), "utf8")), images_per_s: 0, checksum: undefined });
+    for (const k of Object.keys(a.tensors))
+      expect(Array.from(b.tensors[k].data), k).toEqual(Array.from(a.tensors[k].data));
+    const strip = (f: string) => ({
+      ...JSON.parse(readFileSync(join(f, "results.json"), "utf8")),
+      images_per_s: 0,
+      checksum: undefined,
+    });
     expect(strip(part)).toEqual(strip(full));
   });
 
@@ -88,7 +99,18 @@ describe("stage-1 training end to end (wasm backend)", () => {
         return b;
       },
     };
-    const poisoned: Dataset = { ...ds, train, name: ds.name, numClasses: ds.numClasses, classNames: ds.classNames, inputShape: ds.inputShape, trainCounts: ds.trainCounts, val: ds.val, test: ds.test, manifest: ds.manifest };
+    const poisoned: Dataset = {
+      ...ds,
+      train,
+      name: ds.name,
+      numClasses: ds.numClasses,
+      classNames: ds.classNames,
+      inputShape: ds.inputShape,
+      trainCounts: ds.trainCounts,
+      val: ds.val,
+      test: ds.test,
+      manifest: ds.manifest,
+    };
     const dir = join(tmp, "run-nan");
     const before = tf.memory().numTensors;
     const err = await trainStage1({ loaded: cfg(), runDir: dir, dataset: poisoned, quiet: true }).catch((e) => e);

@@ -1,7 +1,7 @@
-import * as tf from "@tensorflow/tfjs";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { resolveConfig } from "../../src/config/load.js";
@@ -22,7 +22,21 @@ const base = {
   dataset: { root: dataDir, imb_factor: 10, n_max: 40, val_per_class: 10 },
 };
 const s2 = (method: string, extra: Record<string, unknown> = {}) =>
-  resolveConfig({ ...base, model_dir: stage1Dir, networks: { feat_model: { type: "resnet8", fix: true } }, training_opt: { ...base.training_opt, num_epochs: 2, stage: `cls_${method}`, sampler: { type: "class_balanced" } }, stage2: { method, ...extra } }, `cls_${method}.yaml`);
+  resolveConfig(
+    {
+      ...base,
+      model_dir: stage1Dir,
+      networks: { feat_model: { type: "resnet8", fix: true } },
+      training_opt: {
+        ...base.training_opt,
+        num_epochs: 2,
+        stage: `cls_${method}`,
+        sampler: { type: "class_balanced" },
+      },
+      stage2: { method, ...extra },
+    },
+    `cls_${method}.yaml`,
+  );
 
 let ds: Dataset;
 beforeAll(async () => {
@@ -33,28 +47,38 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("stage 2 from a stage-1 run", () => {
-  it.each(["joint", "ncm", "tau_norm", "crt", "lws"])("%s on features writes results and a manifest, no leaks", async (method) => {
-    const before = tf.memory().numTensors;
-    const r = await trainStage2({ loaded: s2(method), dataset: ds, quiet: true });
-    expect(tf.memory().numTensors).toBe(before);
-    expect(r.runDir).toBe(join(stage1Dir, `cls_${method}_seed5`));
-    const res = JSON.parse(readFileSync(join(r.runDir, "results.json"), "utf8"));
-    expect(res.method).toBe(method);
-    expect(res.test.n).toBe(200);
-    expect(res.weight_norms).toHaveLength(10);
-    expect(JSON.parse(readFileSync(join(r.runDir, "manifest.json"), "utf8")).status).toBe("finished");
-    if (method === "tau_norm") {
-      expect(res.extra.valSweep).toHaveLength(21);
-      expect(res.extra.tau).toBeGreaterThanOrEqual(0);
-    }
-    if (method === "crt" || method === "lws") {
-      expect(existsSync(join(r.runDir, "classifier.ckpt"))).toBe(true);
-      // each epoch's record goes to log.jsonl (the console gets one readable line instead)
-      const epochs = readFileSync(join(r.runDir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.kind === "epoch");
-      expect(epochs.map((e) => [e.method, e.epoch])).toEqual([[method, 1], [method, 2]]);
-      expect(epochs[1].valTop1).toBe(res.extra.log[1].valTop1);
-    }
-  });
+  it.each(["joint", "ncm", "tau_norm", "crt", "lws"])(
+    "%s on features writes results and a manifest, no leaks",
+    async (method) => {
+      const before = tf.memory().numTensors;
+      const r = await trainStage2({ loaded: s2(method), dataset: ds, quiet: true });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(r.runDir).toBe(join(stage1Dir, `cls_${method}_seed5`));
+      const res = JSON.parse(readFileSync(join(r.runDir, "results.json"), "utf8"));
+      expect(res.method).toBe(method);
+      expect(res.test.n).toBe(200);
+      expect(res.weight_norms).toHaveLength(10);
+      expect(JSON.parse(readFileSync(join(r.runDir, "manifest.json"), "utf8")).status).toBe("finished");
+      if (method === "tau_norm") {
+        expect(res.extra.valSweep).toHaveLength(21);
+        expect(res.extra.tau).toBeGreaterThanOrEqual(0);
+      }
+      if (method === "crt" || method === "lws") {
+        expect(existsSync(join(r.runDir, "classifier.ckpt"))).toBe(true);
+        // each epoch's record goes to log.jsonl (the console gets one readable line instead)
+        const epochs = readFileSync(join(r.runDir, "log.jsonl"), "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l))
+          .filter((l) => l.kind === "epoch");
+        expect(epochs.map((e) => [e.method, e.epoch])).toEqual([
+          [method, 1],
+          [method, 2],
+        ]);
+        expect(epochs[1].valTop1).toBe(res.extra.log[1].valTop1);
+      }
+    },
+  );
 
   it("features are extracted once and cached in the stage-1 run, keyed by its checkpoint", () => {
     const f = readFeatures(join(stage1Dir, "features", "train.ltf"));
@@ -65,7 +89,12 @@ describe("stage 2 from a stage-1 run", () => {
 
   it.each(["crt", "lws"])("%s in images mode (frozen backbone, augmentation) trains and evaluates", async (method) => {
     const before = tf.memory().numTensors;
-    const r = await trainStage2({ loaded: s2(method, { input: "images" }), dataset: ds, quiet: true, runDir: join(tmp, `img_${method}`) });
+    const r = await trainStage2({
+      loaded: s2(method, { input: "images" }),
+      dataset: ds,
+      quiet: true,
+      runDir: join(tmp, `img_${method}`),
+    });
     expect(tf.memory().numTensors).toBe(before);
     expect(r.test.n).toBe(200);
     const log = readFileSync(join(tmp, `img_${method}`, "log.jsonl"), "utf8");
@@ -73,11 +102,39 @@ describe("stage 2 from a stage-1 run", () => {
   });
 
   it("maps config options to the classifiers and refuses a mismatched stage-1 run", async () => {
-    expect(classifierOptions(s2("tau_norm", { tau_grid: { start: 0, stop: 1, step: 0.25 } }).config)).toEqual({ taus: [0, 0.25, 0.5, 0.75, 1] });
-    expect(classifierOptions(s2("crt").config)).toMatchObject({ epochs: 2, batchSize: 32, lr: 0.05, samplesPerClass: 4, seed: 5 });
-    const bad = resolveConfig({ ...base, model_dir: stage1Dir, networks: { feat_model: { type: "resnet20", fix: true } }, stage2: { method: "ncm" } }, "bad.yaml");
-    await expect(trainStage2({ loaded: bad, dataset: ds, quiet: true })).rejects.toThrow(/bad\.yaml does not match model_dir[\s\S]*resnet20/);
-    const missing = resolveConfig({ ...base, model_dir: join(tmp, "nope"), networks: { feat_model: { type: "resnet8", fix: true } }, stage2: { method: "ncm" } }, "m.yaml");
-    await expect(trainStage2({ loaded: missing, dataset: ds, quiet: true })).rejects.toThrow(/not a finished stage-1 run/);
+    expect(classifierOptions(s2("tau_norm", { tau_grid: { start: 0, stop: 1, step: 0.25 } }).config)).toEqual({
+      taus: [0, 0.25, 0.5, 0.75, 1],
+    });
+    expect(classifierOptions(s2("crt").config)).toMatchObject({
+      epochs: 2,
+      batchSize: 32,
+      lr: 0.05,
+      samplesPerClass: 4,
+      seed: 5,
+    });
+    const bad = resolveConfig(
+      {
+        ...base,
+        model_dir: stage1Dir,
+        networks: { feat_model: { type: "resnet20", fix: true } },
+        stage2: { method: "ncm" },
+      },
+      "bad.yaml",
+    );
+    await expect(trainStage2({ loaded: bad, dataset: ds, quiet: true })).rejects.toThrow(
+      /bad\.yaml does not match model_dir[\s\S]*resnet20/,
+    );
+    const missing = resolveConfig(
+      {
+        ...base,
+        model_dir: join(tmp, "nope"),
+        networks: { feat_model: { type: "resnet8", fix: true } },
+        stage2: { method: "ncm" },
+      },
+      "m.yaml",
+    );
+    await expect(trainStage2({ loaded: missing, dataset: ds, quiet: true })).rejects.toThrow(
+      /not a finished stage-1 run/,
+    );
   });
 });

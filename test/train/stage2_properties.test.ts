@@ -9,10 +9,11 @@
  *  - images-mode cRT starts from a fresh nn.Linear (U(±1/√d), independent of the stage-1 classifier, trained or
  *    initial); LWS keeps the stage-1 weight and bias exactly.
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { resolveConfig } from "../../src/config/load.js";
@@ -48,8 +49,16 @@ const s2 = (method: string, stage2: Record<string, unknown> = {}, modelDir = sta
     {
       ...base,
       model_dir: modelDir,
-      networks: { feat_model: { type: "resnet8", fix: true }, classifier: { optim_params: { lr, momentum: 0.9, weight_decay: 5e-4 } } },
-      training_opt: { ...base.training_opt, num_epochs: 3, stage: `cls_${method}`, sampler: { type: "class_balanced", num_samples_cls: 4 } },
+      networks: {
+        feat_model: { type: "resnet8", fix: true },
+        classifier: { optim_params: { lr, momentum: 0.9, weight_decay: 5e-4 } },
+      },
+      training_opt: {
+        ...base.training_opt,
+        num_epochs: 3,
+        stage: `cls_${method}`,
+        sampler: { type: "class_balanced", num_samples_cls: 4 },
+      },
       stage2: { method, ...stage2 },
     },
     `cls_${method}.yaml`,
@@ -64,8 +73,14 @@ beforeAll(async () => {
 
 const json = (p: string) => JSON.parse(readFileSync(p, "utf8"));
 const stage1Best = () => loadCheckpoint(join(stage1Dir, "best.ckpt")).tensors;
-const same = (a: TensorData, b: TensorData) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength));
-const backboneKeys = (t: Record<string, TensorData>) => Object.keys(t).filter((k) => k.startsWith("feat_model.")).sort();
+const same = (a: TensorData, b: TensorData) =>
+  Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(
+    Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength),
+  );
+const backboneKeys = (t: Record<string, TensorData>) =>
+  Object.keys(t)
+    .filter((k) => k.startsWith("feat_model."))
+    .sort();
 
 /** A copy of the stage-1 run without its feature cache (the cache is keyed by checkpoint and data, not labels). */
 function freshCopy(name: string): string {
@@ -79,7 +94,12 @@ describe("on features: the test labels reach no choice and no val number", () =>
     const before = tf.memory().numTensors;
     const a = await trainStage2({ loaded: s2(method), dataset: ds, quiet: true, runDir: join(tmp, `feat-${method}`) });
     const copy = freshCopy(`s1-copy-${method}`);
-    const b = await trainStage2({ loaded: s2(method, {}, copy), dataset: withCorruptTest(ds), quiet: true, runDir: join(tmp, `feat-${method}-corrupt`) });
+    const b = await trainStage2({
+      loaded: s2(method, {}, copy),
+      dataset: withCorruptTest(ds),
+      quiet: true,
+      runDir: join(tmp, `feat-${method}-corrupt`),
+    });
     expect(tf.memory().numTensors).toBe(before);
     const ra = json(join(a.runDir, "results.json"));
     const rb = json(join(b.runDir, "results.json"));
@@ -142,7 +162,12 @@ describe("on images (frozen backbone, augmented class-balanced batches)", () => 
 
   it("cRT: corrupting the test labels changes no selection and no val number", async () => {
     const dir = join(tmp, "img-crt-corrupt");
-    await trainStage2({ loaded: s2("crt", { input: "images" }), dataset: valAtBest(withCorruptTest(ds)), quiet: true, runDir: dir });
+    await trainStage2({
+      loaded: s2("crt", { input: "images" }),
+      dataset: valAtBest(withCorruptTest(ds)),
+      quiet: true,
+      runDir: dir,
+    });
     const a = json(join(crtDir, "results.json"));
     const b = json(join(dir, "results.json"));
     expect(b.extra).toEqual(a.extra);
@@ -162,7 +187,12 @@ describe("on images (frozen backbone, augmented class-balanced batches)", () => 
 
   it("bn_mode train (the original code): every trained backbone parameter is bit-identical; only BN statistics move", async () => {
     const dir = join(tmp, "img-crt-bntrain");
-    await trainStage2({ loaded: s2("crt", { input: "images", bn_mode: "train" }), dataset: ds, quiet: true, runDir: dir });
+    await trainStage2({
+      loaded: s2("crt", { input: "images", bn_mode: "train" }),
+      dataset: ds,
+      quiet: true,
+      runDir: dir,
+    });
     const s1 = stage1Best();
     const net = buildBackbone(stage1Cfg().config, ds);
     const params = [...net.trainable().keys()].map((k) => `feat_model.${k}`);
@@ -177,7 +207,12 @@ describe("on images (frozen backbone, augmented class-balanced batches)", () => 
   it("cRT's head is a fresh nn.Linear draw: U(±1/√d), independent of the stage-1 classifier, trained or initial", async () => {
     // lr 1e-9: the saved head is its initialisation to ~1e-9.
     const dir = join(tmp, "img-crt-init");
-    await trainStage2({ loaded: s2("crt", { input: "images" }, stage1Dir, 1e-9), dataset: ds, quiet: true, runDir: dir });
+    await trainStage2({
+      loaded: s2("crt", { input: "images" }, stage1Dir, 1e-9),
+      dataset: ds,
+      quiet: true,
+      runDir: dir,
+    });
     const head = loadCheckpoint(join(dir, "classifier.ckpt")).tensors;
     const w = head["classifier.fc.weight"].data;
     const d = 64;
@@ -185,7 +220,10 @@ describe("on images (frozen backbone, augmented class-balanced batches)", () => 
     expectUniform(w, 1 / Math.sqrt(d), "cRT fc.weight");
     expect(Math.max(...Array.from(head["classifier.fc.bias"].data, Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(d));
     const bound = 4 / Math.sqrt(w.length);
-    expect(Math.abs(correlation(w, stage1Best()["classifier.fc.weight"].data)), "vs the trained stage-1 classifier").toBeLessThan(bound);
+    expect(
+      Math.abs(correlation(w, stage1Best()["classifier.fc.weight"].data)),
+      "vs the trained stage-1 classifier",
+    ).toBeLessThan(bound);
     const init = buildHead(stage1Cfg().config, d, 10) as LinearClassifier;
     expect(Math.abs(correlation(w, init.weight.dataSync())), "vs stage 1's initial classifier").toBeLessThan(bound);
     init.dispose();
@@ -193,7 +231,12 @@ describe("on images (frozen backbone, augmented class-balanced batches)", () => 
 
   it("LWS keeps the stage-1 weight and bias bit for bit (and the backbone); its scales start at 1", async () => {
     const dir = join(tmp, "img-lws");
-    await trainStage2({ loaded: s2("lws", { input: "images" }, stage1Dir, 1e-9), dataset: ds, quiet: true, runDir: dir });
+    await trainStage2({
+      loaded: s2("lws", { input: "images" }, stage1Dir, 1e-9),
+      dataset: ds,
+      quiet: true,
+      runDir: dir,
+    });
     const s1 = stage1Best();
     for (const f of ["best.ckpt", "latest.ckpt"]) {
       const t = loadCheckpoint(join(dir, f)).tensors;

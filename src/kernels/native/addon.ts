@@ -4,11 +4,12 @@
  * The addon is optional: it is built by `npm run build:native` (also run from `postinstall`) only where g++, the
  * Node headers, oneDNN and OpenBLAS exist. Every function works zero-copy on Float32Array views of the wasm heap.
  */
-import { createRequire } from "node:module";
+
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuUnsupported, PINNED_OPENBLAS_CORE, requestedNumerics, type NumericsMode } from "./numerics.js";
+import { cpuUnsupported, type NumericsMode, PINNED_OPENBLAS_CORE, requestedNumerics } from "./numerics.js";
 
 /** The functions exported by the native addon (native/src/ops.h lists them; native/src/module.cc documents for argument meanings). */
 export interface NativeAddon {
@@ -20,8 +21,18 @@ export interface NativeAddon {
   info(): NativeInfo;
   /** Row-major batched C[i] = op(A[i])·op(B[i]); a stride of 0 broadcasts that operand over the batch. */
   sgemm(
-    batch: number, transA: number, transB: number, m: number, n: number, k: number,
-    a: Float32Array, strideA: number, b: Float32Array, strideB: number, c: Float32Array, strideC: number,
+    batch: number,
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    strideA: number,
+    b: Float32Array,
+    strideB: number,
+    c: Float32Array,
+    strideC: number,
   ): void;
   /** oneDNN NHWC convolution: kind 0 forward (x, w → y), 1 input gradient (dy, w → dx), 2 filter gradient (x, dy → dw). */
   conv(kind: 0 | 1 | 2, params: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
@@ -29,48 +40,127 @@ export interface NativeAddon {
    * Our own deterministic NHWC convolution (same arguments as `conv`); algo 0 picks Winograd F(4x4, 3x3) where it
    * applies (3x3, stride 1, >= 8 channels) and the direct kernel elsewhere, 1 forces direct, 2 forces Winograd.
    */
-  convOwn(kind: 0 | 1 | 2, params: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array, algo?: 0 | 1 | 2): void;
+  convOwn(
+    kind: 0 | 1 | 2,
+    params: Int32Array,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    algo?: 0 | 1 | 2,
+  ): void;
   /** out[R,C] = a ∘ b with broadcast modes 0 full, 1 row vector [C], 2 column vector [R], 3 scalar. */
-  binary(op: number, r: number, c: number, a: Float32Array, aMode: number, b: Float32Array, bMode: number, out: Float32Array): void;
+  binary(
+    op: number,
+    r: number,
+    c: number,
+    a: Float32Array,
+    aMode: number,
+    b: Float32Array,
+    bMode: number,
+    out: Float32Array,
+  ): void;
   /** Element-wise unary op; `alpha` is the op's parameter (Step's value for x ≤ 0, the scale factor). */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[O,I] = reduction over the middle axis of x[O,Rd,I]. */
   reduce(op: number, o: number, rd: number, i: number, x: Float32Array, out: Float32Array): void;
   /** Per-channel (last axis) batch normalisation of x[R,C]. */
   batchNorm(
-    r: number, c: number, x: Float32Array, mean: Float32Array, variance: Float32Array,
-    offset: Float32Array | null, scale: Float32Array | null, eps: number, out: Float32Array,
+    r: number,
+    c: number,
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    offset: Float32Array | null,
+    scale: Float32Array | null,
+    eps: number,
+    out: Float32Array,
   ): void;
   /** All FusedBatchNorm input gradients in two passes; null outputs are skipped. */
   bnGrad(
-    r: number, c: number, x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array,
-    scale: Float32Array | null, eps: number, dx: Float32Array | null, dMean: Float32Array | null,
-    dVar: Float32Array | null, dScale: Float32Array | null, dOffset: Float32Array | null,
+    r: number,
+    c: number,
+    x: Float32Array,
+    dy: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    scale: Float32Array | null,
+    eps: number,
+    dx: Float32Array | null,
+    dMean: Float32Array | null,
+    dVar: Float32Array | null,
+    dScale: Float32Array | null,
+    dOffset: Float32Array | null,
   ): void;
   /** Training-mode batch statistics of x[R,C] per channel: mean and biased variance (two passes). */
   bnMoments(r: number, c: number, x: Float32Array, mean: Float32Array, variance: Float32Array): void;
   /** Training-mode batch-norm gradient through the batch statistics: dx, dScale, dOffset in two passes. */
   bnTrainGrad(
-    r: number, c: number, x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array,
-    scale: Float32Array | null, eps: number, dx: Float32Array, dScale: Float32Array, dOffset: Float32Array,
+    r: number,
+    c: number,
+    x: Float32Array,
+    dy: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    scale: Float32Array | null,
+    eps: number,
+    dx: Float32Array,
+    dScale: Float32Array,
+    dOffset: Float32Array,
   ): void;
   /** Training-mode batch norm y = act(γ·x̂ + β [+ residual]) of x[R,C]; writes y and the batch mean / biased variance. */
   bnActForward(
-    r: number, c: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, residual: Float32Array | null,
-    relu: number, eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array,
+    r: number,
+    c: number,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    residual: Float32Array | null,
+    relu: number,
+    eps: number,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
   ): void;
   /** Gradient of bnActForward: dx, dGamma, dBeta and (when given) dResidual, in two passes over dy, x, y. */
   bnActBackward(
-    r: number, c: number, dy: Float32Array, x: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array,
-    gamma: Float32Array, relu: number, eps: number, dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array, dResidual: Float32Array | null,
+    r: number,
+    c: number,
+    dy: Float32Array,
+    x: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    gamma: Float32Array,
+    relu: number,
+    eps: number,
+    dx: Float32Array,
+    dGamma: Float32Array,
+    dBeta: Float32Array,
+    dResidual: Float32Array | null,
   ): void;
   /** PyTorch running statistics: out = (1 − momentum)·running + momentum·mean, (1 − momentum)·runningVar + varFactor·variance. */
   bnRunning(
-    c: number, runningMean: Float32Array, runningVar: Float32Array, mean: Float32Array, variance: Float32Array,
-    momentum: number, varFactor: number, outMean: Float32Array, outVar: Float32Array,
+    c: number,
+    runningMean: Float32Array,
+    runningVar: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    momentum: number,
+    varFactor: number,
+    outMean: Float32Array,
+    outVar: Float32Array,
   ): void;
   /** Gradient of (a − b)² for a full [R,C] and b broadcast by `bMode`: da = 2(a−b)·dy, db = −Σ da over b's broadcast axes. */
-  sqDiffGrad(r: number, c: number, a: Float32Array, b: Float32Array, bMode: number, dy: Float32Array, da: Float32Array, db: Float32Array | null): void;
+  sqDiffGrad(
+    r: number,
+    c: number,
+    a: Float32Array,
+    b: Float32Array,
+    bMode: number,
+    dy: Float32Array,
+    da: Float32Array,
+    db: Float32Array | null,
+  ): void;
   /** Row-wise arg-max of x[R,C] into `out` (int32). */
   argMaxRows(r: number, c: number, x: Float32Array, out: Int32Array): void;
   /** out[K,D] = Σ rows of x[N,D] by segment id (ids outside [0,K) dropped). */
@@ -79,17 +169,48 @@ export interface NativeAddon {
    * Logits z[R,C] (+ bias[C] when given) → gradient of the mean softmax cross-entropy, in place; dBias (when given)
    * receives its column sums. Returns [Σ row losses, rows correct].
    */
-  softmaxXentGrad(r: number, c: number, z: Float32Array, labels: Int32Array, bias: Float32Array | null, dBias: Float32Array | null): [number, number];
+  softmaxXentGrad(
+    r: number,
+    c: number,
+    z: Float32Array,
+    labels: Int32Array,
+    bias: Float32Array | null,
+    dBias: Float32Array | null,
+  ): [number, number];
   /** Every τ of a sweep in one pass: out[t·outStride + i] = first arg-max over j of logits[i,j]·scales[t,j]. */
-  scaledArgMax(r: number, c: number, t: number, logits: Float32Array, scales: Float32Array, out: Int32Array, outStride: number): void;
+  scaledArgMax(
+    r: number,
+    c: number,
+    t: number,
+    logits: Float32Array,
+    scales: Float32Array,
+    out: Int32Array,
+    outStride: number,
+  ): void;
   /** sums[K,D] (float64) += rows of x[N,D] grouped by id, each column in row order. */
   classSums64(n: number, d: number, k: number, x: Float32Array, ids: Int32Array, sums: Float64Array): void;
   /** Rows of x[R,D] minus `mean` (when given), scaled to unit L2 norm, in place (zero rows stay zero). */
   normalizeRows(r: number, d: number, x: Float32Array, mean: Float32Array | null): void;
   /** src/train/sgd.ts's step in float32, op for op: d = g + p·wd, v = buf·μ + d, p' = p − v·lr, into the outputs. */
-  sgdStepF32(param: Float32Array, grad: Float32Array, buf: Float32Array, outParam: Float32Array, outBuf: Float32Array, lr: number, momentum: number, weightDecay: number): void;
+  sgdStepF32(
+    param: Float32Array,
+    grad: Float32Array,
+    buf: Float32Array,
+    outParam: Float32Array,
+    outBuf: Float32Array,
+    lr: number,
+    momentum: number,
+    weightDecay: number,
+  ): void;
   /** PyTorch SGD step in place: v ← μ·v + g + wd·p; p ← p − lr·v. */
-  sgdMomentum(param: Float32Array, grad: Float32Array, v: Float32Array, lr: number, momentum: number, weightDecay: number): void;
+  sgdMomentum(
+    param: Float32Array,
+    grad: Float32Array,
+    v: Float32Array,
+    lr: number,
+    momentum: number,
+    weightDecay: number,
+  ): void;
 }
 
 /** What `info()` reports; recorded in every run manifest. */
@@ -184,7 +305,8 @@ function tryLoad(): LoadResult {
   const cpu = cpuUnsupported(readCpuinfo());
   if (cpu) return { addon: null, reason: cpu };
   const root = findPackageRoot();
-  if (!root) return { addon: null, reason: `no ${PACKAGE_NAME} package.json above ${dirname(fileURLToPath(import.meta.url))}` };
+  if (!root)
+    return { addon: null, reason: `no ${PACKAGE_NAME} package.json above ${dirname(fileURLToPath(import.meta.url))}` };
   const path = join(root, ADDON_REL);
   if (!existsSync(path)) return { addon: null, reason: `${ADDON_REL} not built (run \`npm run build:native\`)` };
   // OpenMP threads that spin after each parallel region steal the cores from OpenBLAS's own thread pool (and from
@@ -208,7 +330,10 @@ function tryLoad(): LoadResult {
     addon.setThreads(requestedThreads());
     const core = addon.info().openblasCore;
     if (numerics === "deterministic" && core.toLowerCase() !== PINNED_OPENBLAS_CORE.toLowerCase()) {
-      return { addon: null, reason: `OpenBLAS runs its ${core} kernels although OPENBLAS_CORETYPE=${PINNED_OPENBLAS_CORE} was set before loading; deterministic numerics need the pinned core (set LTR_NUMERICS=fast to accept machine-dependent results)` };
+      return {
+        addon: null,
+        reason: `OpenBLAS runs its ${core} kernels although OPENBLAS_CORETYPE=${PINNED_OPENBLAS_CORE} was set before loading; deterministic numerics need the pinned core (set LTR_NUMERICS=fast to accept machine-dependent results)`,
+      };
     }
     return { addon, path };
   } catch (e) {

@@ -6,9 +6,9 @@
  * active backend is wasm and the shapes are per-channel, and otherwise runs the gradient it replaced.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { NativeAddon } from "./addon.js";
 import type { KernelReport } from "../report.js";
-import { f32, overrideKernel, sizeOf, type NativeKernelArgs } from "./wrap.js";
+import type { NativeAddon } from "./addon.js";
+import { f32, type NativeKernelArgs, overrideKernel, sizeOf } from "./wrap.js";
 
 /** Name of the helper kernel that computes the fused gradient on wasm. */
 export const BN_GRAD_KERNEL = "LtrFusedBatchNormGrad";
@@ -36,21 +36,35 @@ export function perChannel(x: readonly number[], stat: readonly number[] | undef
 }
 
 export function installBatchNormKernels(addon: NativeAddon, report: KernelReport): void {
-  overrideKernel("FusedBatchNorm", "native-omp", ({ inputs, backend, attrs }: NativeKernelArgs) => {
-    const { x, mean, variance, offset, scale } = inputs as Record<string, tf.TensorInfo | undefined>;
-    if (!x || !mean || !variance || x.shape.length === 0) return null;
-    const all = [x, mean, variance, offset, scale].filter((t): t is tf.TensorInfo => t !== undefined);
-    if (all.some((t) => t.dtype !== "float32")) return null;
-    if (!all.slice(1).every((t) => perChannel(x.shape, t.shape))) return null;
-    const c = x.shape[x.shape.length - 1];
-    const n = sizeOf(x.shape);
-    if (c === 0 || n === 0) return null;
-    const eps = Number((attrs as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001);
-    const out = backend.makeOutput(x.shape, "float32");
-    addon.batchNorm(n / c, c, f32(backend, x), f32(backend, mean), f32(backend, variance),
-      offset ? f32(backend, offset) : null, scale ? f32(backend, scale) : null, eps, f32(backend, out));
-    return out;
-  }, report);
+  overrideKernel(
+    "FusedBatchNorm",
+    "native-omp",
+    ({ inputs, backend, attrs }: NativeKernelArgs) => {
+      const { x, mean, variance, offset, scale } = inputs as Record<string, tf.TensorInfo | undefined>;
+      if (!x || !mean || !variance || x.shape.length === 0) return null;
+      const all = [x, mean, variance, offset, scale].filter((t): t is tf.TensorInfo => t !== undefined);
+      if (all.some((t) => t.dtype !== "float32")) return null;
+      if (!all.slice(1).every((t) => perChannel(x.shape, t.shape))) return null;
+      const c = x.shape[x.shape.length - 1];
+      const n = sizeOf(x.shape);
+      if (c === 0 || n === 0) return null;
+      const eps = Number((attrs as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001);
+      const out = backend.makeOutput(x.shape, "float32");
+      addon.batchNorm(
+        n / c,
+        c,
+        f32(backend, x),
+        f32(backend, mean),
+        f32(backend, variance),
+        offset ? f32(backend, offset) : null,
+        scale ? f32(backend, scale) : null,
+        eps,
+        f32(backend, out),
+      );
+      return out;
+    },
+    report,
+  );
 
   // Helper kernel: inputs x, dy, mean, variance, scale?; outputs dx, dMean, dVar, dScale, dOffset.
   if (!tf.getKernel(BN_GRAD_KERNEL, "wasm")) {
@@ -70,8 +84,21 @@ export function installBatchNormKernels(addon: NativeAddon, report: KernelReport
           backend.makeOutput(mean!.shape, "float32"),
         ];
         const [dx, dm, dv, ds, doff] = outs.map((t) => f32(backend, t));
-        addon.bnGrad(sizeOf(x!.shape) / c, c, f32(backend, x!), f32(backend, dy!), f32(backend, mean!),
-          f32(backend, variance!), scale ? f32(backend, scale) : null, eps, dx, dm, dv, ds, doff);
+        addon.bnGrad(
+          sizeOf(x!.shape) / c,
+          c,
+          f32(backend, x!),
+          f32(backend, dy!),
+          f32(backend, mean!),
+          f32(backend, variance!),
+          scale ? f32(backend, scale) : null,
+          eps,
+          dx,
+          dm,
+          dv,
+          ds,
+          doff,
+        );
         return outs;
       },
     });
@@ -102,10 +129,25 @@ export function installBatchNormKernels(addon: NativeAddon, report: KernelReport
         const { x, dy, mean, variance, scale } = inputs as Record<string, tf.TensorInfo>;
         const eps = Number((attrs as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001);
         const c = x.shape[x.shape.length - 1];
-        const outs = [backend.makeOutput(x.shape, "float32"), backend.makeOutput([c], "float32"), backend.makeOutput([c], "float32")];
+        const outs = [
+          backend.makeOutput(x.shape, "float32"),
+          backend.makeOutput([c], "float32"),
+          backend.makeOutput([c], "float32"),
+        ];
         const [dx, ds, doff] = outs.map((t) => f32(backend, t));
-        addon.bnTrainGrad(sizeOf(x.shape) / c, c, f32(backend, x), f32(backend, dy), f32(backend, mean),
-          f32(backend, variance), f32(backend, scale), eps, dx, ds, doff);
+        addon.bnTrainGrad(
+          sizeOf(x.shape) / c,
+          c,
+          f32(backend, x),
+          f32(backend, dy),
+          f32(backend, mean),
+          f32(backend, variance),
+          f32(backend, scale),
+          eps,
+          dx,
+          ds,
+          doff,
+        );
         return outs;
       },
     });
@@ -119,10 +161,25 @@ export function installBatchNormKernels(addon: NativeAddon, report: KernelReport
         const { x, gamma, beta, residual } = inputs as Record<string, tf.TensorInfo | undefined>;
         const { relu, varianceEpsilon } = attrs as { relu: boolean; varianceEpsilon: number };
         const c = x!.shape[x!.shape.length - 1];
-        const outs = [backend.makeOutput(x!.shape, "float32"), backend.makeOutput([c], "float32"), backend.makeOutput([c], "float32")];
+        const outs = [
+          backend.makeOutput(x!.shape, "float32"),
+          backend.makeOutput([c], "float32"),
+          backend.makeOutput([c], "float32"),
+        ];
         const [y, m, v] = outs.map((t) => f32(backend, t));
-        addon.bnActForward(sizeOf(x!.shape) / c, c, f32(backend, x!), f32(backend, gamma!), f32(backend, beta!),
-          residual ? f32(backend, residual) : null, relu ? 1 : 0, varianceEpsilon, y, m, v);
+        addon.bnActForward(
+          sizeOf(x!.shape) / c,
+          c,
+          f32(backend, x!),
+          f32(backend, gamma!),
+          f32(backend, beta!),
+          residual ? f32(backend, residual) : null,
+          relu ? 1 : 0,
+          varianceEpsilon,
+          y,
+          m,
+          v,
+        );
         return outs;
       },
     });
@@ -134,13 +191,35 @@ export function installBatchNormKernels(addon: NativeAddon, report: KernelReport
       kernelFunc: ({ inputs, backend: b, attrs }) => {
         const backend = b as NativeKernelArgs["backend"];
         const { dy, x, y, mean, variance, gamma } = inputs as Record<string, tf.TensorInfo>;
-        const { relu, varianceEpsilon, residual } = attrs as { relu: boolean; varianceEpsilon: number; residual: boolean };
+        const { relu, varianceEpsilon, residual } = attrs as {
+          relu: boolean;
+          varianceEpsilon: number;
+          residual: boolean;
+        };
         const c = x.shape[x.shape.length - 1];
-        const outs = [backend.makeOutput(x.shape, "float32"), backend.makeOutput([c], "float32"), backend.makeOutput([c], "float32")];
+        const outs = [
+          backend.makeOutput(x.shape, "float32"),
+          backend.makeOutput([c], "float32"),
+          backend.makeOutput([c], "float32"),
+        ];
         if (residual) outs.push(backend.makeOutput(x.shape, "float32"));
         const v = outs.map((t) => f32(backend, t));
-        addon.bnActBackward(sizeOf(x.shape) / c, c, f32(backend, dy), f32(backend, x), f32(backend, y), f32(backend, mean),
-          f32(backend, variance), f32(backend, gamma), relu ? 1 : 0, varianceEpsilon, v[0], v[1], v[2], residual ? v[3] : null);
+        addon.bnActBackward(
+          sizeOf(x.shape) / c,
+          c,
+          f32(backend, dy),
+          f32(backend, x),
+          f32(backend, y),
+          f32(backend, mean),
+          f32(backend, variance),
+          f32(backend, gamma),
+          relu ? 1 : 0,
+          varianceEpsilon,
+          v[0],
+          v[1],
+          v[2],
+          residual ? v[3] : null,
+        );
         return outs;
       },
     });
@@ -154,9 +233,22 @@ export function installBatchNormKernels(addon: NativeAddon, report: KernelReport
         const { runningMean, runningVar, mean, variance } = inputs as Record<string, tf.TensorInfo>;
         const { momentum, varFactor } = attrs as { momentum: number; varFactor: number };
         const c = sizeOf(runningMean.shape);
-        const outs = [backend.makeOutput(runningMean.shape, "float32"), backend.makeOutput(runningVar.shape, "float32")];
+        const outs = [
+          backend.makeOutput(runningMean.shape, "float32"),
+          backend.makeOutput(runningVar.shape, "float32"),
+        ];
         const [om, ov] = outs.map((t) => f32(backend, t));
-        addon.bnRunning(c, f32(backend, runningMean), f32(backend, runningVar), f32(backend, mean), f32(backend, variance), momentum, varFactor, om, ov);
+        addon.bnRunning(
+          c,
+          f32(backend, runningMean),
+          f32(backend, runningVar),
+          f32(backend, mean),
+          f32(backend, variance),
+          momentum,
+          varFactor,
+          om,
+          ov,
+        );
         return outs;
       },
     });
@@ -179,15 +271,23 @@ export function installBatchNormKernels(addon: NativeAddon, report: KernelReport
       const [x, mean, variance, scale] = saved;
       const g = dy as tf.Tensor;
       const ok =
-        tf.getBackend() === "wasm" && x.dtype === "float32" && g.dtype === "float32" && x.rank > 0 &&
-        sizeOf(x.shape) > 0 && mean.size === variance.size &&
-        [mean, variance, scale].every((t) => t === undefined || (t.dtype === "float32" && perChannel(x.shape, t.shape)));
+        tf.getBackend() === "wasm" &&
+        x.dtype === "float32" &&
+        g.dtype === "float32" &&
+        x.rank > 0 &&
+        sizeOf(x.shape) > 0 &&
+        mean.size === variance.size &&
+        [mean, variance, scale].every(
+          (t) => t === undefined || (t.dtype === "float32" && perChannel(x.shape, t.shape)),
+        );
       if (!ok) return prev.gradFunc(dy, saved, attrs);
       // Compute everything eagerly: each input's closure runs in its own tidy, so sharing lazily would free the
       // shared tensors after the first closure.
       const inputs: tf.NamedTensorMap = { x, dy: g, mean, variance };
       if (scale) inputs.scale = scale;
-      const [dx, dMean, dVar, dScale, dOffset] = tf.engine().runKernel(BN_GRAD_KERNEL, inputs, attrs as tf.NamedAttrMap) as tf.Tensor[];
+      const [dx, dMean, dVar, dScale, dOffset] = tf
+        .engine()
+        .runKernel(BN_GRAD_KERNEL, inputs, attrs as tf.NamedAttrMap) as tf.Tensor[];
       return {
         x: () => dx,
         mean: () => dMean,

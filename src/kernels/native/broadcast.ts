@@ -47,7 +47,10 @@ function modeAt(padded: readonly number[], out: readonly number[], k: number): M
 }
 
 /** Find a split of `outShape` at which every operand shape maps onto one mode, or null if there is none. */
-export function planBroadcast(outShape: readonly number[], shapes: readonly (readonly number[])[]): BroadcastPlan | null {
+export function planBroadcast(
+  outShape: readonly number[],
+  shapes: readonly (readonly number[])[],
+): BroadcastPlan | null {
   const rank = outShape.length;
   const padded = shapes.map((s) => {
     if (s.length > rank) return null;

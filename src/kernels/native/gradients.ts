@@ -7,10 +7,10 @@
  * helper kernels exist) and that the shapes are ones the addon handles, and otherwise runs the gradient it replaced.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { NativeAddon } from "./addon.js";
 import type { KernelReport } from "../report.js";
+import type { NativeAddon } from "./addon.js";
 import { Mode, planBroadcast } from "./broadcast.js";
-import { f32, sizeOf, type NativeKernelArgs } from "./wrap.js";
+import { f32, type NativeKernelArgs, sizeOf } from "./wrap.js";
 
 type GradFunc = tf.GradConfig["gradFunc"];
 type Saved = tf.Tensor[];
@@ -75,7 +75,16 @@ export function installGradientOverrides(addon: NativeAddon, report: KernelRepor
       const { shape, vShape, scale } = attrs as { shape: number[]; vShape: number[]; scale: number };
       const plan = planBroadcast(shape, [vShape])!;
       const out = backend.makeOutput(shape, "float32");
-      addon.binary(2, plan.r, plan.c, f32(backend, v), plan.modes[0], Float32Array.of(scale), Mode.Scalar, f32(backend, out));
+      addon.binary(
+        2,
+        plan.r,
+        plan.c,
+        f32(backend, v),
+        plan.modes[0],
+        Float32Array.of(scale),
+        Mode.Scalar,
+        f32(backend, out),
+      );
       return out;
     },
   });
@@ -89,67 +98,125 @@ export function installGradientOverrides(addon: NativeAddon, report: KernelRepor
       const { r, c, otherMode, needOther } = attrs as { r: number; c: number; otherMode: number; needOther?: boolean };
       const dFull = backend.makeOutput(full.shape, "float32");
       if (needOther === false) {
-        addon.sqDiffGrad(r, c, f32(backend, full), f32(backend, other), otherMode, f32(backend, dy), f32(backend, dFull), null);
+        addon.sqDiffGrad(
+          r,
+          c,
+          f32(backend, full),
+          f32(backend, other),
+          otherMode,
+          f32(backend, dy),
+          f32(backend, dFull),
+          null,
+        );
         return dFull;
       }
       const dOther = backend.makeOutput(other.shape, "float32");
-      addon.sqDiffGrad(r, c, f32(backend, full), f32(backend, other), otherMode, f32(backend, dy), f32(backend, dFull), f32(backend, dOther));
+      addon.sqDiffGrad(
+        r,
+        c,
+        f32(backend, full),
+        f32(backend, other),
+        otherMode,
+        f32(backend, dy),
+        f32(backend, dFull),
+        f32(backend, dOther),
+      );
       return [dFull, dOther];
     },
   });
 
-  overrideGradient("Relu", (dy, [x]) => {
-    if (x.dtype !== "float32" || !tf.util.arraysEqual(x.shape, dy.shape)) return null;
-    return { x: () => tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor };
-  }, report);
+  overrideGradient(
+    "Relu",
+    (dy, [x]) => {
+      if (x.dtype !== "float32" || !tf.util.arraysEqual(x.shape, dy.shape)) return null;
+      return { x: () => tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor };
+    },
+    report,
+  );
 
   for (const name of ["Mean", "Sum"]) {
-    overrideGradient(name, (dy, [x], attrs) => {
-      if (x.dtype !== "float32") return null;
-      const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
-      const vShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-      if (sizeOf(vShape) !== dy.size || !planBroadcast(x.shape, [vShape])) return null;
-      let n = 1;
-      for (const a of axes) n *= x.shape[a];
-      const scale = name === "Mean" ? 1 / n : 1;
-      return { x: () => tf.engine().runKernel(BROADCAST_SCALE, { v: dy }, { shape: x.shape, vShape, scale }) as tf.Tensor };
-    }, report);
+    overrideGradient(
+      name,
+      (dy, [x], attrs) => {
+        if (x.dtype !== "float32") return null;
+        const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
+        const vShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+        if (sizeOf(vShape) !== dy.size || !planBroadcast(x.shape, [vShape])) return null;
+        let n = 1;
+        for (const a of axes) n *= x.shape[a];
+        const scale = name === "Mean" ? 1 / n : 1;
+        return {
+          x: () => tf.engine().runKernel(BROADCAST_SCALE, { v: dy }, { shape: x.shape, vShape, scale }) as tf.Tensor,
+        };
+      },
+      report,
+    );
   }
 
   // d(x²) = 2x·dy: the squared-difference gradient against a scalar 0 (tf.moments squares x − mean this way).
-  overrideGradient("Square", (dy, [x]) => {
-    if (x.dtype !== "float32" || !tf.util.arraysEqual(x.shape, dy.shape)) return null;
-    return {
-      x: () => tf.engine().runKernel(SQDIFF_GRAD, { full: x, other: tf.zeros([]), dy }, { r: 1, c: x.size, otherMode: Mode.Scalar, needOther: false }) as tf.Tensor,
-    };
-  }, report);
+  overrideGradient(
+    "Square",
+    (dy, [x]) => {
+      if (x.dtype !== "float32" || !tf.util.arraysEqual(x.shape, dy.shape)) return null;
+      return {
+        x: () =>
+          tf
+            .engine()
+            .runKernel(
+              SQDIFF_GRAD,
+              { full: x, other: tf.zeros([]), dy },
+              { r: 1, c: x.size, otherMode: Mode.Scalar, needOther: false },
+            ) as tf.Tensor,
+      };
+    },
+    report,
+  );
 
-  overrideGradient("SquaredDifference", (dy, [a, b]) => {
-    if (a.dtype !== "float32" || b.dtype !== "float32") return null;
-    const aFull = tf.util.arraysEqual(a.shape, dy.shape);
-    const bFull = tf.util.arraysEqual(b.shape, dy.shape);
-    if (!aFull && !bFull) return null;
-    const [full, other] = aFull ? [a, b] : [b, a];
-    const plan = planBroadcast(dy.shape, [full.shape, other.shape]);
-    if (!plan || plan.modes[0] !== Mode.Full) return null;
-    // Both gradients come from one kernel call, so compute it now: each input's closure runs in its own tidy.
-    const [dFull, dOther] = tf.engine().runKernel(SQDIFF_GRAD, { full, other, dy }, { r: plan.r, c: plan.c, otherMode: plan.modes[1] }) as tf.Tensor[];
-    return aFull ? { a: () => dFull, b: () => dOther } : { a: () => dOther, b: () => dFull };
-  }, report);
+  overrideGradient(
+    "SquaredDifference",
+    (dy, [a, b]) => {
+      if (a.dtype !== "float32" || b.dtype !== "float32") return null;
+      const aFull = tf.util.arraysEqual(a.shape, dy.shape);
+      const bFull = tf.util.arraysEqual(b.shape, dy.shape);
+      if (!aFull && !bFull) return null;
+      const [full, other] = aFull ? [a, b] : [b, a];
+      const plan = planBroadcast(dy.shape, [full.shape, other.shape]);
+      if (!plan || plan.modes[0] !== Mode.Full) return null;
+      // Both gradients come from one kernel call, so compute it now: each input's closure runs in its own tidy.
+      const [dFull, dOther] = tf
+        .engine()
+        .runKernel(SQDIFF_GRAD, { full, other, dy }, { r: plan.r, c: plan.c, otherMode: plan.modes[1] }) as tf.Tensor[];
+      return aFull ? { a: () => dFull, b: () => dOther } : { a: () => dOther, b: () => dFull };
+    },
+    report,
+  );
 }
 
 /** Identity and same-dtype Cast share the input's buffer (refcounted) instead of copying it, as tfjs's cpu backend does. */
-export function installAliasKernels(report: KernelReport, overrideKernel: typeof import("./wrap.js").overrideKernel): void {
-  overrideKernel("Identity", "native-omp", ({ inputs, backend }) => {
-    const { x } = inputs as { x: tf.TensorInfo };
-    if (x.dtype === "string") return null;
-    backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  }, report);
-  overrideKernel("Cast", "native-omp", ({ inputs, backend, attrs }) => {
-    const { x } = inputs as { x: tf.TensorInfo };
-    if (x.dtype === "string" || (attrs as { dtype: string }).dtype !== x.dtype) return null;
-    backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  }, report);
+export function installAliasKernels(
+  report: KernelReport,
+  overrideKernel: typeof import("./wrap.js").overrideKernel,
+): void {
+  overrideKernel(
+    "Identity",
+    "native-omp",
+    ({ inputs, backend }) => {
+      const { x } = inputs as { x: tf.TensorInfo };
+      if (x.dtype === "string") return null;
+      backend.incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+    report,
+  );
+  overrideKernel(
+    "Cast",
+    "native-omp",
+    ({ inputs, backend, attrs }) => {
+      const { x } = inputs as { x: tf.TensorInfo };
+      if (x.dtype === "string" || (attrs as { dtype: string }).dtype !== x.dtype) return null;
+      backend.incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+    report,
+  );
 }

@@ -8,17 +8,24 @@
  */
 import type { KernelReport } from "../report.js";
 import { loadAddon, type NativeAddon } from "./addon.js";
-import { installConvKernels, installGroupedConvKernels } from "./conv.js";
-import { installMatMulKernels } from "./matmul.js";
-import { installElementwiseKernels } from "./elementwise.js";
-import { installReduceKernels } from "./reduce.js";
 import { installBatchNormKernels } from "./batchnorm.js";
-import { installSgdKernel } from "./sgd.js";
+import { installConvKernels, installGroupedConvKernels } from "./conv.js";
+import { installElementwiseKernels } from "./elementwise.js";
 import { installAliasKernels, installGradientOverrides } from "./gradients.js";
+import { installMatMulKernels } from "./matmul.js";
+import { installReduceKernels } from "./reduce.js";
+import { installSgdKernel } from "./sgd.js";
 import { overrideKernel } from "./wrap.js";
 
-export { loadAddon, requestedThreads, findPackageRoot, type NativeAddon, type NativeInfo, type LoadResult } from "./addon.js";
-export { requestedNumerics, type NumericsMode } from "./numerics.js";
+export {
+  findPackageRoot,
+  type LoadResult,
+  loadAddon,
+  type NativeAddon,
+  type NativeInfo,
+  requestedThreads,
+} from "./addon.js";
+export { type NumericsMode, requestedNumerics } from "./numerics.js";
 
 /** Register every native kernel on wasm; on failure record why in `report.notes` and leave the wasm kernels. */
 export function installNativeKernels(report: KernelReport): void {

@@ -1,9 +1,9 @@
 /** BatchMatMul and _FusedMatMul through OpenBLAS sgemm, transposes folded into the GEMM call (no copies). */
-import * as tf from "@tensorflow/tfjs";
-import type { NativeAddon } from "./addon.js";
+import type * as tf from "@tensorflow/tfjs";
 import type { KernelReport } from "../report.js";
+import type { NativeAddon } from "./addon.js";
 import { planBroadcast } from "./broadcast.js";
-import { f32, overrideKernel, sizeOf, type NativeKernelArgs } from "./wrap.js";
+import { f32, type NativeKernelArgs, overrideKernel, sizeOf } from "./wrap.js";
 
 /** Output shape and batch strides of a (possibly batch-broadcast) matmul, or null if unsupported. */
 export interface MatMulPlan {
@@ -20,7 +20,12 @@ export interface MatMulPlan {
   strideB: number;
 }
 
-export function planMatMul(aShape: readonly number[], bShape: readonly number[], ta: boolean, tb: boolean): MatMulPlan | null {
+export function planMatMul(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  ta: boolean,
+  tb: boolean,
+): MatMulPlan | null {
   if (aShape.length < 2 || bShape.length < 2) return null;
   const ra = aShape.length;
   const rb = bShape.length;
@@ -53,9 +58,14 @@ export function planMatMul(aShape: readonly number[], bShape: readonly number[],
 function runGemm(addon: NativeAddon, args: NativeKernelArgs, fused: boolean): tf.TensorInfo | null {
   const { inputs, backend, attrs } = args;
   const { a, b, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo | undefined>;
-  const { transposeA, transposeB, activation } = attrs as { transposeA: boolean; transposeB: boolean; activation?: string };
+  const { transposeA, transposeB, activation } = attrs as {
+    transposeA: boolean;
+    transposeB: boolean;
+    activation?: string;
+  };
   if (!a || !b || a.dtype !== "float32" || b.dtype !== "float32") return null;
-  if (fused && (preluActivationWeights || (activation && activation !== "linear" && activation !== "relu"))) return null;
+  if (fused && (preluActivationWeights || (activation && activation !== "linear" && activation !== "relu")))
+    return null;
   const plan = planMatMul(a.shape, b.shape, transposeA, transposeB);
   if (!plan || plan.m * plan.n * plan.batch === 0) return null;
   let biasPlan = null;
@@ -69,8 +79,20 @@ function runGemm(addon: NativeAddon, args: NativeKernelArgs, fused: boolean): tf
   if (plan.k === 0) {
     o.fill(0);
   } else {
-    addon.sgemm(plan.batch, transposeA ? 1 : 0, transposeB ? 1 : 0, plan.m, plan.n, plan.k,
-      f32(backend, a), plan.strideA, f32(backend, b), plan.strideB, o, plan.m * plan.n);
+    addon.sgemm(
+      plan.batch,
+      transposeA ? 1 : 0,
+      transposeB ? 1 : 0,
+      plan.m,
+      plan.n,
+      plan.k,
+      f32(backend, a),
+      plan.strideA,
+      f32(backend, b),
+      plan.strideB,
+      o,
+      plan.m * plan.n,
+    );
   }
   // Epilogue in place (element i only reads element i of the output).
   if (bias && biasPlan) addon.binary(0, biasPlan.r, biasPlan.c, o, 0, f32(backend, bias), biasPlan.modes[1], o);

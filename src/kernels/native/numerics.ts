@@ -16,7 +16,9 @@ export function requestedNumerics(): NumericsMode {
   const raw = process.env.LTR_NUMERICS;
   if (raw === undefined || raw === "") return "deterministic";
   if (!(NUMERICS_MODES as readonly string[]).includes(raw)) {
-    throw new Error(`LTR_NUMERICS must be one of ${NUMERICS_MODES.join(", ")}, got '${raw}'; unset it for the default (deterministic)`);
+    throw new Error(
+      `LTR_NUMERICS must be one of ${NUMERICS_MODES.join(", ")}, got '${raw}'; unset it for the default (deterministic)`,
+    );
   }
   return raw as NumericsMode;
 }
@@ -33,5 +35,7 @@ export function cpuUnsupported(cpuinfo: string | null): string | null {
   if (cpuinfo === null) return null;
   const flags = new Set((/^flags\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? "").split(/\s+/));
   const missing = ["avx2", "fma", "f16c", "bmi2", "movbe"].filter((f) => !flags.has(f));
-  return missing.length ? `this CPU lacks ${missing.join(", ")} (x86-64-v3), which the native layer is compiled for` : null;
+  return missing.length
+    ? `this CPU lacks ${missing.join(", ")} (x86-64-v3), which the native layer is compiled for`
+    : null;
 }

@@ -5,8 +5,8 @@
  * their intermediate tensors. Used by the optimizer when registered on the active backend.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { NativeAddon } from "./addon.js";
 import type { KernelReport } from "../report.js";
+import type { NativeAddon } from "./addon.js";
 import { f32, type NativeKernelArgs } from "./wrap.js";
 
 export const SGD_STEP_KERNEL = "LtrSgdStep";

@@ -43,7 +43,9 @@ export function overrideKernel(kernelName: string, impl: NativeImpl, fn: NativeK
     const out = fn({ inputs: args.inputs, backend: args.backend as BackendWasm, attrs: args.attrs ?? {} });
     if (out !== null) return out;
     if (!fallback) {
-      throw new Error(`kernel '${kernelName}' on wasm: the native kernel does not handle these inputs and no other implementation is registered`);
+      throw new Error(
+        `kernel '${kernelName}' on wasm: the native kernel does not handle these inputs and no other implementation is registered`,
+      );
     }
     return fallback(args as Parameters<tf.KernelFunc>[0]);
   }) as tf.KernelFunc;

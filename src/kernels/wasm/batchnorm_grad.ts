@@ -24,7 +24,9 @@ export const fusedBatchNormGradConfig: tf.GradConfig = {
     const g = dy as tf.Tensor;
     const [x, mean, variance, scale] = saved as (tf.Tensor | null | undefined)[];
     if (!x || !mean || !variance) {
-      throw new Error("src/kernels/wasm/batchnorm_grad: FusedBatchNorm gradient is missing a saved x, mean or variance");
+      throw new Error(
+        "src/kernels/wasm/batchnorm_grad: FusedBatchNorm gradient is missing a saved x, mean or variance",
+      );
     }
     const eps = attrs.varianceEpsilon as number;
     const axes = tf.backend_util.getReductionAxes(mean.shape, x.shape);
@@ -40,7 +42,8 @@ export const fusedBatchNormGradConfig: tf.GradConfig = {
     return {
       x: () => tf.mul(g, scaleInv),
       mean: () => tf.reshape(tf.neg(tf.mul(scaleInv, sumDy)), mean.shape),
-      variance: () => tf.reshape(tf.mul(tf.mul(scaleInv, tf.mul(tf.square(inv), tf.scalar(-0.5))), sumXcDy), mean.shape),
+      variance: () =>
+        tf.reshape(tf.mul(tf.mul(scaleInv, tf.mul(tf.square(inv), tf.scalar(-0.5))), sumXcDy), mean.shape),
       scale: () => tf.reshape(tf.mul(inv, sumXcDy), mean.shape),
       offset: () => tf.reshape(sumDy, mean.shape),
     };

@@ -12,7 +12,7 @@
  *    Big layers go in slices of the batch so the patch matrix fits a byte budget (`setColumnBudget`).
  */
 import type * as tf from "@tensorflow/tfjs";
-import { batchChunk, convSetup, copyBatchSlice, type ConvSetup } from "./conv_common.js";
+import { batchChunk, type ConvSetup, convSetup, copyBatchSlice } from "./conv_common.js";
 import { callKernel, f32, release, transpose, view, type WasmBackendLike, type WasmKernelArgs } from "./heap.js";
 import { im2colT } from "./im2col.js";
 
@@ -47,15 +47,27 @@ function viaConvT(backend: WasmBackendLike, x: tf.TensorInfo, dy: tf.TensorInfo,
   try {
     xT = transpose(backend, x, [3, 1, 2, 0]); // [Cin, H, W, N]
     dyT = transpose(backend, dy, [1, 2, 0, 3]); // [OH, OW, N, Cout]
-    conv = callKernel("Conv2D", backend, { x: xT, filter: dyT }, {
-      strides: [1, 1],
-      pad: [[0, 0], [s.padTop, padBottom], [s.padLeft, padRight], [0, 0]],
-      dataFormat: "NHWC",
-      dilations: [s.strideHeight, s.strideWidth],
-    }); // [Cin, kh', kw', Cout] with kh' >= kh, kw' >= kw
+    conv = callKernel(
+      "Conv2D",
+      backend,
+      { x: xT, filter: dyT },
+      {
+        strides: [1, 1],
+        pad: [
+          [0, 0],
+          [s.padTop, padBottom],
+          [s.padLeft, padRight],
+          [0, 0],
+        ],
+        dataFormat: "NHWC",
+        dilations: [s.strideHeight, s.strideWidth],
+      },
+    ); // [Cin, kh', kw', Cout] with kh' >= kh, kw' >= kw
     const [, KH2, KW2] = conv.shape;
     if (KH2 < KH || KW2 < KW) {
-      throw new Error(`src/kernels/wasm Conv2DBackpropFilter: convT produced [${conv.shape}], expected at least ${KH}x${KW} taps`);
+      throw new Error(
+        `src/kernels/wasm Conv2DBackpropFilter: convT produced [${conv.shape}], expected at least ${KH}x${KW} taps`,
+      );
     }
     if (KH2 === KH && KW2 === KW) return transpose(backend, conv, [1, 2, 0, 3]);
     // crop + transpose in one JS pass over the small [Cin, kh', kw', Cout] result
@@ -103,7 +115,15 @@ function viaIm2col(backend: WasmBackendLike, x: tf.TensorInfo, dy: tf.TensorInfo
   }
 
   /** colT · dy for batch items [n0, n1): [1, K, Cout]. */
-  function im2colGemm(backend: WasmBackendLike, x: tf.TensorInfo, dy: tf.TensorInfo, s: ConvSetup, n0: number, n1: number, K: number): tf.TensorInfo {
+  function im2colGemm(
+    backend: WasmBackendLike,
+    x: tf.TensorInfo,
+    dy: tf.TensorInfo,
+    s: ConvSetup,
+    n0: number,
+    n1: number,
+    K: number,
+  ): tf.TensorInfo {
     const whole = n0 === 0 && n1 === s.batch;
     const M = (n1 - n0) * s.outHeight * s.outWidth;
     let dyPart: tf.TensorInfo | null = null;
@@ -113,7 +133,12 @@ function viaIm2col(backend: WasmBackendLike, x: tf.TensorInfo, dy: tf.TensorInfo
       dyPart = whole ? null : copyBatchSlice(backend, dy, n0, n1);
       colT = backend.makeOutput([1, K, M], "float32");
       im2colT(f32(backend, x).subarray(n0 * xPer, n1 * xPer), f32(backend, colT), { ...s, batch: n1 - n0 }); // views after allocating
-      return callKernel("BatchMatMul", backend, { a: colT, b: view(dyPart ?? dy, [1, M, CO]) }, { transposeA: false, transposeB: false });
+      return callKernel(
+        "BatchMatMul",
+        backend,
+        { a: colT, b: view(dyPart ?? dy, [1, M, CO]) },
+        { transposeA: false, transposeB: false },
+      );
     } finally {
       release(backend, dyPart, colT);
     }

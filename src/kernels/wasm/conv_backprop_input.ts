@@ -10,7 +10,7 @@
  *    the column matrix would exceed the byte budget (`setColumnBudget`).
  */
 import type * as tf from "@tensorflow/tfjs";
-import { batchChunk, convSetup, copyBatchSlice, type ConvSetup } from "./conv_common.js";
+import { batchChunk, type ConvSetup, convSetup, copyBatchSlice } from "./conv_common.js";
 import { callKernel, f32, release, transpose, view, type WasmBackendLike, type WasmKernelArgs } from "./heap.js";
 import { col2im } from "./im2col.js";
 
@@ -27,7 +27,12 @@ export function inputGradStrategy(s: ConvSetup): InputGradStrategy {
   return stride1 && padsFit ? "flippedConv" : "gemmCol2im";
 }
 
-function viaFlippedConv(backend: WasmBackendLike, dy: tf.TensorInfo, filter: tf.TensorInfo, s: ConvSetup): tf.TensorInfo {
+function viaFlippedConv(
+  backend: WasmBackendLike,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  s: ConvSetup,
+): tf.TensorInfo {
   const { filterHeight: KH, filterWidth: KW, inChannels: CI, outChannels: CO } = s;
   let flipped: tf.TensorInfo | null = null;
   try {
@@ -43,14 +48,29 @@ function viaFlippedConv(backend: WasmBackendLike, dy: tf.TensorInfo, filter: tf.
         }
       }
     }
-    const pad = [[0, 0], [KH - 1 - s.padTop, KH - 1 - s.padBottom], [KW - 1 - s.padLeft, KW - 1 - s.padRight], [0, 0]];
-    return callKernel("Conv2D", backend, { x: dy, filter: flipped }, { strides: [1, 1], pad, dataFormat: "NHWC", dilations: [1, 1] });
+    const pad = [
+      [0, 0],
+      [KH - 1 - s.padTop, KH - 1 - s.padBottom],
+      [KW - 1 - s.padLeft, KW - 1 - s.padRight],
+      [0, 0],
+    ];
+    return callKernel(
+      "Conv2D",
+      backend,
+      { x: dy, filter: flipped },
+      { strides: [1, 1], pad, dataFormat: "NHWC", dilations: [1, 1] },
+    );
   } finally {
     release(backend, flipped);
   }
 }
 
-function viaGemmCol2im(backend: WasmBackendLike, dy: tf.TensorInfo, filter: tf.TensorInfo, s: ConvSetup): tf.TensorInfo {
+function viaGemmCol2im(
+  backend: WasmBackendLike,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  s: ConvSetup,
+): tf.TensorInfo {
   const K = s.filterHeight * s.filterWidth * s.inChannels;
   const CO = s.outChannels;
   const chunk = batchChunk(s, K);
@@ -67,10 +87,15 @@ function viaGemmCol2im(backend: WasmBackendLike, dy: tf.TensorInfo, filter: tf.T
       let cols: tf.TensorInfo | null = null;
       try {
         dyPart = n1 - n0 === s.batch ? null : copyBatchSlice(backend, dy, n0, n1);
-        cols = callKernel("BatchMatMul", backend, { a: view(dyPart ?? dy, [1, M, CO]), b: view(wT, [1, CO, K]) }, {
-          transposeA: false,
-          transposeB: false,
-        }); // [1, M, K]
+        cols = callKernel(
+          "BatchMatMul",
+          backend,
+          { a: view(dyPart ?? dy, [1, M, CO]), b: view(wT, [1, CO, K]) },
+          {
+            transposeA: false,
+            transposeB: false,
+          },
+        ); // [1, M, K]
         col2im(f32(backend, cols), f32(backend, dx).subarray(n0 * dxPer, n1 * dxPer), { ...s, batch: n1 - n0 });
       } finally {
         release(backend, dyPart, cols);
@@ -89,5 +114,7 @@ export function conv2DBackpropInput(args: WasmKernelArgs): tf.TensorInfo {
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const inputShape = args.attrs.inputShape as number[];
   const s = convSetup("Conv2DBackpropInput", inputShape, filter.shape, args.attrs);
-  return inputGradStrategy(s) === "flippedConv" ? viaFlippedConv(args.backend, dy, filter, s) : viaGemmCol2im(args.backend, dy, filter, s);
+  return inputGradStrategy(s) === "flippedConv"
+    ? viaFlippedConv(args.backend, dy, filter, s)
+    : viaGemmCol2im(args.backend, dy, filter, s);
 }

@@ -21,7 +21,9 @@ export function convSetup(
 ): ConvSetup {
   const dataFormat = (attrs.dataFormat as string | undefined) ?? "NHWC";
   if (dataFormat !== "NHWC") {
-    throw new Error(`src/kernels/wasm ${kernel}: dataFormat '${dataFormat}' is not supported; use 'NHWC' (channelsLast)`);
+    throw new Error(
+      `src/kernels/wasm ${kernel}: dataFormat '${dataFormat}' is not supported; use 'NHWC' (channelsLast)`,
+    );
   }
   const info = tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],

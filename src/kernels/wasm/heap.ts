@@ -71,8 +71,13 @@ export function callKernel(
 ): tf.TensorInfo {
   const k = tf.getKernel(name, BACKEND);
   if (!k) throw new Error(`src/kernels/wasm: kernel '${name}' is not registered for backend 'wasm'`);
-  const out = k.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: backend as never, attrs: attrs as tf.NamedAttrMap });
-  if (Array.isArray(out)) throw new Error(`src/kernels/wasm: kernel '${name}' returned ${out.length} outputs, expected 1`);
+  const out = k.kernelFunc({
+    inputs: inputs as tf.NamedTensorInfoMap,
+    backend: backend as never,
+    attrs: attrs as tf.NamedAttrMap,
+  });
+  if (Array.isArray(out))
+    throw new Error(`src/kernels/wasm: kernel '${name}' returned ${out.length} outputs, expected 1`);
   return out;
 }
 

@@ -13,16 +13,16 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { KernelReport } from "../report.js";
+import { fusedBatchNormGradConfig } from "./batchnorm_grad.js";
 import { conv2DBackpropFilter } from "./conv_backprop_filter.js";
 import { conv2DBackpropInput } from "./conv_backprop_input.js";
 import { BACKEND } from "./heap.js";
 import { makeMatMulKernel } from "./matmul.js";
 import { makeLeadingReduceKernel } from "./reduce.js";
-import { fusedBatchNormGradConfig } from "./batchnorm_grad.js";
 
-export { filterGradStrategy, forceFilterGradStrategy, type FilterGradStrategy } from "./conv_backprop_filter.js";
-export { inputGradStrategy, type InputGradStrategy } from "./conv_backprop_input.js";
-export { convSetup, setColumnBudget, DEFAULT_COLUMN_BUDGET, type ConvSetup } from "./conv_common.js";
+export { type FilterGradStrategy, filterGradStrategy, forceFilterGradStrategy } from "./conv_backprop_filter.js";
+export { type InputGradStrategy, inputGradStrategy } from "./conv_backprop_input.js";
+export { type ConvSetup, convSetup, DEFAULT_COLUMN_BUDGET, setColumnBudget } from "./conv_common.js";
 
 /** What we register, with how to build the kernelFunc given the stock kernel (absent for missing kernels). */
 interface Plan {

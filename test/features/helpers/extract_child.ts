@@ -11,10 +11,17 @@ await initBackend("wasm");
 const paths = Array.from({ length: ROWS }, (_, i) => `${imgDir}/img_${i}.jpg`);
 const backbone = fixtureBackbone();
 await extractFeatures({
-  backbone, split: fixtureSplit(paths), batchSize: 2, chunkRows: 2, out, meta: { split: "test", extra: { fixture: 1 } },
+  backbone,
+  split: fixtureSplit(paths),
+  batchSize: 2,
+  chunkRows: 2,
+  out,
+  meta: { split: "test", extra: { fixture: 1 } },
   onProgress: () => {
     const until = Date.now() + Number(delayMs);
-    while (Date.now() < until) { /* hold the process so the parent can kill it between chunks */ }
+    while (Date.now() < until) {
+      /* hold the process so the parent can kill it between chunks */
+    }
   },
 });
 process.stdout.write("done\n");

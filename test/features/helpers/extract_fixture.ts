@@ -20,7 +20,12 @@ export async function writeJpegs(dir: string): Promise<string[]> {
     const px = Buffer.alloc(w * h * ch);
     for (let p = 0; p < px.length; p++) px[p] = (i * 37 + p * 13 + ((p / w) | 0) * 5) % 256;
     const path = join(dir, `img_${i}.jpg`);
-    writeFileSync(path, await sharp(px, { raw: { width: w, height: h, channels: ch } }).jpeg({ quality: 90 }).toBuffer());
+    writeFileSync(
+      path,
+      await sharp(px, { raw: { width: w, height: h, channels: ch } })
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    );
     paths.push(path);
   }
   return paths;
