@@ -84,26 +84,24 @@ export function fitNcm(train: FeatureSet, numClasses: number, args: NcmArgs = {}
   const featType = checkChoice(args.featType ?? "cl2n", NCM_FEAT_TYPES, "featType");
   const dist = checkChoice(args.dist ?? "l2", NCM_DISTS, "dist");
   const { n, dim: d, feats, labels } = train;
-  // Row sums in float64, each column in row order (ops.ts: native or JS, the same additions in the same order).
-  const addRows = (x: Float32Array, rows: number, ids: Int32Array, k: number, sums: Float64Array): void =>
-    addClassSums64(x, rows, d, ids, k, sums);
+  // Row sums in float64, each column in row order (ops.ts addClassSums64: native or JS, the same additions).
   // Pass 1: global mean.
   const mean64 = new Float64Array(d);
-  addRows(feats, n, new Int32Array(n), 1, mean64);
+  addClassSums64(feats, n, d, new Int32Array(n), 1, mean64);
   const mean = new Float32Array(d);
   if (n > 0) for (let p = 0; p < d; p++) mean[p] = mean64[p] / n;
   // Pass 2: per-class sums of transformed rows, streamed through a row buffer (raw rows need no copy).
   const sums = new Float64Array(numClasses * d);
   const counts = new Int32Array(numClasses);
   for (let i = 0; i < n; i++) counts[labels[i]]++;
-  if (featType === "un") addRows(feats, n, labels, numClasses, sums);
+  if (featType === "un") addClassSums64(feats, n, d, labels, numClasses, sums);
   else {
     const CH = 256;
     const buf = new Float32Array(CH * d);
     for (let r0 = 0; r0 < n; r0 += CH) {
       const rows = Math.min(CH, n - r0);
       transformRows(feats, r0, rows, d, featType, mean, buf);
-      addRows(buf, rows, labels.subarray(r0, r0 + rows), numClasses, sums);
+      addClassSums64(buf, rows, d, labels.subarray(r0, r0 + rows), numClasses, sums);
     }
   }
   const centroids = new Float32Array(numClasses * d);

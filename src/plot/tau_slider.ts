@@ -6,7 +6,7 @@
  * Why not plotly: the page must open offline and stay small enough to commit next to the results
  * (a few KB), while inlining plotly.js would add 4.8 MB per file and a CDN link would break offline.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../hash.js";
 import { SHOT_COLUMNS, seriesColour, sweepSeries, type TauSweepFigureArgs } from "./figures.js";
 
 /** JSON that is safe inside a <script> element (no "</script>" or "<!--" can close or comment it). */
@@ -91,7 +91,7 @@ ${sliderBody("", sliderPayload(sweep))}
  */
 export function tauSliderWidget(sweep: TauSweepFigureArgs): string {
   const payload = sliderPayload(sweep);
-  const p = `ltr-tau-${createHash("sha256").update(JSON.stringify(payload)).digest("hex").slice(0, 8)}-`;
+  const p = `ltr-tau-${sha256Hex(JSON.stringify(payload)).slice(0, 8)}-`;
   const title = sweep.title
     ? `<div style="font-weight: bold; margin-bottom: 6px;">${escapeHtml(sweep.title)}</div>`
     : "";

@@ -25,11 +25,11 @@
  * Writes are all-or-nothing: the new bundle is written into a sibling folder and swapped in; a bundle whose files are
  * unchanged is not rewritten. Reads verify every file's size and sha256.
  */
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { readFeatures } from "../features/format.js";
 import type { FeatureSet } from "../features/types.js";
+import { sha256Hex } from "../hash.js";
 import { writeFileAtomic } from "../run/atomic.js";
 import { loadCheckpoint } from "../run/checkpoint.js";
 import { projectRoot } from "../run/manifest.js";
@@ -122,7 +122,6 @@ export function bundleDir(profile: Profile): string {
   return join(projectRoot(), profile.outDir, "bundle");
 }
 
-const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const json = (v: unknown) => Buffer.from(`${JSON.stringify(v, null, 1)}\n`, "utf8");
 
 /** What {@link exportBundle} did. */
@@ -277,7 +276,7 @@ export function exportBundle(profile: Profile, dir = bundleDir(profile)): Export
     files: [...files.entries()].map(([path, f]) => ({
       path,
       bytes: f.bytes.byteLength,
-      sha256: sha256(f.bytes),
+      sha256: sha256Hex(f.bytes),
       content: f.content,
       ...(f.dtype ? { dtype: f.dtype, shape: f.shape } : {}),
     })),
@@ -358,7 +357,7 @@ export function loadBundle(dir: string): Bundle {
     if (!existsSync(p)) fail(dir, `${f.path} is missing`);
     const b = readFileSync(p);
     if (b.byteLength !== f.bytes) fail(dir, `${f.path} has ${b.byteLength} bytes, bundle.json says ${f.bytes}`);
-    if (sha256(b) !== f.sha256)
+    if (sha256Hex(b) !== f.sha256)
       fail(dir, `${f.path} does not match its sha256 in bundle.json (edited or half-written)`);
     bytes.set(f.path, b);
   }

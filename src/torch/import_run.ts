@@ -14,6 +14,7 @@ import { join, resolve } from "node:path";
 import { initBackend } from "../backend.js";
 import type { ExperimentConfig } from "../config/defaults.js";
 import { configHash, type LoadedConfig } from "../config/load.js";
+import { sha256File } from "../hash.js";
 import { backbones } from "../models/index.js";
 import { saveCheckpoint } from "../run/checkpoint.js";
 import { acquireRunLock } from "../run/lock.js";
@@ -25,7 +26,6 @@ import {
   featModelTensors,
   originalCheckpointPath,
   readOriginalCheckpoint,
-  sha256File,
 } from "./original_checkpoint.js";
 
 export const IMPORTED_KIND = "stage1-imported";

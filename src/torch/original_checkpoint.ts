@@ -6,8 +6,7 @@
  * layouts: conv weights [out, in/groups, kh, kw] -> [kh, kw, in/groups, out]; BatchNorm and linear tensors as
  * they are; `num_batches_tracked` dropped; an LWS classifier's (TauNormClassifier) `scales` folded into `fc`.
  */
-import { createHash } from "node:crypto";
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { TensorData } from "../run/checkpoint.js";
 import { loadTorchFile, TorchTensor, tensorValues } from "./load.js";
@@ -30,24 +29,6 @@ export function originalCheckpointPath(modelDir: string): string | null {
 export function checkpointStem(pth: string): string {
   const b = basename(pth, ".pth");
   return b === "final_model_checkpoint" ? basename(dirname(pth)) || "checkpoint" : b;
-}
-
-/** sha256 of a file, read in pieces (checkpoints are 20-250 MB). */
-export function sha256File(path: string): string {
-  const h = createHash("sha256");
-  const fd = openSync(path, "r");
-  try {
-    const buf = new Uint8Array(1 << 24);
-    for (let pos = 0; ; ) {
-      const n = readSync(fd, buf, 0, buf.length, pos);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-      pos += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest("hex");
 }
 
 export interface StateDictTensor {

@@ -11,9 +11,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { main } from "../../src/cli/main.js";
 import { loadConfig } from "../../src/config/load.js";
 import { readNpy } from "../../src/features/npy.js";
+import { sha256File } from "../../src/hash.js";
 import { loadFeatureFolder } from "../../src/repro/notebook.js";
 import { importOriginalCheckpoint } from "../../src/torch/import_run.js";
-import { sha256File } from "../../src/torch/original_checkpoint.js";
 import { dataRoot, expected, npy, relErr, resnet10LogDir, tmp } from "./fixtures.js";
 import { ORIGINAL_CONFIGS } from "./original_configs.js";
 
