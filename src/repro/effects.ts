@@ -8,7 +8,7 @@
  *      correlation between n_j and ‖w_j‖ over the classes);
  *   4. the τ sweep trades Many for Few: from τ = 0 to the largest τ, test Many falls and test Few rises.
  */
-import type { FigureData } from "./report.js";
+import type { FigureData } from "./figure_data.js";
 import type { Tables } from "./tables.js";
 
 /** One checked effect. */

@@ -10,7 +10,7 @@
  */
 
 import { spearman } from "./effects.js";
-import type { FigureData } from "./report.js";
+import type { FigureData } from "./figure_data.js";
 import type { ResultSource } from "./source.js";
 import {
   allOf,

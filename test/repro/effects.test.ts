@@ -1,7 +1,7 @@
 /** The paper's effects as checks (what the teach profile must show), on hand-made tables. */
 import { describe, expect, it } from "vitest";
 import { paperEffects, spearman } from "../../src/repro/effects.js";
-import type { FigureData } from "../../src/repro/report.js";
+import type { FigureData } from "../../src/repro/figure_data.js";
 import { buildTables, type Cell } from "../../src/repro/tables.js";
 
 const cell = (sampler: string, classifier: string, few: number, many = 80): Cell => ({
