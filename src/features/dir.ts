@@ -77,7 +77,10 @@ export async function loadFeatureDirWith(dir: string, checkpoint?: string): Prom
 }
 
 export function loadFeatureDir(dir: string, readClassifier = true): FeatureDir {
-  if (!existsSync(dir)) throw new Error(`feature folder ${dir} does not exist`);
+  if (!existsSync(dir))
+    throw new Error(
+      `feature folder ${dir} does not exist; fix the --features path, or export a stage-1 run's features into RUN/features with ltr test --cfg RUN/config.yaml --run-dir RUN --save-feat train --npy (then again with val and test)`,
+    );
   if (!statSync(dir).isDirectory())
     throw new Error(`${dir} is a file; --features takes the folder holding the feature files`);
   const train = loadSplitWithSource(dir, "train");

@@ -31,7 +31,15 @@ import {
 import { type RunPaths, runPaths } from "./paths.js";
 import { readRunConfig, resumeDiff, SAFE_RESUME_KEYS, writeRunConfig } from "./runconfig.js";
 import { type ActiveRun, registerRun, unregisterRun } from "./signals.js";
-import { checkpointFix, inspectRun, type RunState, resumableFromBest, resumeCommand } from "./state.js";
+import {
+  checkpointFix,
+  inspectRun,
+  kept,
+  markInterrupted,
+  type RunState,
+  resumableFromBest,
+  resumeCommand,
+} from "./state.js";
 
 export { type RunPaths, resolveRunDir, runName, runPaths } from "./paths.js";
 export { readRunConfig, SAFE_RESUME_KEYS, writeRunConfig } from "./runconfig.js";
@@ -238,7 +246,15 @@ function openLocked(
   // Temporary files of a killed writer are garbage (their content never replaced anything).
   removeStaleTemps(dir);
   removeStaleTemps(join(dir, "features"));
-  const st = inspectRun(dir);
+  let st = inspectRun(dir);
+  if (st.stale && st.manifest) {
+    // Its process is gone (kill -9, power cut): say so in the manifest now, whatever is decided below.
+    markInterrupted(dir, st.manifest, lock.tookOverFrom ?? null);
+    process.stderr.write(
+      `notice: ${dir}: manifest.json said 'running' but the process is gone; it now says 'interrupted'\n`,
+    );
+    st = inspectRun(dir);
+  }
   let resumeCheckpoint: Checkpoint<ResumeMeta> | null = null;
   let resumeFrom: string | null = null;
   let previous: RunManifest | null = null;
@@ -281,7 +297,7 @@ function openLocked(
       const safe = Object.keys(SAFE_RESUME_KEYS).join(", ");
       refuse(
         `cannot ${mode === "stage2" ? "continue" : "resume"} ${dir}: the config differs from the run's own (${paths.config}) at keys that change the training:\n  - ${diff.problems.join("\n  - ")}\n` +
-          `Nothing in ${dir} was changed. Only these keys may change on resume: ${safe} (see src/run/runconfig.ts). ` +
+          `${kept(dir)} Only these keys may change on resume: ${safe} (see src/run/runconfig.ts). ` +
           `To continue the run as it was: ${resumeCommand(dir)}; to train with the new settings, choose ${again}.`,
       );
     }

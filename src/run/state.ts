@@ -130,10 +130,13 @@ export function repairStaleRun(dir: string): RunState {
 export function markInterrupted(dir: string, m: RunManifest, dead: LockInfo | null): RunManifest {
   const p = runPaths(dir);
   const meta = readCheckpointMeta<{ epoch?: number }>(p.latest);
+  const bestMeta = meta ? null : readCheckpointMeta<{ epoch?: number }>(p.best);
   const last =
     typeof meta?.epoch === "number"
       ? `its last checkpoint is latest.ckpt at the end of epoch ${meta.epoch + 1}`
-      : "no checkpoint had been written";
+      : typeof bestMeta?.epoch === "number"
+        ? `its last checkpoint is best.ckpt at the end of epoch ${bestMeta.epoch + 1} (latest.ckpt was not written)`
+        : "no checkpoint had been written";
   const who = dead ? describeHolder(dead) : "its process";
   const fixed = finishManifest(m, "interrupted", {
     ...(m.summary ?? {}),
@@ -148,6 +151,15 @@ export function markInterrupted(dir: string, m: RunManifest, dead: LockInfo | nu
   return fixed;
 }
 
+/**
+ * The sentence that says a refusal left the run alone. Its checkpoints, config and results are untouched; the only
+ * writes a refusal may have made are taking over a dead process's lock and marking its manifest `interrupted`
+ * (each announced by its own notice), so the sentence does not claim more than that.
+ */
+export function kept(dir: string): string {
+  return `The checkpoints, config.yaml and results in ${dir} were not changed.`;
+}
+
 /** What to do about a damaged or missing checkpoint of a run folder (depends on what else is there). */
 export function checkpointFix(dir: string, which: "latest" | "best"): string {
   const p = runPaths(dir);
@@ -155,15 +167,15 @@ export function checkpointFix(dir: string, which: "latest" | "best"): string {
     const bm = readCheckpointMeta<{ epoch?: number; rngState?: unknown }>(p.best);
     if (bm && typeof bm.epoch === "number" && bm.rngState !== undefined)
       return (
-        `Nothing in ${dir} was changed. To continue from the best epoch instead (epoch ${bm.epoch + 1}; the epochs after it are trained again and the ` +
+        `${kept(dir)} To continue from the best epoch instead (epoch ${bm.epoch + 1}; the epochs after it are trained again and the ` +
         `result is the same as without the damage): cp ${p.best} ${p.latest} and run again with --resume. Or train the run again in a new folder (--run-dir).`
       );
-    return `Nothing in ${dir} was changed. The run cannot be continued; train it again in a new folder (--run-dir).`;
+    return `${kept(dir)} The run cannot be continued; train it again in a new folder (--run-dir).`;
   }
   const lm = readCheckpointMeta<{ epoch?: number; bestEpoch?: number }>(p.latest);
   if (lm && typeof lm.epoch === "number" && lm.bestEpoch === lm.epoch)
-    return `The best epoch (${lm.epoch + 1}) is also the latest: cp ${p.latest} ${p.best} restores it. Nothing in ${dir} was changed.`;
-  return `Nothing in ${dir} was changed. best.ckpt cannot be rebuilt from the other files; train the run again in a new folder (--run-dir).`;
+    return `The best epoch (${lm.epoch + 1}) is also the latest: cp ${p.latest} ${p.best} restores it. ${kept(dir)}`;
+  return `${kept(dir)} best.ckpt cannot be rebuilt from the other files; train the run again in a new folder (--run-dir).`;
 }
 
 export interface FinishedStage1Run {
@@ -187,7 +199,17 @@ export function assertFinishedStage1Run(dir: string): FinishedStage1Run {
     throw new Error(
       `${not}: the folder does not exist. Train one first (ltr train --cfg config/<Dataset>/feat_<sampler>.yaml) or fix model_dir / --run-dir`,
     );
-  const st = inspectRun(dir);
+  // A manifest that still says `running` for a dead process is corrected on this look (issue: run status is
+  // true); a folder we cannot write (read-only media) is only described.
+  let st = inspectRun(dir);
+  const killed = st.stale;
+  if (killed) {
+    try {
+      st = repairStaleRun(dir);
+    } catch {
+      /* left as it is; the message below still says the process is gone */
+    }
+  }
   if (st.manifestError) throw st.manifestError;
   if (!st.manifest)
     throw new Error(
@@ -200,10 +222,15 @@ export function assertFinishedStage1Run(dir: string): FinishedStage1Run {
       throw new Error(
         `${not} yet: it is being trained right now by ${describeHolder(st.holder)}; wait for it to finish`,
       );
-    const err = st.manifest.summary?.error ? ` (${String(st.manifest.summary.error)})` : "";
-    const how = st.files.latest ? `continue it with: ${resumeCommand(dir)}` : "train it again in a new folder";
+    // (For a run found killed just now, the manifest's error repeats what the sentence says.)
+    const err = st.manifest.summary?.error && !killed ? ` (${String(st.manifest.summary.error)})` : "";
+    const resumable = st.files.latest || resumableFromBest(st);
+    const how = resumable ? `continue it with: ${resumeCommand(dir)}` : "train it again in a new folder";
+    const said = killed
+      ? `its manifest said 'running' but its process is gone (it was killed)${st.stale ? "" : "; manifest.json now says 'interrupted'"}`
+      : `its manifest says '${st.manifest.status}'`;
     throw new Error(
-      `${not}: its manifest says '${st.manifest.status}'${st.stale ? " but its process is gone (it was killed)" : ""}${at}${err}; stage 2 and ltr test need the best weights of a finished run. ${how[0].toUpperCase()}${how.slice(1)}`,
+      `${not}: ${said}${at}${err}; stage 2 and ltr test need the best weights of a finished run. ${how[0].toUpperCase()}${how.slice(1)}`,
     );
   }
   if (!st.files.config)

@@ -74,6 +74,16 @@ describe("the command line never drops an argument silently", () => {
   });
 });
 
+describe("a feature folder that does not exist", () => {
+  it("ltr classify --features MISSING names the folder and how to make one", async () => {
+    const text = capture();
+    const missing = join(tmp, "no-such-features");
+    expect(await main(["classify", "--features", missing, "--method", "ncm"])).toBe(1);
+    expect(text()).toContain(`feature folder ${missing} does not exist; fix the --features path, or export`);
+    expect(text()).toMatch(/ltr test --cfg RUN\/config\.yaml --run-dir RUN --save-feat train --npy/);
+  });
+});
+
 describe("data roots: nothing is substituted silently", () => {
   it("LTR_DATA_ROOT and dataset.root pointing at a missing folder are errors", async () => {
     const text = capture();

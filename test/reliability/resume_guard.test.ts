@@ -200,8 +200,37 @@ describe("stage 2 and ltr test need a finished stage-1 run", () => {
     const m = readManifest(join(dir, "manifest.json"));
     writeManifest(join(dir, "manifest.json"), { ...m, status: "running", ended_at: null });
     await expect(trainStage2({ loaded: s2cfg(dir, "ncm"), dataset: ds, quiet: true })).rejects.toThrow(
-      /its manifest says 'running' but its process is gone \(it was killed\)/,
+      /its manifest said 'running' but its process is gone \(it was killed\); manifest\.json now says 'interrupted'.*--resume/,
     );
+    // The look corrected the manifest (run status is true on the next look), and kept everything else.
+    expect(manifestOf(dir).status).toBe("interrupted");
+    expect(String(manifestOf(dir).summary?.error)).toMatch(/ended without closing the run/);
+  });
+
+  it("a run killed inside its first latest.ckpt write (best.ckpt only) is refused naming --resume, which continues it", async () => {
+    const dir = copy(part, "s1-best-only");
+    rmSync(join(dir, "latest.ckpt"));
+    const m = readManifest(join(dir, "manifest.json"));
+    writeManifest(join(dir, "manifest.json"), { ...m, status: "running", ended_at: null });
+    await expect(trainStage2({ loaded: s2cfg(dir, "ncm"), dataset: ds, quiet: true })).rejects.toThrow(
+      /not a finished stage-1 run: .*Continue it with: ltr train --cfg \S+config\.yaml --run-dir \S+ --resume/,
+    );
+    const r = await trainStage1({ loaded: s1cfg(), runDir: dir, dataset: ds, quiet: true, resume: true });
+    expect(manifestOf(dir).status).toBe("finished");
+    expect(r).toBeTruthy();
+  });
+
+  it("ltr train that refuses a killed run still corrects its manifest to 'interrupted'", async () => {
+    const dir = copy(part, "s1-killed-refused");
+    const m = readManifest(join(dir, "manifest.json"));
+    writeManifest(join(dir, "manifest.json"), { ...m, status: "running", ended_at: null });
+    const before = snapshot(dir);
+    await expect(trainStage1({ loaded: s1cfg(), runDir: dir, dataset: ds, quiet: true })).rejects.toThrow(
+      /already holds an unfinished run \(status interrupted, last checkpoint at epoch 1 of 3\); pass --resume/,
+    );
+    expect(manifestOf(dir).status).toBe("interrupted");
+    const after = snapshot(dir);
+    for (const f of ["config.yaml", "latest.ckpt", "best.ckpt", "log.jsonl"]) expect(after.get(f)).toBe(before.get(f));
   });
 
   it("the feature cache follows the val split: another val_per_class extracts val again (n = 80, not 50)", async () => {
