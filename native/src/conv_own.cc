@@ -6,8 +6,14 @@
 
 namespace ltr {
 
+// Auto choice: Winograd where it applies and its transformed filters (36 x C x K floats) stay small enough to be
+// reused from cache across tiles. Above 128 x 128 channel pairs (ResNet-50's 14x14 and 7x7 stages) every tile
+// streams megabytes of transformed filters and the direct kernel is 2-5x faster (docs/PERFORMANCE.md, "ImageNet
+// shapes"). The choice depends on the shape alone, so results stay machine-independent (docs/DETERMINISM.md).
+bool winogradPreferred(const ConvShape& s) { return winogradApplies(s) && int64_t(s.C) * s.K <= 128 * 128; }
+
 // convOwn(kind, p: Int32Array(17), a, b, out, algo): our convolutions. kind 0 forward (x, w -> y), 1 input gradient
-// (dy, w -> dx), 2 filter gradient (x, dy -> dw); algo 0 auto (Winograd where it applies), 1 direct, 2 Winograd.
+// (dy, w -> dx), 2 filter gradient (x, dy -> dw); algo 0 auto (winogradPreferred), 1 direct, 2 Winograd.
 napi_value ConvOwn(napi_env env, napi_callback_info info) {
   return guarded(env, "convOwn", [&]() {
     Args a(env, info);
@@ -34,7 +40,7 @@ napi_value ConvOwn(napi_env env, napi_callback_info info) {
                                        : wN;
     if (l2 < want1 || l3 < want2 || l4 < wantOut) throw ArgError{"conv views are smaller than the shape implies"};
     if (kind == 1 && (s.DH != 1 || s.DW != 1)) throw ArgError{"the input gradient supports dilation 1 only"};
-    const bool wino = algo == 2 || (algo == 0 && winogradApplies(s));
+    const bool wino = algo == 2 || (algo == 0 && winogradPreferred(s));
     if (algo == 2 && !winogradApplies(s))
       throw ArgError{"Winograd needs a 3x3 filter, stride 1, dilation 1 and >= 8 channels"};
     if (kind == 0)

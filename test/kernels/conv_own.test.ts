@@ -120,6 +120,25 @@ suite("own convolutions vs a float64 reference", () => {
     }
   });
 
+  it("the automatic choice: Winograd up to 128 x 128 channel pairs, the direct kernel above (shape only)", () => {
+    const pick = (c: number, k: number, hw: number) => {
+      const s = refShape([1, hw, hw, c], [3, 3, c, k], [1, 1], [1, 1, 1, 1]);
+      const x = rand(11, hw * hw * c);
+      const w = rand(12, 9 * c * k);
+      const out = (algo: 0 | 1 | 2) => {
+        const y = new Float32Array(hw * hw * k);
+        addon.convOwn(0, params(s), x, w, y, algo);
+        return Buffer.from(y.buffer);
+      };
+      const auto = out(0);
+      return auto.equals(out(2)) ? "winograd" : auto.equals(out(1)) ? "direct" : "neither";
+    };
+    expect(pick(64, 64, 9)).toBe("winograd");
+    expect(pick(128, 128, 7)).toBe("winograd");
+    expect(pick(256, 256, 5)).toBe("direct");
+    expect(pick(512, 64, 5)).toBe("direct");
+  });
+
   it("rejects views smaller than the shape and Winograd on shapes it does not cover", () => {
     const s = refShape([1, 5, 5, 2], [3, 3, 2, 2], [1, 1], [1, 1, 1, 1]);
     expect(() => addon.convOwn(0, params(s), new Float32Array(10), new Float32Array(36), new Float32Array(50))).toThrow(

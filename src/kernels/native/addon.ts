@@ -38,7 +38,8 @@ export interface NativeAddon {
   conv(kind: 0 | 1 | 2, params: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
   /**
    * Our own deterministic NHWC convolution (same arguments as `conv`); algo 0 picks Winograd F(4x4, 3x3) where it
-   * applies (3x3, stride 1, >= 8 channels) and the direct kernel elsewhere, 1 forces direct, 2 forces Winograd.
+   * applies (3x3, stride 1, >= 8 channels, C x K <= 128 x 128) and the direct kernel elsewhere, 1 forces direct,
+   * 2 forces Winograd.
    */
   convOwn(
     kind: 0 | 1 | 2,
