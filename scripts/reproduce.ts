@@ -18,15 +18,16 @@
  * and never replaces committed results by an incomplete report: when something is missing it says what and how to
  * make it, and leaves the files as they are.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../src/backend.js";
+import { requestedThreads } from "../src/kernels/native/index.js";
 import { type Bundle, BundleError, bundleDir, exportBundle, tryLoadBundle } from "../src/repro/bundle.js";
 import { CLASSIFIERS, getProfile, PROFILES, type Profile, SAMPLERS } from "../src/repro/profiles.js";
 import { writeReport } from "../src/repro/report.js";
-import { ensureStage1, ensureStage2, runStatus, stage1Plan } from "../src/repro/runs.js";
+import { ensureStage1, ensureStage2, runStatus, stage1Plan, stage2Plan } from "../src/repro/runs.js";
 import { layeredSource, runsSource } from "../src/repro/source.js";
 import { formatVerify, verifyProfile } from "../src/repro/verify.js";
 import { projectRoot } from "../src/run/manifest.js";
@@ -41,7 +42,10 @@ const USAGE = `usage: npm run reproduce:table -- [--profile full|teach|smoke] [-
   --verify         train what the run cache lacks (or reuse it), regenerate every output into a temporary folder
                    (never into the output folder) and compare every number with the committed ones: prints
                    "identical: N numbers in M files" (exit 0) or each difference with its run and manifest (exit 1);
-                   docs/VERIFY.md says what is compared and what is ignored`;
+                   docs/VERIFY.md says what is compared and what is ignored
+  --jobs N         train N (seed, sampler) pipelines at once, each in its own process with 1/N of the threads
+                   (LTR_NUM_THREADS); the numbers do not depend on it (docs/DETERMINISM.md), only the wall time
+  --train-only     train (or reuse) the selected runs and stop: no bundle, tables, figures or notebooks`;
 
 const { values } = parseArgs({
   options: {
@@ -57,6 +61,8 @@ const { values } = parseArgs({
     notebooks: { type: "boolean", default: false },
     "bundle-out": { type: "string" },
     verify: { type: "boolean", default: false },
+    jobs: { type: "string", default: "1" },
+    "train-only": { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -109,6 +115,12 @@ if (!values["figures-only"]) {
   log(
     `${plan.length} stage-1 runs, ${plan.length - todo.length} cached, ${todo.length} to train; 5 classifiers on each`,
   );
+  const jobs = Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    console.error(`reproduce: --jobs must be a whole number >= 1, got '${values.jobs}'`);
+    process.exit(2);
+  }
+  if (jobs > 1) await trainInParallel(plan, jobs);
   const dataset = await buildDataset(stage1Plan("feat_uniform", profile.seeds[0], profile).loaded.config);
   let trained = 0;
   let trainSeconds = 0;
@@ -141,6 +153,8 @@ if (!values["figures-only"]) {
 }
 
 // --verify: every output regenerated from the runs into a temporary folder and compared with the committed one.
+if (values["train-only"]) process.exit(0);
+
 if (values.verify) {
   const v = await verifyProfile(getProfile(profile.name), { log });
   console.log(formatVerify(v.result));
@@ -204,5 +218,59 @@ if (wantNotebooks) {
       },
     );
     if (res.status !== 0) process.exitCode = 1;
+  }
+}
+
+/**
+ * `--jobs N`: the (seed, sampler) pipelines (stage 1 and its five classifiers) that are not all finished, trained
+ * by N child processes of this script (`--seeds S --samplers X --train-only`), each with 1/N of the threads. Every
+ * pipeline writes only its own run folders (each under its lock), and the numerics do not depend on the thread
+ * count, so the runs are the ones a single process would train; the loop above then finds them cached.
+ */
+async function trainInParallel(plan: Array<{ seed: number; s: (typeof SAMPLERS)[number] }>, jobs: number) {
+  const pending = plan.filter(
+    ({ seed, s }) =>
+      runStatus(stage1Plan(s.stage, seed, profile).dir) !== "finished" ||
+      CLASSIFIERS.some((c) => {
+        const s1 = stage1Plan(s.stage, seed, profile).dir;
+        return runStatus(stage2Plan(c.stage, s1, seed, profile).dir) !== "finished";
+      }),
+  );
+  const threads = Math.max(1, Math.floor(requestedThreads() / jobs));
+  log(`--jobs ${jobs}: ${pending.length} pipelines to train, ${jobs} at a time with ${threads} thread(s) each`);
+  const failures: string[] = [];
+  const runOne = ({ seed, s }: (typeof plan)[number]) =>
+    new Promise<void>((done) => {
+      const tag = `[${s.short} seed ${seed}]`;
+      const args = [...process.execArgv, process.argv[1], "--profile", profile.name, "--seeds", String(seed)];
+      const child = spawn(process.execPath, [...args, "--samplers", s.short, "--train-only"], {
+        env: { ...process.env, LTR_NUM_THREADS: String(threads) },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const tail: string[] = [];
+      const relay = (chunk: Buffer, to: NodeJS.WriteStream) => {
+        for (const line of chunk.toString().split(/\r?\n/)) {
+          if (!line) continue;
+          to.write(`${tag} ${line}\n`);
+          tail.push(line);
+          if (tail.length > 5) tail.shift();
+        }
+      };
+      child.stdout.on("data", (c: Buffer) => relay(c, process.stdout));
+      child.stderr.on("data", (c: Buffer) => relay(c, process.stderr));
+      child.on("close", (code) => {
+        if (code !== 0) failures.push(`${tag} exited with status ${code}: ${tail.join(" | ")}`);
+        done();
+      });
+    });
+  const queue = [...pending];
+  await Promise.all(
+    Array.from({ length: Math.min(jobs, queue.length) }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await runOne(next);
+    }),
+  );
+  if (failures.length) {
+    console.error(`reproduce: ${failures.length} pipeline(s) failed:\n  ${failures.join("\n  ")}`);
+    process.exit(1);
   }
 }
