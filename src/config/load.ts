@@ -106,6 +106,10 @@ export function crossCheck(cfg: ExperimentConfig): string[] {
     p.push(`networks.feat_model.fix is true but model_dir is null: a frozen backbone must come from a previous run`);
   // `fix` is honoured by what it implies: stage 2 always freezes the backbone and every stage trains (or, for NCM and
   // τ-norm, re-derives) the classifier, so the settings that would ask otherwise are refused rather than ignored.
+  if (cfg.stage2 === null && cfg.networks.feat_model.fix && cfg.model_dir !== null)
+    p.push(
+      `networks.feat_model.fix is true but there is no stage2 section: only stage 2 freezes the backbone (a config without stage2 trains a new one and ignores model_dir); add stage2 (the classifier method to learn on model_dir's backbone) or set fix: false`,
+    );
   if (cfg.stage2 !== null && !cfg.networks.feat_model.fix)
     p.push(
       `stage2.method '${cfg.stage2.method}' learns the classifier on a frozen backbone: set networks.feat_model.fix: true (fine-tuning the backbone is not part of the method)`,

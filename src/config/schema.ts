@@ -202,7 +202,7 @@ export const CONFIG_SCHEMA = z
         feat_model: network(
           "resnet8",
           "Backbone registry name (resnet8, resnet32, resnext50, ...).",
-          "Freeze the backbone: true for every stage-2 config (required there: only the classifier learns), and only with a model_dir.",
+          "Freeze the backbone: true in every stage-2 config (required there: only the classifier learns) and refused elsewhere (stage 1 trains the backbone).",
           "The feature extractor (backbone).",
         ),
         classifier: network(

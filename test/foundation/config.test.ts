@@ -111,6 +111,12 @@ describe("config loading", () => {
     expect(ibHead.message).toMatch(
       /l\.yaml[\s\S]*training_opt\.sampler\.type 'square_root': lws on features draws class-balanced batches/,
     );
+    const stage1Frozen = errorOf(() =>
+      resolveConfig({ model_dir: "runs/x", networks: { feat_model: { fix: true } } }, "s1.yaml"),
+    );
+    expect(stage1Frozen.message).toMatch(
+      /s1\.yaml[\s\S]*networks\.feat_model\.fix is true but there is no stage2 section/,
+    );
     const frozenHead = errorOf(() => resolveConfig({ networks: { classifier: { fix: true } } }, "c.yaml"));
     expect(frozenHead.message).toMatch(/c\.yaml[\s\S]*networks\.classifier\.fix: true would freeze the classifier/);
   });
