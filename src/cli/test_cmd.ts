@@ -1,4 +1,5 @@
 /** `ltr test --cfg FILE`: evaluate a stage-1 run (joint classifier, or NCM with --knn), or save its features. */
+import { STAGE2_DEFAULTS } from "../config/defaults.js";
 import { resolveRunDir, runName } from "../run/rundir.js";
 import { evalSummary } from "../train/report.js";
 import { type CommandSpec, parseCommand, UsageError } from "./args.js";
@@ -12,12 +13,18 @@ export const spec: CommandSpec = {
   options: {
     ...CFG_OPTIONS,
     knn: { type: "boolean", help: "nearest-class-mean classifier over the training features (the original --knn)" },
-    "feat-type": { type: "string", arg: "T", help: "NCM feature type: un | l2n | cl2n", default: "cl2n" },
+    // --knn is NCM on the run's features: the same defaults as a config's stage2.ncm (config/schema.ts).
+    "feat-type": {
+      type: "string",
+      arg: "T",
+      help: "NCM feature type: un | l2n | cl2n",
+      default: STAGE2_DEFAULTS.ncm.feat_type,
+    },
     dist: {
       type: "string",
       arg: "D",
       help: "NCM distance: l2 (squared Euclidean) | cos (true cosine) | dot (the original code's scaled dot product)",
-      default: "l2",
+      default: STAGE2_DEFAULTS.ncm.dist,
     },
     "save-feat": {
       type: "string",
@@ -73,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const method = p.values.knn ? "ncm" : "joint";
-  const options = p.values.knn ? { featType: p.values["feat-type"] ?? "cl2n", dist: p.values.dist ?? "l2" } : {};
+  const options = p.values.knn ? { featType: p.values["feat-type"], dist: p.values.dist } : {};
   const { result } = await classifyRun({ runDir: dir, method, options, backend });
   const v = evalSummary(result.val);
   const t = evalSummary(result.test);

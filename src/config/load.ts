@@ -1,35 +1,37 @@
 /**
- * Load an experiment config: YAML file -> merged onto the documented defaults -> `--set key.path=value`
- * overrides -> schema validation -> cross-field checks. Every error names the file (or the override) and the key.
+ * Load an experiment config: YAML file -> validated against the schema, which fills every default once
+ * (schema.ts) -> `--set key.path=value` overrides, each validated the same way -> cross-field checks. Every error
+ * names the file (or the override) and the key.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dump, load } from "js-yaml";
 import { sha256Hex } from "../hash.js";
-import { DEFAULT_SAMPLER, DEFAULT_STAGE2, DEFAULTS, type ExperimentConfig } from "./defaults.js";
+import type { ExperimentConfig } from "./defaults.js";
 import { announceOriginal, isOriginalConfig, translateOriginalConfig } from "./original.js";
-import { CONFIG_SCHEMA, ConfigError, checkValue, specAt } from "./schema.js";
-
-/** Nullable sections whose defaults apply once a file or override gives them (they default to null). */
-const SECTION_DEFAULTS: Record<string, unknown> = {
-  "training_opt.sampler": DEFAULT_SAMPLER,
-  stage2: DEFAULT_STAGE2,
-};
+import { ConfigError, problemLines, schemaAt } from "./problems.js";
+import { CONFIG_SCHEMA } from "./schema.js";
 
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === "object" && v !== null && !Array.isArray(v);
 const clone = <T>(v: T): T => structuredClone(v);
 
-/** Merge `over` onto `base` recursively; unknown keys are kept so the schema can report them. */
-function merge(base: unknown, over: unknown, path: string): unknown {
-  if (isRec(over)) {
-    let start: unknown = base;
-    if (start === null && path in SECTION_DEFAULTS) start = clone(SECTION_DEFAULTS[path]);
-    if (!isRec(start)) return clone(over);
-    const out: Rec = { ...clone(start) };
-    for (const [k, v] of Object.entries(over)) out[k] = merge(out[k], v, path ? `${path}.${k}` : k);
-    return out;
-  }
-  return clone(over);
+/**
+ * Merge `over` onto `base` recursively (a mapping given for a mapping changes only the keys it names); unknown keys
+ * are kept so the schema can report them. A null or absent section is started from nothing: the schema fills its
+ * left-out keys with their defaults.
+ */
+function merge(base: unknown, over: unknown): unknown {
+  if (!isRec(over) || !isRec(base)) return clone(over);
+  const out: Rec = { ...clone(base) };
+  for (const [k, v] of Object.entries(over)) out[k] = merge(out[k], v);
+  return out;
+}
+
+/** Validate a whole config, filling the defaults; the problems are reported against `source`. */
+function validated(value: unknown, source: string): ExperimentConfig {
+  const r = CONFIG_SCHEMA.safeParse(value, { reportInput: true });
+  if (!r.success) throw new ConfigError(source, problemLines(CONFIG_SCHEMA, r.error));
+  return r.data;
 }
 
 /** Parse a YAML scalar or flow value given on the command line (`64`, `5e-4`, `null`, `{type: class_balanced}`). */
@@ -42,8 +44,18 @@ function parseOverrideValue(raw: string): unknown {
   }
 }
 
-/** Apply one `key.path=value` override to a merged config object, type-checking the value at that key. */
-export function applyOverride(cfg: Rec, assignment: string): void {
+/** Whether a dotted key path exists in the schema. */
+function isKeyPath(path: string): boolean {
+  try {
+    schemaAt(CONFIG_SCHEMA, path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `cfg` with one `key.path=value` override applied and validated (problems are reported against the `--set`). */
+function withOverride(cfg: unknown, assignment: string): ExperimentConfig {
   const eq = assignment.indexOf("=");
   if (eq <= 0)
     throw new ConfigError(`--set ${assignment}`, [`expected key.path=value, e.g. training_opt.batch_size=64`]);
@@ -51,45 +63,36 @@ export function applyOverride(cfg: Rec, assignment: string): void {
   const source = `--set ${assignment}`;
   // `--set "a=1 b=2"` is two assignments in one argument: say so rather than store "1 b=2" in a string key.
   const second = /\s+([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)=/.exec(assignment.slice(eq + 1));
-  if (second) {
-    let known = true;
-    try {
-      specAt(CONFIG_SCHEMA, second[1]);
-    } catch {
-      known = false;
-    }
-    if (known) {
-      const [a, b] = [
-        assignment.slice(0, eq + 1 + second.index).trim(),
-        assignment.slice(eq + 1 + second.index).trim(),
-      ];
-      throw new ConfigError(source, [`holds two assignments; give each its own --set: --set ${a} --set ${b}`]);
-    }
+  if (second && isKeyPath(second[1])) {
+    const [a, b] = [assignment.slice(0, eq + 1 + second.index).trim(), assignment.slice(eq + 1 + second.index).trim()];
+    throw new ConfigError(source, [`holds two assignments; give each its own --set: --set ${a} --set ${b}`]);
   }
-  const value = parseOverrideValue(assignment.slice(eq + 1));
-  let spec;
   try {
-    spec = specAt(CONFIG_SCHEMA, path);
+    schemaAt(CONFIG_SCHEMA, path);
   } catch (e) {
     throw new ConfigError(source, [(e as Error).message]);
   }
+  const value = parseOverrideValue(assignment.slice(eq + 1));
+  const tree = clone(cfg) as Rec;
   const segs = path.split(".");
-  let node: Rec = cfg;
-  for (let i = 0; i < segs.length - 1; i++) {
-    const sub = segs.slice(0, i + 1).join(".");
-    let next = node[segs[i]];
-    if (next === null || next === undefined) {
-      next = sub in SECTION_DEFAULTS ? clone(SECTION_DEFAULTS[sub]) : {};
-      node[segs[i]] = next;
-    }
-    node = next as Rec;
+  let node = tree;
+  for (const seg of segs.slice(0, -1)) {
+    if (!isRec(node[seg])) node[seg] = {};
+    node = node[seg] as Rec;
   }
   const last = segs[segs.length - 1];
-  const merged = merge(node[last], value, path);
-  const problems: string[] = [];
-  checkValue(merged, spec, path, problems);
-  if (problems.length) throw new ConfigError(source, problems);
-  node[last] = merged;
+  node[last] = merge(node[last], value);
+  return validated(tree, source);
+}
+
+/**
+ * Apply one `key.path=value` override to a resolved config object in place, validating the value at that key
+ * (a null section it reaches into is filled with its defaults).
+ */
+export function applyOverride(cfg: Rec, assignment: string): void {
+  const next = withOverride(cfg, assignment);
+  for (const k of Object.keys(cfg)) delete cfg[k];
+  Object.assign(cfg, next);
 }
 
 /** Cross-field rules that a per-key type check cannot express. */
@@ -103,6 +106,10 @@ export function crossCheck(cfg: ExperimentConfig): string[] {
     p.push(`networks.feat_model.fix is true but model_dir is null: a frozen backbone must come from a previous run`);
   // `fix` is honoured by what it implies: stage 2 always freezes the backbone and every stage trains (or, for NCM and
   // τ-norm, re-derives) the classifier, so the settings that would ask otherwise are refused rather than ignored.
+  if (cfg.stage2 === null && cfg.networks.feat_model.fix && cfg.model_dir !== null)
+    p.push(
+      `networks.feat_model.fix is true but there is no stage2 section: only stage 2 freezes the backbone (a config without stage2 trains a new one and ignores model_dir); add stage2 (the classifier method to learn on model_dir's backbone) or set fix: false`,
+    );
   if (cfg.stage2 !== null && !cfg.networks.feat_model.fix)
     p.push(
       `stage2.method '${cfg.stage2.method}' learns the classifier on a frozen backbone: set networks.feat_model.fix: true (fine-tuning the backbone is not part of the method)`,
@@ -157,12 +164,8 @@ export function resolveConfig(raw: unknown, source: string, overrides: string[] 
   // An original classifier-balancing file is translated into this format first (src/config/original.ts).
   const original = isOriginalConfig(raw, source) ? translateOriginalConfig(raw, source) : null;
   if (original) announceOriginal(source, original.notes);
-  const merged = merge(clone(DEFAULTS), original ? original.config : raw, "") as Rec;
-  const problems: string[] = [];
-  checkValue(merged, CONFIG_SCHEMA, "", problems);
-  if (problems.length) throw new ConfigError(source, problems);
-  for (const o of overrides) applyOverride(merged, o);
-  const config = merged as unknown as ExperimentConfig;
+  let config = validated(original ? original.config : raw, source);
+  for (const o of overrides) config = withOverride(config, o);
   const cross = crossCheck(config);
   if (cross.length)
     throw new ConfigError(

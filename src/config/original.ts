@@ -1,6 +1,6 @@
 /**
  * The original classifier-balancing YAML configs, read as they are: detection of that format, and its translation
- * into this project's config (defaults.ts), key by key, following docs/ORIGINAL_CODE.md ("Config files").
+ * into this project's config (schema.ts), key by key, following docs/ORIGINAL_CODE.md ("Config files").
  *
  *  - What changes a result is honoured or refused: `def_file` of the feature model (ResNet…Feature.py, ResNext…Feature.py) and
  *    classifier (DotProductClassifier = linear, TauNormClassifier = LWS), samplers (ClassAwareSampler ->

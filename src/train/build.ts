@@ -1,5 +1,5 @@
 /** Build the run's components from a resolved config, through the registries. */
-import type { ExperimentConfig } from "../config/defaults.js";
+import { type ExperimentConfig, samplerOf } from "../config/defaults.js";
 import type { DatasetArgs } from "../data/args.js";
 import { datasets } from "../data/registry.js";
 import type { Dataset } from "../data/types.js";
@@ -60,10 +60,10 @@ export function buildHead(
 }
 
 export function buildSampler(cfg: ExperimentConfig, ds: Dataset): BatchSampler {
-  const s = cfg.training_opt.sampler;
-  const type = s?.type ?? "instance_balanced";
+  // A null sampler is the instance-balanced one; its settings are the schema's defaults (config/defaults.ts).
+  const s = samplerOf(cfg);
   return samplers.get(
-    type,
+    s.type,
     "training_opt.sampler.type",
   )({
     labels: ds.train.labels,
@@ -71,9 +71,9 @@ export function buildSampler(cfg: ExperimentConfig, ds: Dataset): BatchSampler {
     batchSize: cfg.training_opt.batch_size,
     seed: cfg.seed,
     numEpochs: cfg.training_opt.num_epochs,
-    scheduleEpochs: s?.epochs,
-    numSamplesCls: s?.num_samples_cls ?? 4,
+    scheduleEpochs: s.epochs,
+    numSamplesCls: s.num_samples_cls,
     shuffleInBatch: cfg.shuffle,
-    q: s?.q,
+    q: s.q,
   });
 }

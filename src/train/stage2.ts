@@ -18,7 +18,7 @@ import { initBackend } from "../backend.js";
 import { type ClassifierRunArgs, type ClassifierRunResult, classifiers } from "../classifiers/registry.js";
 import { tauGrid } from "../classifiers/tau-norm.js";
 import { linearWeightNorms, lwsWeightNorms } from "../classifiers/weight-norms.js";
-import type { ExperimentConfig } from "../config/defaults.js";
+import { type ExperimentConfig, samplerOf } from "../config/defaults.js";
 import type { Dataset } from "../data/types.js";
 import type { FeatureSet } from "../features/types.js";
 import { type EvalResult, evaluate } from "../metrics.js";
@@ -133,7 +133,7 @@ export function classifierOptions(cfg: ExperimentConfig): Record<string, unknown
         momentum: o.momentum,
         weightDecay: o.weight_decay,
         seed: cfg.seed,
-        samplesPerClass: cfg.training_opt.sampler?.num_samples_cls ?? 4,
+        samplesPerClass: samplerOf(cfg).num_samples_cls,
         coslr: cfg.coslr,
         endLr: cfg.endlr,
       };
