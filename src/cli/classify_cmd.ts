@@ -11,6 +11,7 @@ import { writeCheckedJson } from "../run/checksum.js";
 import { featureEpochPrinter } from "../train/progress.js";
 import { evalSummary } from "../train/report.js";
 import { type CommandSpec, parseCommand, requireString, UsageError } from "./args.js";
+import { printShotTable, shotColumns } from "./common.js";
 import { parseGrid } from "./taunorm_cmd.js";
 
 const ALL_METHODS = CLASSIFIER_METHODS.map((m) => m.name).join(",");
@@ -121,7 +122,8 @@ export async function run(argv: string[]): Promise<number> {
   const stage1 = fd.stage1 ?? { weight: new Float32Array(C * fd.train.dim), bias: new Float32Array(C) };
   const out: Record<string, unknown> = {};
   console.log(`features: train ${fd.train.n}×${fd.train.dim}, val ${fd.val.n}, test ${fd.test.n}; ${C} classes`);
-  console.log(`classifier   Many   Medium Few    All   (test, %; selection on val)`);
+  console.log("test accuracy, % (selection on val):");
+  const table: Record<string, unknown>[] = [];
   for (const entry of entries) {
     const m = entry.name;
     // cRT / LWS train for a few epochs: one line each on stderr (epoch k/N, loss, val top-1, ETA).
@@ -138,11 +140,10 @@ export async function run(argv: string[]): Promise<number> {
     });
     const t = evalSummary(r.test);
     const tau = (r.extra as { tau?: number }).tau;
-    console.log(
-      `${(m + (tau !== undefined ? ` τ=${tau}` : "")).padEnd(12)} ${[t.many, t.medium, t.few, t.top1].map((x) => x.toFixed(1).padEnd(6)).join(" ")}`,
-    );
+    table.push({ classifier: m + (tau !== undefined ? ` τ=${tau}` : ""), ...shotColumns(t) });
     out[m] = { val: evalSummary(r.val), test: t, ...(tau !== undefined ? { tau } : {}) };
   }
+  printShotTable(table);
   writeCheckedJson(file, { features: dir, num_classes: C, train_counts: trainCounts, results: out });
   console.log(`written ${file}`);
   return 0;
