@@ -8,7 +8,6 @@ import { crt } from "./crt.js";
 import { joint } from "./joint.js";
 import { lws } from "./lws.js";
 import { ncm } from "./ncm.js";
-import { priorShift } from "./prior_shift.js";
 import { tauNorm } from "./tau_norm.js";
 
-export const METHODS: readonly ClassifierMethod[] = [joint, ncm, crt, tauNorm, lws, priorShift];
+export const METHODS: readonly ClassifierMethod[] = [joint, ncm, crt, tauNorm, lws];
