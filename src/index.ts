@@ -39,11 +39,19 @@ export {
   ncmPredict,
 } from "./classifiers/ncm.js";
 // ---- stage-2 classifiers on features: Joint, NCM, τ-norm, cRT, LWS ------------------------------------------------
+export type { OptionKind, OptionSchema, OptionSpec } from "./classifiers/options.js";
 export {
+  CLASSIFIER_METHODS,
   type ClassifierEntry,
+  type ClassifierMethod,
   type ClassifierRunArgs,
   type ClassifierRunResult,
+  classifierMethods,
   classifiers,
+  type ImagesHead,
+  type MethodPlotStyle,
+  methodLabel,
+  methodStage,
   type Stage1Classifier,
 } from "./classifiers/registry.js";
 export {

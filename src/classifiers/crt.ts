@@ -35,6 +35,9 @@ import {
  */
 export type CrtOptions = BalancedHeadOptions;
 
+/** cRT's epochs when none are given (ImageNet-LT `cls_crt.yaml`). */
+export const CRT_DEFAULT_EPOCHS = 10;
+
 /** Arguments of {@link trainCrt}. */
 export interface CrtArgs extends CrtOptions {
   /** Training features (the class-balanced stream samples these rows). */
@@ -77,7 +80,7 @@ export function initLinear(dim: number, numClasses: number, seed: number): { wt:
 
 export function trainCrt(args: CrtArgs): CrtResult {
   const { train, val, numClasses: c } = args;
-  const o = resolveHeadOptions("crt", args, 10);
+  const o = resolveHeadOptions("crt", args, CRT_DEFAULT_EPOCHS);
   const { batchSize: bs, momentum, weightDecay: wd, engine } = o;
   const d = train.dim;
 

@@ -4,6 +4,7 @@ export * from "./crt.js";
 export * from "./gemm.js";
 export * from "./linear.js";
 export * from "./lws.js";
+export * from "./method.js";
 export * from "./ncm.js";
 export * from "./registry.js";
 export * from "./tau-norm.js";

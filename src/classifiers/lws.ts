@@ -32,6 +32,12 @@ export interface LwsOptions extends BalancedHeadOptions {
   maxCacheBytes?: number;
 }
 
+/** LWS's epochs when none are given (ImageNet-LT `cls_lws.yaml`). */
+export const LWS_DEFAULT_EPOCHS = 5;
+
+/** {@link LwsOptions.maxCacheBytes} when not given: 1 GiB. */
+export const LWS_DEFAULT_MAX_CACHE_BYTES = 2 ** 30;
+
 /** Arguments of {@link trainLws}. */
 export interface LwsArgs extends LwsOptions {
   /** Training features. */
@@ -71,14 +77,14 @@ export function applyScales(l: Float32Array, rows: number, scales: ArrayLike<num
 export function trainLws(args: LwsArgs): LwsResult {
   const where = "lws";
   const { train, val, numClasses: c, stage1 } = args;
-  const o = resolveHeadOptions(where, args, 5);
+  const o = resolveHeadOptions(where, args, LWS_DEFAULT_EPOCHS);
   const { batchSize: bs, momentum, weightDecay: wd, engine } = o;
   const d = train.dim;
   if (stage1.weight.length !== c * d)
     throw new Error(`${where}: stage1.weight has ${stage1.weight.length} values, expected ${c} × ${d}`);
   if (stage1.bias.length !== c)
     throw new Error(`${where}: stage1.bias has ${stage1.bias.length} values, expected ${c}`);
-  const maxCache = args.maxCacheBytes ?? 2 ** 30;
+  const maxCache = args.maxCacheBytes ?? LWS_DEFAULT_MAX_CACHE_BYTES;
 
   const linear = { weight: stage1.weight, bias: stage1.bias, numClasses: c, dim: d, engine };
   const trainCache = train.n * c * 4 <= maxCache ? linearLogits(linear, train.feats, train.n) : null;

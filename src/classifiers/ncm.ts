@@ -24,6 +24,8 @@ export const NCM_FEAT_TYPES = ["un", "l2n", "cl2n"] as const;
 export type NcmFeatType = (typeof NCM_FEAT_TYPES)[number];
 export const NCM_DISTS = ["l2", "cos", "dot"] as const;
 export type NcmDist = (typeof NCM_DISTS)[number];
+/** The variant used when none is asked for: the paper's NCM (centred, L2-normalised features; Euclidean distance). */
+export const NCM_DEFAULTS: Readonly<Required<NcmArgs>> = { featType: "cl2n", dist: "l2" };
 
 /** NCM variant. */
 export interface NcmArgs {
@@ -81,8 +83,8 @@ function transformRows(
 export function fitNcm(train: FeatureSet, numClasses: number, args: NcmArgs = {}): NcmModel {
   checkFeatureSet(train, "ncm train features");
   checkLabels(train.labels, numClasses, "ncm train labels");
-  const featType = checkChoice(args.featType ?? "cl2n", NCM_FEAT_TYPES, "featType");
-  const dist = checkChoice(args.dist ?? "l2", NCM_DISTS, "dist");
+  const featType = checkChoice(args.featType ?? NCM_DEFAULTS.featType, NCM_FEAT_TYPES, "featType");
+  const dist = checkChoice(args.dist ?? NCM_DEFAULTS.dist, NCM_DISTS, "dist");
   const { n, dim: d, feats, labels } = train;
   // Row sums in float64, each column in row order (ops.ts addClassSums64: native or JS, the same additions).
   // Pass 1: global mean.

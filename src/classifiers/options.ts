@@ -6,15 +6,27 @@
 /** Kinds of option values. A string array lists the allowed values of a string option. */
 export type OptionKind = "number" | "integer" | "boolean" | "number[]" | readonly string[];
 
+/** One option of a classifier method: its kind, the default the method applies when it is not given, one line. */
+export interface OptionSpec {
+  kind: OptionKind;
+  /** What the method uses when the option is absent (the same constant the implementation applies). */
+  default: unknown;
+  /** One line on what it does. */
+  doc: string;
+}
+
+/** A method's options by name. */
+export type OptionSchema = Readonly<Record<string, OptionSpec>>;
+
 /** Check `options` against `schema` and return it typed; unknown keys and wrong kinds throw. */
 export function checkOptions<T>(
   classifier: string,
   options: Record<string, unknown> | undefined,
-  schema: Record<string, OptionKind>,
+  schema: OptionSchema,
 ): T {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options ?? {})) {
-    const kind = schema[key];
+    const kind = Object.hasOwn(schema, key) ? schema[key].kind : undefined;
     const at = `classifier '${classifier}', option '${key}'`;
     if (kind === undefined) {
       const valid = Object.keys(schema);

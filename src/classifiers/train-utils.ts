@@ -44,6 +44,19 @@ export interface BalancedHeadOptions extends FeatureSgdOptions {
 /** {@link BalancedHeadOptions} with every default applied. */
 export type ResolvedHeadOptions = Required<BalancedHeadOptions>;
 
+/** The defaults of a balanced head but its epochs (which differ per head): ImageNet-LT `cls_crt.yaml` / `cls_lws.yaml`. */
+export const BALANCED_HEAD_DEFAULTS: Readonly<Omit<ResolvedHeadOptions, "epochs">> = {
+  batchSize: 512,
+  lr: 0.2,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  seed: 0,
+  samplesPerClass: 4,
+  engine: "auto",
+  coslr: true,
+  endLr: 0,
+};
+
 /**
  * Check the inputs of a balanced head and apply its defaults (batch 512, lr 0.2, momentum 0.9, weight decay 5e-4,
  * seed 0, 4 rows per class visit, engine "auto"; the epochs differ per head). Errors name the head and the key.
@@ -54,6 +67,7 @@ export function resolveHeadOptions(
   defaultEpochs: number,
 ): ResolvedHeadOptions {
   const { train, val, numClasses: c } = args;
+  const D = BALANCED_HEAD_DEFAULTS;
   checkFeatureSet(train, `${where} train features`);
   checkFeatureSet(val, `${where} val features`);
   checkLabels(train.labels, c, `${where} train labels`);
@@ -61,15 +75,15 @@ export function resolveHeadOptions(
   if (val.dim !== train.dim) throw new Error(`${where}: val dim ${val.dim} differs from train dim ${train.dim}`);
   const o: ResolvedHeadOptions = {
     epochs: args.epochs ?? defaultEpochs,
-    batchSize: args.batchSize ?? 512,
-    lr: args.lr ?? 0.2,
-    momentum: args.momentum ?? 0.9,
-    weightDecay: args.weightDecay ?? 5e-4,
-    seed: args.seed ?? 0,
-    samplesPerClass: args.samplesPerClass ?? 4,
-    engine: args.engine ?? "auto",
-    coslr: args.coslr ?? true,
-    endLr: args.endLr ?? 0,
+    batchSize: args.batchSize ?? D.batchSize,
+    lr: args.lr ?? D.lr,
+    momentum: args.momentum ?? D.momentum,
+    weightDecay: args.weightDecay ?? D.weightDecay,
+    seed: args.seed ?? D.seed,
+    samplesPerClass: args.samplesPerClass ?? D.samplesPerClass,
+    engine: args.engine ?? D.engine,
+    coslr: args.coslr ?? D.coslr,
+    endLr: args.endLr ?? D.endLr,
   };
   checkPositive(where, "epochs", o.epochs);
   checkPositive(where, "batchSize", o.batchSize);

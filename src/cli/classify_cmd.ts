@@ -3,7 +3,7 @@
  * how a user reproduces the ImageNet-LT classifier table from features exported by the original PyTorch code.
  */
 import { join } from "node:path";
-import { classifiers } from "../classifiers/registry.js";
+import { CLASSIFIER_METHODS, type ClassifierMethod, classifierMethods, classifiers } from "../classifiers/registry.js";
 import { checkFeatureDirClasses, loadFeatureDirWith } from "../features/dir.js";
 import { classCounts } from "../features/types.js";
 import { assertWritable } from "../run/atomic.js";
@@ -11,12 +11,15 @@ import { writeCheckedJson } from "../run/checksum.js";
 import { featureEpochPrinter } from "../train/progress.js";
 import { evalSummary } from "../train/report.js";
 import { type CommandSpec, parseCommand, requireString, UsageError } from "./args.js";
+import { printShotTable, shotColumns } from "./common.js";
 import { parseGrid } from "./taunorm_cmd.js";
+
+const ALL_METHODS = CLASSIFIER_METHODS.map((m) => m.name).join(",");
 
 export const spec: CommandSpec = {
   name: "classify",
   summary: "run Joint / NCM / cRT / tau-norm / LWS on saved features alone (e.g. exported from the original code)",
-  usage: "ltr classify --features DIR [--method joint,ncm,crt,tau_norm,lws] [--epochs N] [--lr X] ... [--out FILE]",
+  usage: `ltr classify --features DIR [--method ${ALL_METHODS}] [--epochs N] [--lr X] ... [--out FILE]`,
   options: {
     features: {
       type: "string",
@@ -28,7 +31,7 @@ export const spec: CommandSpec = {
       arg: "FILE",
       help: "an original-code checkpoint (.pth) whose classifier is the stage-1 one (default: fc_weight.npy, else DIR/final_model_checkpoint.pth)",
     },
-    method: { type: "string", arg: "LIST", help: "comma-separated classifiers", default: "joint,ncm,crt,tau_norm,lws" },
+    method: { type: "string", arg: "LIST", help: "comma-separated classifiers", default: ALL_METHODS },
     "num-classes": { type: "string", arg: "C", help: "number of classes (default: largest train label + 1)" },
     // No defaults here: what is not given is left to cRT / LWS themselves (src/classifiers/train-utils.ts).
     epochs: { type: "string", arg: "N", help: "cRT/LWS epochs (default 10 for cRT, 5 for LWS, as the paper)" },
@@ -53,17 +56,33 @@ const num = (v: unknown, key: string): number => {
   return x;
 };
 
-/** The cRT/LWS options given on the command line, by their option names. */
-function trainOptions(v: Record<string, unknown>): Record<string, number> {
-  const keys = {
-    epochs: "epochs",
-    "batch-size": "batchSize",
-    lr: "lr",
-    "weight-decay": "weightDecay",
-    seed: "seed",
-  } as const;
-  const out: Record<string, number> = {};
-  for (const [flag, key] of Object.entries(keys)) if (v[flag] !== undefined) out[key] = num(v[flag], flag);
+type Flags = Record<string, unknown>;
+const numFlag = (flag: string) => (v: Flags) => (v[flag] !== undefined ? num(v[flag], flag) : undefined);
+
+/**
+ * Method options the command line sets, by option name, each read from its flag (undefined: not given). A method
+ * receives those its entry's `options` list (NCM featType / dist, τ-norm taus, cRT / LWS the training flags), so no
+ * method is named here, and a flag is parsed only when a chosen method takes it.
+ */
+const CLI_OPTIONS: Record<string, (v: Flags) => unknown> = {
+  featType: (v) => v["feat-type"],
+  dist: (v) => v.dist,
+  taus: (v) => parseGrid(String(v.grid)),
+  epochs: numFlag("epochs"),
+  batchSize: numFlag("batch-size"),
+  lr: numFlag("lr"),
+  weightDecay: numFlag("weight-decay"),
+  seed: numFlag("seed"),
+};
+
+/** The command-line options one method takes. */
+function optionsFor(m: ClassifierMethod, v: Flags): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, read] of Object.entries(CLI_OPTIONS)) {
+    if (!Object.hasOwn(m.options, key)) continue;
+    const x = read(v);
+    if (x !== undefined) out[key] = x;
+  }
   return out;
 }
 
@@ -76,7 +95,7 @@ export async function run(argv: string[]): Promise<number> {
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  for (const m of methods) classifiers.get(m, "--method");
+  const entries = methods.map((m) => classifierMethods.get(m, "--method"));
   // Where the results go must be writable before anything is computed.
   const file = typeof v.out === "string" ? v.out : join(dir, "classify_results.json");
   assertWritable(file);
@@ -95,7 +114,7 @@ export async function run(argv: string[]): Promise<number> {
     fixedC !== null ? "from --num-classes" : `from the largest train label in ${fd.files.train}`,
   );
   const trainCounts = Array.from(classCounts(fd.train.labels, C));
-  const needs1 = methods.filter((m) => m === "joint" || m === "tau_norm" || m === "lws");
+  const needs1 = entries.filter((m) => m.needsStage1Weights).map((m) => m.name);
   if (needs1.length && !fd.stage1)
     throw new UsageError(
       `ltr classify: ${needs1.join(", ")} need the stage-1 classifier: put fc_weight.npy [C×d] and fc_bias.npy [C] (or the original's final_model_checkpoint.pth) in ${dir}, or give --checkpoint FILE`,
@@ -103,19 +122,12 @@ export async function run(argv: string[]): Promise<number> {
   const stage1 = fd.stage1 ?? { weight: new Float32Array(C * fd.train.dim), bias: new Float32Array(C) };
   const out: Record<string, unknown> = {};
   console.log(`features: train ${fd.train.n}×${fd.train.dim}, val ${fd.val.n}, test ${fd.test.n}; ${C} classes`);
-  console.log(`classifier   Many   Medium Few    All   (test, %; selection on val)`);
-  for (const m of methods) {
-    const train = m === "crt" || m === "lws";
-    const options: Record<string, unknown> =
-      m === "ncm"
-        ? { featType: v["feat-type"], dist: v.dist }
-        : m === "tau_norm"
-          ? { taus: parseGrid(String(v.grid)) }
-          : train
-            ? trainOptions(v)
-            : {};
+  console.log("test accuracy, % (selection on val):");
+  const table: Record<string, unknown>[] = [];
+  for (const entry of entries) {
+    const m = entry.name;
     // cRT / LWS train for a few epochs: one line each on stderr (epoch k/N, loss, val top-1, ETA).
-    const onEpoch = train ? featureEpochPrinter(m) : undefined;
+    const onEpoch = entry.trains ? featureEpochPrinter(m) : undefined;
     const r = await classifiers.get(m)({
       train: fd.train,
       val: fd.val,
@@ -123,16 +135,15 @@ export async function run(argv: string[]): Promise<number> {
       trainCounts,
       numClasses: C,
       stage1,
-      options,
+      options: optionsFor(entry, v),
       onEpoch,
     });
     const t = evalSummary(r.test);
     const tau = (r.extra as { tau?: number }).tau;
-    console.log(
-      `${(m + (tau !== undefined ? ` τ=${tau}` : "")).padEnd(12)} ${[t.many, t.medium, t.few, t.top1].map((x) => x.toFixed(1).padEnd(6)).join(" ")}`,
-    );
+    table.push({ classifier: m + (tau !== undefined ? ` τ=${tau}` : ""), ...shotColumns(t) });
     out[m] = { val: evalSummary(r.val), test: t, ...(tau !== undefined ? { tau } : {}) };
   }
+  printShotTable(table);
   writeCheckedJson(file, { features: dir, num_classes: C, train_counts: trainCounts, results: out });
   console.log(`written ${file}`);
   return 0;

@@ -1,5 +1,6 @@
 /** Options shared by the subcommands that take an experiment config. */
 import { type LoadedConfig, loadConfig } from "../config/load.js";
+import { tableText } from "../plot/table.js";
 import type { OptionDoc, ParsedValues } from "./args.js";
 import { requireString } from "./args.js";
 
@@ -22,4 +23,25 @@ export function loadFromArgs(values: ParsedValues, command: string): LoadedConfi
   const loaded = loadConfig(file, sets);
   if (typeof values.backend === "string") loaded.config.backend = values.backend as LoadedConfig["config"]["backend"];
   return loaded;
+}
+
+/** Many / Medium / Few / All of an evaluation summary as table columns (percent), for {@link printShotTable}. */
+export function shotColumns(s: { many: number; medium: number; few: number; top1: number }, prefix = "") {
+  return {
+    [`${prefix}Many`]: s.many,
+    [`${prefix}Medium`]: s.medium,
+    [`${prefix}Few`]: s.few,
+    [`${prefix}All`]: s.top1,
+  };
+}
+
+/**
+ * Print a result table of the command line, one console line per row: the shared text formatter
+ * (src/plot/table.ts) with every accuracy column at one decimal, as the paper's tables print them; `fixed` adds
+ * columns with their own decimals (τ at two).
+ */
+export function printShotTable(rows: Record<string, unknown>[], fixed: Record<string, number> = {}): void {
+  const one: Record<string, number> = {};
+  for (const r of rows) for (const k of Object.keys(r)) if (/(Many|Medium|Few|All)$/.test(k)) one[k] = 1;
+  for (const line of tableText(rows, { fixed: { ...one, ...fixed } }).split("\n")) console.log(line);
 }

@@ -6,6 +6,7 @@ import { writeCheckedJson } from "../run/checksum.js";
 import { resolveRunDir } from "../run/rundir.js";
 import { evalSummary } from "../train/report.js";
 import { type CommandSpec, parseCommand, requireString, UsageError } from "./args.js";
+import { printShotTable, shotColumns } from "./common.js";
 
 export const spec: CommandSpec = {
   name: "tau-norm",
@@ -51,14 +52,18 @@ export async function run(argv: string[]): Promise<number> {
   });
   const ex = result.extra as { tau: number; valSweep: { results: EvalResult[] }; testSweep: { results: EvalResult[] } };
   console.log(`tau-normalisation on ${dir} (Many / Medium / Few / All, %)`);
-  console.log(`tau    | val: Many Medium Few  All  | test: Many Medium Few  All`);
   const rows = taus.map((tau, i) => {
     const v = evalSummary(ex.valSweep.results[i]);
     const t = evalSummary(ex.testSweep.results[i]);
-    const f = (s: typeof v) => [s.many, s.medium, s.few, s.top1].map((x) => x.toFixed(1).padStart(5)).join(" ");
-    console.log(`${tau.toFixed(2).padEnd(6)} | ${f(v)}   | ${f(t)}${tau === ex.tau ? "   <- chosen on val" : ""}`);
     return { tau, val: v, test: t };
   });
+  const table = rows.map((r) => ({
+    tau: r.tau,
+    ...shotColumns(r.val, "val "),
+    ...shotColumns(r.test, "test "),
+    selection: r.tau === ex.tau ? "<- chosen on val" : "",
+  }));
+  printShotTable(table, { tau: 2 });
   writeCheckedJson(join(dir, "tau_norm.json"), { chosen_tau: ex.tau, selected_on: "val (top-1)", rows });
   console.log(`chosen tau ${ex.tau} (on val); written ${join(dir, "tau_norm.json")}`);
   return 0;

@@ -3,7 +3,7 @@ import { STAGE2_DEFAULTS } from "../config/defaults.js";
 import { resolveRunDir, runName } from "../run/rundir.js";
 import { evalSummary } from "../train/report.js";
 import { type CommandSpec, parseCommand, UsageError } from "./args.js";
-import { CFG_OPTIONS, loadFromArgs } from "./common.js";
+import { CFG_OPTIONS, loadFromArgs, printShotTable, shotColumns } from "./common.js";
 
 export const spec: CommandSpec = {
   name: "test",
@@ -85,11 +85,10 @@ export async function run(argv: string[]): Promise<number> {
   const v = evalSummary(result.val);
   const t = evalSummary(result.test);
   console.log(`${method}${p.values.knn ? ` (${options.featType}, ${options.dist})` : ""} on ${dir}`);
-  console.log(`split  Many   Medium Few    All`);
-  for (const [name, s] of [
-    ["val", v],
-    ["test", t],
-  ] as const)
-    console.log(`${name.padEnd(6)} ${[s.many, s.medium, s.few, s.top1].map((x) => x.toFixed(1).padEnd(6)).join(" ")}`);
+  printShotTable([
+    { split: "val", ...shotColumns(v) },
+    { split: "test", ...shotColumns(t) },
+  ]);
+
   return 0;
 }

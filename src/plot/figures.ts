@@ -9,6 +9,7 @@
  *  - Accuracies come in as fractions in [0, 1] (what `evaluate` returns) unless `unit: "percent"`,
  *    and are plotted in percent.
  */
+import { CLASSIFIER_METHODS } from "../classifiers/registry.js";
 import { type ShotConvention, shotGroups } from "../metrics.js";
 import type { PlotlyFigure, PlotlyTrace } from "./types.js";
 
@@ -24,14 +25,12 @@ export interface ShotAccuracies {
   all: number;
 }
 
-/** Colours of the paper's Figure 2 (weight norms and τ sweep) and a fallback cycle. */
+/**
+ * Colours of named series: each classifier method's plot colour by its label (its entry in src/classifiers/methods/,
+ * the paper's Figure 2 colours for its four), the shot groups, the samplers; other names take a fallback cycle.
+ */
 export const SERIES_COLOURS: Record<string, string> = {
-  Joint: "#1f4e9c",
-  cRT: "#2e8b3d",
-  "τ-norm": "#d4a017",
-  "tau-norm": "#d4a017",
-  LWS: "#8b1a1a",
-  NCM: "#7b3fa0",
+  ...Object.fromEntries(CLASSIFIER_METHODS.map((m) => [m.label, m.plot.color])),
   Many: "#1f4e9c",
   Medium: "#2e8b3d",
   Few: "#d4a017",

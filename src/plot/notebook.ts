@@ -13,7 +13,10 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { FigureRenderer, findChromium, type RenderOpts } from "./render.js";
+import { type TableOpts, tableMarkdown, tableText } from "./table.js";
 import type { PlotlyFigure } from "./types.js";
+
+export { type TableOpts, tableMarkdown, tableText } from "./table.js";
 
 /** A display_data message as tslab's hook expects it (binary data already base64). */
 export interface DisplayBundle {
@@ -121,69 +124,6 @@ export async function showFigure(fig: PlotlyFigure, opts: ShowFigureOpts = {}): 
   );
   data["text/plain"] = text;
   sendDisplay({ data, metadata: {} });
-}
-
-/** Options of {@link showTable} and the table formatters. */
-export interface TableOpts {
-  /** Columns in order (default: keys of the rows in first-appearance order). */
-  columns?: string[];
-  /** Decimal places of non-integer numbers (default 2). */
-  digits?: number;
-  /** Optional bold line above the table. */
-  title?: string;
-}
-
-function columnsOf(rows: Record<string, unknown>[], opts: TableOpts): string[] {
-  if (opts.columns) return opts.columns;
-  const cols: string[] = [];
-  for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
-  return cols;
-}
-
-/**
- * Cell texts, column by column: a numeric column with any fraction prints every number with
- * `digits` decimals so the column lines up ("10.00" next to "53.63", not "10").
- */
-function cellTexts(rows: Record<string, unknown>[], cols: string[], digits: number): string[][] {
-  const fractional = cols.map((c) => rows.some((r) => typeof r[c] === "number" && !Number.isInteger(r[c])));
-  return rows.map((r) =>
-    cols.map((c, i) => {
-      const v = r[c];
-      if (v === null || v === undefined) return "";
-      if (typeof v === "number") return fractional[i] ? v.toFixed(digits) : String(v);
-      return String(v);
-    }),
-  );
-}
-
-/** A GitHub-flavoured markdown table (numbers right-aligned). */
-export function tableMarkdown(rows: Record<string, unknown>[], opts: TableOpts = {}): string {
-  const cols = columnsOf(rows, opts);
-  const digits = opts.digits ?? 2;
-  const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-  const numeric = cols.map((c) => rows.length > 0 && rows.every((r) => typeof r[c] === "number" || r[c] == null));
-  const lines = [
-    `| ${cols.map(esc).join(" | ")} |`,
-    `|${numeric.map((n) => (n ? "---:" : ":---")).join("|")}|`,
-    ...cellTexts(rows, cols, digits).map((b) => `| ${b.map(esc).join(" | ")} |`),
-  ];
-  return (opts.title ? `**${esc(opts.title)}**\n\n` : "") + lines.join("\n");
-}
-
-/** A fixed-width text table (numbers right-aligned), for text/plain and consoles. */
-export function tableText(rows: Record<string, unknown>[], opts: TableOpts = {}): string {
-  const cols = columnsOf(rows, opts);
-  const digits = opts.digits ?? 2;
-  const body = cellTexts(rows, cols, digits);
-  const widths = cols.map((c, i) => Math.max(c.length, ...body.map((b) => b[i].length)));
-  const numeric = cols.map((c) => rows.length > 0 && rows.every((r) => typeof r[c] === "number" || r[c] == null));
-  const fmt = (vals: string[]) =>
-    vals
-      .map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i])))
-      .join("  ")
-      .trimEnd();
-  const lines = [fmt(cols), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(fmt)];
-  return (opts.title ? `${opts.title}\n` : "") + lines.join("\n");
 }
 
 /** Display rows as one output with `text/markdown` and `text/plain`; prints the text table outside tslab. */

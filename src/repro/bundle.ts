@@ -27,6 +27,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
+import { methodStage } from "../classifiers/registry.js";
 import { readFeatures } from "../features/format.js";
 import type { FeatureSet } from "../features/types.js";
 import { sha256Hex } from "../hash.js";
@@ -213,19 +214,19 @@ export function exportBundle(profile: Profile, dir = bundleDir(profile)): Export
     [
       "crt_fc_weight",
       "the cRT classifier weight of every representation",
-      (d, seed) => tensor(s2(d, "cls_crt", seed), "classifier.fc.weight").data,
+      (d, seed) => tensor(s2(d, methodStage("crt"), seed), "classifier.fc.weight").data,
       [R, numClasses, dim],
     ],
     [
       "crt_fc_bias",
       "the cRT classifier bias of every representation",
-      (d, seed) => tensor(s2(d, "cls_crt", seed), "classifier.fc.bias").data,
+      (d, seed) => tensor(s2(d, methodStage("crt"), seed), "classifier.fc.bias").data,
       [R, numClasses],
     ],
     [
       "lws_scales",
       "the learned LWS scales f_j of every representation",
-      (d, seed) => tensor(s2(d, "cls_lws", seed), "classifier.scales").data,
+      (d, seed) => tensor(s2(d, methodStage("lws"), seed), "classifier.scales").data,
       [R, numClasses],
     ],
   ];

@@ -16,6 +16,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { initBackend } from "../backend.js";
+import { methodLabel } from "../classifiers/registry.js";
 import type { Dataset } from "../data/types.js";
 import { loadSplit } from "../features/dir.js";
 import type { FeatureSet } from "../features/types.js";
@@ -260,7 +261,7 @@ export function walkthrough(ctx: NotebookContext): Walkthrough {
   const s1 = ctx.source.stage1("feat_uniform", seed);
   if (!s1 || Object.keys(runs).length < CLASSIFIERS.length)
     throw new NotebookStop(`walkthrough: the IB seed-${seed} runs are not all finished in ${ctx.source.name}`);
-  const trainCounts = (runs.Joint.results as { train_counts: number[] }).train_counts;
+  const trainCounts = (runs[methodLabel("joint")].results as { train_counts: number[] }).train_counts;
   if (ctx.bundle) {
     const f = ctx.bundle.features();
     const c = ctx.bundle.classifiersOf("IB", seed);
@@ -300,8 +301,11 @@ export function walkthrough(ctx: NotebookContext): Walkthrough {
     val: loadSplit(join(dir, "features"), "val"),
     test: loadSplit(join(dir, "features"), "test"),
     joint: { weight: w.data, bias: tensor(join(dir, "best.ckpt"), "classifier.fc.bias").data },
-    crt: { weight: tensor(s2("cRT"), "classifier.fc.weight").data, bias: tensor(s2("cRT"), "classifier.fc.bias").data },
-    lws: { scales: tensor(s2("LWS"), "classifier.scales").data },
+    crt: {
+      weight: tensor(s2(methodLabel("crt")), "classifier.fc.weight").data,
+      bias: tensor(s2(methodLabel("crt")), "classifier.fc.bias").data,
+    },
+    lws: { scales: tensor(s2(methodLabel("lws")), "classifier.scales").data },
     runs,
     note: `the run's own float32 features (${s1.run}/features/)`,
   };

@@ -8,6 +8,7 @@
  *      correlation between n_j and ‖w_j‖ over the classes);
  *   4. the τ sweep trades Many for Few: from τ = 0 to the largest τ, test Many falls and test Few rises.
  */
+import { methodLabel } from "../classifiers/registry.js";
 import type { FigureData } from "./figure_data.js";
 import type { Tables } from "./tables.js";
 
@@ -77,8 +78,8 @@ export function paperEffects(t: Tables, data: FigureData | null, o: EffectOpts =
         },
   );
   const cls = (c: string) => t.classifier.rows.find((r) => r.classifier === c);
-  const j = cls("Joint");
-  const lifted = ["cRT", "LWS", "NCM"].map(cls);
+  const j = cls(methodLabel("joint"));
+  const lifted = ["crt", "lws", "ncm"].map((m) => cls(methodLabel(m)));
   out.push(
     j && lifted.every((r) => r)
       ? {
@@ -92,7 +93,7 @@ export function paperEffects(t: Tables, data: FigureData | null, o: EffectOpts =
           detail: "missing: the classifier table needs Joint, cRT, LWS and NCM",
         },
   );
-  const norms = data?.weightNorms.find((s) => s.name === "Joint");
+  const norms = data?.weightNorms.find((s) => s.name === methodLabel("joint"));
   if (data && norms) {
     const order = data.trainCounts
       .map((n, i) => [n, i])

@@ -3,6 +3,7 @@
  * norms (first seed) and the τ sweep averaged over seeds. Its own module because the report, the findings and the
  * teach-profile effects all read it.
  */
+import { CLASSIFIER_METHODS, methodStage } from "../classifiers/registry.js";
 import type { ResultSource } from "./source.js";
 
 export interface SweepRow {
@@ -15,7 +16,7 @@ export interface SweepRow {
 
 export interface FigureData {
   trainCounts: number[];
-  /** Per-class norms on the IB representation, first seed: Joint, cRT, tau-norm, LWS. */
+  /** Per-class norms on the IB representation, first seed: the methods whose plot style says `weightNorms`. */
   weightNorms: { name: string; values: number[] }[];
   /** tau sweep on IB, mean over seeds, percent (4 decimals). */
   tauSweep: { val: SweepRow[]; test: SweepRow[]; chosenTau: number } | null;
@@ -26,20 +27,21 @@ const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 /** Figure data from the IB representation's stage-2 runs. */
 export function figureData(source: ResultSource): FigureData | null {
   const seeds = source.profile.seeds;
-  const names: Record<string, string> = { cls_joint: "Joint", cls_crt: "cRT", cls_taunorm: "τ-norm", cls_lws: "LWS" };
+  // The paper's Figure 2 panel: Joint, cRT, τ-norm, LWS (NCM has centroids, not classifier weights).
+  const shown = CLASSIFIER_METHODS.filter((m) => m.reproduced && m.plot.weightNorms);
   const norms: FigureData["weightNorms"] = [];
   let trainCounts: number[] = [];
-  for (const stage of Object.keys(names)) {
-    const rec = source.stage2("feat_uniform", stage, seeds[0]);
+  for (const m of shown) {
+    const rec = source.stage2("feat_uniform", m.stage, seeds[0]);
     if (!rec) continue;
     const r = rec.results as { weight_norms: number[]; train_counts: number[] };
-    norms.push({ name: names[stage], values: r.weight_norms });
+    norms.push({ name: m.label, values: r.weight_norms });
     trainCounts = r.train_counts;
   }
   if (!norms.length) return null;
   // Sweep: average each tau's row over the seeds that finished.
   const sweeps = seeds
-    .map((seed) => source.stage2("feat_uniform", "cls_taunorm", seed))
+    .map((seed) => source.stage2("feat_uniform", methodStage("tau_norm"), seed))
     .filter((r): r is NonNullable<typeof r> => r !== null)
     .map((r) => (r.results as { extra: { tau: number; valSweep: SweepRow[]; testSweep: SweepRow[] } }).extra);
   const mean = (rows: SweepRow[][]): SweepRow[] =>

@@ -9,6 +9,7 @@
  * interval and verdict, then the verdict of the whole claim.
  */
 
+import { methodLabel, methodStage } from "../classifiers/registry.js";
 import { spearman } from "./effects.js";
 import type { FigureData } from "./figure_data.js";
 import type { ResultSource } from "./source.js";
@@ -62,7 +63,11 @@ export interface FindingsInput {
 }
 
 const LEVEL = 0.95;
-const REBALANCED = ["cRT", "τ-norm", "LWS", "NCM"] as const;
+// The paper's claims name their methods; the labels (what the cells carry) come from the registry's entries.
+const JOINT = methodLabel("joint");
+const REBALANCED = ["crt", "tau_norm", "lws", "ncm"].map(methodLabel);
+const REP_BEST = ["crt", "lws"].map(methodLabel);
+const TAU_NORM = methodLabel("tau_norm");
 const BALANCED = ["CB", "SR", "PB"] as const;
 
 type Metric = "many" | "medium" | "few" | "all";
@@ -134,10 +139,10 @@ export function evaluateFindings(input: FindingsInput): Finding[] {
   const has = (s: string, c: string) => cells.some((x) => x.sampler === s && x.classifier === c);
   const paired = (metric: Metric, side: "above" | "below") =>
     REBALANCED.filter((c) => has("IB", c)).map((c) => {
-      const iv = pairedInterval(bySeed(cells, "IB", c, metric), bySeed(cells, "IB", "Joint", metric), LEVEL);
+      const iv = pairedInterval(bySeed(cells, "IB", c, metric), bySeed(cells, "IB", JOINT, metric), LEVEL);
       return { label: c, interval: iv, verdict: verdict(iv, side) };
     });
-  if (has("IB", "Joint") && REBALANCED.some((c) => has("IB", c))) {
+  if (has("IB", JOINT) && REBALANCED.some((c) => has("IB", c))) {
     const q = (m: string) =>
       `${m}, re-balanced − Joint on the same IB representation, paired by seed, 95 % t interval, points`;
     out.push(
@@ -155,7 +160,7 @@ export function evaluateFindings(input: FindingsInput): Finding[] {
     );
   }
   // Across representations the runs differ (another sampler trained another stage-1 run): Welch's interval.
-  for (const c of ["cRT", "LWS"]) {
+  for (const c of REP_BEST) {
     const others = BALANCED.filter((s) => has(s, c));
     if (!has("IB", c) || !others.length) continue;
     const ib = values(bySeed(cells, "IB", c, "all"));
@@ -173,13 +178,13 @@ export function evaluateFindings(input: FindingsInput): Finding[] {
       ),
     );
   }
-  const samplers = BALANCED.filter((s) => has(s, "Joint"));
-  if (has("IB", "Joint") && samplers.length) {
+  const samplers = BALANCED.filter((s) => has(s, JOINT));
+  if (has("IB", JOINT) && samplers.length) {
     const diff = (metric: Metric) =>
       samplers.map((s) => {
         const iv = welchInterval(
-          values(bySeed(cells, s, "Joint", metric)),
-          values(bySeed(cells, "IB", "Joint", metric)),
+          values(bySeed(cells, s, JOINT, metric)),
+          values(bySeed(cells, "IB", JOINT, metric)),
           LEVEL,
         );
         return { label: s, interval: iv, verdict: verdict(iv, "above") };
@@ -203,7 +208,7 @@ export function evaluateFindings(input: FindingsInput): Finding[] {
       ),
     );
   }
-  const taus = values(bySeed(cells, "IB", "τ-norm", "tau"));
+  const taus = values(bySeed(cells, "IB", TAU_NORM, "tau"));
   if (taus.length) {
     const iv = tInterval(taus, LEVEL);
     out.push(
@@ -247,7 +252,7 @@ export function evaluateFindings(input: FindingsInput): Finding[] {
 export function jointNorms(source: ResultSource): SeedNorms[] {
   const out: SeedNorms[] = [];
   for (const seed of source.profile.seeds) {
-    const r = source.stage2("feat_uniform", "cls_joint", seed)?.results as
+    const r = source.stage2("feat_uniform", methodStage("joint"), seed)?.results as
       | { weight_norms?: number[]; train_counts?: number[] }
       | undefined;
     if (r?.weight_norms && r.train_counts) out.push({ seed, values: r.weight_norms, trainCounts: r.train_counts });
@@ -260,7 +265,7 @@ export function jointNorms(source: ResultSource): SeedNorms[] {
  * ({@link jointNorms}); without them, the first seed's norms in `data` stand in (one seed: no interval).
  */
 export function findings(t: Tables, data: FigureData | null, norms?: readonly SeedNorms[]): string[] {
-  const fallback = data?.weightNorms.find((s) => s.name === "Joint");
+  const fallback = data?.weightNorms.find((s) => s.name === JOINT);
   const jn = norms ?? (fallback ? [{ seed: NaN, values: fallback.values, trainCounts: data!.trainCounts }] : []);
   const out = evaluateFindings({ cells: t.cells, jointNorms: jn }).map((f) => f.text);
   if (!out.length) out.push("No finished runs yet.");

@@ -12,6 +12,7 @@ import { loadFeatureDir } from "../features/dir.js";
 import { checkLabels, classCounts } from "../features/types.js";
 import { notebookRenderer, type PlotlyFigure, type ShotRow, sendDisplay } from "../plot/index.js";
 import { projectRoot } from "../run/manifest.js";
+import type { PaperRow } from "./paper.js";
 import { writeIfChanged } from "./report.js";
 import type { FeatureBenchmark } from "./synthetic_features.js";
 
@@ -27,6 +28,7 @@ export {
   type Walkthrough,
   walkthrough,
 } from "./context.js";
+export { PAPER_IMAGENET_LT, PAPER_TAU_SWEEP, type PaperRow } from "./paper.js";
 
 /** Write `<dir>/<name>.md` and `<dir>/<name>.csv`; returns both paths. */
 export function saveTable(dir: string, name: string, table: { markdown: string; csv: string }): string[] {
@@ -69,35 +71,6 @@ export function assertOutputs(paths: readonly string[], root = projectRoot()): s
   }
   return `all ${paths.length} outputs present:\n${paths.map((p) => `  ${relative(root, p)}`).join("\n")}`;
 }
-
-/** One row of a Many/Medium/Few/All table in percent. */
-export interface PaperRow {
-  name: string;
-  many: number;
-  medium: number;
-  few: number;
-  all: number;
-}
-
-/**
- * The paper's ImageNet-LT numbers, ResNeXt-50, 90 epochs, top-1 % on test (as the README of the paper's code, facebookresearch/classifier-balancing, reports them): the sampler table (Joint
- * classifier) and the classifier table (instance-balanced representation).
- */
-export const PAPER_IMAGENET_LT: { sampler: PaperRow[]; classifier: PaperRow[] } = {
-  sampler: [
-    { name: "IB", many: 65.9, medium: 37.5, few: 7.7, all: 44.4 },
-    { name: "CB", many: 61.8, medium: 40.1, few: 15.5, all: 45.1 },
-    { name: "SR", many: 64.3, medium: 41.2, few: 17.0, all: 46.8 },
-    { name: "PB", many: 61.9, medium: 43.2, few: 19.4, all: 47.2 },
-  ],
-  classifier: [
-    { name: "Joint", many: 65.9, medium: 37.5, few: 7.7, all: 44.4 },
-    { name: "NCM", many: 56.6, medium: 45.3, few: 28.1, all: 47.3 },
-    { name: "cRT", many: 61.8, medium: 46.2, few: 27.4, all: 49.6 },
-    { name: "τ-norm", many: 59.1, medium: 46.9, few: 30.7, all: 49.4 },
-    { name: "LWS", many: 60.2, medium: 47.2, few: 30.3, all: 49.9 },
-  ],
-};
 
 /**
  * Our rows beside the paper's, matched by name: one record per method with `<metric>` (ours) and `<metric> paper`
@@ -201,34 +174,6 @@ export function showMarkdown(markdown: string): void {
 export function showHtml(html: string, text: string): void {
   if (!sendDisplay({ data: { "text/html": html, "text/plain": text }, metadata: {} })) console.log(text);
 }
-
-/**
- * The paper's τ sweep (Figure 2 right, ImageNet-LT ResNeXt-50, digitised from the figure to ±0.3), percent; τ = 0 equals
- * the Joint test numbers, so it is a test-split curve. Medium at τ = 1.9 is read as 21 (the figure is unclear there).
- */
-export const PAPER_TAU_SWEEP: { tau: number; many: number; medium: number; few: number; top1: number }[] = [
-  [0.0, 65.9, 37.6, 7.8, 44.5],
-  [0.1, 65.8, 39.3, 10.0, 45.5],
-  [0.2, 65.3, 41.2, 12.2, 46.5],
-  [0.3, 64.8, 42.9, 15.3, 47.5],
-  [0.4, 63.8, 44.3, 18.7, 48.3],
-  [0.5, 62.5, 45.5, 22.3, 48.9],
-  [0.6, 60.9, 46.3, 26.2, 49.2],
-  [0.7, 59.1, 46.9, 30.8, 49.5],
-  [0.8, 56.7, 47.0, 35.3, 49.1],
-  [0.9, 53.8, 46.5, 39.7, 48.4],
-  [1.0, 50.1, 45.5, 42.9, 47.0],
-  [1.1, 46.5, 43.9, 45.9, 45.2],
-  [1.2, 42.3, 41.9, 48.0, 42.8],
-  [1.3, 37.5, 39.5, 49.6, 40.1],
-  [1.4, 32.6, 36.4, 50.4, 36.9],
-  [1.5, 27.5, 33.2, 50.9, 33.5],
-  [1.6, 22.7, 30.7, 50.9, 30.2],
-  [1.7, 18.3, 27.5, 50.5, 27.0],
-  [1.8, 14.2, 24.4, 49.9, 23.9],
-  [1.9, 11.2, 21.0, 48.8, 21.0],
-  [2.0, 8.6, 18.0, 47.7, 18.5],
-].map(([tau, many, medium, few, top1]) => ({ tau, many, medium, few, top1 }));
 
 /** Copies of the rows with every finite number rounded to `digits` decimals (for saved tables). */
 export function roundRows(rows: readonly Record<string, unknown>[], digits = 2): Record<string, unknown>[] {

@@ -10,6 +10,8 @@
  *   - `smoke` runs the same pipeline on a tiny subset for 2 epochs, so every step executes for real in a minute
  *     (CI replays the notebooks with it); its numbers are near chance.
  */
+import { CLASSIFIER_METHODS } from "../classifiers/registry.js";
+
 export type ProfileName = "smoke" | "teach" | "full";
 
 export interface Profile {
@@ -39,14 +41,22 @@ export const SAMPLERS = [
   { stage: "feat_shift", label: "Progressively-balanced", short: "PB" },
 ] as const;
 
-/** The five classifiers of the paper's classifier table, by stage-2 config name. */
-export const CLASSIFIERS = [
-  { stage: "cls_joint", method: "joint", label: "Joint" },
-  { stage: "cls_ncm", method: "ncm", label: "NCM" },
-  { stage: "cls_crt", method: "crt", label: "cRT" },
-  { stage: "cls_taunorm", method: "tau_norm", label: "τ-norm" },
-  { stage: "cls_lws", method: "lws", label: "LWS" },
-] as const;
+/** One classifier of the reproduction: its stage-2 config (run-folder stage), registry name and display label. */
+export interface ReproClassifier {
+  stage: string;
+  method: string;
+  label: string;
+}
+
+/**
+ * The classifiers of the paper's classifier table (Joint, NCM, cRT, τ-norm, LWS), in its order: the registered
+ * methods whose entry says `reproduced` (src/classifiers/methods/).
+ */
+export const CLASSIFIERS: readonly ReproClassifier[] = CLASSIFIER_METHODS.filter((m) => m.reproduced).map((m) => ({
+  stage: m.stage,
+  method: m.name,
+  label: m.label,
+}));
 
 /** The full reproduction's training seeds: everything (tables, findings, bundle, notebooks) follows this list. */
 export const FULL_SEEDS: readonly number[] = [0, 1, 2];

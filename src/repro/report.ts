@@ -23,6 +23,7 @@ import { projectRoot } from "../run/manifest.js";
 import { exportedRecord } from "../run/portable.js";
 import { type FigureData, figureData } from "./figure_data.js";
 import { findings, jointNorms, type SeedNorms } from "./findings.js";
+import { paperMarkdown } from "./paper.js";
 import { CLASSIFIERS, type Profile, SAMPLERS } from "./profiles.js";
 import type { ResultSource } from "./source.js";
 import { buildTables, collectCells, type Tables } from "./tables.js";
@@ -206,21 +207,6 @@ export async function writeReport(profile: Profile, o: WriteReportOpts): Promise
   return result;
 }
 
-const PAPER_SAMPLER = `| Sampling | Many | Medium | Few | All |
-|---|---|---|---|---|
-| Instance-balanced | 65.9 | 37.5 | 7.7 | 44.4 |
-| Class-balanced | 61.8 | 40.1 | 15.5 | 45.1 |
-| Square-root | 64.3 | 41.2 | 17.0 | 46.8 |
-| Progressively-balanced | 61.9 | 43.2 | 19.4 | 47.2 |`;
-
-const PAPER_CLASSIFIER = `| Classifier | Many | Medium | Few | All |
-|---|---|---|---|---|
-| Joint | 65.9 | 37.5 | 7.7 | 44.4 |
-| NCM | 56.6 | 45.3 | 28.1 | 47.3 |
-| cRT | 61.8 | 46.2 | 27.4 | 49.6 |
-| τ-norm | 59.1 | 46.9 | 30.7 | 49.4 |
-| LWS | 60.2 | 47.2 | 30.3 | 49.9 |`;
-
 function readme(profile: Profile, t: Tables, data: FigureData | null, missing: string[], norms: SeedNorms[]): string {
   const seeds = profile.seeds.join(", ");
   const lines = [
@@ -246,7 +232,7 @@ function readme(profile: Profile, t: Tables, data: FigureData | null, missing: s
     "",
     "Paper (ImageNet-LT, ResNeXt-50):",
     "",
-    PAPER_SAMPLER,
+    paperMarkdown("sampler"),
     "",
     "## Classifier learning on the instance-balanced representation",
     "",
@@ -256,7 +242,7 @@ function readme(profile: Profile, t: Tables, data: FigureData | null, missing: s
     "",
     "Paper (ImageNet-LT, ResNeXt-50):",
     "",
-    PAPER_CLASSIFIER,
+    paperMarkdown("classifier"),
     "",
     "## Every classifier on every representation (the paper's Figure 1)",
     "",

@@ -3,6 +3,7 @@
  * run's results.json, aggregated over seeds (mean ± sample std) with arquero, written as Markdown and CSV.
  */
 import * as aq from "arquero";
+import { methodLabel } from "../classifiers/registry.js";
 import { CLASSIFIERS, SAMPLERS } from "./profiles.js";
 import type { ResultSource } from "./source.js";
 
@@ -144,7 +145,7 @@ const SAMPLER_LABELS = Object.fromEntries(SAMPLERS.map((s) => [s.short, s.label]
 /** The sampler table (Joint on IB/CB/SR/PB), the classifier table (IB), and the full grid. */
 export function buildTables(cells: Cell[]): Tables {
   const all = aggregate(cells);
-  const samplerRows = all.filter((r) => r.classifier === "Joint");
+  const samplerRows = all.filter((r) => r.classifier === methodLabel("joint"));
   const classifierRows = all.filter((r) => r.sampler === "IB");
   const gridMd = [
     "| Sampler | Classifier | Many | Medium | Few | All | seeds |",

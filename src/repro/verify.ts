@@ -12,6 +12,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { methodLabel } from "../classifiers/registry.js";
 import { projectRoot } from "../run/manifest.js";
 import { decodeNpy } from "./arrays.js";
 import { exportBundle } from "./bundle.js";
@@ -234,7 +235,7 @@ function rowRuns(file: string, key: string, cells: { sampler: string; classifier
     ? "IB"
     : SAMPLERS.find((s) => names.includes(s.short) || names.includes(s.label))?.short;
   const classifier = file.startsWith("sampler_table")
-    ? "Joint"
+    ? methodLabel("joint")
     : CLASSIFIERS.find((c) => names.includes(c.label))?.label;
   if (!sampler || !classifier) return [];
   return cells.filter((c) => c.sampler === sampler && c.classifier === classifier).map((c) => c.run);

@@ -15,10 +15,15 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend.js";
-import { type ClassifierRunArgs, type ClassifierRunResult, classifiers } from "../classifiers/registry.js";
-import { tauGrid } from "../classifiers/tau-norm.js";
+import {
+  type ClassifierMethod,
+  type ClassifierRunArgs,
+  type ClassifierRunResult,
+  classifierMethods,
+  classifiers,
+} from "../classifiers/registry.js";
 import { linearWeightNorms, lwsWeightNorms } from "../classifiers/weight-norms.js";
-import { type ExperimentConfig, samplerOf } from "../config/defaults.js";
+import type { ExperimentConfig } from "../config/defaults.js";
 import type { Dataset } from "../data/types.js";
 import type { FeatureSet } from "../features/types.js";
 import { type EvalResult, evaluate } from "../metrics.js";
@@ -115,32 +120,9 @@ export async function stage1Features(
   return out;
 }
 
-/** The classifier options of a stage-2 config, in the form the feature classifiers take. */
+/** The classifier options of a stage-2 config, in the form the feature classifiers take (the method's mapping). */
 export function classifierOptions(cfg: ExperimentConfig): Record<string, unknown> {
-  const s2 = cfg.stage2!;
-  switch (s2.method) {
-    case "ncm":
-      return { featType: s2.ncm.feat_type, dist: s2.ncm.dist };
-    case "tau_norm":
-      return { taus: tauGrid(s2.tau_grid.start, s2.tau_grid.stop, s2.tau_grid.step) };
-    case "crt":
-    case "lws": {
-      const o = cfg.networks.classifier.optim_params;
-      return {
-        epochs: cfg.training_opt.num_epochs,
-        batchSize: cfg.training_opt.batch_size,
-        lr: o.lr,
-        momentum: o.momentum,
-        weightDecay: o.weight_decay,
-        seed: cfg.seed,
-        samplesPerClass: samplerOf(cfg).num_samples_cls,
-        coslr: cfg.coslr,
-        endLr: cfg.endlr,
-      };
-    }
-    default:
-      return {};
-  }
+  return classifierMethods.get(cfg.stage2!.method, "stage2.method").configOptions(cfg);
 }
 
 function checkCompatible(cfg: ExperimentConfig, s1: ExperimentConfig, source: string, dir: string): void {
@@ -174,7 +156,7 @@ export async function trainStage2(a: Stage2Args): Promise<Stage2Result> {
   if (!cfg.stage2 || !cfg.model_dir)
     throw new Error(`${a.loaded.source} is not a stage-2 config (needs a stage2 section and model_dir)`);
   const method = cfg.stage2.method;
-  classifiers.get(method, "stage2.method"); // fail on an unknown method before any work
+  const entry = classifierMethods.get(method, "stage2.method"); // fail on an unknown method before any work
   const backend = await initBackend(cfg.backend);
   const ds = a.dataset ?? (await buildDataset(cfg));
   const s1dir = resolveRunDir(cfg.model_dir);
@@ -202,9 +184,11 @@ export async function trainStage2(a: Stage2Args): Promise<Stage2Result> {
       });
       (m as unknown as Record<string, unknown>).stage1 = { dir: s1dir, best_ckpt_sha256: s1.ckptSha256 };
       run.begin(m);
-      const imagesMode = cfg.stage2.input === "images" && (method === "crt" || method === "lws");
-      const result = imagesMode
-        ? await stage2Images(cfg, ds, s1, run, a.quiet)
+      // Only the methods with a head on images (cRT, LWS) train through the backbone; the others run on features.
+      const imagesHead = cfg.stage2.input === "images" ? entry.imagesHead : undefined;
+      const imagesMode = imagesHead !== undefined;
+      const result = imagesHead
+        ? await stage2Images(cfg, ds, s1, imagesHead, run, a.quiet)
         : await stage2Features(cfg, ds, s1, method, run, a.quiet);
       const { weight, bias, scales, ...extra } = result.extra as Record<string, unknown>;
       if (weight || scales) {
@@ -327,11 +311,11 @@ async function stage2Images(
   cfg: ExperimentConfig,
   ds: Dataset,
   s1: Stage1Run,
+  headName: NonNullable<ClassifierMethod["imagesHead"]>,
   run: ReturnType<typeof openRun>,
   quiet?: boolean,
 ) {
-  const method = cfg.stage2!.method;
-  const head = buildHead(cfg, s1.backbone.featDim, ds.numClasses, method === "lws" ? "lws" : "linear");
+  const head = buildHead(cfg, s1.backbone.featDim, ds.numClasses, headName);
   try {
     if (head instanceof LwsHead) {
       // LWS starts from the stage-1 classifier (frozen) with scales at 1.
