@@ -13,11 +13,10 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";
 import { buildDataset } from "../../src/train/build.js";
-import { writeSyntheticCifar10 } from "./data.js";
 import { type EpochWorkload, median, type RunResult, runOurs } from "./epochs.js";
 import { loadCheck, startGuard } from "./machine.js";
+import { BATCH, cifarWorkload } from "./workloads.js";
 
-const BATCH = 128;
 const argv = process.argv.slice(2);
 const num = (flag: string, d: number) => {
   const i = argv.indexOf(flag);
@@ -45,11 +44,6 @@ const work = mkdtempSync(join(tmpdir(), "ltr-bench-numerics-"));
 const log = (s: string) => console.log(s);
 try {
   const fm = await buildDataset(loadConfig("config/FashionMNIST_LT/feat_uniform.yaml", []).config);
-  const root = writeSyntheticCifar10(join(work, "cifar"), 1000);
-  const sets = ["dataset.imb_factor=1", "dataset.n_max=500", "dataset.val_per_class=20"];
-  const cds = await buildDataset(
-    loadConfig("config/CIFAR10_LT/feat_uniform.yaml", [...sets, `dataset.root=${JSON.stringify(root)}`]).config,
-  );
   const workloads: EpochWorkload[] = [
     {
       name: `resnet8 ${fm.name} 28x28x1`,
@@ -58,19 +52,7 @@ try {
       peerData: "",
       imagesPerEpoch: Math.floor(fm.train.size / BATCH) * BATCH,
     },
-    {
-      name: "resnet32 synthetic CIFAR-shaped 32x32x3",
-      ltrArgs: [
-        "--cfg",
-        "config/CIFAR10_LT/feat_uniform.yaml",
-        "--data-root",
-        root,
-        ...sets.flatMap((s) => ["--set", s]),
-      ],
-      model: "resnet32",
-      peerData: "",
-      imagesPerEpoch: Math.floor(cds.train.size / BATCH) * BATCH,
-    },
+    await cifarWorkload(work, false),
   ];
   let n = 0;
   const o = { epochs, threads, peerEnv: process.env, log, runDir: (tag: string) => join(work, `run-${n++}-${tag}`) };

@@ -32,7 +32,7 @@ import { initBackend } from "../../src/backend.js";
 import { loadConfig } from "../../src/config/load.js";
 import { loadAddon, requestedThreads } from "../../src/kernels/native/index.js";
 import { buildDataset } from "../../src/train/build.js";
-import { exportSplits, writeSyntheticCifar10 } from "./data.js";
+import { exportSplits } from "./data.js";
 import {
   type EpochSummary,
   type EpochWorkload,
@@ -46,6 +46,7 @@ import { runImagenetBench } from "./imagenet.js";
 import { BUSY_LOAD_PER_CORE, type LoadCheck, loadCheck, startGuard } from "./machine.js";
 import { type PipelineRun, runOursPipeline, runTorchPipeline, type TorchPipelineRun } from "./pipeline.js";
 import { buildConvNet } from "./step.js";
+import { BATCH, cifarWorkload } from "./workloads.js";
 
 interface Opts {
   quick: boolean;
@@ -106,7 +107,6 @@ function parseArgs(argv: string[]): Opts {
   return o;
 }
 
-const BATCH = 128;
 const fmt = (x: number | null | undefined, d = 1) =>
   x !== null && x !== undefined && Number.isFinite(x) ? x.toFixed(d) : "–";
 
@@ -205,26 +205,7 @@ async function main(): Promise<void> {
         imagesPerEpoch: Math.floor(fm.train.size / BATCH) * BATCH,
       },
     ];
-    if (!o.quick) {
-      // 500 per class (5,000 images, 39 steps per epoch) of CIFAR-shaped noise in the CIFAR-10 binary format.
-      const root = writeSyntheticCifar10(join(work, "cifar"), 1000);
-      const sets = ["dataset.imb_factor=1", "dataset.n_max=500", "dataset.val_per_class=20"];
-      const cl = loadConfig("config/CIFAR10_LT/feat_uniform.yaml", [...sets, `dataset.root=${JSON.stringify(root)}`]);
-      const cds = await buildDataset(cl.config);
-      workloads.push({
-        name: "resnet32 synthetic CIFAR-shaped 32x32x3",
-        ltrArgs: [
-          "--cfg",
-          "config/CIFAR10_LT/feat_uniform.yaml",
-          "--data-root",
-          root,
-          ...sets.flatMap((s) => ["--set", s]),
-        ],
-        model: "resnet32",
-        peerData: join(exportSplits(cds, join(work, "cifar-export")), "train"),
-        imagesPerEpoch: Math.floor(cds.train.size / BATCH) * BATCH,
-      });
-    }
+    if (!o.quick) workloads.push(await cifarWorkload(work, true));
 
     // ---- 1. real epochs, A/B ---------------------------------------------------------------------------------
     const epochs: Record<string, { pairs: PairResult[]; summary: EpochSummary; images_per_epoch: number }> = {};
