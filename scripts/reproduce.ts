@@ -228,14 +228,13 @@ if (wantNotebooks) {
  * count, so the runs are the ones a single process would train; the loop above then finds them cached.
  */
 async function trainInParallel(plan: Array<{ seed: number; s: (typeof SAMPLERS)[number] }>, jobs: number) {
-  const pending = plan.filter(
-    ({ seed, s }) =>
-      runStatus(stage1Plan(s.stage, seed, profile).dir) !== "finished" ||
-      CLASSIFIERS.some((c) => {
-        const s1 = stage1Plan(s.stage, seed, profile).dir;
-        return runStatus(stage2Plan(c.stage, s1, seed, profile).dir) !== "finished";
-      }),
-  );
+  const pending = plan.filter(({ seed, s }) => {
+    const s1 = stage1Plan(s.stage, seed, profile).dir;
+    return (
+      runStatus(s1) !== "finished" ||
+      CLASSIFIERS.some((c) => runStatus(stage2Plan(c.stage, s1, seed, profile).dir) !== "finished")
+    );
+  });
   const threads = Math.max(1, Math.floor(requestedThreads() / jobs));
   log(`--jobs ${jobs}: ${pending.length} pipelines to train, ${jobs} at a time with ${threads} thread(s) each`);
   const failures: string[] = [];
@@ -248,16 +247,25 @@ async function trainInParallel(plan: Array<{ seed: number; s: (typeof SAMPLERS)[
         stdio: ["ignore", "pipe", "pipe"],
       });
       const tail: string[] = [];
-      const relay = (chunk: Buffer, to: NodeJS.WriteStream) => {
-        for (const line of chunk.toString().split(/\r?\n/)) {
-          if (!line) continue;
+      // Each stream is relayed line by line with the pipeline's tag; a chunk may end inside a line, whose start
+      // waits in `rest` for the next chunk (or the end of the stream).
+      const relay = (stream: NodeJS.ReadableStream, to: NodeJS.WriteStream) => {
+        let rest = "";
+        const emit = (line: string) => {
+          if (!line) return;
           to.write(`${tag} ${line}\n`);
           tail.push(line);
           if (tail.length > 5) tail.shift();
-        }
+        };
+        stream.on("data", (chunk: Buffer) => {
+          const lines = (rest + chunk.toString()).split(/\r?\n/);
+          rest = lines.pop() ?? "";
+          for (const line of lines) emit(line);
+        });
+        stream.on("end", () => emit(rest));
       };
-      child.stdout.on("data", (c: Buffer) => relay(c, process.stdout));
-      child.stderr.on("data", (c: Buffer) => relay(c, process.stderr));
+      relay(child.stdout, process.stdout);
+      relay(child.stderr, process.stderr);
       child.on("close", (code) => {
         if (code !== 0) failures.push(`${tag} exited with status ${code}: ${tail.join(" | ")}`);
         done();

@@ -18,9 +18,15 @@ import {
 import { tauNormWeightNorms } from "../weight-norms.js";
 import { GEMM_OPTIONS } from "./common.js";
 
+const DEFAULT_SELECT_BY: TauSelectMetric = "top1";
+
 const OPTIONS: OptionSchema = {
   taus: { kind: "number[]", default: DEFAULT_TAU_GRID, doc: "the τ grid swept (0, 0.1, …, 2)" },
-  selectBy: { kind: ["top1", "macroAcc"], default: "top1", doc: "val metric that chooses τ (ties: smaller τ)" },
+  selectBy: {
+    kind: ["top1", "macroAcc"],
+    default: DEFAULT_SELECT_BY,
+    doc: "val metric that chooses τ (ties: smaller τ)",
+  },
   ...GEMM_OPTIONS,
 };
 
@@ -49,7 +55,7 @@ export const tauNorm: ClassifierMethod = {
     };
     // Choose τ before the test split is touched: the choice sees only the val table.
     const valSweep: TauSweep<"val"> = tauSweep("val", t, taus, a.val, a.trainCounts);
-    const choice: TauChoice = selectTau(valSweep, o.selectBy ?? "top1");
+    const choice: TauChoice = selectTau(valSweep, o.selectBy ?? DEFAULT_SELECT_BY);
     const testSweep: TauSweep<"test"> = tauSweep("test", t, taus, a.test, a.trainCounts);
     return {
       name: "tau_norm",
