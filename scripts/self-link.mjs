@@ -83,6 +83,9 @@ function build() {
     return false;
   }
   console.error("self-link: building the package (tsc -p tsconfig.json -> dist/)");
+  // The generated list of classifier methods first, as `npm run build` does (scripts/gen-methods.mjs).
+  if (spawnSync(process.execPath, [join(root, "scripts", "gen-methods.mjs")], { stdio: "inherit" }).status !== 0)
+    return false;
   return spawnSync(tsc, ["-p", join(root, "tsconfig.json")], { stdio: "inherit" }).status === 0;
 }
 

@@ -17,6 +17,9 @@ mkdir -p build
 passed=0; failed=0
 fail() { failed=$((failed+1)); echo "FAILED: $*"; }
 
+# The generated list of classifier methods (src/classifiers/methods/index.ts) must exist before anything compiles.
+node scripts/gen-methods.mjs || fail "scripts/gen-methods.mjs could not write the list of classifier methods"
+
 echo "== native kernel layer"
 if node -e 'const i = require("./native/build/Release/ltr_native.node").info(); console.log(`native addon loads: oneDNN ${i.dnnl}, OpenBLAS ${i.openblas}`)' 2>/dev/null; then
   passed=$((passed+1))

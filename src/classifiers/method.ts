@@ -2,8 +2,9 @@
  * What a stage-2 classifier method is: one self-describing entry (`ClassifierMethod`) holding everything the rest of
  * the code needs to know about it — its config name, display label, run-folder stage, option schema with defaults,
  * whether it reads the stage-1 classifier, its runner on features, its head on images (cRT, LWS), how an experiment
- * config maps to its options, and its plot style. Each method is one file in `methods/`; `methods/index.ts` lists
- * them and `registry.ts` serves them by name. docs/ARCHITECTURE.md ("The five classifiers") describes the methods.
+ * config maps to its options, and its plot style. Each method is one file in `methods/` whose default export is its
+ * entry (`methods/<name>.ts` for the method `name`); the list of those files is generated (scripts/gen-methods.mjs)
+ * and `registry.ts` serves the entries by name. docs/ARCHITECTURE.md ("The five classifiers") describes the methods.
  */
 
 import type { ExperimentConfig } from "../config/defaults.js";
@@ -83,6 +84,11 @@ export interface MethodPlotStyle {
 export interface ClassifierMethod {
   /** Config value (`stage2.method`), registry key and `ltr classify --method` name, e.g. "tau_norm". */
   name: string;
+  /**
+   * Its place in every list of methods (tables, figures, findings, `ltr classify`), ascending: the paper's classifier
+   * table puts Joint 10, NCM 20, cRT 30, τ-norm 40, LWS 50; an added method takes a number no other entry holds.
+   */
+  order: number;
   /** Display name in tables, figures and findings, e.g. "τ-norm". */
   label: string;
   /** The stage name of its config and run folders (`config/<Dataset>/<stage>.yaml`, `<stage>_seed<seed>`). */

@@ -4,8 +4,10 @@
  * five classifiers"); unknown names fail with the valid ones. A method added to src/classifiers/methods/ is covered
  * here without a new line.
  */
+
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { CLASSIFIER_METHODS, classifierMethods, classifiers } from "../../src/classifiers/registry.js";
+import { CLASSIFIER_METHODS, classifierMethods, classifiers, methodsInOrder } from "../../src/classifiers/registry.js";
 import { loadConfig } from "../../src/config/load.js";
 import { HEAD_NAMES } from "../../src/train/head_names.js";
 import { clusters, randomMatrix } from "./helpers.js";
@@ -94,5 +96,48 @@ describe("classifier registry", () => {
       `unknown classifier 'nope' (at stage2.method); valid classifiers: ${valid.join(", ")}`,
     );
     expect(() => classifiers.get("nope")).toThrow(`valid classifiers: ${valid.join(", ")}`);
+  });
+
+  it("the generated list holds every file of the methods folder (scripts/gen-methods.mjs)", async () => {
+    // @ts-expect-error: a plain-Node script without type declarations
+    const gen = (await import("../../scripts/gen-methods.mjs")) as {
+      methodFiles(): string[];
+      listSource(files: string[]): string;
+    };
+    const files = gen.methodFiles();
+    expect(files.map((f) => f.replace(/\.ts$/, ""))).toEqual(CLASSIFIER_METHODS.map((m) => m.name).sort());
+    expect(readFileSync("src/classifiers/methods/index.ts", "utf8")).toBe(gen.listSource(files));
+    expect(readdirSync("src/classifiers/methods")).toContain("index.ts");
+  });
+
+  it("refuses a list that misses a method file, a file named unlike its entry, and a shared order", () => {
+    const [joint, ncm] = [classifierMethods.get("joint"), classifierMethods.get("ncm")];
+    const listed = [
+      ["joint", joint],
+      ["ncm", ncm],
+    ] as const;
+    expect(methodsInOrder(["ncm.ts", "joint.ts", "index.ts"], listed).map((m) => m.name)).toEqual(["joint", "ncm"]);
+    expect(methodsInOrder(["ncm.js", "ncm.d.ts", "joint.js", "index.js", "joint.js.map"], listed)).toHaveLength(2);
+    expect(() => methodsInOrder(["joint.ts", "ncm.ts", "prior_shift.ts"], listed)).toThrow(
+      /methods\/prior_shift\.ts is a classifier method file that the generated list .* does not hold.*node scripts\/gen-methods\.mjs/,
+    );
+    expect(() =>
+      methodsInOrder(
+        ["joint.ts", "knn.ts"],
+        [
+          ["joint", joint],
+          ["knn", ncm],
+        ],
+      ),
+    ).toThrow("classifier method file methods/knn: its entry is named 'ncm'; name the file ncm");
+    expect(() =>
+      methodsInOrder(
+        ["joint.ts", "ncm.ts"],
+        [
+          ["joint", joint],
+          ["ncm", { ...ncm, order: joint.order }],
+        ],
+      ),
+    ).toThrow(`classifier methods 'joint' and 'ncm' both have order ${joint.order}; give each its own`);
   });
 });

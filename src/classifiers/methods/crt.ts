@@ -5,14 +5,15 @@
 
 import { CRT_DEFAULT_EPOCHS, type CrtOptions, trainCrt } from "../crt.js";
 import type { ClassifierMethod } from "../method.js";
+import { balancedHeadConfigOptions, balancedHeadOptions, scoreLinear } from "../method-parts.js";
 import { checkOptions } from "../options.js";
 import { linearWeightNorms } from "../weight-norms.js";
-import { balancedHeadConfigOptions, balancedHeadOptions, scoreLinear } from "./common.js";
 
 const OPTIONS = balancedHeadOptions(CRT_DEFAULT_EPOCHS);
 
-export const crt: ClassifierMethod = {
+const crt: ClassifierMethod = {
   name: "crt",
+  order: 30,
   label: "cRT",
   stage: "cls_crt",
   summary: "classifier re-training with class-balanced sampling",
@@ -35,3 +36,5 @@ export const crt: ClassifierMethod = {
   configOptions: balancedHeadConfigOptions,
   plot: { color: "#2e8b3d", weightNorms: true },
 };
+
+export default crt;

@@ -2,12 +2,13 @@
 
 import type { GemmEngine } from "../gemm.js";
 import type { ClassifierMethod } from "../method.js";
+import { GEMM_OPTIONS, scoreLinear } from "../method-parts.js";
 import { checkOptions } from "../options.js";
 import { linearWeightNorms } from "../weight-norms.js";
-import { GEMM_OPTIONS, scoreLinear } from "./common.js";
 
-export const joint: ClassifierMethod = {
+const joint: ClassifierMethod = {
   name: "joint",
+  order: 10,
   label: "Joint",
   stage: "cls_joint",
   summary: "the stage-1 linear classifier as trained (logits X·Wᵀ + b)",
@@ -28,3 +29,5 @@ export const joint: ClassifierMethod = {
   configOptions: () => ({}),
   plot: { color: "#1f4e9c", weightNorms: true },
 };
+
+export default joint;

@@ -5,9 +5,9 @@
 
 import { LWS_DEFAULT_EPOCHS, LWS_DEFAULT_MAX_CACHE_BYTES, type LwsOptions, trainLws } from "../lws.js";
 import type { ClassifierMethod } from "../method.js";
+import { balancedHeadConfigOptions, balancedHeadOptions, scoreLinear } from "../method-parts.js";
 import { checkOptions, type OptionSchema } from "../options.js";
 import { lwsWeightNorms } from "../weight-norms.js";
-import { balancedHeadConfigOptions, balancedHeadOptions, scoreLinear } from "./common.js";
 
 const OPTIONS: OptionSchema = {
   ...balancedHeadOptions(LWS_DEFAULT_EPOCHS),
@@ -18,8 +18,9 @@ const OPTIONS: OptionSchema = {
   },
 };
 
-export const lws: ClassifierMethod = {
+const lws: ClassifierMethod = {
   name: "lws",
+  order: 50,
   label: "LWS",
   stage: "cls_lws",
   summary: "learnable per-class weight scaling of the stage-1 logits",
@@ -56,3 +57,5 @@ export const lws: ClassifierMethod = {
   configOptions: balancedHeadConfigOptions,
   plot: { color: "#8b1a1a", weightNorms: true },
 };
+
+export default lws;

@@ -7,10 +7,10 @@ import type { FeatureSet } from "../../features/types.js";
 import { evaluate } from "../../metrics.js";
 import type { GemmEngine } from "../gemm.js";
 import type { ClassifierMethod } from "../method.js";
+import { GEMM_OPTIONS } from "../method-parts.js";
 import { fitNcm, NCM_DEFAULTS, NCM_DISTS, NCM_FEAT_TYPES, type NcmArgs, ncmPredict } from "../ncm.js";
 import { checkOptions, type OptionSchema } from "../options.js";
 import { linearWeightNorms } from "../weight-norms.js";
-import { GEMM_OPTIONS } from "./common.js";
 
 const OPTIONS: OptionSchema = {
   featType: { kind: NCM_FEAT_TYPES, default: NCM_DEFAULTS.featType, doc: "feature transform: raw, L2n, centred L2n" },
@@ -18,8 +18,9 @@ const OPTIONS: OptionSchema = {
   ...GEMM_OPTIONS,
 };
 
-export const ncm: ClassifierMethod = {
+const ncm: ClassifierMethod = {
   name: "ncm",
+  order: 20,
   label: "NCM",
   stage: "cls_ncm",
   summary: "nearest class mean (featType un | l2n | cl2n, dist l2 | cos | dot)",
@@ -42,3 +43,5 @@ export const ncm: ClassifierMethod = {
   configOptions: (cfg) => ({ featType: cfg.stage2!.ncm.feat_type, dist: cfg.stage2!.ncm.dist }),
   plot: { color: "#7b3fa0", weightNorms: false },
 };
+
+export default ncm;

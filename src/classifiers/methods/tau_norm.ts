@@ -5,6 +5,7 @@
 
 import type { GemmEngine } from "../gemm.js";
 import type { ClassifierMethod } from "../method.js";
+import { GEMM_OPTIONS } from "../method-parts.js";
 import { checkOptions, type OptionSchema } from "../options.js";
 import {
   DEFAULT_TAU_GRID,
@@ -16,7 +17,6 @@ import {
   tauSweep,
 } from "../tau-norm.js";
 import { tauNormWeightNorms } from "../weight-norms.js";
-import { GEMM_OPTIONS } from "./common.js";
 
 const DEFAULT_SELECT_BY: TauSelectMetric = "top1";
 
@@ -30,8 +30,9 @@ const OPTIONS: OptionSchema = {
   ...GEMM_OPTIONS,
 };
 
-export const tauNorm: ClassifierMethod = {
+const tauNorm: ClassifierMethod = {
   name: "tau_norm",
+  order: 40,
   label: "τ-norm",
   stage: "cls_taunorm",
   summary: "τ-normalised stage-1 weights, τ swept on a grid and chosen on val",
@@ -71,3 +72,5 @@ export const tauNorm: ClassifierMethod = {
   },
   plot: { color: "#d4a017", weightNorms: true },
 };
+
+export default tauNorm;

@@ -3,13 +3,13 @@
  * the config → options mapping of the balanced heads, and scoring a linear classifier on val and test.
  */
 
-import { type ExperimentConfig, samplerOf } from "../../config/defaults.js";
-import type { FeatureSet } from "../../features/types.js";
-import { type EvalResult, evaluate } from "../../metrics.js";
-import { DEFAULT_CHUNK_ROWS, GEMM_ENGINES } from "../gemm.js";
-import { type LinearArgs, linearPredict } from "../linear.js";
-import type { OptionSchema } from "../options.js";
-import { BALANCED_HEAD_DEFAULTS } from "../train-utils.js";
+import { type ExperimentConfig, samplerOf } from "../config/defaults.js";
+import type { FeatureSet } from "../features/types.js";
+import { type EvalResult, evaluate } from "../metrics.js";
+import { DEFAULT_CHUNK_ROWS, GEMM_ENGINES } from "./gemm.js";
+import { type LinearArgs, linearPredict } from "./linear.js";
+import type { OptionSchema } from "./options.js";
+import { BALANCED_HEAD_DEFAULTS } from "./train-utils.js";
 
 /** The options of every method that multiplies features by a matrix (docs/PERFORMANCE.md: the GEMM engines). */
 export const GEMM_OPTIONS: OptionSchema = {
