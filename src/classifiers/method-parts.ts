@@ -34,6 +34,16 @@ export function balancedHeadOptions(defaultEpochs: number): OptionSchema {
   };
 }
 
+/** The config keys `balancedHeadConfigOptions` reads (a method entry's `configKeys`). */
+export const BALANCED_HEAD_CONFIG_KEYS = [
+  "training_opt.num_epochs",
+  "training_opt.batch_size",
+  "training_opt.sampler",
+  "networks.classifier.optim_params",
+  "coslr",
+  "endlr",
+] as const;
+
 /**
  * A stage-2 config's settings as balanced-head options: the epochs, batch, optimiser and seed of the experiment,
  * the class-balanced sampler's rows per class, and the schedule (docs/ARCHITECTURE.md, "Training mechanics").

@@ -112,9 +112,31 @@ export interface ClassifierMethod {
   runOnFeatures(args: ClassifierRunArgs): Promise<ClassifierRunResult>;
   /** A stage-2 experiment config's settings as this method's options (the `options` of `runOnFeatures`). */
   configOptions(cfg: ExperimentConfig): Record<string, unknown>;
+  /**
+   * The config keys `configOptions` reads, as key paths (a section stands for all its keys), among the ones that
+   * depend on the method (`METHOD_DEPENDENT_KEYS`: the training settings, `stage2.tau_grid`, `stage2.ncm`). A stage-2
+   * config that sets any other of those away from its default is refused, as it would have no effect
+   * (src/train/unread_keys.ts).
+   */
+  configKeys: readonly string[];
   /** Plot style. */
   plot: MethodPlotStyle;
 }
+
+/**
+ * The config keys whose effect depends on the stage-2 method: the training settings (read by the methods that
+ * train) and the method sections of `stage2`. A method lists the ones it reads in `configKeys`.
+ */
+export const METHOD_DEPENDENT_KEYS = [
+  "training_opt.num_epochs",
+  "training_opt.batch_size",
+  "training_opt.sampler",
+  "networks.classifier.optim_params",
+  "coslr",
+  "endlr",
+  "stage2.tau_grid",
+  "stage2.ncm",
+] as const;
 
 /** Check the inputs every method shares (shapes, class counts, the stage-1 classifier where the method reads it). */
 export function checkRunArgs(m: ClassifierMethod, a: ClassifierRunArgs): void {

@@ -3,7 +3,8 @@
  * schema) because the registries live with their components; the error lists the valid names.
  *
  * Only the names are read, from modules that load no tensors (the backbone specs, the head names, and the
- * dataset, sampler and classifier registries), so `ltr config show` stays fast.
+ * dataset, sampler and classifier registries), so `ltr config show` stays fast. Then the keys the components would
+ * not read must hold their defaults (src/train/unread_keys.ts).
  */
 
 import { classifiers } from "../classifiers/registry.js";
@@ -13,6 +14,7 @@ import { datasets } from "../data/registry.js";
 import { backboneNames } from "../models/resnet_specs.js";
 import { samplers } from "../samplers/registry.js";
 import { HEAD_NAMES } from "../train/head_names.js";
+import { unreadKeys } from "../train/unread_keys.js";
 
 export async function checkComponents(cfg: ExperimentConfig, source: string): Promise<void> {
   const problems: string[] = [];
@@ -26,5 +28,7 @@ export async function checkComponents(cfg: ExperimentConfig, source: string): Pr
   if (cfg.training_opt.sampler)
     check(samplers.kind, samplers.names(), cfg.training_opt.sampler.type, "training_opt.sampler.type");
   if (cfg.stage2) check(classifiers.kind, classifiers.names(), cfg.stage2.method, "stage2.method");
+  // Only once every name is known: which keys are read depends on the components (src/train/unread_keys.ts).
+  if (!problems.length) problems.push(...unreadKeys(cfg));
   if (problems.length) throw new ConfigError(source, problems);
 }

@@ -417,8 +417,9 @@ export function translateOriginalConfig(raw: Rec, source: string): OriginalTrans
     fix = fm.bool("fix", false);
     featOut.type = backbone;
     featOut.fix = fix;
+    // A frozen backbone's optimiser settings are noted below and left out: nothing reads them (train/unread_keys.ts).
     const op = optimParams(fm.section("optim_params"));
-    if (op) featOut.optim_params = op;
+    if (op && !(fix && modelDir)) featOut.optim_params = op;
     const p = fm.section("params", true);
     if (p) {
       p.only("use_fc", [false, null], "the extra fc_add layer is not built here");
@@ -505,7 +506,18 @@ export function translateOriginalConfig(raw: Rec, source: string): OriginalTrans
     if (method === "lws") clsOut.type = "lws";
     // The original runs cRT / LWS on augmented images through the frozen backbone with every network in train
     // mode, so BatchNorm normalises with batch statistics and keeps updating its running averages.
-    out.stage2 = { method, input: "images", bn_mode: "train", ...(ncm ? { ncm } : {}) };
+    if (method === "ncm") {
+      // NCM trains nothing and runs on the backbone's features: the training settings would have no effect
+      // (src/train/unread_keys.ts), so they are left out and noted.
+      const training = out.training_opt as Rec;
+      for (const k of ["num_epochs", "batch_size", "sampler"]) delete training[k];
+      delete clsOut.optim_params;
+      out.coslr = true;
+      out.endlr = 0;
+      out.shuffle = false;
+      t.note("KNNClassifier trains nothing: its epochs, batch size, sampler, optimiser and schedule have no effect");
+      out.stage2 = { method, ...(ncm ? { ncm } : {}) };
+    } else out.stage2 = { method, input: "images", bn_mode: "train" };
   }
   out.networks = { feat_model: featOut, classifier: clsOut };
   t.note("the original sets no random seed; seed 0 is used (--set seed=N)");

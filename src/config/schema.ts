@@ -148,7 +148,11 @@ const network = (type: string, typeDoc: string, fixDoc: string, doc: string) =>
 
 const stage2Section = nullSection(
   {
-    method: key(z.string(), "crt", "Classifier registry name: joint | ncm | crt | tau_norm | lws."),
+    method: key(
+      z.string(),
+      "crt",
+      "Classifier method: the name of a file in src/classifiers/methods/ (joint, ncm, crt, tau_norm and lws ship).",
+    ),
     input: key(
       z.enum(["features", "images"]),
       "features",
@@ -216,7 +220,11 @@ export const CONFIG_SCHEMA = z
     ),
     coslr: key(z.boolean(), true, "Cosine learning-rate schedule stepped once per epoch."),
     endlr: key(z.number().min(0), 0, "Floor of the cosine schedule."),
-    shuffle: key(z.boolean(), false, "Permute each batch before the forward pass."),
+    shuffle: key(
+      z.boolean(),
+      false,
+      "Permute each batch before the forward pass (every sampler but instance_balanced; in stage 2, images mode only).",
+    ),
     model_dir: nullString("Stage 2: the stage-1 run folder to start from; null for stage 1."),
     stage2: stage2Section,
   })

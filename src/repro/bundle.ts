@@ -67,7 +67,7 @@ export interface BundleIndex {
   samplers: string[];
   classifiers: string[];
   /** The profile's config overrides (empty for full: the configs as written). */
-  overrides: { stage1: string[]; stage2: string[] };
+  overrides: { stage1: string[]; stage2: string[]; stage2_training: string[] };
   /** The command that wrote it. */
   made_by: string;
   /** Order of the first axis of the arrays/ files. */
@@ -262,7 +262,11 @@ export function exportBundle(profile: Profile, dir = bundleDir(profile)): Export
     seeds: [...profile.seeds],
     samplers: SAMPLERS.map((s) => s.short),
     classifiers: CLASSIFIERS.map((c) => c.label),
-    overrides: { stage1: [...profile.stage1], stage2: [...profile.stage2] },
+    overrides: {
+      stage1: [...profile.stage1],
+      stage2: [...profile.stage2],
+      stage2_training: [...profile.stage2Training],
+    },
     made_by: `npm run reproduce:table -- --profile ${profile.name} (or npm run figures -- --profile ${profile.name} once its runs are finished)`,
     representations: reps.map((r) => ({ sampler: r.sampler, seed: r.seed, run: relative(root, r.dir) })),
     walkthrough: {

@@ -22,6 +22,11 @@ export interface Profile {
   stage1: string[];
   /** Overrides applied to every stage-2 config. */
   stage2: string[];
+  /**
+   * Overrides applied, after `stage2`, to the stage-2 configs of the methods that train (cRT, LWS): the others read
+   * no training setting, and a config that set one would be refused (src/train/unread_keys.ts).
+   */
+  stage2Training: string[];
   /** Where published outputs go (full: results/, others: build/results-<profile>/). */
   outDir: string;
   /** What the profile trains, in a few words (the notebooks' choice table). */
@@ -46,6 +51,8 @@ export interface ReproClassifier {
   stage: string;
   method: string;
   label: string;
+  /** Whether the method trains for epochs (its config then takes the profile's `stage2Training`). */
+  trains: boolean;
 }
 
 /**
@@ -56,6 +63,7 @@ export const CLASSIFIERS: readonly ReproClassifier[] = CLASSIFIER_METHODS.filter
   stage: m.stage,
   method: m.name,
   label: m.label,
+  trains: m.trains,
 }));
 
 /** The full reproduction's training seeds: everything (tables, findings, bundle, notebooks) follows this list. */
@@ -67,6 +75,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     seeds: [...FULL_SEEDS],
     stage1: [],
     stage2: [],
+    stage2Training: [],
     outDir: "results/FashionMNIST_LT",
     about: `the reproduction itself: ${FULL_SEEDS.length} seeds, 30 epochs on 9,324 images (5000 → 5 per class)`,
     // Measured: the whole full reproduction (12 stage-1 runs, 60 classifiers) trained in 34 min 24 s on a quiet
@@ -78,7 +87,8 @@ export const PROFILES: Record<ProfileName, Profile> = {
     seeds: [0],
     // 300, 190, 120, 76, 48, 30, 19, 12, 7, 5 images: all three shot groups present, ~800 images.
     stage1: ["training_opt.num_epochs=2", "dataset.n_max=300", "dataset.imb_factor=60", "dataset.val_per_class=20"],
-    stage2: ["training_opt.num_epochs=2", "dataset.n_max=300", "dataset.imb_factor=60", "dataset.val_per_class=20"],
+    stage2: ["dataset.n_max=300", "dataset.imb_factor=60", "dataset.val_per_class=20"],
+    stage2Training: ["training_opt.num_epochs=2"],
     outDir: "build/results-smoke/FashionMNIST_LT",
     about: "CI plumbing: 1 seed, 2 epochs on 807 images; numbers near chance",
     // Measured: one run with its five classifiers in 9 s (process start included) on a quiet 2-core machine.
@@ -89,6 +99,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     seeds: [0],
     stage1: ["training_opt.num_epochs=30", "dataset.n_max=500", "dataset.imb_factor=50", "dataset.val_per_class=50"],
     stage2: ["dataset.n_max=500", "dataset.imb_factor=50", "dataset.val_per_class=50"],
+    stage2Training: [],
     outDir: "build/results-teach/FashionMNIST_LT",
     about: "a small version: 1 seed, 30 epochs on 1,394 images (500 → 10 per class)",
     // Measured: two runs with their five classifiers each in 56 s on a quiet 2-core machine.

@@ -13,7 +13,7 @@ import { projectRoot } from "../run/manifest.js";
 import { repairStaleRun, resumableFromBest, resumeCommand } from "../run/state.js";
 import { trainStage1 } from "../train/stage1.js";
 import { trainStage2 } from "../train/stage2.js";
-import type { Profile } from "./profiles.js";
+import { CLASSIFIERS, type Profile } from "./profiles.js";
 
 export const DATASET_DIR = "FashionMNIST_LT";
 
@@ -72,8 +72,10 @@ export function stage2Plan(
   profile: Profile,
 ): { loaded: LoadedConfig; dir: string } {
   const rel1 = relative(projectRoot(), stage1Dir);
+  const trains = CLASSIFIERS.find((c) => c.stage === stage)?.trains ?? true;
   const loaded = loadConfig(configFile(stage), [
     ...profile.stage2,
+    ...(trains ? profile.stage2Training : []),
     `seed=${seed}`,
     `model_dir=${rel1}`,
     "training_opt.log_dir=null",

@@ -15,6 +15,7 @@ import { buildBackbone, buildDataset, buildHead, buildSampler } from "./build.js
 import { runPass } from "./evaluate.js";
 import { InterruptedRun, loadWeights, trainLoop } from "./loop.js";
 import { evalSummary, type StageArgs, type StageResult } from "./report.js";
+import { refuseUnreadKeys } from "./unread_keys.js";
 
 export interface Stage1Args extends StageArgs {
   /** Continue from runs/<name>/latest.ckpt. */
@@ -32,6 +33,7 @@ export async function trainStage1(a: Stage1Args): Promise<Stage1Result> {
   const cfg = a.loaded.config;
   if (cfg.stage2)
     throw new Error(`${a.loaded.source} is a stage-2 config (stage2.method=${cfg.stage2.method}); use trainStage2`);
+  refuseUnreadKeys(a.loaded);
   const backend = await initBackend(cfg.backend);
   const ds = a.dataset ?? (await buildDataset(cfg));
   const dir = a.runDir ?? resolveRunDir(runName(cfg));

@@ -45,6 +45,7 @@ import { featureEpochPrinter } from "./progress.js";
 import { evalSummary, type StageArgs, type StageResult } from "./report.js";
 import { failRun } from "./stage1.js";
 import { exportVariables } from "./state.js";
+import { refuseUnreadKeys } from "./unread_keys.js";
 
 /** A stage-1 run opened for stage 2: its config, its best weights loaded into a backbone, its linear classifier. */
 export interface Stage1Run {
@@ -157,6 +158,7 @@ export async function trainStage2(a: Stage2Args): Promise<Stage2Result> {
     throw new Error(`${a.loaded.source} is not a stage-2 config (needs a stage2 section and model_dir)`);
   const method = cfg.stage2.method;
   const entry = classifierMethods.get(method, "stage2.method"); // fail on an unknown method before any work
+  refuseUnreadKeys(a.loaded);
   const backend = await initBackend(cfg.backend);
   const ds = a.dataset ?? (await buildDataset(cfg));
   const s1dir = resolveRunDir(cfg.model_dir);

@@ -18,6 +18,7 @@ import { assertFinishedStage1Run } from "../../src/run/state.js";
 import { buildDataset } from "../../src/train/build.js";
 import { trainStage1 } from "../../src/train/stage1.js";
 import { classifyRun, trainStage2 } from "../../src/train/stage2.js";
+import { forStage2 } from "../helpers/stage2.js";
 import {
   ckptDataOffset,
   flipByte,
@@ -36,13 +37,16 @@ const s1cfg = (extra: Record<string, unknown> = {}) =>
   resolveConfig(tinyConfig({ dataset: { root: data }, ...extra }), "feat.yaml");
 const s2cfg = (modelDir: string, method: string) =>
   resolveConfig(
-    tinyConfig({
-      dataset: { root: data },
-      model_dir: modelDir,
-      networks: { feat_model: { fix: true } },
-      training_opt: { stage: `cls_${method}` },
-      stage2: { method },
-    }),
+    forStage2(
+      tinyConfig({
+        dataset: { root: data },
+        model_dir: modelDir,
+        networks: { feat_model: { fix: true } },
+        training_opt: { stage: `cls_${method}` },
+        stage2: { method },
+      }),
+      method,
+    ),
     `cls_${method}.yaml`,
   );
 const base = join(tmp, "base");

@@ -16,6 +16,7 @@ import { acquireRunLock, RunLockedError } from "../../src/run/lock.js";
 import { buildDataset } from "../../src/train/build.js";
 import { trainStage1 } from "../../src/train/stage1.js";
 import { trainStage2 } from "../../src/train/stage2.js";
+import { forStage2 } from "../helpers/stage2.js";
 import { leftovers, ltr, manifestOf, tempDir, tinyConfig, tinyData, writeConfig } from "./helpers.js";
 
 const tmp = tempDir("locks");
@@ -77,12 +78,15 @@ describe("concurrent writers", () => {
         trainStage1({ loaded: s1cfg(), runDir: dir, dataset: ds, quiet: true, resume: true }),
       ).rejects.toBeInstanceOf(RunLockedError);
       const s2 = resolveConfig(
-        tinyConfig({
-          dataset: { root: data },
-          model_dir: dir,
-          networks: { feat_model: { fix: true } },
-          stage2: { method: "ncm" },
-        }),
+        forStage2(
+          tinyConfig({
+            dataset: { root: data },
+            model_dir: dir,
+            networks: { feat_model: { fix: true } },
+            stage2: { method: "ncm" },
+          }),
+          "ncm",
+        ),
         "cls.yaml",
       );
       await expect(trainStage2({ loaded: s2, dataset: ds, quiet: true })).rejects.toThrow(

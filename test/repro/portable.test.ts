@@ -87,8 +87,9 @@ describe("portable paths", () => {
       const dir1 = join(root, base, "stage1");
       await trainStage1({ loaded: s1, runDir: dir1, dataset: ds, quiet: true });
       // model_dir as the reproduction gives it: relative (a path the user writes into the config is kept as written).
+      // Joint reads no training setting (src/train/unread_keys.ts): stage 1's epochs and batch size stay out.
       const s2 = loadConfig(join(root, "config", "FashionMNIST_LT", "cls_joint.yaml"), [
-        ...over,
+        ...over.filter((o) => !o.startsWith("training_opt.num_epochs=") && !o.startsWith("training_opt.batch_size=")),
         `model_dir=./${base}/stage1`,
       ]);
       const dir2 = join(dir1, "cls_joint");

@@ -10,6 +10,7 @@ import { readFeatures } from "../../src/features/format.js";
 import { buildDataset } from "../../src/train/build.js";
 import { trainStage1 } from "../../src/train/stage1.js";
 import { classifierOptions, trainStage2 } from "../../src/train/stage2.js";
+import { forStage2 } from "../helpers/stage2.js";
 import { writeSyntheticFmnist } from "../helpers/synthetic_fmnist.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "ltr-s2test-"));
@@ -23,18 +24,21 @@ const base = {
 };
 const s2 = (method: string, extra: Record<string, unknown> = {}) =>
   resolveConfig(
-    {
-      ...base,
-      model_dir: stage1Dir,
-      networks: { feat_model: { type: "resnet8", fix: true } },
-      training_opt: {
-        ...base.training_opt,
-        num_epochs: 2,
-        stage: `cls_${method}`,
-        sampler: { type: "class_balanced" },
+    forStage2(
+      {
+        ...base,
+        model_dir: stage1Dir,
+        networks: { feat_model: { type: "resnet8", fix: true } },
+        training_opt: {
+          ...base.training_opt,
+          num_epochs: 2,
+          stage: `cls_${method}`,
+          sampler: { type: "class_balanced" },
+        },
+        stage2: { method, ...extra },
       },
-      stage2: { method, ...extra },
-    },
+      method,
+    ),
     `cls_${method}.yaml`,
   );
 
@@ -113,24 +117,30 @@ describe("stage 2 from a stage-1 run", () => {
       seed: 5,
     });
     const bad = resolveConfig(
-      {
-        ...base,
-        model_dir: stage1Dir,
-        networks: { feat_model: { type: "resnet20", fix: true } },
-        stage2: { method: "ncm" },
-      },
+      forStage2(
+        {
+          ...base,
+          model_dir: stage1Dir,
+          networks: { feat_model: { type: "resnet20", fix: true } },
+          stage2: { method: "ncm" },
+        },
+        "ncm",
+      ),
       "bad.yaml",
     );
     await expect(trainStage2({ loaded: bad, dataset: ds, quiet: true })).rejects.toThrow(
       /bad\.yaml does not match model_dir[\s\S]*resnet20/,
     );
     const missing = resolveConfig(
-      {
-        ...base,
-        model_dir: join(tmp, "nope"),
-        networks: { feat_model: { type: "resnet8", fix: true } },
-        stage2: { method: "ncm" },
-      },
+      forStage2(
+        {
+          ...base,
+          model_dir: join(tmp, "nope"),
+          networks: { feat_model: { type: "resnet8", fix: true } },
+          stage2: { method: "ncm" },
+        },
+        "ncm",
+      ),
       "m.yaml",
     );
     await expect(trainStage2({ loaded: missing, dataset: ds, quiet: true })).rejects.toThrow(

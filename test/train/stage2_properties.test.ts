@@ -27,6 +27,7 @@ import { loadWeights } from "../../src/train/loop.js";
 import { trainStage1 } from "../../src/train/stage1.js";
 import { trainStage2 } from "../../src/train/stage2.js";
 import { realOnlyOnPass, withCorruptTest } from "../helpers/splits.js";
+import { forStage2 } from "../helpers/stage2.js";
 import { correlation, expectUniform } from "../helpers/stats.js";
 import { writeLearnableFmnist } from "../helpers/synthetic_fmnist.js";
 
@@ -46,21 +47,24 @@ const stage1Cfg = () => resolveConfig(base, "feat_uniform.yaml");
 /** A stage-2 config on `modelDir`; `lr` of the classifier (tiny to look at the initialisation). */
 const s2 = (method: string, stage2: Record<string, unknown> = {}, modelDir = stage1Dir, lr = 0.05) =>
   resolveConfig(
-    {
-      ...base,
-      model_dir: modelDir,
-      networks: {
-        feat_model: { type: "resnet8", fix: true },
-        classifier: { optim_params: { lr, momentum: 0.9, weight_decay: 5e-4 } },
+    forStage2(
+      {
+        ...base,
+        model_dir: modelDir,
+        networks: {
+          feat_model: { type: "resnet8", fix: true },
+          classifier: { optim_params: { lr, momentum: 0.9, weight_decay: 5e-4 } },
+        },
+        training_opt: {
+          ...base.training_opt,
+          num_epochs: 3,
+          stage: `cls_${method}`,
+          sampler: { type: "class_balanced", num_samples_cls: 4 },
+        },
+        stage2: { method, ...stage2 },
       },
-      training_opt: {
-        ...base.training_opt,
-        num_epochs: 3,
-        stage: `cls_${method}`,
-        sampler: { type: "class_balanced", num_samples_cls: 4 },
-      },
-      stage2: { method, ...stage2 },
-    },
+      method,
+    ),
     `cls_${method}.yaml`,
   );
 

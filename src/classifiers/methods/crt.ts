@@ -5,7 +5,12 @@
 
 import { CRT_DEFAULT_EPOCHS, type CrtOptions, trainCrt } from "../crt.js";
 import type { ClassifierMethod } from "../method.js";
-import { balancedHeadConfigOptions, balancedHeadOptions, scoreLinear } from "../method-parts.js";
+import {
+  BALANCED_HEAD_CONFIG_KEYS,
+  balancedHeadConfigOptions,
+  balancedHeadOptions,
+  scoreLinear,
+} from "../method-parts.js";
 import { checkOptions } from "../options.js";
 import { linearWeightNorms } from "../weight-norms.js";
 
@@ -34,6 +39,7 @@ const crt: ClassifierMethod = {
     };
   },
   configOptions: balancedHeadConfigOptions,
+  configKeys: BALANCED_HEAD_CONFIG_KEYS,
   plot: { color: "#2e8b3d", weightNorms: true },
 };
 

@@ -27,6 +27,7 @@ const joint: ClassifierMethod = {
     };
   },
   configOptions: () => ({}),
+  configKeys: [],
   plot: { color: "#1f4e9c", weightNorms: true },
 };
 

@@ -5,7 +5,12 @@
 
 import { LWS_DEFAULT_EPOCHS, LWS_DEFAULT_MAX_CACHE_BYTES, type LwsOptions, trainLws } from "../lws.js";
 import type { ClassifierMethod } from "../method.js";
-import { balancedHeadConfigOptions, balancedHeadOptions, scoreLinear } from "../method-parts.js";
+import {
+  BALANCED_HEAD_CONFIG_KEYS,
+  balancedHeadConfigOptions,
+  balancedHeadOptions,
+  scoreLinear,
+} from "../method-parts.js";
 import { checkOptions, type OptionSchema } from "../options.js";
 import { lwsWeightNorms } from "../weight-norms.js";
 
@@ -55,6 +60,7 @@ const lws: ClassifierMethod = {
     };
   },
   configOptions: balancedHeadConfigOptions,
+  configKeys: BALANCED_HEAD_CONFIG_KEYS,
   plot: { color: "#8b1a1a", weightNorms: true },
 };
 

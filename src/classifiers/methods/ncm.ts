@@ -41,6 +41,7 @@ const ncm: ClassifierMethod = {
     };
   },
   configOptions: (cfg) => ({ featType: cfg.stage2!.ncm.feat_type, dist: cfg.stage2!.ncm.dist }),
+  configKeys: ["stage2.ncm"],
   plot: { color: "#7b3fa0", weightNorms: false },
 };
 

@@ -70,6 +70,7 @@ const tauNorm: ClassifierMethod = {
     const g = cfg.stage2!.tau_grid;
     return { taus: tauGrid(g.start, g.stop, g.step) };
   },
+  configKeys: ["stage2.tau_grid"],
   plot: { color: "#d4a017", weightNorms: true },
 };
 
