@@ -108,6 +108,17 @@ export function unreadKeys(cfg: ExperimentConfig): string[] {
     );
   if (!images && changed(cfg, "stage2.bn_mode"))
     refuse("stage2.bn_mode", "it sets the frozen backbone's BatchNorm mode in images mode only", "remove it");
+  // On features, the classifier learns from features extracted once without augmentation, and logs epochs only.
+  for (const [key, what] of [
+    ["dataset.augment", "augments the images of a training loop"],
+    ["training_opt.display_step", "spaces the step records of a training loop"],
+  ] as const)
+    if (!images && changed(cfg, key))
+      refuse(
+        key,
+        `it ${what}, and ${m.name} here learns from features extracted once without augmentation`,
+        m.imagesHead ? "remove it, or set stage2.input: images" : "remove it",
+      );
   if (changed(cfg, "networks.feat_model.optim_params"))
     refuse(
       "networks.feat_model.optim_params",

@@ -37,6 +37,11 @@ describe("keys with no effect", () => {
     expect(unread(`${FM}/cls_crt.yaml`, ["stage2.bn_mode=train"])).toEqual([
       'stage2.bn_mode is "train", which has no effect here: it sets the frozen backbone\'s BatchNorm mode in images mode only; remove it',
     ]);
+    expect(unread(`${FM}/cls_crt.yaml`, ["dataset.augment=false", "training_opt.display_step=1"])).toEqual([
+      "dataset.augment is false, which has no effect here: it augments the images of a training loop, and crt here learns from features extracted once without augmentation; remove it, or set stage2.input: images",
+      "training_opt.display_step is 1, which has no effect here: it spaces the step records of a training loop, and crt here learns from features extracted once without augmentation; remove it, or set stage2.input: images",
+    ]);
+    expect(unread(`${FM}/cls_crt.yaml`, ["dataset.augment=false", "stage2.input=images"])).toEqual([]);
     expect(unread(`${FM}/cls_ncm.yaml`, ["stage2.input=images"])).toEqual([
       'stage2.input is "images", which has no effect here: ncm runs on the frozen backbone\'s features; only crt, lws train a head on images; remove it (features is the default)',
     ]);
