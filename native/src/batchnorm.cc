@@ -39,6 +39,13 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
     const float eps = static_cast<float>(a.f64(7));
     float* O = a.arr<float>(8, &lo);
     if (lx < size_t(R * C) || lo < size_t(R * C)) throw ArgError{"batchNorm views are smaller than R*C"};
+    // Optional tail (inference-mode `relu(bn(x) + residual)`, src/models/batchnorm.ts): a residual [R, C] added to
+    // the normalised value, then a ReLU. Each step rounds to float as the separate Add and Relu kernels do
+    // (-ffp-contract=off keeps x*k + b an unfused multiply and add), so the result is bit-identical to theirs.
+    size_t lr = 0;
+    const float* Res = a.argc > 9 ? a.arr<float>(9, &lr, true) : nullptr;
+    const bool relu = a.argc > 10 && a.i64(10) != 0;
+    if (Res && lr < size_t(R * C)) throw ArgError{"batchNorm residual is smaller than R*C"};
     // Fold into y = x*k + b per channel.
     std::vector<float> k(C), b(C);
     for (int64_t j = 0; j < C; ++j) {
@@ -48,12 +55,27 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
     }
     const float* kp = k.data();
     const float* bp = b.data();
+    if (!Res && !relu) {
+#pragma omp parallel for schedule(static) if (R * C >= kParallelMin)
+      for (int64_t i = 0; i < R; ++i) {
+        const float* xi = X + i * C;
+        float* oi = O + i * C;
+#pragma omp simd
+        for (int64_t j = 0; j < C; ++j) oi[j] = xi[j] * kp[j] + bp[j];
+      }
+      return undef(env);
+    }
 #pragma omp parallel for schedule(static) if (R * C >= kParallelMin)
     for (int64_t i = 0; i < R; ++i) {
       const float* xi = X + i * C;
+      const float* ri = Res ? Res + i * C : nullptr;
       float* oi = O + i * C;
 #pragma omp simd
-      for (int64_t j = 0; j < C; ++j) oi[j] = xi[j] * kp[j] + bp[j];
+      for (int64_t j = 0; j < C; ++j) {
+        float v = xi[j] * kp[j] + bp[j];
+        if (ri) v = v + ri[j];
+        oi[j] = relu && v < 0.f ? 0.f : v;  // NaN stays NaN, as the Relu kernel
+      }
     }
     return undef(env);
   });

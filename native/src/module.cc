@@ -16,8 +16,8 @@
 //   convOwn(kind, p, a, b, out, algo)  our own deterministic convolutions, same arguments (conv_own.cc)
 //   binary(op, R, C, a, aMode, b, bMode, out)   out[R,C] = a (op) b; mode 0 full, 1 row vector [C], 2 column [R], 3
 //   scalar unary(op, x, out, alpha)           element-wise unary reduce(op, O, Rd, I, x, out)       out[O,I] = reduce
-//   over the middle axis of x[O,Rd,I] batchNorm(R, C, x, mean, var, offset|null, scale|null, eps, out)  per-channel
-//   (last axis) normalisation; the
+//   over the middle axis of x[O,Rd,I] batchNorm(R, C, x, mean, var, offset|null, scale|null, eps, out[, residual|null,
+//   relu])  per-channel (last axis) normalisation; the
 //                                      statistics have C entries or 1 (broadcast)
 //   bnGrad(R, C, x, dy, mean, var, scale|null, eps, dx, dMean, dVar, dScale, dOffset)  all five FusedBatchNorm
 //                                      input gradients in two passes (any output may be null)

@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import {
   BN_ACT_GRAD_KERNEL,
   BN_ACT_KERNEL,
+  BN_EVAL_KERNEL,
   BN_MOMENTS_KERNEL,
   BN_RUNNING_KERNEL,
   BN_TRAIN_GRAD_KERNEL,
@@ -59,6 +60,22 @@ export class BatchNorm2d {
     const gamma = this.gamma as tf.Tensor1D;
     const beta = this.beta as tf.Tensor1D;
     if (!training) {
+      // Inference (validation, feature extraction): normalisation, residual add and ReLU in one pass over x, with
+      // the same bits as the three ops below (native/src/batchnorm.cc). The fused kernel has no gradient, so it runs
+      // only where none is being recorded; otherwise, and without the native layer, the three ops run.
+      if (tf.engine().state.gradientDepth === 0 && hasKernel(BN_EVAL_KERNEL)) {
+        const inputs: tf.NamedTensorMap = {
+          x,
+          mean: this.runningMean as tf.Tensor1D,
+          variance: this.runningVar as tf.Tensor1D,
+          offset: beta,
+          scale: gamma,
+        };
+        if (tail.residual) inputs.residual = tail.residual;
+        return tf
+          .engine()
+          .runKernel(BN_EVAL_KERNEL, inputs, { relu: Boolean(tail.relu), varianceEpsilon: BN_EPS }) as tf.Tensor4D;
+      }
       // Both offset and scale are always passed: tfjs's batchNorm gradient crashes when either is missing.
       return tf.tidy(() =>
         finishTail(

@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { loadAddon } from "../../src/kernels/native/index.js";
-import { BatchNorm2d, type BnTail, bnAct } from "../../src/models/batchnorm.js";
+import { BatchNorm2d, BN_EPS, type BnTail, bnAct } from "../../src/models/batchnorm.js";
 import { ParamStore } from "../../src/models/params.js";
 import { Rng } from "../../src/rng.js";
 
@@ -149,6 +149,46 @@ suite("fused batch norm + residual + ReLU (bnAct) vs autodiff on the cpu backend
     await tf.setBackend("wasm");
     expect(relErr(got[0], want[0])).toBeLessThan(1e-5);
     expect(relErr(got[1], want[1])).toBeLessThan(1e-5);
+  });
+
+  it("inference mode: bn + residual + ReLU in one kernel equals FusedBatchNorm, Add and Relu bit for bit", async () => {
+    await tf.setBackend("wasm");
+    const store = new ParamStore("bn-eval-test", 0);
+    const bn = new BatchNorm2d(store, "bn", 7);
+    const shape: Shape = [3, 5, 4, 7];
+    const n = shape.reduce((p, q) => p * q, 1);
+    // Running statistics away from 0/1 and gamma/beta away from 1/0, so every term of the formula matters.
+    tf.tidy(() => bn.apply(tf.tensor4d(rand(290, n, -3, 5), shape), true));
+    bn.gamma.assign(tf.tensor1d(rand(291, 7, 0.5, 1.5)));
+    bn.beta.assign(tf.tensor1d(rand(292, 7)));
+    const xv = rand(295, n, -2, 2);
+    xv[11] = NaN;
+    const x = tf.tensor4d(xv, shape);
+    const r = tf.tensor4d(rand(296, n), shape);
+    const before = tf.memory().numTensors;
+    for (const tail of [{}, { relu: true }, { residual: r }, { relu: true, residual: r }] as BnTail[]) {
+      const fused = tf.tidy(() => bn.apply(x, false, tail));
+      // The three separate ops, as the eval path runs them where a gradient is recorded.
+      const separate = tf.tidy(() => {
+        let y: tf.Tensor = tf.batchNorm4d(
+          x,
+          bn.runningMean as tf.Tensor1D,
+          bn.runningVar as tf.Tensor1D,
+          bn.beta as tf.Tensor1D,
+          bn.gamma as tf.Tensor1D,
+          BN_EPS,
+        );
+        if (tail.residual) y = tf.add(y, tail.residual);
+        return tail.relu ? tf.relu(y) : y;
+      });
+      const [a, b] = [fused.dataSync() as Float32Array, separate.dataSync() as Float32Array];
+      expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer)), JSON.stringify(tail)).toBe(true);
+      expect(Number.isNaN(a[11])).toBe(true);
+      tf.dispose([fused, separate]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, r]);
+    store.dispose();
   });
 
   it("NaN in x makes y and every gradient NaN (a diverged step stays visible)", async () => {

@@ -64,7 +64,10 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[O,I] = reduction over the middle axis of x[O,Rd,I]. */
   reduce(op: number, o: number, rd: number, i: number, x: Float32Array, out: Float32Array): void;
-  /** Per-channel (last axis) batch normalisation of x[R,C]. */
+  /**
+   * Per-channel (last axis) batch normalisation of x[R,C]; with `residual` and/or `relu` (1), then + residual and a
+   * ReLU, each rounded as the separate Add and Relu kernels round it.
+   */
   batchNorm(
     r: number,
     c: number,
@@ -75,6 +78,8 @@ export interface NativeAddon {
     scale: Float32Array | null,
     eps: number,
     out: Float32Array,
+    residual?: Float32Array | null,
+    relu?: number,
   ): void;
   /** All FusedBatchNorm input gradients in two passes; null outputs are skipped. */
   bnGrad(

@@ -22,6 +22,12 @@ export const BN_TRAIN_GRAD_KERNEL = "LtrBatchNormTrainGrad";
  */
 export const BN_ACT_KERNEL = "LtrBnAct";
 export const BN_ACT_GRAD_KERNEL = "LtrBnActGrad";
+/**
+ * Inference-mode batch norm fused with an optional residual add and ReLU (src/models/batchnorm.ts, eval mode):
+ * x, mean, variance, offset, scale[, residual] -> relu?(bn(x) + residual?) (attrs relu, varianceEpsilon), bit-identical
+ * to FusedBatchNorm, Add and Relu run one after the other. No gradient: used only where none is recorded.
+ */
+export const BN_EVAL_KERNEL = "LtrBnEval";
 /** Running statistics: runningMean, runningVar, mean, variance -> new running mean and variance (attrs momentum, varFactor). */
 export const BN_RUNNING_KERNEL = "LtrBnRunning";
 
@@ -65,6 +71,34 @@ export function installBatchNormKernels(addon: NativeAddon, report: KernelReport
     },
     report,
   );
+
+  if (!tf.getKernel(BN_EVAL_KERNEL, "wasm")) {
+    tf.registerKernel({
+      kernelName: BN_EVAL_KERNEL,
+      backendName: "wasm",
+      kernelFunc: ({ inputs, backend: b, attrs }) => {
+        const backend = b as NativeKernelArgs["backend"];
+        const { x, mean, variance, offset, scale, residual } = inputs as Record<string, tf.TensorInfo | undefined>;
+        const { relu, varianceEpsilon } = attrs as unknown as { relu: boolean; varianceEpsilon: number };
+        const c = x!.shape[x!.shape.length - 1];
+        const out = backend.makeOutput(x!.shape, "float32");
+        addon.batchNorm(
+          sizeOf(x!.shape) / c,
+          c,
+          f32(backend, x!),
+          f32(backend, mean!),
+          f32(backend, variance!),
+          f32(backend, offset!),
+          f32(backend, scale!),
+          varianceEpsilon,
+          f32(backend, out),
+          residual ? f32(backend, residual) : null,
+          relu ? 1 : 0,
+        );
+        return out;
+      },
+    });
+  }
 
   // Helper kernel: inputs x, dy, mean, variance, scale?; outputs dx, dMean, dVar, dScale, dOffset.
   if (!tf.getKernel(BN_GRAD_KERNEL, "wasm")) {
