@@ -8,6 +8,7 @@ import type { FeatureSet } from "../features/types.js";
 import { type EvalResult, evaluate } from "../metrics.js";
 import { DEFAULT_CHUNK_ROWS, GEMM_ENGINES } from "./gemm.js";
 import { type LinearArgs, linearPredict } from "./linear.js";
+import { TRAINING_CONFIG_KEYS } from "./method.js";
 import type { OptionSchema } from "./options.js";
 import { BALANCED_HEAD_DEFAULTS } from "./train-utils.js";
 
@@ -34,15 +35,8 @@ export function balancedHeadOptions(defaultEpochs: number): OptionSchema {
   };
 }
 
-/** The config keys `balancedHeadConfigOptions` reads (a method entry's `configKeys`). */
-export const BALANCED_HEAD_CONFIG_KEYS = [
-  "training_opt.num_epochs",
-  "training_opt.batch_size",
-  "training_opt.sampler",
-  "networks.classifier.optim_params",
-  "coslr",
-  "endlr",
-] as const;
+/** The config keys `balancedHeadConfigOptions` reads (a method entry's `configKeys`): all the training settings. */
+export const BALANCED_HEAD_CONFIG_KEYS = TRAINING_CONFIG_KEYS;
 
 /**
  * A stage-2 config's settings as balanced-head options: the epochs, batch, optimiser and seed of the experiment,

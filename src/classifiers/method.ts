@@ -123,20 +123,21 @@ export interface ClassifierMethod {
   plot: MethodPlotStyle;
 }
 
-/**
- * The config keys whose effect depends on the stage-2 method: the training settings (read by the methods that
- * train) and the method sections of `stage2`. A method lists the ones it reads in `configKeys`.
- */
-export const METHOD_DEPENDENT_KEYS = [
+/** The training settings of a stage-2 config: what a method that trains a head reads (cRT, LWS). */
+export const TRAINING_CONFIG_KEYS = [
   "training_opt.num_epochs",
   "training_opt.batch_size",
   "training_opt.sampler",
   "networks.classifier.optim_params",
   "coslr",
   "endlr",
-  "stage2.tau_grid",
-  "stage2.ncm",
 ] as const;
+
+/**
+ * The config keys whose effect depends on the stage-2 method: the training settings (read by the methods that
+ * train) and the method sections of `stage2`. A method lists the ones it reads in `configKeys`.
+ */
+export const METHOD_DEPENDENT_KEYS = [...TRAINING_CONFIG_KEYS, "stage2.tau_grid", "stage2.ncm"] as const;
 
 /** Check the inputs every method shares (shapes, class counts, the stage-1 classifier where the method reads it). */
 export function checkRunArgs(m: ClassifierMethod, a: ClassifierRunArgs): void {

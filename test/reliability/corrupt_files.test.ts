@@ -18,7 +18,6 @@ import { assertFinishedStage1Run } from "../../src/run/state.js";
 import { buildDataset } from "../../src/train/build.js";
 import { trainStage1 } from "../../src/train/stage1.js";
 import { classifyRun, trainStage2 } from "../../src/train/stage2.js";
-import { forStage2 } from "../helpers/stage2.js";
 import {
   ckptDataOffset,
   flipByte,
@@ -28,6 +27,7 @@ import {
   tempDir,
   tinyConfig,
   tinyData,
+  tinyStage2,
 } from "./helpers.js";
 
 const tmp = tempDir("files");
@@ -35,20 +35,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const data = tinyData(join(tmp, "data"));
 const s1cfg = (extra: Record<string, unknown> = {}) =>
   resolveConfig(tinyConfig({ dataset: { root: data }, ...extra }), "feat.yaml");
-const s2cfg = (modelDir: string, method: string) =>
-  resolveConfig(
-    forStage2(
-      tinyConfig({
-        dataset: { root: data },
-        model_dir: modelDir,
-        networks: { feat_model: { fix: true } },
-        training_opt: { stage: `cls_${method}` },
-        stage2: { method },
-      }),
-      method,
-    ),
-    `cls_${method}.yaml`,
-  );
+const s2cfg = (modelDir: string, method: string) => tinyStage2(data, modelDir, method);
 const base = join(tmp, "base");
 const part = join(tmp, "part");
 let ds: Dataset;

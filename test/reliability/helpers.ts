@@ -19,7 +19,9 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type LoadedConfig, resolveConfig } from "../../src/config/load.js";
 import { loadCheckpoint } from "../../src/run/checkpoint.js";
+import { forStage2 } from "../helpers/stage2.js";
 import { writeSyntheticFmnist } from "../helpers/synthetic_fmnist.js";
 
 export const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -53,6 +55,18 @@ export function tinyConfig(extra: Record<string, unknown> = {}): Record<string, 
     },
   };
   return merge(base, extra);
+}
+
+/** A tiny stage-2 config of `method` on the stage-1 run `modelDir`, resolved (with `overrides`) as `cls_<method>.yaml`. */
+export function tinyStage2(data: string, modelDir: string, method: string, overrides: string[] = []): LoadedConfig {
+  const raw = tinyConfig({
+    dataset: { root: data },
+    model_dir: modelDir,
+    networks: { feat_model: { fix: true } },
+    training_opt: { stage: `cls_${method}` },
+    stage2: { method },
+  });
+  return resolveConfig(forStage2(raw, method), `cls_${method}.yaml`, overrides);
 }
 
 function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {

@@ -17,8 +17,7 @@ import { buildDataset } from "../../src/train/build.js";
 import { DivergenceError, divergenceReason } from "../../src/train/divergence.js";
 import { trainStage1 } from "../../src/train/stage1.js";
 import { classifyRun, trainStage2 } from "../../src/train/stage2.js";
-import { forStage2 } from "../helpers/stage2.js";
-import { manifestOf, snapshot, tempDir, tinyConfig, tinyData } from "./helpers.js";
+import { manifestOf, snapshot, tempDir, tinyConfig, tinyData, tinyStage2 } from "./helpers.js";
 
 const tmp = tempDir("guard");
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -26,20 +25,7 @@ const data = tinyData(join(tmp, "data"));
 const s1cfg = (extra: Record<string, unknown> = {}, overrides: string[] = []) =>
   resolveConfig(tinyConfig({ dataset: { root: data }, ...extra }), "feat.yaml", overrides);
 const s2cfg = (modelDir: string, method: string, overrides: string[] = []) =>
-  resolveConfig(
-    forStage2(
-      tinyConfig({
-        dataset: { root: data },
-        model_dir: modelDir,
-        networks: { feat_model: { fix: true } },
-        training_opt: { stage: `cls_${method}` },
-        stage2: { method },
-      }),
-      method,
-    ),
-    `cls_${method}.yaml`,
-    overrides,
-  );
+  tinyStage2(data, modelDir, method, overrides);
 const base = join(tmp, "base");
 const part = join(tmp, "part");
 let ds: Dataset;
