@@ -64,10 +64,11 @@ void chunkedColumnSums(int64_t R, int64_t I, Fn add, double* const* out) {
   }
 }
 
-// O[K, D] += the rows x[i, :] with ids[i] == k, rows with an id outside [0, K) skipped. Threads split the columns,
-// so no two threads write one output element and each column is summed in row order. T: float or double sums.
+// O[K, D] += the rows x[i, :] with ids[i] == k, rows with an id outside [0, K) skipped; Tot[D] (when not null) +=
+// every row with an id inside [0, K), in the same pass. Threads split the columns, so no two threads write one output
+// element and each column is summed in row order. T: float or double sums.
 template <typename T>
-void rowSumsById(int64_t N, int64_t D, int64_t K, const float* X, const int32_t* ids, T* O) {
+void rowSumsById(int64_t N, int64_t D, int64_t K, const float* X, const int32_t* ids, T* O, T* Tot = nullptr) {
   const int nt = (N * D >= kParallelMin && D >= 64) ? g_threads : 1;
 #pragma omp parallel num_threads(nt)
   {
@@ -78,8 +79,16 @@ void rowSumsById(int64_t N, int64_t D, int64_t K, const float* X, const int32_t*
       if (k < 0 || k >= K) continue;
       const float* xi = X + i * D;
       T* ok = O + k * D;
+      if (Tot) {
 #pragma omp simd
-      for (int64_t j = j0; j < j1; ++j) ok[j] += xi[j];
+        for (int64_t j = j0; j < j1; ++j) {
+          ok[j] += xi[j];
+          Tot[j] += xi[j];
+        }
+      } else {
+#pragma omp simd
+        for (int64_t j = j0; j < j1; ++j) ok[j] += xi[j];
+      }
     }
   }
 }

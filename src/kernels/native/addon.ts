@@ -188,10 +188,18 @@ export interface NativeAddon {
     out: Int32Array,
     outStride: number,
   ): void;
-  /** sums[K,D] (float64) += rows of x[N,D] grouped by id, each column in row order. */
-  classSums64(n: number, d: number, k: number, x: Float32Array, ids: Int32Array, sums: Float64Array): void;
-  /** Rows of x[R,D] minus `mean` (when given), scaled to unit L2 norm, in place (zero rows stay zero). */
-  normalizeRows(r: number, d: number, x: Float32Array, mean: Float32Array | null): void;
+  /** sums[K,D] (float64) += rows of x[N,D] grouped by id, each column in row order; `total` [D] += every row. */
+  classSums64(
+    n: number,
+    d: number,
+    k: number,
+    x: Float32Array,
+    ids: Int32Array,
+    sums: Float64Array,
+    total?: Float64Array | null,
+  ): void;
+  /** Rows of x[R,D] (read from `src` when given) minus `mean`, scaled to unit L2 norm, into x (zero rows stay zero). */
+  normalizeRows(r: number, d: number, x: Float32Array, mean: Float32Array | null, src?: Float32Array | null): void;
   /** src/train/sgd.ts's step in float32, op for op: d = g + p·wd, v = buf·μ + d, p' = p − v·lr, into the outputs. */
   sgdStepF32(
     param: Float32Array,
