@@ -21,7 +21,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend.js";
 import { datasets } from "../../src/data/registry.js";
-import { loadAddon } from "../../src/kernels/native/addon.js";
+import { loadAddon, preferSpinningWorkers } from "../../src/kernels/native/addon.js";
 import { backbones } from "../../src/models/index.js";
 import { LinearClassifier } from "../../src/models/linear.js";
 import { Rng } from "../../src/rng.js";
@@ -66,6 +66,8 @@ function timeNativeCalls(): void {
 }
 
 async function main(): Promise<void> {
+  // The wait policy `ltr train` uses (src/train/stage1.ts).
+  preferSpinningWorkers();
   const nativeMode = process.argv.includes("--native");
   if (nativeMode) timeNativeCalls();
   const info = await initBackend("wasm");
