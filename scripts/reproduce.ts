@@ -23,6 +23,7 @@ import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../src/backend.js";
+import { preferSpinningWorkers } from "../src/kernels/native/addon.js";
 import { requestedThreads } from "../src/kernels/native/index.js";
 import { type Bundle, BundleError, bundleDir, exportBundle, tryLoadBundle } from "../src/repro/bundle.js";
 import { CLASSIFIERS, getProfile, PROFILES, type Profile, SAMPLERS } from "../src/repro/profiles.js";
@@ -105,6 +106,9 @@ const fmt = (s: number) =>
 const log = (s: string) => console.log(`reproduce: ${s}`);
 
 if (!values["figures-only"]) {
+  // This process trains stage 1 (unless every run is cached), and the wait policy is fixed when the addon loads:
+  // ask for stage 1's short spin before initBackend loads it (src/kernels/native/addon.ts, preferSpinningWorkers).
+  preferSpinningWorkers();
   const backend = await initBackend();
   log(
     `profile ${profile.name}, seeds ${profile.seeds.join(",")}, samplers ${samplers.map((s) => s.short).join(",")}, backend ${backend.name} (${Object.keys(backend.kernels.registered).length} own kernels; ${backend.kernels.notes.join("; ") || "no native layer"})`,

@@ -3,6 +3,7 @@
 #pragma once
 #include <node_api.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <string>
@@ -112,5 +113,20 @@ constexpr int kDeterministicBlasThreads = 2;
 
 // Loops below this many elements run on one thread: the OpenMP fork/join (~2-5 us) outweighs the work.
 constexpr int64_t kParallelMin = 1 << 15;
+
+// Work sharing in the hot loops (docs/PERFORMANCE.md, "Two threads"): chunks handed out dynamically instead of a
+// static split into one equal range per thread. A thread that joins a parallel region late (the worker woken from
+// sleep after the JS main thread ran between kernels, or preempted by another process) then no longer holds up the
+// whole region: the other threads take the chunks it has not started. Which thread computes an element changes,
+// never how (docs/DETERMINISM.md): each output element and each partial sum is still computed by one thread, in an
+// order fixed by the shape alone.
+//
+// Elements per chunk of an element-wise loop: large enough that handing out chunks costs nothing measurable.
+constexpr int64_t kChunkElems = 1 << 14;
+
+// Rows per dynamic chunk of a loop over rows of `rowElems` elements (at least one row).
+inline int64_t chunkRows(int64_t rowElems) {
+  return std::max<int64_t>(1, kChunkElems / std::max<int64_t>(1, rowElems));
+}
 
 }  // namespace ltr

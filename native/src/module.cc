@@ -34,8 +34,11 @@
 //                                      mean-CE gradient in place; dBias = column sums of that gradient
 //   sgdMomentum(param, grad, v, lr, momentum, weightDecay)   PyTorch SGD step with coupled weight decay, in place
 //   scaledArgMax(R, C, T, logits, scales[T*C], out: Int32Array, outStride)   out[t*outStride + i] = argmax_j
-//   L[i,j]*s[t,j] classSums64(N, D, K, x, ids: Int32Array, sums: Float64Array)   sums[k] += rows of x with id k, in row
-//   order normalizeRows(R, D, x, mean|null)   x[i] = (x[i] - mean) / ||x[i] - mean||, in place (zero rows stay zero)
+//                                      L[i,j]*s[t,j]
+//   classSums64(N, D, K, x, ids: Int32Array, sums: Float64Array, total|null)   sums[k] += rows of x with id k, in
+//                                      row order; total += every row
+//   normalizeRows(R, D, x, mean|null, src|null)   x[i] = (s[i] - mean) / ||s[i] - mean||, s = src or x (zero rows
+//                                      stay zero)
 //
 // Layout: common.h (argument reading, errors, threads, numerics mode), ops.h (entry points), simd.h (AVX2 helpers),
 // gemm.cc (OpenBLAS), conv.cc (oneDNN convolutions), conv_own.cc + conv_direct.cc + winograd.cc (our

@@ -35,16 +35,20 @@ void chunkedColumnSums(int64_t R, int64_t I, Fn add, double* const* out) {
   for (int s = 0; s < S; ++s) std::fill(out[s], out[s] + I, 0.0);
   if (R <= 0 || I <= 0) return;
   const int64_t chunk = std::max<int64_t>(64, (R + 255) / 256), nc = (R + chunk - 1) / chunk;
-  std::vector<double> part(size_t(nc) * S * I, 0.0);
+  // One partial per chunk, each on its own cache lines (chunks are handed out dynamically, so neighbours are often
+  // written by different threads).
+  const size_t stride = (size_t(S) * I + 7) / 8 * 8;
+  std::vector<double> store(size_t(nc) * stride + 8, 0.0);
+  double* part = store.data() + (8 - (reinterpret_cast<uintptr_t>(store.data()) / sizeof(double)) % 8) % 8;
   const int T = (R * I >= kParallelMin) ? g_threads : 1;
 #pragma omp parallel num_threads(T)
   {
     std::vector<float> f(static_cast<size_t>(S) * I);
     float* acc[S];
     for (int s = 0; s < S; ++s) acc[s] = f.data() + size_t(s) * I;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
     for (int64_t c = 0; c < nc; ++c) {
-      double* q = part.data() + size_t(c) * S * I;
+      double* q = part + size_t(c) * stride;
       const int64_t e = std::min(R, (c + 1) * chunk);
       for (int64_t r = c * chunk; r < e; r += 64) {
         std::fill(f.begin(), f.end(), 0.f);
@@ -54,16 +58,17 @@ void chunkedColumnSums(int64_t R, int64_t I, Fn add, double* const* out) {
     }
   }
   for (int64_t c = 0; c < nc; ++c) {
-    const double* q = part.data() + size_t(c) * S * I;
+    const double* q = part + size_t(c) * stride;
     for (int s = 0; s < S; ++s)
       for (int64_t j = 0; j < I; ++j) out[s][j] += q[size_t(s) * I + j];
   }
 }
 
-// O[K, D] += the rows x[i, :] with ids[i] == k, rows with an id outside [0, K) skipped. Threads split the columns,
-// so no two threads write one output element and each column is summed in row order. T: float or double sums.
+// O[K, D] += the rows x[i, :] with ids[i] == k, rows with an id outside [0, K) skipped; Tot[D] (when not null) +=
+// every row with an id inside [0, K), in the same pass. Threads split the columns, so no two threads write one output
+// element and each column is summed in row order. T: float or double sums.
 template <typename T>
-void rowSumsById(int64_t N, int64_t D, int64_t K, const float* X, const int32_t* ids, T* O) {
+void rowSumsById(int64_t N, int64_t D, int64_t K, const float* X, const int32_t* ids, T* O, T* Tot = nullptr) {
   const int nt = (N * D >= kParallelMin && D >= 64) ? g_threads : 1;
 #pragma omp parallel num_threads(nt)
   {
@@ -74,8 +79,16 @@ void rowSumsById(int64_t N, int64_t D, int64_t K, const float* X, const int32_t*
       if (k < 0 || k >= K) continue;
       const float* xi = X + i * D;
       T* ok = O + k * D;
+      if (Tot) {
 #pragma omp simd
-      for (int64_t j = j0; j < j1; ++j) ok[j] += xi[j];
+        for (int64_t j = j0; j < j1; ++j) {
+          ok[j] += xi[j];
+          Tot[j] += xi[j];
+        }
+      } else {
+#pragma omp simd
+        for (int64_t j = j0; j < j1; ++j) ok[j] += xi[j];
+      }
     }
   }
 }

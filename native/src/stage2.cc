@@ -42,7 +42,7 @@ napi_value SoftmaxXentGrad(napi_env env, napi_callback_info info) {
     std::vector<double> loss(R);
     std::vector<uint8_t> hit(R);
     const double inv = 1.0 / double(R);
-#pragma omp parallel for schedule(static) if (R * C >= kParallelMin)
+#pragma omp parallel for schedule(dynamic, chunkRows(C)) if (R * C >= kParallelMin)
     for (int64_t i = 0; i < R; ++i) {
       float* zi = Z + i * C;
       if (bias) {
@@ -114,7 +114,7 @@ napi_value SgdMomentumStep(napi_env env, napi_callback_info info) {
       throw ArgError{"param, grad and velocity lengths differ (" + std::to_string(lp) + ", " + std::to_string(lg) +
                      ", " + std::to_string(lv) + ")"};
     const int64_t n = static_cast<int64_t>(lp);
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for simd schedule(dynamic, kChunkElems) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) {
       const double vi = mu * double(V[i]) + double(G[i]) + wd * double(P[i]);
       V[i] = static_cast<float>(vi);
@@ -160,48 +160,79 @@ napi_value ScaledArgMax(napi_env env, napi_callback_info info) {
 }
 
 // Per-class sums in double: sums[k, :] += x[i, :] for every row with ids[i] == k, in row order (ids outside [0, K)
-// are an error), each column in the same order as the JS loop.
+// are an error), each column in the same order as the JS loop; with `total` (optional, [D]) also total += every row,
+// in the same pass (NCM's global mean and class sums of raw features from one read of the features).
 napi_value ClassSums64(napi_env env, napi_callback_info info) {
   return guarded(env, "classSums64", [&]() {
     Args a(env, info);
     const int64_t N = a.i64(0), D = a.i64(1), K = a.i64(2);
-    size_t lx, li, ls;
+    size_t lx, li, ls, lt = 0;
     const float* X = a.arr<float>(3, &lx);
     const int32_t* ids = a.arr<int32_t>(4, &li);
     double* S = a.arr<double>(5, &ls);
-    if (lx < size_t(N * D) || li < size_t(N) || ls < size_t(K * D))
+    double* Tot = a.argc > 6 ? a.arr<double>(6, &lt, true) : nullptr;
+    if (lx < size_t(N * D) || li < size_t(N) || ls < size_t(K * D) || (Tot && lt < size_t(D)))
       throw ArgError{"classSums64 views are smaller than N/D/K imply"};
     for (int64_t i = 0; i < N; ++i)
       if (ids[i] < 0 || ids[i] >= K)
         throw ArgError{"id " + std::to_string(ids[i]) + " at row " + std::to_string(i) + " is outside [0, " +
                        std::to_string(K) + ")"};
-    rowSumsById(N, D, K, X, ids, S);
+    rowSumsById(N, D, K, X, ids, S, Tot);
     return undef(env);
   });
 }
 
 // Rows of x[R, D] centred by `mean` (when given) and scaled to unit L2 norm, in place, as the JS twin does it: the
 // centring in float, the squared norm summed in double in column order, then x *= 1/sqrt(s) (zero rows unchanged).
+// With `src` (optional, [R, D]) the rows are read from src instead and written to x (the copy NCM made first).
+// Each row's squared norm is one chain of dependent double adds (the JS order); four rows are summed side by side
+// so that four chains are in flight instead of one (each still in column order).
 napi_value NormalizeRows(napi_env env, napi_callback_info info) {
   return guarded(env, "normalizeRows", [&]() {
     Args a(env, info);
     const int64_t R = a.i64(0), D = a.i64(1);
-    size_t lx, lm;
+    size_t lx, lm, ls = 0;
     float* X = a.arr<float>(2, &lx);
     const float* M = a.arr<float>(3, &lm, true);
-    if (lx < size_t(R * D) || (M && lm < size_t(D))) throw ArgError{"normalizeRows views are smaller than R/D imply"};
-#pragma omp parallel for schedule(static) if (R * D >= kParallelMin)
-    for (int64_t i = 0; i < R; ++i) {
-      float* xi = X + i * D;
-      if (M) {
+    const float* Src = a.argc > 4 ? a.arr<float>(4, &ls, true) : nullptr;
+    if (lx < size_t(R * D) || (M && lm < size_t(D)) || (Src && ls < size_t(R * D)))
+      throw ArgError{"normalizeRows views are smaller than R/D imply"};
+    constexpr int64_t kRows = 4;
+    const int64_t groups = (R + kRows - 1) / kRows;
+#pragma omp parallel for schedule(dynamic, std::max <int64_t>(1, chunkRows(kRows * D))) if (R * D >= kParallelMin)
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t i0 = g * kRows, nr = std::min(kRows, R - i0);
+      float* xr[kRows];
+      for (int64_t r = 0; r < nr; ++r) {
+        float* xi = X + (i0 + r) * D;
+        const float* si = Src ? Src + (i0 + r) * D : xi;
+        xr[r] = xi;
+        if (M) {
 #pragma omp simd
-        for (int64_t p = 0; p < D; ++p) xi[p] -= M[p];
+          for (int64_t p = 0; p < D; ++p) xi[p] = si[p] - M[p];
+        } else if (Src) {
+          std::copy(si, si + D, xi);
+        }
       }
-      double s = 0;
-      for (int64_t p = 0; p < D; ++p) s += double(xi[p]) * double(xi[p]);
-      if (s == 0) continue;
-      const double inv = 1.0 / std::sqrt(s);
-      for (int64_t p = 0; p < D; ++p) xi[p] = static_cast<float>(double(xi[p]) * inv);
+      double s[kRows] = {0, 0, 0, 0};
+      if (nr == kRows) {
+        const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[3];
+        for (int64_t p = 0; p < D; ++p) {
+          s[0] += double(x0[p]) * double(x0[p]);
+          s[1] += double(x1[p]) * double(x1[p]);
+          s[2] += double(x2[p]) * double(x2[p]);
+          s[3] += double(x3[p]) * double(x3[p]);
+        }
+      } else {
+        for (int64_t r = 0; r < nr; ++r)
+          for (int64_t p = 0; p < D; ++p) s[r] += double(xr[r][p]) * double(xr[r][p]);
+      }
+      for (int64_t r = 0; r < nr; ++r) {
+        if (s[r] == 0) continue;
+        const double inv = 1.0 / std::sqrt(s[r]);
+        float* xi = xr[r];
+        for (int64_t p = 0; p < D; ++p) xi[p] = static_cast<float>(double(xi[p]) * inv);
+      }
     }
     return undef(env);
   });

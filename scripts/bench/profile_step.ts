@@ -9,6 +9,10 @@
  *
  * --cpu: per-kernel CPU time instead of tf.profile's wall time (every wasm kernel wrapped in process.cpuUsage();
  * run with LTR_NUM_THREADS=1 on a shared machine, where CPU time is far less noisy than wall time).
+ *
+ * --native: the wall time of every call into the native addon (by function, convolution kind and shape), without
+ * tf.profile's bookkeeping: what each native kernel costs inside a real step, where its inputs come from memory
+ * rather than from cache as in a kernel microbenchmark (docs/PERFORMANCE.md, "Two threads").
  */
 
 import { mkdtempSync } from "node:fs";
@@ -17,6 +21,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend.js";
 import { datasets } from "../../src/data/registry.js";
+import { loadAddon, preferSpinningWorkers } from "../../src/kernels/native/addon.js";
 import { backbones } from "../../src/models/index.js";
 import { LinearClassifier } from "../../src/models/linear.js";
 import { Rng } from "../../src/rng.js";
@@ -29,7 +34,42 @@ function arg(name: string, def: string): string {
   return i >= 0 ? process.argv[i + 1] : def;
 }
 
+/** Per-call wall totals of the native addon's functions, keyed by function (convolution kind) and shape. */
+const nativeTotals = new Map<string, { ms: number; n: number }>();
+
+/** Wraps every function of the loaded addon in a wall-clock timer (before the kernels bind them). */
+function timeNativeCalls(): void {
+  const r = loadAddon();
+  if (!r.addon) throw new Error(`--native needs the native addon: ${r.reason}`);
+  const addon = r.addon as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const kinds = ["fwd", "bwdData", "bwdFilter"];
+  for (const name of Object.keys(addon)) {
+    const inner = addon[name];
+    if (typeof inner !== "function") continue;
+    addon[name] = (...a: unknown[]) => {
+      const t0 = performance.now();
+      const out = inner.apply(r.addon, a);
+      const ms = performance.now() - t0;
+      const key =
+        name === "convOwn" || name === "conv"
+          ? `${name} ${kinds[a[0] as number]} ${Array.from(a[1] as Int32Array).join(",")}`
+          : name.startsWith("bn")
+            ? `${name} ${a[0]}x${a[1]}`
+            : name;
+      const e = nativeTotals.get(key) ?? { ms: 0, n: 0 };
+      e.ms += ms;
+      e.n++;
+      nativeTotals.set(key, e);
+      return out;
+    };
+  }
+}
+
 async function main(): Promise<void> {
+  // The wait policy `ltr train` uses (src/train/stage1.ts).
+  preferSpinningWorkers();
+  const nativeMode = process.argv.includes("--native");
+  if (nativeMode) timeNativeCalls();
   const info = await initBackend("wasm");
   console.log(info.kernels.notes.join("\n"));
   const ds = process.argv.includes("--cifar")
@@ -123,6 +163,7 @@ async function main(): Promise<void> {
   }
   for (let s = 0; s < warmup; s++) await step(s);
   cpuTotals.clear();
+  nativeTotals.clear();
   tLoad = 0;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -132,6 +173,28 @@ async function main(): Promise<void> {
   console.log(
     `plain: ${wall.toFixed(1)} ms/step wall (${(128000 / wall).toFixed(0)} img/s), cpu ${((cpu.user + cpu.system) / 1000 / steps).toFixed(1)} ms/step, loadBatch ${(tLoad / steps).toFixed(2)} ms/step`,
   );
+  if (nativeMode) {
+    const byFn = new Map<string, { ms: number; n: number }>();
+    let tot = 0;
+    for (const [k, v] of nativeTotals) {
+      const f = k
+        .split(" ")
+        .slice(0, k.startsWith("conv") ? 2 : 1)
+        .join(" ");
+      const e = byFn.get(f) ?? { ms: 0, n: 0 };
+      e.ms += v.ms;
+      e.n += v.n;
+      byFn.set(f, e);
+      tot += v.ms;
+    }
+    console.log(`native calls: ${(tot / steps).toFixed(1)} ms wall/step of ${wall.toFixed(1)}`);
+    const shapes = process.argv.includes("--shapes") ? [...nativeTotals].filter(([k]) => !byFn.has(k)) : [];
+    const rows = [...byFn, ...shapes];
+    for (const [k, v] of rows.sort((a, b) => b[1].ms - a[1].ms))
+      if (v.ms / steps >= 0.05)
+        console.log(`  ${(v.ms / steps).toFixed(2).padStart(7)} ms  ${String(v.n / steps).padStart(4)}x  ${k}`);
+    return;
+  }
   if (cpuMode) {
     let tot = 0;
     for (const v of cpuTotals.values()) tot += v.us;

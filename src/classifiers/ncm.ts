@@ -17,8 +17,8 @@
  * rows gets logit −∞ so it is never predicted. A zero vector is left at zero by normalisation.
  */
 import { checkFeatureSet, checkLabels, type FeatureSet } from "../features/types.js";
-import { argmaxRow, DEFAULT_CHUNK_ROWS, type GemmEngine, RowGemm, transpose } from "./gemm.js";
-import { addClassSums64, normaliseInPlace, normaliseRows } from "./ops.js";
+import { DEFAULT_CHUNK_ROWS, type GemmEngine, RowGemm, transpose } from "./gemm.js";
+import { addClassSums64, argmaxRows, normaliseInPlace, normaliseRows } from "./ops.js";
 
 export const NCM_FEAT_TYPES = ["un", "l2n", "cl2n"] as const;
 export type NcmFeatType = (typeof NCM_FEAT_TYPES)[number];
@@ -75,8 +75,9 @@ function transformRows(
   mean: Float32Array,
   dst: Float32Array,
 ): void {
-  dst.set(src.subarray(r0 * d, (r0 + rows) * d));
-  if (type !== "un") normaliseRows(dst, rows, d, type === "cl2n" ? mean : null);
+  const rowsOf = src.subarray(r0 * d, (r0 + rows) * d);
+  if (type === "un") dst.set(rowsOf);
+  else normaliseRows(dst, rows, d, type === "cl2n" ? mean : null, rowsOf);
 }
 
 /** Fit class means on the training features. */
@@ -87,17 +88,17 @@ export function fitNcm(train: FeatureSet, numClasses: number, args: NcmArgs = {}
   const dist = checkChoice(args.dist ?? NCM_DEFAULTS.dist, NCM_DISTS, "dist");
   const { n, dim: d, feats, labels } = train;
   // Row sums in float64, each column in row order (ops.ts addClassSums64: native or JS, the same additions).
-  // Pass 1: global mean.
+  // Raw features: the global mean's sums and the class sums in one pass. Otherwise the mean first (cl2n centres by
+  // it), then the class sums of the transformed rows, streamed through a row buffer.
   const mean64 = new Float64Array(d);
-  addClassSums64(feats, n, d, new Int32Array(n), 1, mean64);
-  const mean = new Float32Array(d);
-  if (n > 0) for (let p = 0; p < d; p++) mean[p] = mean64[p] / n;
-  // Pass 2: per-class sums of transformed rows, streamed through a row buffer (raw rows need no copy).
   const sums = new Float64Array(numClasses * d);
   const counts = new Int32Array(numClasses);
   for (let i = 0; i < n; i++) counts[labels[i]]++;
-  if (featType === "un") addClassSums64(feats, n, d, labels, numClasses, sums);
-  else {
+  if (featType === "un") addClassSums64(feats, n, d, labels, numClasses, sums, mean64);
+  else addClassSums64(feats, n, d, new Int32Array(n), 1, mean64);
+  const mean = new Float32Array(d);
+  if (n > 0) for (let p = 0; p < d; p++) mean[p] = mean64[p] / n;
+  if (featType !== "un") {
     const CH = 256;
     const buf = new Float32Array(CH * d);
     for (let r0 = 0; r0 < n; r0 += CH) {
@@ -127,12 +128,14 @@ export function forEachNcmChunk(
   // Right-hand matrix: centroids, normalised for a true cosine, transposed once to [d, C].
   const cent = model.centroids.slice();
   if (dist === "cos") for (let j = 0; j < c; j++) normaliseInPlace(cent, j * d, d);
-  const cn2 = new Float64Array(c);
-  for (let j = 0; j < c; j++) {
-    let s = 0;
-    for (let p = 0; p < d; p++) s += cent[j * d + p] * cent[j * d + p];
-    cn2[j] = s;
-  }
+  // Squared centroid norms: only the l2 distance reads them.
+  const cn2 = new Float64Array(dist === "l2" ? c : 0);
+  if (dist === "l2")
+    for (let j = 0; j < c; j++) {
+      let s = 0;
+      for (let p = 0; p < d; p++) s += cent[j * d + p] * cent[j * d + p];
+      cn2[j] = s;
+    }
   const empty: number[] = [];
   for (let j = 0; j < c; j++) if (model.counts[j] === 0) empty.push(j);
   const g = new RowGemm(transpose(cent, c, d), d, c, run.engine ?? "auto");
@@ -141,8 +144,13 @@ export function forEachNcmChunk(
   try {
     for (let r0 = 0; r0 < n; r0 += chunk) {
       const rows = Math.min(chunk, n - r0);
-      transformRows(feats, r0, rows, d, model.featType, model.mean, q);
-      if (dist === "cos") normaliseRows(q, rows, d, null);
+      // Raw features under the cosine: the copy and the normalisation in one pass.
+      if (model.featType === "un" && dist === "cos")
+        normaliseRows(q, rows, d, null, feats.subarray(r0 * d, (r0 + rows) * d));
+      else {
+        transformRows(feats, r0, rows, d, model.featType, model.mean, q);
+        if (dist === "cos") normaliseRows(q, rows, d, null);
+      }
       const l = g.mul(q, rows);
       // One specialised loop per distance (this post-processing touches every logit, so no per-element branches).
       if (dist === "l2") {
@@ -169,9 +177,7 @@ export function ncmPredict(model: NcmModel, feats: Float32Array, run: NcmRunArgs
   forEachNcmChunk(
     model,
     feats,
-    (l, r0, rows) => {
-      for (let i = 0; i < rows; i++) preds[r0 + i] = argmaxRow(l, i, model.numClasses);
-    },
+    (l, r0, rows) => argmaxRows(l, rows, model.numClasses, preds.subarray(r0, r0 + rows)),
     run,
   );
   return preds;

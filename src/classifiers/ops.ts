@@ -27,10 +27,20 @@ export function normaliseInPlace(x: Float32Array | Float64Array, o: number, d: n
   for (let p = 0; p < d; p++) x[o + p] *= inv;
 }
 
-/** Rows of x [rows × d] minus `mean` (when given, in float), scaled to unit L2 norm, in place (NCM's l2n / cl2n). */
-export function normaliseRows(x: Float32Array, rows: number, d: number, mean: Float32Array | null): void {
+/**
+ * Rows of x [rows × d] minus `mean` (when given, in float), scaled to unit L2 norm, in place (NCM's l2n / cl2n);
+ * with `src`, the rows are read from src [rows × d] and written to x (one pass instead of a copy, then the pass).
+ */
+export function normaliseRows(
+  x: Float32Array,
+  rows: number,
+  d: number,
+  mean: Float32Array | null,
+  src: Float32Array | null = null,
+): void {
   const { addon } = nativeAddon();
-  if (addon) return addon.normalizeRows(rows, d, x, mean);
+  if (addon) return addon.normalizeRows(rows, d, x, mean, src);
+  if (src) x.set(src.subarray(0, rows * d));
   for (let i = 0; i < rows; i++) {
     const o = i * d;
     if (mean) for (let p = 0; p < d; p++) x[o + p] -= mean[p];
@@ -40,7 +50,8 @@ export function normaliseRows(x: Float32Array, rows: number, d: number, mean: Fl
 
 /**
  * sums[ids[i]·d + p] += x[i·d + p] for `rows` rows of x [rows × d], in double, each column in row order (NCM's class
- * means: 115k float32 rows summed in float would lose about three digits).
+ * means: 115k float32 rows summed in float would lose about three digits). With `total` [d], also total[p] += x[i·d + p]
+ * for every row, in the same pass (one read of the features for NCM's global mean and class sums).
  */
 export function addClassSums64(
   x: Float32Array,
@@ -49,13 +60,43 @@ export function addClassSums64(
   ids: Int32Array,
   k: number,
   sums: Float64Array,
+  total: Float64Array | null = null,
 ): void {
   const { addon } = nativeAddon();
-  if (addon) return addon.classSums64(rows, d, k, x, ids, sums);
+  if (addon) return addon.classSums64(rows, d, k, x, ids, sums, total);
   for (let i = 0; i < rows; i++) {
     const so = ids[i] * d;
     const xo = i * d;
     for (let p = 0; p < d; p++) sums[so + p] += x[xo + p];
+    if (total) for (let p = 0; p < d; p++) total[p] += x[xo + p];
+  }
+}
+
+let unitScales = new Float32Array(0);
+
+/**
+ * preds[i] = the first arg-max of row i of l [rows × c] (NaN never wins), exactly as `argmaxRow` in gemm.ts picks it.
+ * Natively through the τ sweep's scaledArgMax with unit scales: a float times 1 in double is the float itself, so
+ * the comparisons are the JS loop's (docs/PERFORMANCE.md, "Stage-2 workloads": the JS loop over 50,000 × 1,000
+ * logits was ~8% of NCM's time).
+ */
+export function argmaxRows(l: Float32Array, rows: number, c: number, preds: Int32Array): void {
+  const { addon } = nativeAddon();
+  if (addon && rows > 0) {
+    if (unitScales.length < c) unitScales = new Float32Array(c).fill(1);
+    return addon.scaledArgMax(rows, c, 1, l, unitScales, preds, rows);
+  }
+  for (let i = 0; i < rows; i++) {
+    const o = i * c;
+    let best = 0;
+    let bv = l[o];
+    for (let j = 1; j < c; j++) {
+      if (l[o + j] > bv) {
+        bv = l[o + j];
+        best = j;
+      }
+    }
+    preds[i] = best;
   }
 }
 

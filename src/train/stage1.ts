@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { initBackend } from "../backend.js";
+import { preferSpinningWorkers } from "../kernels/native/addon.js";
 import { evaluate } from "../metrics.js";
 import { loadCheckpoint } from "../run/checkpoint.js";
 import { writeCheckedJson } from "../run/checksum.js";
@@ -34,6 +35,8 @@ export async function trainStage1(a: Stage1Args): Promise<Stage1Result> {
   if (cfg.stage2)
     throw new Error(`${a.loaded.source} is a stage-2 config (stage2.method=${cfg.stage2.method}); use trainStage2`);
   refuseUnreadKeys(a.loaded);
+  // A stage-1 process keeps its OpenMP workers spinning briefly between kernels (addon.ts, preferSpinningWorkers).
+  preferSpinningWorkers();
   const backend = await initBackend(cfg.backend);
   const ds = a.dataset ?? (await buildDataset(cfg));
   const dir = a.runDir ?? resolveRunDir(runName(cfg));

@@ -9,9 +9,10 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, expect, it } from "vitest";
 import { initBackend } from "../../src/backend.js";
 import { trainCrt } from "../../src/classifiers/crt.js";
-import { gemm, gemmTN, jsGemm, resolveEngine, transpose } from "../../src/classifiers/gemm.js";
+import { argmaxRow, gemm, gemmTN, jsGemm, resolveEngine, transpose } from "../../src/classifiers/gemm.js";
 import { trainLws } from "../../src/classifiers/lws.js";
 import { fitNcm, NCM_DISTS, NCM_FEAT_TYPES, ncmLogits } from "../../src/classifiers/ncm.js";
+import { addClassSums64, argmaxRows, normaliseRows } from "../../src/classifiers/ops.js";
 import { tauSweepPredictions } from "../../src/classifiers/tau-norm.js";
 import { SgdMomentum, softmaxCrossEntropyGrad } from "../../src/classifiers/train-utils.js";
 import { withoutAddon } from "../../src/kernels/native/addon.js";
@@ -125,6 +126,65 @@ suite("native stage-2 twins", () => {
         expect(Array.from(ln)).toEqual(Array.from(lj));
       }
     }
+  });
+
+  it("class sums with the total in the same pass: the total equals a separate one-class pass, native and JS", () => {
+    const [n, d, k] = [517, 70, 9];
+    const x = rand(11, n * d);
+    const ids = labels(12, n, k);
+    const run = () => {
+      const sums = new Float64Array(k * d);
+      const total = new Float64Array(d);
+      addClassSums64(x, n, d, ids, k, sums, total);
+      const alone = new Float64Array(d);
+      addClassSums64(x, n, d, new Int32Array(n), 1, alone);
+      const plain = new Float64Array(k * d);
+      addClassSums64(x, n, d, ids, k, plain);
+      return { sums, total, alone, plain };
+    };
+    const nat = run();
+    const js = withoutAddon(run);
+    expect(Array.from(nat.total)).toEqual(Array.from(nat.alone));
+    expect(Array.from(nat.sums)).toEqual(Array.from(nat.plain));
+    expect(Array.from(nat.total)).toEqual(Array.from(js.total));
+    expect(Array.from(nat.sums)).toEqual(Array.from(js.sums));
+  });
+
+  it("row normalisation read from a source array: bit-identical to the in-place JS loop (4-row groups, zero rows)", () => {
+    for (const rows of [1, 3, 4, 7, 65]) {
+      const d = 131;
+      const src = rand(14 + rows, rows * d, -2, 2);
+      src.fill(0, 0, d); // a zero row stays zero
+      const mean = rand(15, d);
+      for (const m of [null, mean]) {
+        const nat = new Float32Array(rows * d);
+        normaliseRows(nat, rows, d, m, src);
+        const inPlace = src.slice();
+        normaliseRows(inPlace, rows, d, m);
+        const js = src.slice();
+        withoutAddon(() => normaliseRows(js, rows, d, m));
+        expect(Array.from(nat)).toEqual(Array.from(js));
+        expect(Array.from(inPlace)).toEqual(Array.from(js));
+      }
+    }
+  });
+
+  it("row arg-max: the native path picks what argmaxRow picks (ties, -Infinity, NaN)", () => {
+    const [rows, c] = [64, 37];
+    const l = rand(13, rows * c);
+    for (let j = 0; j < c; j++) l[j] = 0.5; // row 0: all tied, first index wins
+    l[c] = Number.NaN; // row 1 starts with NaN
+    l[2 * c + 5] = Number.NaN; // row 2: a NaN inside never wins
+    for (let j = 0; j < c; j++) l[3 * c + j] = -Infinity; // row 3: an empty-class row
+    l[4 * c + 7] = 2;
+    l[4 * c + 20] = 2; // row 4: a tie at the maximum
+    const want = Int32Array.from({ length: rows }, (_, i) => argmaxRow(l, i, c));
+    const nat = new Int32Array(rows);
+    argmaxRows(l, rows, c, nat);
+    const js = new Int32Array(rows);
+    withoutAddon(() => argmaxRows(l, rows, c, js));
+    expect(Array.from(nat)).toEqual(Array.from(want));
+    expect(Array.from(js)).toEqual(Array.from(want));
   });
 
   it("cRT and LWS train to the same classifier with and without the addon (engine tf: same GEMMs)", () => {

@@ -193,10 +193,18 @@ export interface NativeAddon {
     out: Int32Array,
     outStride: number,
   ): void;
-  /** sums[K,D] (float64) += rows of x[N,D] grouped by id, each column in row order. */
-  classSums64(n: number, d: number, k: number, x: Float32Array, ids: Int32Array, sums: Float64Array): void;
-  /** Rows of x[R,D] minus `mean` (when given), scaled to unit L2 norm, in place (zero rows stay zero). */
-  normalizeRows(r: number, d: number, x: Float32Array, mean: Float32Array | null): void;
+  /** sums[K,D] (float64) += rows of x[N,D] grouped by id, each column in row order; `total` [D] += every row. */
+  classSums64(
+    n: number,
+    d: number,
+    k: number,
+    x: Float32Array,
+    ids: Int32Array,
+    sums: Float64Array,
+    total?: Float64Array | null,
+  ): void;
+  /** Rows of x[R,D] (read from `src` when given) minus `mean`, scaled to unit L2 norm, into x (zero rows stay zero). */
+  normalizeRows(r: number, d: number, x: Float32Array, mean: Float32Array | null, src?: Float32Array | null): void;
   /** src/train/sgd.ts's step in float32, op for op: d = g + p·wd, v = buf·μ + d, p' = p − v·lr, into the outputs. */
   sgdStepF32(
     param: Float32Array,
@@ -273,6 +281,27 @@ export function requestedThreads(): number {
 
 let cached: LoadResult | null = null;
 
+/**
+ * OpenMP threads that spin after a parallel region steal the cores from OpenBLAS's own thread pool (and from other
+ * processes on a shared machine): a cRT step took 5.8x longer with libgomp's default spinning (300,000 spins, ~3 ms),
+ * so by default the workers sleep at once (OMP_WAIT_POLICY=passive). A stage-1 step is the opposite case: hundreds
+ * of parallel regions back to back with a little JS between them, where waking a sleeping worker costs 25-150 us per
+ * region; there a short spin (~0.1 ms, about the longest gap between two kernels) makes a ResNet-8 / ResNet-32 step
+ * about 12-15% faster at 2 threads, and a cRT epoch 4-8% slower (docs/PERFORMANCE.md, "Two threads").
+ */
+const STAGE1_SPIN_COUNT = 10_000;
+/** Marks a wait policy chosen by this loader (so a child process chooses its own instead of inheriting it). */
+const POLICY_MARK = "LTR_OMP_POLICY_DEFAULT";
+let spinWanted = false;
+
+/**
+ * Ask for the stage-1 wait policy (a short spin between parallel regions) when the addon is loaded. Call it before
+ * the first `loadAddon` / `initBackend` of a process that trains stage 1; once the addon is loaded it has no effect.
+ */
+export function preferSpinningWorkers(): void {
+  spinWanted = true;
+}
+
 let disabledDepth = 0;
 
 /** Load the addon once; never throws (a failure becomes `{ addon: null, reason }`). */
@@ -315,11 +344,17 @@ function tryLoad(): LoadResult {
     return { addon: null, reason: `no ${PACKAGE_NAME} package.json above ${dirname(fileURLToPath(import.meta.url))}` };
   const path = join(root, ADDON_REL);
   if (!existsSync(path)) return { addon: null, reason: `${ADDON_REL} not built (run \`npm run build:native\`)` };
-  // OpenMP threads that spin after each parallel region steal the cores from OpenBLAS's own thread pool (and from
-  // other processes on a shared machine): a cRT step took 5.8x longer with libgomp's default spinning. Sleep
-  // instead, unless the user chose a policy. Must be set before libgomp is loaded with the addon.
-  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
-    process.env.OMP_WAIT_POLICY = "passive";
+  // The OpenMP wait policy, unless the user chose one (a policy this loader chose in a parent process is re-chosen).
+  // Must be in the environment before libgomp is loaded with the addon.
+  if (
+    process.env[POLICY_MARK] === "1" ||
+    (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined)
+  ) {
+    delete process.env.OMP_WAIT_POLICY;
+    delete process.env.GOMP_SPINCOUNT;
+    if (spinWanted) process.env.GOMP_SPINCOUNT = String(STAGE1_SPIN_COUNT);
+    else process.env.OMP_WAIT_POLICY = "passive";
+    process.env[POLICY_MARK] = "1";
   }
   // OpenBLAS's own threads spin for 2^28 cycles (~0.1 s) after every GEMM by default, so an OpenMP loop right after
   // a GEMM (the softmax of a cRT step, the SGD update, a oneDNN convolution) finds one core busy and runs at half
