@@ -11,7 +11,7 @@
 
 import { METHOD_DEPENDENT_KEYS } from "../classifiers/method.js";
 import { classifierMethods } from "../classifiers/registry.js";
-import type { LoadedConfig } from "../config/load.js";
+import { canonicalJson, type LoadedConfig } from "../config/load.js";
 import { CONFIG_SCHEMA, ConfigError, type ExperimentConfig } from "../config/schema.js";
 import { DATASET_READS } from "../data/registry.js";
 import { SAMPLER_READS } from "../samplers/registry.js";
@@ -31,16 +31,8 @@ function at(obj: unknown, path: string): unknown {
 function changed(cfg: ExperimentConfig, path: string): boolean {
   const v = at(cfg, path);
   if (v === null || v === undefined) return false;
-  return JSON.stringify(canonical(v)) !== JSON.stringify(canonical(at(DEFAULTS, path)));
-}
-
-function canonical(v: unknown): unknown {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
-  return Object.fromEntries(
-    Object.keys(v as Rec)
-      .sort()
-      .map((k) => [k, canonical((v as Rec)[k])]),
-  );
+  // Compared as the config hash sees them (config/load.ts canonicalJson: sorted keys).
+  return canonicalJson(v) !== canonicalJson(at(DEFAULTS, path));
 }
 
 const show = (cfg: ExperimentConfig, path: string) => JSON.stringify(at(cfg, path));
