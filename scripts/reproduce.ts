@@ -44,8 +44,10 @@ const USAGE = `usage: npm run reproduce:table -- [--profile full|teach|smoke] [-
                    (never into the output folder) and compare every number with the committed ones: prints
                    "identical: N numbers in M files" (exit 0) or each difference with its run and manifest (exit 1);
                    docs/VERIFY.md says what is compared and what is ignored
-  --jobs N         train N (seed, sampler) pipelines at once, each in its own process with 1/N of the threads
-                   (LTR_NUM_THREADS); the numbers do not depend on it (docs/DETERMINISM.md), only the wall time
+  --jobs N|auto    train N (seed, sampler) pipelines at once, each in its own process with 1/N of the threads
+                   (LTR_NUM_THREADS); the numbers do not depend on it (docs/DETERMINISM.md), only the wall time.
+                   auto (the default): one single-thread process per thread (2), when 2 or more pipelines are left;
+                   ResNet-8 scales better across pipelines than across the threads of one (docs/PERFORMANCE.md)
   --train-only     train (or reuse) the selected runs and stop: no bundle, tables, figures or notebooks`;
 
 const { values } = parseArgs({
@@ -62,7 +64,7 @@ const { values } = parseArgs({
     notebooks: { type: "boolean", default: false },
     "bundle-out": { type: "string" },
     verify: { type: "boolean", default: false },
-    jobs: { type: "string", default: "1" },
+    jobs: { type: "string", default: "auto" },
     "train-only": { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
   },
@@ -119,12 +121,13 @@ if (!values["figures-only"]) {
   log(
     `${plan.length} stage-1 runs, ${plan.length - todo.length} cached, ${todo.length} to train; 5 classifiers on each`,
   );
-  const jobs = Number(values.jobs);
+  const auto = values.jobs === "auto";
+  const jobs = auto ? requestedThreads() : Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) {
-    console.error(`reproduce: --jobs must be a whole number >= 1, got '${values.jobs}'`);
+    console.error(`reproduce: --jobs must be a whole number >= 1 or 'auto', got '${values.jobs}'`);
     process.exit(2);
   }
-  if (jobs > 1) await trainInParallel(plan, jobs);
+  if (jobs > 1) await trainInParallel(plan, jobs, auto);
   const dataset = await buildDataset(stage1Plan("feat_uniform", profile.seeds[0], profile).loaded.config);
   let trained = 0;
   let trainSeconds = 0;
@@ -231,7 +234,11 @@ if (wantNotebooks) {
  * pipeline writes only its own run folders (each under its lock), and the numerics do not depend on the thread
  * count, so the runs are the ones a single process would train; the loop above then finds them cached.
  */
-async function trainInParallel(plan: Array<{ seed: number; s: (typeof SAMPLERS)[number] }>, jobs: number) {
+async function trainInParallel(
+  plan: Array<{ seed: number; s: (typeof SAMPLERS)[number] }>,
+  asked: number,
+  auto: boolean,
+) {
   const pending = plan.filter(({ seed, s }) => {
     const s1 = stage1Plan(s.stage, seed, profile).dir;
     return (
@@ -239,6 +246,9 @@ async function trainInParallel(plan: Array<{ seed: number; s: (typeof SAMPLERS)[
       CLASSIFIERS.some((c) => runStatus(stage2Plan(c.stage, s1, seed, profile).dir) !== "finished")
     );
   });
+  // auto: never more processes than pipelines, and a lone pipeline trains in this process with all the threads.
+  const jobs = auto ? Math.min(asked, pending.length) : asked;
+  if (jobs < 2) return;
   const threads = Math.max(1, Math.floor(requestedThreads() / jobs));
   log(`--jobs ${jobs}: ${pending.length} pipelines to train, ${jobs} at a time with ${threads} thread(s) each`);
   const failures: string[] = [];

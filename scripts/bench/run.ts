@@ -9,7 +9,8 @@
  *     against scripts/bench/torch_pipeline.py (scripts/bench/pipeline.ts).
  *  3. Kernel diagnostics: one training step / inference pass on a pool of distinct batches after a long warm-up
  *     (scripts/bench/step.ts, torch_peer.py). Labelled as diagnostics: a step loop is not an epoch.
- *  4. Stage-2 workloads through the project's classifier code: τ sweep, NCM, one cRT epoch (features.ts).
+ *  4. Stage-2 workloads through the project's classifier code: τ sweep, NCM, one cRT epoch (features.ts), against
+ *     PyTorch in alternated rounds (stage2.ts).
  *
  * A report is published (results/bench/) only from a quiet machine: with a load average above 0.5 per core at the
  * start it refuses (exit 3) unless --allow-busy, which marks the report as not publishable. The load average before
@@ -17,7 +18,8 @@
  *
  * Flags: --quick (CI completion check, well under a minute: one short ResNet-8 run, small stage-2 sizes, no
  *        pipeline); --no-torch; --out DIR (default results/bench); --pairs N (default 5); --epochs N (default 3);
- *        --pipeline-pairs N (default 1, 0 skips); --pipeline-epochs N (default 30); --reps N / --warmup N
+ *        --pipeline-pairs N (default 1, 0 skips); --pipeline-epochs N (default 30); --stage2-rounds N (default 3,
+ *        alternated rounds of the stage-2 workloads); --reps N / --warmup N
  *        (diagnostics, default 20 / 10); --allow-busy;
  *        --imagenet: also ImageNet-scale inference and JPEG feature extraction (scripts/bench/imagenet.ts).
  * Environment: LTR_NUM_THREADS (default 2) for both sides; LTR_NUMERICS as for training (default deterministic).
@@ -41,10 +43,11 @@ import {
   type PairResult,
   summarisePairs,
 } from "./epochs.js";
-import { crtEpoch, type FeatureSizes, FULL_SIZES, makeFeatures, ncm, QUICK_SIZES, tauSweep } from "./features.js";
+import { type FeatureSizes, FULL_SIZES, QUICK_SIZES } from "./features.js";
 import { runImagenetBench } from "./imagenet.js";
 import { BUSY_LOAD_PER_CORE, type LoadCheck, loadCheck, startGuard } from "./machine.js";
 import { type PipelineRun, runOursPipeline, runTorchPipeline, type TorchPipelineRun } from "./pipeline.js";
+import { runStage2, STAGE2_WORKLOADS, type Stage2Result } from "./stage2.js";
 import { buildConvNet } from "./step.js";
 import { BATCH, cifarWorkload } from "./workloads.js";
 
@@ -58,6 +61,7 @@ interface Opts {
   pipelineEpochs: number;
   reps: number;
   warmup: number;
+  stage2Rounds: number;
   allowBusy: boolean;
   imagenet: boolean;
 }
@@ -74,6 +78,7 @@ function parseArgs(argv: string[]): Opts {
     pipelineEpochs: 30,
     reps: quick ? 3 : 20,
     warmup: quick ? 2 : 10,
+    stage2Rounds: quick ? 1 : 3,
     allowBusy: argv.includes("--allow-busy"),
     imagenet: argv.includes("--imagenet"),
   };
@@ -84,6 +89,7 @@ function parseArgs(argv: string[]): Opts {
     "--pipeline-epochs": "pipelineEpochs",
     "--reps": "reps",
     "--warmup": "warmup",
+    "--stage2-rounds": "stage2Rounds",
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -100,7 +106,7 @@ function parseArgs(argv: string[]): Opts {
       i++;
     } else if (a.startsWith("--") && !["--quick", "--no-torch", "--allow-busy", "--imagenet"].includes(a)) {
       throw new Error(
-        `bench: unknown flag ${a}; flags: --quick --no-torch --out --pairs --epochs --pipeline-pairs --pipeline-epochs --reps --warmup --allow-busy --imagenet`,
+        `bench: unknown flag ${a}; flags: --quick --no-torch --out --pairs --epochs --pipeline-pairs --pipeline-epochs --reps --warmup --stage2-rounds --allow-busy --imagenet`,
       );
     }
   }
@@ -138,12 +144,6 @@ function cpuFlags(): string[] {
   } catch {
     return [];
   }
-}
-
-function timeOnce<T>(fn: () => T): [number, T] {
-  const t0 = performance.now();
-  const r = fn();
-  return [(performance.now() - t0) / 1000, r];
 }
 
 function timeReps(fn: () => unknown, warmup: number, reps: number): number[] {
@@ -264,22 +264,12 @@ async function main(): Promise<void> {
 
     // ---- 4. stage 2 ------------------------------------------------------------------------------------------
     const z = o.quick ? QUICK_SIZES : FULL_SIZES;
-    const train = makeFeatures(z.nTrain, z.dim, z.classes, 1);
-    const query = makeFeatures(z.nQuery, z.dim, z.classes, 2);
-    const w = makeFeatures(z.classes, z.dim, 2, 3).x.map((v) => v - 0.2);
-    tauSweep({ x: query.x.subarray(0, 5000 * z.dim), y: query.y.subarray(0, 5000) }, w, { ...z, taus: 2 }); // warm-up
-    const [tauS] = timeOnce(() => tauSweep(query, w, z));
-    const [ncmS] = timeOnce(() => ncm(train, query, z));
-    const valSet = makeFeatures(z.nVal, z.dim, z.classes, 4);
-    const [crtS] = timeOnce(() => crtEpoch(train, valSet, z, 0));
-    const stage2 = { tau_sweep_s: tauS, ncm_s: ncmS, crt_epoch_s: crtS };
-    log(
-      `stage 2 (${z.nTrain}x${z.dim} train, ${z.nQuery} queries, ${z.classes} classes): tau sweep ${fmt(tauS, 2)} s, NCM ${fmt(ncmS, 2)} s, cRT epoch ${fmt(crtS, 2)} s`,
-    );
+    log(`stage 2 (${z.nTrain}x${z.dim} train, ${z.nQuery} queries, ${z.classes} classes), ${o.stage2Rounds} round(s)`);
+    const stage2 = runStage2({ sizes: z, rounds: o.stage2Rounds, threads, torch, peerEnv, log });
     const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 
     // ---- PyTorch diagnostics and stage 2 ---------------------------------------------------------------------
-    type Peer = { torch: string; convnets: Record<string, Diagnostic>; stage2: typeof stage2 };
+    type Peer = { torch: string; convnets: Record<string, Diagnostic> };
     let peer: (Peer & { runs: Record<string, Peer> }) | null = null;
     let peerNote = torchNote;
     if (torch) {
@@ -293,12 +283,8 @@ async function main(): Promise<void> {
         String(o.reps),
         "--configs",
         diagCfgs.map(key).join(","),
-        "--ntrain",
-        String(z.nTrain),
-        "--nquery",
-        String(z.nQuery),
-        "--nval",
-        String(z.nVal),
+        "--stage2",
+        "0",
       ];
       // As installed (libgomp spinning, OpenBLAS's default thread timeout) and under our addon's settings; the better
       // figure per workload is kept, so the ratio does not flatter us.
@@ -331,11 +317,9 @@ async function main(): Promise<void> {
                 Object.assign(b, { infer_img_s: v.infer_img_s, infer_img_s_range: v.infer_img_s_range });
             }
           }
-          for (const k of Object.keys(g.stage2) as (keyof typeof stage2)[])
-            best.stage2[k] = Math.min(best.stage2[k], g.stage2[k]);
         }
         peer = { ...best, runs };
-        peerNote = `torch ${best.torch}; epoch loops and the pipeline as installed; diagnostics and stage 2 the better of OMP_WAIT_POLICY ${Object.keys(runs).join(" / ")}`;
+        peerNote = `torch ${best.torch}; epoch loops and the pipeline as installed; diagnostics the better of OMP_WAIT_POLICY ${Object.keys(runs).join(" / ")}; stage 2 ${stage2.note}`;
       }
     }
     const end = loadCheck();
@@ -350,9 +334,8 @@ async function main(): Promise<void> {
         pipeline.map((p) => p.ours.total_s / (p.torch as TorchPipelineRun).wall_s),
       );
     }
-    if (peer)
-      for (const k of Object.keys(stage2) as (keyof typeof stage2)[])
-        ratios[`${k} (ours/torch time)`] = stage2[k] / peer.stage2[k];
+    if (stage2.ratio)
+      for (const k of STAGE2_WORKLOADS) ratios[`${k} (ours/torch time, median of rounds)`] = stage2.ratio[k].median;
     const busy = start.busy || (foreign !== null && foreign > 0.25);
     const manifest = {
       date: new Date().toISOString(),
@@ -379,6 +362,7 @@ async function main(): Promise<void> {
         epochs: `${o.pairs} alternated pair(s) of ${o.epochs}-epoch runs per model; a run's figure = median training img/s over its epochs after the first`,
         pipeline: `${o.pipelinePairs} pair(s), stage 1 ${o.pipelineEpochs} epochs; wall seconds of the child processes`,
         diagnostics: `${o.warmup} warm-up + ${o.reps} timed steps on 8 distinct batches, batch ${BATCH}; img/s = batch / median step`,
+        stage2: `${o.stage2Rounds} alternated round(s), each timing every workload once per side; medians over the rounds`,
       },
       stage2_sizes: z,
       pipeline_epochs: o.pipelineEpochs,
@@ -388,7 +372,7 @@ async function main(): Promise<void> {
       epochs,
       pipeline,
       diagnostics: { ours: diagnostics, torch: peer?.convnets ?? null },
-      stage2: { ours: stage2, torch: peer?.stage2 ?? null },
+      stage2,
       peak_rss_mib: peakRssMiB,
       ratios,
     };
@@ -416,7 +400,7 @@ type Result = {
   epochs: Record<string, { pairs: PairResult[]; summary: EpochSummary; images_per_epoch: number }>;
   pipeline: Array<{ ours: PipelineRun; torch: TorchPipelineRun | string | null }>;
   diagnostics: { ours: Record<string, Diagnostic>; torch: Record<string, Diagnostic> | null };
-  stage2: { ours: Record<string, number>; torch: Record<string, number> | null };
+  stage2: Stage2Result;
   peak_rss_mib: number;
   ratios: Record<string, number>;
 };
@@ -490,12 +474,18 @@ function readme(r: Result, start: LoadCheck, end: LoadCheck): string {
     "",
     "## Stage 2 (seconds; ratio = ours / PyTorch time, goal ≤ 1.0)",
     "",
-    "| workload | ours | torch | ratio |",
+    `${r.stage2.rounds.length} alternated round(s); each times every workload once per side (PyTorch: ${r.stage2.note}). ` +
+      "Seconds are medians over the rounds; the ratio is the median (min–max) of the per-round ratios.",
+    "",
+    "| workload | ours s | torch s | ratio median (min–max) |",
     "|---|---|---|---|",
   );
-  for (const [k, v] of Object.entries(r.stage2.ours)) {
+  for (const k of STAGE2_WORKLOADS) {
     const t = r.stage2.torch?.[k];
-    L.push(`| ${k} | ${fmt(v, 2)} | ${t !== undefined ? fmt(t, 2) : "–"} | ${t !== undefined ? fmt(v / t, 2) : "–"} |`);
+    const q = r.stage2.ratio?.[k];
+    L.push(
+      `| ${k} | ${fmt(r.stage2.ours[k], 2)} | ${fmt(t, 2)} | ${q ? `${fmt(q.median, 2)} (${fmt(q.min, 2)}–${fmt(q.max, 2)})` : "–"} |`,
+    );
   }
   const z = m.stage2_sizes;
   L.push(

@@ -5,6 +5,7 @@
  * decay because feat_model and classifier are configured separately.
  */
 import * as tf from "@tensorflow/tfjs";
+import { SGD_STEP_KERNEL } from "../kernels/native/sgd.js";
 import type { NamedVariables } from "../models/types.js";
 
 export interface SgdArgs {
@@ -116,11 +117,28 @@ export class Sgd {
         );
       }
     }
+    // One fused kernel per parameter when the native layer registered it on this backend (src/kernels/native/sgd.ts:
+    // the same float32 operations in the same order, so the same bits), instead of up to six kernels and their
+    // intermediate tensors: a ResNet-8 step makes about 150 fewer kernel calls.
+    const fused = tf.getKernel(SGD_STEP_KERNEL, tf.getBackend()) !== undefined;
     tf.tidy(() => {
       for (const [name, s] of this.slots) {
         const g = grads[name];
         if (g === undefined) continue;
         const a = this.groups.get(s.group)!;
+        if (fused) {
+          const [p, v] = tf
+            .engine()
+            .runKernel(
+              SGD_STEP_KERNEL,
+              { param: s.param, grad: g, buf: s.buf },
+              { lr: a.lr, momentum: a.momentum, weightDecay: a.weightDecay },
+            ) as tf.Tensor[];
+          // Without momentum the buffer is never read or written (as below), so it stays as it is.
+          if (a.momentum > 0) s.buf.assign(v);
+          s.param.assign(p);
+          continue;
+        }
         const d = a.weightDecay > 0 ? tf.add(g, tf.mul(s.param, a.weightDecay)) : g;
         const v = a.momentum > 0 ? tf.add(tf.mul(s.buf, a.momentum), d) : d;
         if (a.momentum > 0) s.buf.assign(v);
