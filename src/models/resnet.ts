@@ -92,7 +92,7 @@ export class ResNet implements Backbone {
         `backbone '${this.name}': input has ${c} channels, built for ${ec} (inputShape ${eh}x${ew}x${ec})`,
       );
     return tf.tidy(() => {
-      let y = tf.relu(this.stemBn.apply(this.stem.apply(x), training));
+      let y = this.stemBn.apply(this.stem.apply(x), training, { relu: true });
       // PyTorch MaxPool2d(3, 2, padding=1): explicit pad 1 (TF 'same' would pad (0,1) and shift windows).
       if (this.maxPool) y = tf.maxPool(y, 3, 2, 1);
       for (const b of this.blocks) y = b.apply(y, training);
