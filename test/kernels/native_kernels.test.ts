@@ -350,6 +350,35 @@ suite("native kernels vs cpu backend", () => {
     });
   });
 
+  it("global average pool gradient (mean over H, W): the bits of tfjs's own gradient, no leaks", async () => {
+    const shape: [number, number, number, number] = [3, 7, 5, 13];
+    const dyv = rand(143, 3 * 13, -3, 3);
+    await tf.setBackend("wasm");
+    const before = tf.memory().numTensors;
+    const got = await on("wasm", () =>
+      tf.grad((a: tf.Tensor) =>
+        tf
+          .mean(a, [1, 2])
+          .mul(tf.tensor2d(dyv, [3, 13]))
+          .sum(),
+      )(tf.zeros(shape)),
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    const want = await on("cpu", () =>
+      tf.grad((a: tf.Tensor) =>
+        tf
+          .mean(a, [1, 2])
+          .mul(tf.tensor2d(dyv, [3, 13]))
+          .sum(),
+      )(tf.zeros(shape)),
+    );
+    expect(Buffer.from(got[0].buffer).equals(Buffer.from(want[0].buffer))).toBe(true);
+    // dy / (H·W), correctly rounded (a float32 dy · (1/(H·W)) differs from it in the last bit for some dy).
+    for (let i = 0; i < 3; i++)
+      for (let p = 0; p < 35; p++)
+        for (let k = 0; k < 13; k++) expect(got[0][(i * 35 + p) * 13 + k]).toBe(Math.fround(dyv[i * 13 + k] / 35));
+  });
+
   it("NaN propagates through relu, its gradient, max/min and reductions (diverged losses stay NaN)", async () => {
     const xv = rand(160, 6000, -1, 1);
     xv[17] = NaN;

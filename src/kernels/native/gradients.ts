@@ -2,6 +2,7 @@
  * Gradient overrides that turn tfjs's multi-op gradients of the ops a ResNet step is made of into one native pass:
  *   Relu               mul(dy, cast(step(x)))              → dy·(x>0)                         (3 ops → 1)
  *   Mean / Sum         div(mul(reshape(dy), ones(x)), n)   → broadcast(dy)·(1/n)               (3 ops → 1)
+ *   Mean over H, W     the same, for a global average pool  → broadcast(dy) / n, the same bits (ones + 2 ops → 1)
  *   SquaredDifference  mul(dy, mul(2, sub(a,b))) ×2 + sum  → da and db in one pass + reduction  (7 ops → 1)
  * `tf.registerGradient` is global, so each override checks at call time that the active backend is wasm (where our
  * helper kernels exist) and that the shapes are ones the addon handles, and otherwise runs the gradient it replaced.
@@ -51,6 +52,7 @@ function registerOnce(config: tf.KernelConfig): void {
 const RELU_GRAD = "LtrReluGrad";
 const BROADCAST_SCALE = "LtrBroadcastScale";
 const SQDIFF_GRAD = "LtrSquaredDifferenceGrad";
+const POOL_GRAD = "LtrGlobalPoolGrad";
 
 export function installGradientOverrides(addon: NativeAddon, report: KernelReport): void {
   // dy·(x > 0); inputs dy, x (same shape).
@@ -85,6 +87,29 @@ export function installGradientOverrides(addon: NativeAddon, report: KernelRepor
         Mode.Scalar,
         f32(backend, out),
       );
+      return out;
+    },
+  });
+  // The gradient of a global average pool (tf.mean over H and W of NHWC): dy [N, C] spread over every position and
+  // divided by H·W, as tfjs's own gradient computes it (dy·1, then a float32 division: a double division rounded to
+  // float32 is the same correctly rounded quotient), without its H·W-sized tensor of ones.
+  registerOnce({
+    kernelName: POOL_GRAD,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend: b, attrs }) => {
+      const backend = b as NativeKernelArgs["backend"];
+      const { dy } = inputs as { dy: tf.TensorInfo };
+      const { shape } = attrs as { shape: number[] };
+      const [n, h, w, c] = shape;
+      const out = backend.makeOutput(shape, "float32");
+      const g = f32(backend, dy);
+      const o = f32(backend, out);
+      const hw = h * w;
+      for (let i = 0; i < n; i++)
+        for (let p = 0; p < hw; p++) {
+          const at = (i * hw + p) * c;
+          for (let k = 0; k < c; k++) o[at + k] = g[i * c + k] / hw;
+        }
       return out;
     },
   });
@@ -141,7 +166,12 @@ export function installGradientOverrides(addon: NativeAddon, report: KernelRepor
         if (x.dtype !== "float32") return null;
         const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
         const vShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-        if (sizeOf(vShape) !== dy.size || !planBroadcast(x.shape, [vShape])) return null;
+        if (sizeOf(vShape) !== dy.size) return null;
+        if (!planBroadcast(x.shape, [vShape])) {
+          // Where no (rows, columns) plan fits, tfjs's gradient used to run; the pool kernel gives its bits.
+          const pool = name === "Mean" && x.rank === 4 && axes.length === 2 && axes[0] === 1 && axes[1] === 2;
+          return pool ? { x: () => tf.engine().runKernel(POOL_GRAD, { dy }, { shape: x.shape }) as tf.Tensor } : null;
+        }
         let n = 1;
         for (const a of axes) n *= x.shape[a];
         const scale = name === "Mean" ? 1 / n : 1;
