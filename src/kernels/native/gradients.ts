@@ -91,8 +91,8 @@ export function installGradientOverrides(addon: NativeAddon, report: KernelRepor
     },
   });
   // The gradient of a global average pool (tf.mean over H and W of NHWC): dy [N, C] spread over every position and
-  // divided by H·W, as tfjs's own gradient computes it (dy·1, then a float32 division: a double division rounded to
-  // float32 is the same correctly rounded quotient), without its H·W-sized tensor of ones.
+  // divided by H·W, as tfjs's own gradient computes it (dy·1, then a float32 division), without its H·W-sized tensor
+  // of ones.
   registerOnce({
     kernelName: POOL_GRAD,
     backendName: "wasm",
@@ -104,12 +104,19 @@ export function installGradientOverrides(addon: NativeAddon, report: KernelRepor
       const out = backend.makeOutput(shape, "float32");
       const g = f32(backend, dy);
       const o = f32(backend, out);
-      const hw = h * w;
+      const hw = Float32Array.of(h * w);
+      // Per image: its row of dy broadcast over the H·W rows of [H·W, C], divided by the scalar H·W.
       for (let i = 0; i < n; i++)
-        for (let p = 0; p < hw; p++) {
-          const at = (i * hw + p) * c;
-          for (let k = 0; k < c; k++) o[at + k] = g[i * c + k] / hw;
-        }
+        addon.binary(
+          3,
+          h * w,
+          c,
+          g.subarray(i * c, (i + 1) * c),
+          Mode.Row,
+          hw,
+          Mode.Scalar,
+          o.subarray(i * h * w * c, (i + 1) * h * w * c),
+        );
       return out;
     },
   });
