@@ -355,23 +355,16 @@ suite("native kernels vs cpu backend", () => {
     const dyv = rand(143, 3 * 13, -3, 3);
     await tf.setBackend("wasm");
     const before = tf.memory().numTensors;
-    const got = await on("wasm", () =>
+    const build = () =>
       tf.grad((a: tf.Tensor) =>
         tf
           .mean(a, [1, 2])
           .mul(tf.tensor2d(dyv, [3, 13]))
           .sum(),
-      )(tf.zeros(shape)),
-    );
+      )(tf.zeros(shape));
+    const got = await on("wasm", build);
     expect(tf.memory().numTensors).toBe(before);
-    const want = await on("cpu", () =>
-      tf.grad((a: tf.Tensor) =>
-        tf
-          .mean(a, [1, 2])
-          .mul(tf.tensor2d(dyv, [3, 13]))
-          .sum(),
-      )(tf.zeros(shape)),
-    );
+    const want = await on("cpu", build);
     expect(Buffer.from(got[0].buffer).equals(Buffer.from(want[0].buffer))).toBe(true);
     // dy / (H·W), correctly rounded (a float32 dy · (1/(H·W)) differs from it in the last bit for some dy).
     for (let i = 0; i < 3; i++)
