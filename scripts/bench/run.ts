@@ -46,6 +46,7 @@ import {
 import { type FeatureSizes, FULL_SIZES, QUICK_SIZES } from "./features.js";
 import { runImagenetBench } from "./imagenet.js";
 import { BUSY_LOAD_PER_CORE, type LoadCheck, loadCheck, startGuard } from "./machine.js";
+import { runTorchPeer } from "./peer.js";
 import { type PipelineRun, runOursPipeline, runTorchPipeline, type TorchPipelineRun } from "./pipeline.js";
 import { runStage2, STAGE2_WORKLOADS, type Stage2Result } from "./stage2.js";
 import { buildConvNet } from "./step.js";
@@ -274,7 +275,6 @@ async function main(): Promise<void> {
     let peerNote = torchNote;
     if (torch) {
       const args = [
-        join("scripts", "bench", "torch_peer.py"),
         "--threads",
         String(threads),
         "--warmup",
@@ -286,23 +286,8 @@ async function main(): Promise<void> {
         "--stage2",
         "0",
       ];
-      // As installed (libgomp spinning, OpenBLAS's default thread timeout) and under our addon's settings; the better
-      // figure per workload is kept, so the ratio does not flatter us.
-      const runs: Record<string, Peer> = {};
-      for (const policy of ["default", "passive"]) {
-        const env: NodeJS.ProcessEnv = {
-          ...peerEnv,
-          OPENBLAS_NUM_THREADS: String(threads),
-          OMP_NUM_THREADS: String(threads),
-        };
-        if (policy === "passive") Object.assign(env, { OMP_WAIT_POLICY: "passive", OPENBLAS_THREAD_TIMEOUT: "4" });
-        const r = spawnSync("/usr/bin/python3", args, { encoding: "utf8", env, maxBuffer: 1 << 24 });
-        if (r.status !== 0) {
-          peerNote = `torch_peer.py failed (exit ${r.status}, OMP_WAIT_POLICY ${policy}): ${(r.stderr ?? "").trim().split("\n").slice(-1)[0]}`;
-          continue;
-        }
-        runs[policy] = JSON.parse(r.stdout.trim().split("\n").slice(-1)[0]) as Peer;
-      }
+      const { runs, failed } = runTorchPeer<Peer>(args, peerEnv, threads);
+      if (failed) peerNote = failed;
       const got = Object.values(runs);
       if (got.length > 0) {
         const best = structuredClone(got[0]);

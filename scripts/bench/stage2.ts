@@ -9,10 +9,9 @@
  * workload, so the ratio does not flatter us. The report gives each workload's median over the rounds and the median
  * (min–max) of the per-round ratios.
  */
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { median } from "./epochs.js";
 import { crtEpoch, type FeatureSizes, makeFeatures, ncm, tauSweep } from "./features.js";
+import { runTorchPeer } from "./peer.js";
 
 export const STAGE2_WORKLOADS = ["tau_sweep_s", "ncm_s", "crt_epoch_s"] as const;
 export type Stage2Workload = (typeof STAGE2_WORKLOADS)[number];
@@ -53,35 +52,19 @@ function timeOnce(fn: () => unknown): number {
   return (performance.now() - t0) / 1000;
 }
 
-/** PyTorch's three workloads once, under each wait policy; the better time per workload. */
+/** PyTorch's three workloads once, under each wait policy (peer.ts); the better time per workload. */
 function torchRound(o: Stage2Opts): { times: Stage2Times | null; note: string } {
   const z = o.sizes;
   const args = [
-    join("scripts", "bench", "torch_peer.py"),
     ...["--threads", String(o.threads), "--configs", "", "--stage2", "1"],
     ...["--ntrain", String(z.nTrain), "--nquery", String(z.nQuery), "--nval", String(z.nVal)],
   ];
-  let best: Stage2Times | null = null;
-  const ran: string[] = [];
-  let failed = "";
-  for (const policy of ["default", "passive"]) {
-    const env: NodeJS.ProcessEnv = {
-      ...o.peerEnv,
-      OPENBLAS_NUM_THREADS: String(o.threads),
-      OMP_NUM_THREADS: String(o.threads),
-    };
-    if (policy === "passive") Object.assign(env, { OMP_WAIT_POLICY: "passive", OPENBLAS_THREAD_TIMEOUT: "4" });
-    const r = spawnSync("/usr/bin/python3", args, { encoding: "utf8", env, maxBuffer: 1 << 24 });
-    if (r.status !== 0) {
-      failed = `torch_peer.py --stage2 failed (exit ${r.status}, OMP_WAIT_POLICY ${policy}): ${(r.stderr ?? "").trim().split("\n").slice(-1)[0]}`;
-      continue;
-    }
-    const got = (JSON.parse(r.stdout.trim().split("\n").slice(-1)[0]) as { stage2: Stage2Times }).stage2;
-    ran.push(policy);
-    if (!best) best = { ...got };
-    else for (const k of STAGE2_WORKLOADS) best[k] = Math.min(best[k], got[k]);
-  }
-  return { times: best, note: best ? `the better of OMP_WAIT_POLICY ${ran.join(" / ")} per workload` : failed };
+  const { runs, failed } = runTorchPeer<{ stage2: Stage2Times }>(args, o.peerEnv, o.threads);
+  const got = Object.values(runs).map((r) => r.stage2);
+  if (got.length === 0) return { times: null, note: failed };
+  const best = { ...got[0] };
+  for (const g of got.slice(1)) for (const k of STAGE2_WORKLOADS) best[k] = Math.min(best[k], g[k]);
+  return { times: best, note: `the better of OMP_WAIT_POLICY ${Object.keys(runs).join(" / ")} per workload` };
 }
 
 export function runStage2(o: Stage2Opts): Stage2Result {
