@@ -3,7 +3,7 @@
  * Headless replay of the TypeScript notebooks with tslab's own compiler and executor: no Jupyter,
  * no Python, no zeromq (docs/TESTING.md, "Notebooks: the headless replay and per-cell expectations").
  *
- *   node scripts/replay-notebooks.cjs [--out DIR] [--profile smoke|full] [--require-expect] [PATH ...]
+ *   node scripts/replay-notebooks.cjs [--out DIR] [--profile smoke|full] [--require-expect] [--jobs N] [PATH ...]
  *   node scripts/replay-notebooks.cjs --check-outputs DIR [--require-expect] [PATH ...]
  *
  * The second form runs nothing: it checks the expectations of each PATH notebook against the outputs of the
@@ -44,6 +44,11 @@
  * (what scripts/test.sh passes) every code cell must declare `metadata.ltr.expect`; `{}` declares "runs without
  * error, shows anything". docs/TESTING.md describes the mechanism for notebook authors.
  *
+ * --jobs N replays N notebooks at once (default 1), each child with 1/N of the threads (LTR_NUM_THREADS); the report
+ * still lists the notebooks in sorted order. Only for notebooks that train nothing (the "results" profile, which
+ * reads the bundle): two notebooks of a training profile may need the same run, and a run folder is locked while
+ * one process trains it, so those profiles refuse N > 1.
+ *
  * The profile is passed to the notebook as $LTR_PROFILE. Per-cell limit: $LTR_CELL_TIMEOUT_S
  * (default 900 s). The last line is "notebooks: N passed, M failed"; exit status 1 if any failed.
  *
@@ -58,7 +63,7 @@ const { createRequire } = require("node:module");
 
 const TSLAB_PINNED = "1.0.22";
 const USAGE =
-  "usage: node scripts/replay-notebooks.cjs [--out DIR] [--profile results|teach|full|smoke] [--require-expect] [NOTEBOOK_OR_DIR ...]\n" +
+  "usage: node scripts/replay-notebooks.cjs [--out DIR] [--profile results|teach|full|smoke] [--require-expect] [--jobs N] [NOTEBOOK_OR_DIR ...]\n" +
   "       node scripts/replay-notebooks.cjs --check-outputs EXECUTED_DIR [--require-expect] [NOTEBOOK_OR_DIR ...]";
 /** How long the child waits after the last cell for late rejections and exceptions before it reports the end. */
 const GRACE_MS = 200;
@@ -264,7 +269,7 @@ async function child(nbPath) {
 // Parent: find notebooks, run each in a child, assemble and write the executed notebooks.
 
 function parseArgs(argv) {
-  const a = { out: "build/notebooks", profile: "smoke", requireExpect: false, checkOutputs: null, paths: [] };
+  const a = { out: "build/notebooks", profile: "smoke", requireExpect: false, checkOutputs: null, jobs: 1, paths: [] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => {
@@ -278,7 +283,14 @@ function parseArgs(argv) {
     else if (k === "--profile") a.profile = val();
     else if (k === "--require-expect") a.requireExpect = true;
     else if (k === "--check-outputs") a.checkOutputs = val();
-    else if (k === "-h" || k === "--help") {
+    else if (k === "--jobs") {
+      const v = val();
+      a.jobs = Number(v);
+      if (!Number.isInteger(a.jobs) || a.jobs < 1) {
+        console.error(`replay-notebooks: --jobs must be a whole number >= 1, got '${v}'`);
+        process.exit(2);
+      }
+    } else if (k === "-h" || k === "--help") {
       console.log(USAGE);
       process.exit(0);
     } else if (k.startsWith("--")) {
@@ -288,6 +300,12 @@ function parseArgs(argv) {
   }
   if (!["results", "teach", "full", "smoke"].includes(a.profile)) {
     console.error(`replay-notebooks: --profile must be 'results', 'teach', 'full' or 'smoke', got '${a.profile}'`);
+    process.exit(2);
+  }
+  if (a.jobs > 1 && a.profile !== "results") {
+    console.error(
+      `replay-notebooks: --jobs ${a.jobs} needs --profile results (notebooks of the '${a.profile}' profile may train the same run, whose folder is locked while one trains it)`,
+    );
     process.exit(2);
   }
   if (a.paths.length === 0) a.paths.push("notebooks");
@@ -312,7 +330,8 @@ function findNotebooks(paths) {
   return [...new Set(found)].sort((x, y) => path.basename(x).localeCompare(path.basename(y)) || x.localeCompare(y));
 }
 
-function runOne(nbPath, profile, timeoutS) {
+/** Replays one notebook in a child process; progress lines go to `log`, the child's environment gets `env` too. */
+function runOne(nbPath, profile, timeoutS, log = (t) => process.stdout.write(t), env = {}) {
   const nb = JSON.parse(fs.readFileSync(nbPath, "utf8"));
   if (nb.nbformat !== 4) throw new Error(`${nbPath}: nbformat ${nb.nbformat}, only v4 notebooks are supported`);
   for (const c of nb.cells) {
@@ -330,7 +349,7 @@ function runOne(nbPath, profile, timeoutS) {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [__filename, "--child", nbPath], {
       cwd: path.dirname(nbPath),
-      env: { ...process.env, LTR_PROFILE: profile },
+      env: { ...process.env, ...env, LTR_PROFILE: profile },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     // Hard limit for cells that block the event loop (the child's own timer cannot fire then).
@@ -359,9 +378,7 @@ function runOne(nbPath, profile, timeoutS) {
         const cell = nb.cells[m.index];
         cell.execution_count = ++count;
         cell.outputs = m.outputs.map((o) => (o.output_type === "stream" ? { ...o, text: lines(o.text) } : o));
-        process.stdout.write(
-          `  cell ${m.index + 1}/${nb.cells.length} ${m.ok ? "ok  " : "FAIL"} ${m.seconds.toFixed(1)} s\n`,
-        );
+        log(`  cell ${m.index + 1}/${nb.cells.length} ${m.ok ? "ok  " : "FAIL"} ${m.seconds.toFixed(1)} s\n`);
         if (!m.ok) {
           const err = m.outputs
             .filter((o) => o.name === "stderr")
@@ -646,15 +663,24 @@ async function parent(argv) {
     }
   }
   fs.mkdirSync(args.out, { recursive: true });
-  let passed = 0;
-  let failed = 0;
-  for (const nbPath of notebooks) {
+  // Each notebook's report is buffered and printed whole, in sorted order, as soon as the ones before it are done.
+  const reports = notebooks.map(() => null);
+  let printed = 0;
+  const flush = () => {
+    while (printed < reports.length && reports[printed] !== null) process.stdout.write(reports[printed++].text);
+  };
+  const env = args.jobs > 1 ? { LTR_NUM_THREADS: String(Math.max(1, Math.floor(childThreads() / args.jobs))) } : {};
+  const replay = async (i) => {
+    const nbPath = notebooks[i];
     const name = path.basename(nbPath);
-    process.stdout.write(`${name} (profile ${args.profile})\n`);
+    let text = "";
+    // One notebook at a time streams its progress live; in parallel each report waits for its turn.
+    const log = args.jobs > 1 ? (t) => (text += t) : (t) => process.stdout.write(t);
+    log(`${name} (profile ${args.profile})\n`);
     const t0 = Date.now();
     let result;
     try {
-      result = await runOne(nbPath, args.profile, timeoutS);
+      result = await runOne(nbPath, args.profile, timeoutS, log, env);
       const bad = await notebookProblems(result.nb, args.requireExpect);
       if (bad && result.failure)
         result.failure = { index: result.failure.index, text: `${result.failure.text}\nand ${bad.text}` };
@@ -674,26 +700,38 @@ async function parent(argv) {
       fs.renameSync(tmp, outPath);
     }
     if (result.failure) {
-      failed++;
       const where =
         result.failure.index !== null && result.failure.index !== undefined
           ? ` at cell ${result.failure.index + 1}`
           : "";
-      process.stdout.write(`FAIL ${name}${where} (${secs} s)\n`);
-      process.stdout.write(
+      log(`FAIL ${name}${where} (${secs} s)\n`);
+      log(
         `${result.failure.text
           .split("\n")
           .slice(0, 40)
           .map((l) => `    ${l}`)
           .join("\n")}\n`,
       );
-    } else {
-      passed++;
-      process.stdout.write(`PASS ${name} (${result.cells} code cells, ${secs} s)\n`);
-    }
-  }
+    } else log(`PASS ${name} (${result.cells} code cells, ${secs} s)\n`);
+    reports[i] = { ok: !result.failure, text: args.jobs > 1 ? text : "" };
+    flush();
+  };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(args.jobs, notebooks.length) }, async () => {
+      while (next < notebooks.length) await replay(next++);
+    }),
+  );
+  const passed = reports.filter((r) => r.ok).length;
+  const failed = reports.length - passed;
   process.stdout.write(`notebooks: ${passed} passed, ${failed} failed\n`);
   process.exit(failed > 0 ? 1 : 0);
+}
+
+/** The threads the children share: $LTR_NUM_THREADS when set, else the native layer's default of 2. */
+function childThreads() {
+  const v = Number(process.env.LTR_NUM_THREADS);
+  return Number.isInteger(v) && v > 0 ? v : 2;
 }
 
 // Required as a module (test/notebooks/outputs.test.ts checks the committed notebooks' expectations statically).

@@ -218,7 +218,17 @@ if (wantNotebooks) {
     log(`executing the notebooks (results mode on ${rel(outBundle)}) into ${rel(out)}`);
     const res = spawnSync(
       process.execPath,
-      [join(root, "scripts", "replay-notebooks.cjs"), "--out", out, "--profile", "results", join(root, "notebooks")],
+      // Results mode trains nothing, so the notebooks replay side by side, one per thread (--jobs auto's rule).
+      [
+        join(root, "scripts", "replay-notebooks.cjs"),
+        "--out",
+        out,
+        "--profile",
+        "results",
+        "--jobs",
+        String(values.jobs === "auto" ? requestedThreads() : Math.max(1, Number(values.jobs))),
+        join(root, "notebooks"),
+      ],
       {
         stdio: "inherit",
         env: { ...process.env, LTR_BUNDLE: outBundle, LTR_NOTEBOOK_OUT: join(r.outDir, "notebooks") },

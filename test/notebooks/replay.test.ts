@@ -78,7 +78,36 @@ it("rejects bad arguments before running anything", async () => {
   const timeout = await replay(["--out", out, FIXTURE], { LTR_CELL_TIMEOUT_S: "soon" });
   expect(timeout.code).toBe(2);
   expect(timeout.stderr).toContain("LTR_CELL_TIMEOUT_S='soon'");
+  const jobs = await replay(["--out", out, "--jobs", "0", FIXTURE]);
+  expect(jobs.code).toBe(2);
+  expect(jobs.stderr).toContain("--jobs must be a whole number >= 1, got '0'");
+  // A training profile's notebooks may need the same (locked) run folder: only results mode replays in parallel.
+  const training = await replay(["--out", out, "--profile", "smoke", "--jobs", "2", FIXTURE]);
+  expect(training.code).toBe(2);
+  expect(training.stderr).toContain("--jobs 2 needs --profile results");
 });
+
+it("--jobs 2: two notebooks at once, each report whole and in sorted order, one summary", async () => {
+  const fixtures = ["expectations_pass.ipynb", "display_then_error.ipynb"].map((f) =>
+    join(process.cwd(), "test", "notebooks", "fixtures", f),
+  );
+  const r = await replay(["--out", out, "--profile", "results", "--jobs", "2", ...fixtures]);
+  expect(r.code).toBe(1);
+  const lines = r.stdout.trimEnd().split("\n");
+  const start = (name: string) => lines.indexOf(`${name} (profile results)`);
+  const a = start("display_then_error.ipynb");
+  const b = start("expectations_pass.ipynb");
+  expect(a).toBe(0);
+  expect(b).toBeGreaterThan(a);
+  // The first report runs uninterrupted from its header to its FAIL line (its error text follows), then the second.
+  const failAt = lines.findIndex((l) => /^FAIL display_then_error\.ipynb at cell 2 /.test(l));
+  expect(failAt).toBeGreaterThan(a);
+  expect(failAt).toBeLessThan(b);
+  expect(lines.slice(a + 1, failAt).every((l) => l.startsWith("  cell "))).toBe(true);
+  expect(lines.slice(b + 1, -2).every((l) => l.startsWith("  cell "))).toBe(true);
+  expect(lines.at(-2)).toMatch(/^PASS expectations_pass\.ipynb \(4 code cells/);
+  expect(lines.at(-1)).toBe("notebooks: 1 passed, 1 failed");
+}, 240_000);
 
 /** Replay one fixture notebook; its last stdout line and the FAIL line. */
 async function replayFixture(name: string, extra: string[] = []) {
