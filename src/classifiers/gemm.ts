@@ -240,17 +240,5 @@ export function forEachLogitChunk(
   }
 }
 
-/** Index of the largest value in row `i` of a [rows × c] matrix (first index on ties). */
-export function argmaxRow(m: Float32Array, i: number, c: number): number {
-  const o = i * c;
-  let best = 0;
-  let bv = m[o];
-  for (let j = 1; j < c; j++) {
-    const v = m[o + j];
-    if (v > bv) {
-      bv = v;
-      best = j;
-    }
-  }
-  return best;
-}
+/** Row arg-max, defined beside its native twin `argmaxRows` (ops.ts). */
+export { argmaxRow } from "./ops.js";

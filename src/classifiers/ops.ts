@@ -75,7 +75,7 @@ export function addClassSums64(
 let unitScales = new Float32Array(0);
 
 /**
- * preds[i] = the first arg-max of row i of l [rows × c] (NaN never wins), exactly as `argmaxRow` in gemm.ts picks it.
+ * preds[i] = the first arg-max of row i of l [rows × c] (NaN never wins), exactly as `argmaxRow` (below) picks it.
  * Natively through the τ sweep's scaledArgMax with unit scales: a float times 1 in double is the float itself, so
  * the comparisons are the JS loop's (docs/PERFORMANCE.md, "Stage-2 workloads": the JS loop over 50,000 × 1,000
  * logits was ~8% of NCM's time).
@@ -86,18 +86,22 @@ export function argmaxRows(l: Float32Array, rows: number, c: number, preds: Int3
     if (unitScales.length < c) unitScales = new Float32Array(c).fill(1);
     return addon.scaledArgMax(rows, c, 1, l, unitScales, preds, rows);
   }
-  for (let i = 0; i < rows; i++) {
-    const o = i * c;
-    let best = 0;
-    let bv = l[o];
-    for (let j = 1; j < c; j++) {
-      if (l[o + j] > bv) {
-        bv = l[o + j];
-        best = j;
-      }
+  for (let i = 0; i < rows; i++) preds[i] = argmaxRow(l, i, c);
+}
+
+/** Index of the largest value in row `i` of a [rows × c] matrix (first index on ties). */
+export function argmaxRow(m: Float32Array, i: number, c: number): number {
+  const o = i * c;
+  let best = 0;
+  let bv = m[o];
+  for (let j = 1; j < c; j++) {
+    const v = m[o + j];
+    if (v > bv) {
+      bv = v;
+      best = j;
     }
-    preds[i] = best;
   }
+  return best;
 }
 
 /**
