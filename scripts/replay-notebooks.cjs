@@ -728,10 +728,21 @@ async function parent(argv) {
   process.exit(failed > 0 ? 1 : 0);
 }
 
-/** The threads the children share: $LTR_NUM_THREADS when set, else the native layer's default of 2. */
+/**
+ * The threads the children share: $LTR_NUM_THREADS when set, else the native layer's default of 2; a bad value is
+ * refused as the native layer refuses it (src/kernels/native/addon.ts, requestedThreads), never replaced.
+ */
 function childThreads() {
-  const v = Number(process.env.LTR_NUM_THREADS);
-  return Number.isInteger(v) && v > 0 ? v : 2;
+  const raw = process.env.LTR_NUM_THREADS;
+  if (raw === undefined || raw === "") return 2;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1) {
+    console.error(
+      `replay-notebooks: LTR_NUM_THREADS must be a positive integer, got '${raw}'; unset it to use 2 threads`,
+    );
+    process.exit(2);
+  }
+  return v;
 }
 
 // Required as a module (test/notebooks/outputs.test.ts checks the committed notebooks' expectations statically).

@@ -106,6 +106,13 @@ const fmt = (s: number) =>
     ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`
     : `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, "0")}s`;
 const log = (s: string) => console.log(`reproduce: ${s}`);
+// --jobs, read once: the training pipelines and the notebook replay both run this many processes at a time.
+const autoJobs = values.jobs === "auto";
+const jobs = autoJobs ? requestedThreads() : Number(values.jobs);
+if (!Number.isInteger(jobs) || jobs < 1) {
+  console.error(`reproduce: --jobs must be a whole number >= 1 or 'auto', got '${values.jobs}'`);
+  process.exit(2);
+}
 
 if (!values["figures-only"]) {
   // This process trains stage 1 (unless every run is cached), and the wait policy is fixed when the addon loads:
@@ -121,13 +128,7 @@ if (!values["figures-only"]) {
   log(
     `${plan.length} stage-1 runs, ${plan.length - todo.length} cached, ${todo.length} to train; 5 classifiers on each`,
   );
-  const auto = values.jobs === "auto";
-  const jobs = auto ? requestedThreads() : Number(values.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1) {
-    console.error(`reproduce: --jobs must be a whole number >= 1 or 'auto', got '${values.jobs}'`);
-    process.exit(2);
-  }
-  if (jobs > 1) await trainInParallel(plan, jobs, auto);
+  if (jobs > 1) await trainInParallel(plan, jobs, autoJobs);
   const dataset = await buildDataset(stage1Plan("feat_uniform", profile.seeds[0], profile).loaded.config);
   let trained = 0;
   let trainSeconds = 0;
@@ -226,7 +227,7 @@ if (wantNotebooks) {
         "--profile",
         "results",
         "--jobs",
-        String(values.jobs === "auto" ? requestedThreads() : Math.max(1, Number(values.jobs))),
+        String(jobs),
         join(root, "notebooks"),
       ],
       {

@@ -85,6 +85,11 @@ it("rejects bad arguments before running anything", async () => {
   const training = await replay(["--out", out, "--profile", "smoke", "--jobs", "2", FIXTURE]);
   expect(training.code).toBe(2);
   expect(training.stderr).toContain("--jobs 2 needs --profile results");
+  const threads = await replay(["--out", out, "--profile", "results", "--jobs", "2", FIXTURE], {
+    LTR_NUM_THREADS: "many",
+  });
+  expect(threads.code).toBe(2);
+  expect(threads.stderr).toContain("LTR_NUM_THREADS must be a positive integer, got 'many'");
 });
 
 it("--jobs 2: two notebooks at once, each report whole and in sorted order, one summary", async () => {
