@@ -7,18 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "batchnorm.h"
 #include "common.h"
 #include "ops.h"
 #include "reduce.h"
 
 namespace ltr {
-
-// Reads a per-channel statistic that has C entries or 1 (broadcast).
-struct Chan {
-  const float* p;
-  bool one;
-  float at(int64_t j) const { return one ? p[0] : p[j]; }
-};
 
 Chan chanArg(const Args& a, size_t i, int64_t C, bool nullable, const char* what) {
   size_t len;
@@ -26,6 +20,15 @@ Chan chanArg(const Args& a, size_t i, int64_t C, bool nullable, const char* what
   if (!p) return {nullptr, true};
   if (len != size_t(C) && len != 1) throw ArgError{std::string(what) + " must have C or 1 entries"};
   return {p, len == 1};
+}
+
+void foldBatchNorm(int64_t C, const Chan& mean, const Chan& var, const Chan& off, const Chan& sc, float eps, float* k,
+                   float* b) {
+  for (int64_t j = 0; j < C; ++j) {
+    const float inv = 1.f / std::sqrt(var.at(j) + eps);
+    k[j] = inv * (sc.p ? sc.at(j) : 1.f);
+    b[j] = (off.p ? off.at(j) : 0.f) - mean.at(j) * k[j];
+  }
 }
 
 napi_value BatchNorm(napi_env env, napi_callback_info info) {
@@ -46,13 +49,8 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
     const float* Res = a.argc > 9 ? a.arr<float>(9, &lr, true) : nullptr;
     const bool relu = a.argc > 10 && a.i64(10) != 0;
     if (Res && lr < size_t(R * C)) throw ArgError{"batchNorm residual is smaller than R*C"};
-    // Fold into y = x*k + b per channel.
     std::vector<float> k(C), b(C);
-    for (int64_t j = 0; j < C; ++j) {
-      const float inv = 1.f / std::sqrt(var.at(j) + eps);
-      k[j] = inv * (sc.p ? sc.at(j) : 1.f);
-      b[j] = (off.p ? off.at(j) : 0.f) - mean.at(j) * k[j];
-    }
+    foldBatchNorm(C, mean, var, off, sc, eps, k.data(), b.data());
     const float* kp = k.data();
     const float* bp = b.data();
     if (!Res && !relu) {

@@ -38,8 +38,11 @@ int threadsFor(double work) { return work < 2e5 ? 1 : g_threads; }
 
 // out[i][0..kvalid) = sum over taps t, then j < J, of src[t*MR + i][j] * wt[t][j*16 + (0..15)].
 // src rows point at J contiguous floats (a pixel's channels, or a zero row); wt panels are J x 16, zero-padded.
+// With `ek` (16 scales), `eb` (16 shifts) and optionally `res` (a residual row per output row) the sums go through
+// applyEpilogue (conv_own.h) before they are stored.
 inline void gconvBlock(int ntaps, const float* const* src, const float* const* wt, int J, float* const* out, int nOut,
-                       int kvalid) {
+                       int kvalid, const float* ek = nullptr, const float* eb = nullptr,
+                       const float* const* res = nullptr, bool relu = false) {
   __m256 acc[MR][2];
 #pragma GCC unroll 6
   for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
@@ -72,6 +75,17 @@ inline void gconvBlock(int ntaps, const float* const* src, const float* const* w
       b = _mm256_broadcast_ss(s5 + j);
       acc[5][0] = _mm256_fmadd_ps(b, w0, acc[5][0]);
       acc[5][1] = _mm256_fmadd_ps(b, w1, acc[5][1]);
+    }
+  }
+  if (ek) {
+    const __m256 k0 = _mm256_loadu_ps(ek), k1 = _mm256_loadu_ps(ek + 8);
+    const __m256 b0 = _mm256_loadu_ps(eb), b1 = _mm256_loadu_ps(eb + 8);
+    const int l0 = std::min(8, kvalid), l1 = std::max(0, kvalid - 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; ++i) {
+      const float* r = res && i < nOut ? res[i] : nullptr;
+      acc[i][0] = applyEpilogue(acc[i][0], k0, b0, r, l0, relu);
+      acc[i][1] = applyEpilogue(acc[i][1], k1, b1, r ? r + 8 : nullptr, l1, relu);
     }
   }
   // Constant indices only, so the accumulators stay in registers; partial blocks go through a small buffer.
@@ -117,7 +131,7 @@ AlignedBuf g_packF, g_packB, g_xpad;
 
 }  // namespace
 
-void directForward(const ConvShape& s, const float* x, const float* w, float* y) {
+void directForward(const ConvShape& s, const float* x, const float* w, float* y, const Epilogue* ep) {
   const int T = s.KH * s.KW, C = s.C, K = s.K, KB = (K + 15) / 16;
   // Filters packed per 16-channel output block: wp[kb][tap][c][16], zero beyond K.
   float* wp = g_packF.get(size_t(KB) * T * C * 16);
@@ -209,9 +223,17 @@ void directForward(const ConvShape& s, const float* x, const float* w, float* y)
       }
       for (int kb = 0; kb < KB; ++kb) {
         float* o[MR];
-        for (int i = 0; i < nOut; ++i) o[i] = outp[i] + kb * 16;
+        const float* r[MR];
+        for (int i = 0; i < nOut; ++i) {
+          o[i] = outp[i] + kb * 16;
+          r[i] = ep && ep->residual ? ep->residual + (o[i] - y) : nullptr;
+        }
         for (int t = 0; t < ntaps; ++t) wt[t] = wp + (size_t(kb) * T + size_t(t) * (inside ? s.KW : 1)) * C * 16;
-        gconvBlock(ntaps, src.data(), wt.data(), J, o, nOut, std::min(16, K - kb * 16));
+        if (ep)
+          gconvBlock(ntaps, src.data(), wt.data(), J, o, nOut, std::min(16, K - kb * 16), ep->k + kb * 16,
+                     ep->b + kb * 16, ep->residual ? r : nullptr, ep->relu);
+        else
+          gconvBlock(ntaps, src.data(), wt.data(), J, o, nOut, std::min(16, K - kb * 16));
       }
     }
   }

@@ -1,5 +1,8 @@
 // The N-API entry of our own convolutions (conv_direct.cc, winograd.cc): argument checks and the choice between
 // the direct and the Winograd kernel. The kernel files themselves know nothing of N-API.
+#include <vector>
+
+#include "batchnorm.h"
 #include "common.h"
 #include "conv_own.h"
 #include "ops.h"
@@ -49,6 +52,43 @@ napi_value ConvOwn(napi_env env, napi_callback_info info) {
       wino ? winogradBackwardData(s, in1, in2, out) : directBackwardData(s, in1, in2, out);
     else
       wino ? winogradBackwardFilter(s, in1, in2, out) : directBackwardFilter(s, in1, in2, out);
+    return undef(env);
+  });
+}
+
+// convBnEval(p: Int32Array(17), x, w, out, mean, var, offset, scale, eps, residual|null, relu): the inference tail
+// relu?(bn(conv(x, w)) + residual?) in one pass, the batch norm folded into the forward convolution's stores
+// (Epilogue, conv_own.h), with the same algorithm choice as convOwn's auto. The statistics have K entries.
+// Bit-identical to convOwn (forward), then batchNorm with the same residual and ReLU.
+napi_value ConvBnEval(napi_env env, napi_callback_info info) {
+  return guarded(env, "convBnEval", [&]() {
+    Args a(env, info);
+    size_t lp;
+    const int* p = a.arr<int32_t>(0, &lp);
+    if (lp != 17) throw ArgError{"conv params must have 17 entries"};
+    const ConvShape s(p);
+    for (int i = 0; i < 13; ++i)
+      if (p[i] < 1) throw ArgError{"conv sizes, strides and dilations must be >= 1"};
+    for (int i = 13; i < 17; ++i)
+      if (p[i] < 0) throw ArgError{"conv pads must be >= 0"};
+    size_t lx, lw, lo, lr = 0;
+    const float* x = a.arr<float>(1, &lx);
+    const float* w = a.arr<float>(2, &lw);
+    float* out = a.arr<float>(3, &lo);
+    const Chan mean = chanArg(a, 4, s.K, false, "mean"), var = chanArg(a, 5, s.K, false, "variance");
+    const Chan off = chanArg(a, 6, s.K, false, "offset"), sc = chanArg(a, 7, s.K, false, "scale");
+    const float eps = static_cast<float>(a.f64(8));
+    const float* res = a.arr<float>(9, &lr, true);
+    const bool relu = a.i64(10) != 0;
+    const size_t xN = size_t(s.N) * s.H * s.W * s.C, yN = size_t(s.N) * s.OH * s.OW * s.K,
+                 wN = size_t(s.KH) * s.KW * s.C * s.K;
+    if (lx < xN || lw < wN || lo < yN || (res && lr < yN))
+      throw ArgError{"convBnEval views are smaller than the shape implies"};
+    const size_t kp = (size_t(s.K) + 15) / 16 * 16;
+    std::vector<float> k(kp, 0.f), b(kp, 0.f);
+    foldBatchNorm(s.K, mean, var, off, sc, eps, k.data(), b.data());
+    const Epilogue ep{k.data(), b.data(), res, relu};
+    winogradPreferred(s) ? winogradForward(s, x, w, out, &ep) : directForward(s, x, w, out, &ep);
     return undef(env);
   });
 }

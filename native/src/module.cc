@@ -14,6 +14,8 @@
 //                                      2 bwd-weights(x,dy)->dw; p = N,H,W,C,OH,OW,OC,KH,KW,SH,SW,DH,DW,PT,PL,PB,PR[,G]
 //                                      (G groups: filter [KH,KW,C/G,OC]; few channels per group: grouped.cc)
 //   convOwn(kind, p, a, b, out, algo)  our own deterministic convolutions, same arguments (conv_own.cc)
+//   convBnEval(p, x, w, out, mean, var, offset, scale, eps, residual|null, relu)   inference conv + batch norm
+//                                      (+ residual, ReLU) in one pass, bit-identical to convOwn then batchNorm
 //   binary(op, R, C, a, aMode, b, bMode, out)   out[R,C] = a (op) b; mode 0 full, 1 row vector [C], 2 column [R], 3
 //   scalar unary(op, x, out, alpha)           element-wise unary reduce(op, O, Rd, I, x, out)       out[O,I] = reduce
 //   over the middle axis of x[O,Rd,I] batchNorm(R, C, x, mean, var, offset|null, scale|null, eps, out[, residual|null,
@@ -170,6 +172,7 @@ napi_value Init(napi_env env, napi_value exports) {
              {"sgemm", ltr::Sgemm},
              {"conv", ltr::Conv},
              {"convOwn", ltr::ConvOwn},
+             {"convBnEval", ltr::ConvBnEval},
              {"binary", ltr::Binary},
              {"unary", ltr::Unary},
              {"reduce", ltr::Reduce},

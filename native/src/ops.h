@@ -17,6 +17,7 @@ napi_value Conv(napi_env env, napi_callback_info info);
 
 // conv_direct.cc (direct kernels) + winograd.cc
 napi_value ConvOwn(napi_env env, napi_callback_info info);
+napi_value ConvBnEval(napi_env env, napi_callback_info info);
 
 // elementwise.cc
 napi_value Binary(napi_env env, napi_callback_info info);

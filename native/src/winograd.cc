@@ -191,8 +191,9 @@ void tileGemm(const float* V, const float* U, int TB, int Cp, int Kp, float* M) 
   }
 }
 
-// y tiles t0 .. t0+nt = Aᵀ M A, clipped to the OH x OW output with K channels.
-void outputTransform(const Grid& g, const float* M, int64_t t0, int nt, int TB, int Kp, int K, float* y) {
+// y tiles t0 .. t0+nt = Aᵀ M A, clipped to the OH x OW output with K channels (through `ep` when given).
+void outputTransform(const Grid& g, const float* M, int64_t t0, int nt, int TB, int Kp, int K, float* y,
+                     const Epilogue* ep) {
   const int64_t posStride = int64_t(TB) * Kp;
   const int KV = (K + 7) / 8;
   for (int tt = 0; tt < nt; ++tt) {
@@ -208,9 +209,19 @@ void outputTransform(const Grid& g, const float* M, int64_t t0, int nt, int TB, 
         atCol(col, res);
         for (int i = 0; i < TILE; ++i) tmp[i][j] = res[i];
       }
+      __m256 ek, eb;
+      if (ep) {
+        ek = _mm256_loadu_ps(ep->k + kv * 8);
+        eb = _mm256_loadu_ps(ep->b + kv * 8);
+      }
       for (int i = 0; i < rows; ++i) {
         atCol(tmp[i], res);
         float* o = y + ((int64_t(n) * g.OH + oh0 + i) * g.OW + ow0) * K + kv * 8;
+        if (ep) {
+          const float* r = ep->residual ? ep->residual + (o - y) : nullptr;
+          for (int j = 0; j < cols; ++j)
+            res[j] = applyEpilogue(res[j], ek, eb, r ? r + int64_t(j) * K : nullptr, lanes, ep->relu);
+        }
         for (int j = 0; j < cols; ++j) {
           if (lanes == 8)
             _mm256_storeu_ps(o + int64_t(j) * K, res[j]);
@@ -229,7 +240,8 @@ int tilesPerBlock(int Cp, int Kp) {
 }
 
 // The Winograd convolution of x [N, H, W, C] with transformed filters U [36][Cp][Kp] into y [N, OH, OW, K].
-void winoConv(const Grid& g, int K, const float* x, const float* U, int Cp, int Kp, float* y) {
+void winoConv(const Grid& g, int K, const float* x, const float* U, int Cp, int Kp, float* y,
+              const Epilogue* ep = nullptr) {
   const int TB = tilesPerBlock(Cp, Kp);
   const int64_t nb = (g.T + TB - 1) / TB;
   const double work = double(g.T) * NPOS * Cp * Kp;
@@ -243,7 +255,7 @@ void winoConv(const Grid& g, int K, const float* x, const float* U, int Cp, int 
     const int cnt = int(std::min<int64_t>(TB, g.T - t0));
     inputTransform(g, x, t0, cnt, TB, Cp, V);
     tileGemm(V, U, TB, Cp, Kp, M);
-    outputTransform(g, M, t0, cnt, TB, Kp, K, y);
+    outputTransform(g, M, t0, cnt, TB, Kp, K, y, ep);
   }
 }
 
@@ -280,12 +292,12 @@ bool winogradApplies(const ConvShape& s) {
          s.PT <= 2 && s.PL <= 2 && s.PB <= 2 && s.PR <= 2;
 }
 
-void winogradForward(const ConvShape& s, const float* x, const float* w, float* y) {
+void winogradForward(const ConvShape& s, const float* x, const float* w, float* y, const Epilogue* ep) {
   const int Cp = roundUp(s.C, 8), Kp = roundUp(s.K, 16);
   float* U = g_U.get(size_t(NPOS) * Cp * Kp);
   filterTransform(s.C, s.K, Cp, Kp, U,
                   [&](int i, int j, int c, int k) { return double(w[((i * 3 + j) * size_t(s.C) + c) * s.K + k]); });
-  winoConv(Grid(s.N, s.H, s.W, s.C, s.OH, s.OW, s.PT, s.PL), s.K, x, U, Cp, Kp, y);
+  winoConv(Grid(s.N, s.H, s.W, s.C, s.OH, s.OW, s.PT, s.PL), s.K, x, U, Cp, Kp, y, ep);
 }
 
 // dx = the stride-1 convolution of dy (K channels) with f'(i, j, k, c) = w(2-i, 2-j, c, k) and pads (2-PT, 2-PL).

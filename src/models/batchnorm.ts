@@ -51,12 +51,17 @@ export class BatchNorm2d {
     this.runningVar = store.add(`${key}.running_var`, ones, [channels], false);
   }
 
-  apply(x: tf.Tensor4D, training: boolean, tail: BnTail = {}): tf.Tensor4D {
-    if (tail.residual && !tf.util.arraysEqual(tail.residual.shape, x.shape)) {
+  /** Throws, naming the layer, when the tail's residual does not have the normalised tensor's shape. */
+  checkResidual(shape: readonly number[], tail: BnTail): void {
+    if (tail.residual && !tf.util.arraysEqual(tail.residual.shape, shape as number[])) {
       throw new Error(
-        `${this.store.model}: BatchNorm '${this.key}' residual has shape ${tail.residual.shape.join("x")}, input ${x.shape.join("x")}`,
+        `${this.store.model}: BatchNorm '${this.key}' residual has shape ${tail.residual.shape.join("x")}, input ${shape.join("x")}`,
       );
     }
+  }
+
+  apply(x: tf.Tensor4D, training: boolean, tail: BnTail = {}): tf.Tensor4D {
+    this.checkResidual(x.shape, tail);
     const gamma = this.gamma as tf.Tensor1D;
     const beta = this.beta as tf.Tensor1D;
     if (!training) {

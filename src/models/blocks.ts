@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { BatchNorm2d } from "./batchnorm.js";
 import { Conv2d } from "./conv.js";
+import { convBn } from "./conv_bn.js";
 import type { ParamStore } from "./params.js";
 import type { GroupedConvImpl } from "./types.js";
 
@@ -33,7 +34,7 @@ function makeShortcut(store: ParamStore, key: string, inC: number, outC: number,
   if (stride === 1 && inC === outC) return null;
   const conv = new Conv2d(store, `${key}.downsample.0`, { inC, outC, kernel: 1, stride });
   const bn = new BatchNorm2d(store, `${key}.downsample.1`, outC);
-  return (x: tf.Tensor4D, training: boolean) => bn.apply(conv.apply(x), training);
+  return (x: tf.Tensor4D, training: boolean) => convBn(conv, bn, x, training);
 }
 
 /** Two 3×3 convs (expansion 1). */
@@ -57,10 +58,11 @@ export class BasicBlock implements Block {
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     return tf.tidy(() => {
-      const h = this.bn1.apply(this.conv1.apply(x), training, { relu: true });
+      const h = convBn(this.conv1, this.bn1, x, training, { relu: true });
       const shortcut = this.shortcut ? this.shortcut(x, training) : x;
-      // relu(bn2(conv2(h)) + shortcut), one fused op in training mode (src/models/batchnorm.ts).
-      return this.bn2.apply(this.conv2.apply(h), training, { relu: true, residual: shortcut });
+      // relu(bn2(conv2(h)) + shortcut): one fused op in training mode (src/models/batchnorm.ts), one with the
+      // convolution in inference (src/models/conv_bn.ts).
+      return convBn(this.conv2, this.bn2, h, training, { relu: true, residual: shortcut });
     });
   }
 }
@@ -103,10 +105,10 @@ export class Bottleneck implements Block {
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     return tf.tidy(() => {
-      const h1 = this.bn1.apply(this.conv1.apply(x), training, { relu: true });
-      const h2 = this.bn2.apply(this.conv2.apply(h1), training, { relu: true });
+      const h1 = convBn(this.conv1, this.bn1, x, training, { relu: true });
+      const h2 = convBn(this.conv2, this.bn2, h1, training, { relu: true });
       const shortcut = this.shortcut ? this.shortcut(x, training) : x;
-      return this.bn3.apply(this.conv3.apply(h2), training, { relu: true, residual: shortcut });
+      return convBn(this.conv3, this.bn3, h2, training, { relu: true, residual: shortcut });
     });
   }
 }

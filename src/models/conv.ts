@@ -107,7 +107,8 @@ export class Conv2d {
   readonly weight: tf.Variable;
   readonly stride: number;
   readonly groups: number;
-  private readonly pad: "valid" | "same" | number;
+  /** tfjs padding argument (`torchPad`). */
+  readonly pad: "valid" | "same" | number;
   private readonly impl: GroupedConvImpl;
 
   /** @param key PyTorch module path, e.g. "layer1.0.conv1" (the variable is "<key>.weight"). */

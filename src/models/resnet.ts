@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { BatchNorm2d } from "./batchnorm.js";
 import { BasicBlock, type Block, type BlockArgs, Bottleneck } from "./blocks.js";
 import { Conv2d } from "./conv.js";
+import { convBn } from "./conv_bn.js";
 import { ParamStore } from "./params.js";
 import type { ResNetSpec } from "./resnet_specs.js";
 import type { Backbone, BackboneArgs, NamedVariables } from "./types.js";
@@ -92,7 +93,7 @@ export class ResNet implements Backbone {
         `backbone '${this.name}': input has ${c} channels, built for ${ec} (inputShape ${eh}x${ew}x${ec})`,
       );
     return tf.tidy(() => {
-      let y = this.stemBn.apply(this.stem.apply(x), training, { relu: true });
+      let y = convBn(this.stem, this.stemBn, x, training, { relu: true });
       // PyTorch MaxPool2d(3, 2, padding=1): explicit pad 1 (TF 'same' would pad (0,1) and shift windows).
       if (this.maxPool) y = tf.maxPool(y, 3, 2, 1);
       for (const b of this.blocks) y = b.apply(y, training);

@@ -49,6 +49,23 @@ export interface NativeAddon {
     out: Float32Array,
     algo?: 0 | 1 | 2,
   ): void;
+  /**
+   * Inference relu?(bn(conv(x, w)) + residual?) in one pass (same conv params as `convOwn`, statistics of K entries),
+   * bit-identical to convOwn's forward followed by batchNorm with the same residual and ReLU.
+   */
+  convBnEval(
+    params: Int32Array,
+    x: Float32Array,
+    w: Float32Array,
+    out: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    offset: Float32Array,
+    scale: Float32Array,
+    eps: number,
+    residual: Float32Array | null,
+    relu: 0 | 1,
+  ): void;
   /** out[R,C] = a ∘ b with broadcast modes 0 full, 1 row vector [C], 2 column vector [R], 3 scalar. */
   binary(
     op: number,

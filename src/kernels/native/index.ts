@@ -10,6 +10,7 @@ import type { KernelReport } from "../report.js";
 import { loadAddon, type NativeAddon } from "./addon.js";
 import { installBatchNormKernels } from "./batchnorm.js";
 import { installConvKernels, installGroupedConvKernels } from "./conv.js";
+import { installConvBnKernel } from "./conv_bn.js";
 import { installElementwiseKernels } from "./elementwise.js";
 import { installAliasKernels, installGradientOverrides } from "./gradients.js";
 import { installMatMulKernels } from "./matmul.js";
@@ -41,6 +42,7 @@ export function installNativeKernels(report: KernelReport): void {
     installGroupedConvKernels(addon, report);
     installMatMulKernels(addon, report);
     installBatchNormKernels(addon, report);
+    installConvBnKernel(addon, report);
     installSgdKernel(addon, report);
     installReduceKernels(addon, report);
     installElementwiseKernels(addon, report);
