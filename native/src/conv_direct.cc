@@ -229,11 +229,8 @@ void directForward(const ConvShape& s, const float* x, const float* w, float* y,
           r[i] = ep && ep->residual ? ep->residual + (o[i] - y) : nullptr;
         }
         for (int t = 0; t < ntaps; ++t) wt[t] = wp + (size_t(kb) * T + size_t(t) * (inside ? s.KW : 1)) * C * 16;
-        if (ep)
-          gconvBlock(ntaps, src.data(), wt.data(), J, o, nOut, std::min(16, K - kb * 16), ep->k + kb * 16,
-                     ep->b + kb * 16, ep->residual ? r : nullptr, ep->relu);
-        else
-          gconvBlock(ntaps, src.data(), wt.data(), J, o, nOut, std::min(16, K - kb * 16));
+        gconvBlock(ntaps, src.data(), wt.data(), J, o, nOut, std::min(16, K - kb * 16), ep ? ep->k + kb * 16 : nullptr,
+                   ep ? ep->b + kb * 16 : nullptr, ep && ep->residual ? r : nullptr, ep && ep->relu);
       }
     }
   }

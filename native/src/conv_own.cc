@@ -15,21 +15,26 @@ namespace ltr {
 // shapes"). The choice depends on the shape alone, so results stay machine-independent (docs/DETERMINISM.md).
 bool winogradPreferred(const ConvShape& s) { return winogradApplies(s) && int64_t(s.C) * s.K <= 128 * 128; }
 
+// The 17 conv params at argument i, checked (sizes, strides and dilations >= 1, pads >= 0).
+static ConvShape convShapeArg(const Args& a, size_t i) {
+  size_t lp;
+  const int* p = a.arr<int32_t>(i, &lp);
+  if (lp != 17) throw ArgError{"conv params must have 17 entries"};
+  for (int j = 0; j < 13; ++j)
+    if (p[j] < 1) throw ArgError{"conv sizes, strides and dilations must be >= 1"};
+  for (int j = 13; j < 17; ++j)
+    if (p[j] < 0) throw ArgError{"conv pads must be >= 0"};
+  return ConvShape(p);
+}
+
 // convOwn(kind, p: Int32Array(17), a, b, out, algo): our convolutions. kind 0 forward (x, w -> y), 1 input gradient
 // (dy, w -> dx), 2 filter gradient (x, dy -> dw); algo 0 auto (winogradPreferred), 1 direct, 2 Winograd.
 napi_value ConvOwn(napi_env env, napi_callback_info info) {
   return guarded(env, "convOwn", [&]() {
     Args a(env, info);
     const int kind = static_cast<int>(a.i64(0));
-    size_t lp;
-    const int* p = a.arr<int32_t>(1, &lp);
-    if (lp != 17) throw ArgError{"conv params must have 17 entries"};
     if (kind < 0 || kind > 2) throw ArgError{"conv kind must be 0, 1 or 2"};
-    const ConvShape s(p);
-    for (int i = 0; i < 13; ++i)
-      if (p[i] < 1) throw ArgError{"conv sizes, strides and dilations must be >= 1"};
-    for (int i = 13; i < 17; ++i)
-      if (p[i] < 0) throw ArgError{"conv pads must be >= 0"};
+    const ConvShape s = convShapeArg(a, 1);
     const int algo = a.argc > 5 ? static_cast<int>(a.i64(5)) : 0;
     size_t l2, l3, l4;
     const float* in1 = a.arr<float>(2, &l2);
@@ -63,14 +68,7 @@ napi_value ConvOwn(napi_env env, napi_callback_info info) {
 napi_value ConvBnEval(napi_env env, napi_callback_info info) {
   return guarded(env, "convBnEval", [&]() {
     Args a(env, info);
-    size_t lp;
-    const int* p = a.arr<int32_t>(0, &lp);
-    if (lp != 17) throw ArgError{"conv params must have 17 entries"};
-    const ConvShape s(p);
-    for (int i = 0; i < 13; ++i)
-      if (p[i] < 1) throw ArgError{"conv sizes, strides and dilations must be >= 1"};
-    for (int i = 13; i < 17; ++i)
-      if (p[i] < 0) throw ArgError{"conv pads must be >= 0"};
+    const ConvShape s = convShapeArg(a, 0);
     size_t lx, lw, lo, lr = 0;
     const float* x = a.arr<float>(1, &lx);
     const float* w = a.arr<float>(2, &lw);

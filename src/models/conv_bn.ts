@@ -4,7 +4,7 @@
  * In inference, with no gradient being recorded and where the native layer registers it, this is one kernel
  * (`LtrConvBnEval`, src/kernels/native/conv_bn.ts) that applies the batch norm, residual add and ReLU while the
  * convolution stores its outputs, so the convolution's output is never written and read back. It gives the same bits
- * as the separate ops (test/kernels/native/conv_bn.test.ts). Everywhere else (training, grouped convolutions, other
+ * as the separate ops (test/kernels/conv_bn.test.ts). Everywhere else (training, grouped convolutions, other
  * backends, LTR_NUMERICS=fast): the convolution, then `BatchNorm2d.apply`.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -26,13 +26,15 @@ export function convBn(
     tf.getKernel(CONV_BN_EVAL_KERNEL, tf.getBackend()) !== undefined;
   if (!fused) return bn.apply(conv.apply(x), training, tail);
   if (tail.residual) {
-    const [n, h, w] = x.shape;
-    const s = conv.stride;
-    const [k, , , outC] = conv.weight.shape as number[];
-    const pad = conv.pad === "same" ? (k - 1) / 2 : conv.pad === "valid" ? 0 : conv.pad;
-    const oh = Math.floor((h + 2 * pad - k) / s) + 1;
-    const ow = Math.floor((w + 2 * pad - k) / s) + 1;
-    bn.checkResidual([n, oh, ow, outC], tail);
+    // The output shape as the kernel computes it, so that a wrong residual is reported with the layer's name.
+    const ci = tf.backend_util.computeConv2DInfo(
+      x.shape,
+      conv.weight.shape as [number, number, number, number],
+      conv.stride,
+      1,
+      conv.pad,
+    );
+    bn.checkResidual(ci.outShape, tail);
   }
   const inputs: tf.NamedTensorMap = {
     x,
