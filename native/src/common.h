@@ -108,6 +108,13 @@ extern int g_threads;
 enum Numerics { kDeterministic = 0, kFast = 1 };
 extern int g_numerics;
 
+// Vector width of our own kernels (set when the addon loads; setKernelIsa, LTR_KERNEL_ISA=avx2). kIsaAvx512 runs
+// the AVX-512 forms of the register blocks where they exist. They compute every output element with the same
+// sequence of roundings as the AVX2 forms (one FMA chain per element, in the same order), so the choice changes the
+// speed, never a result (docs/DETERMINISM.md, "AVX2 and AVX-512").
+enum KernelIsa { kIsaAvx2 = 0, kIsaAvx512 = 1 };
+extern int g_kernelIsa;
+
 // OpenBLAS's thread count under deterministic numerics (its results depend on it; ours do not).
 constexpr int kDeterministicBlasThreads = 2;
 

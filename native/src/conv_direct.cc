@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "block512.h"
 #include "common.h"
 #include "conv_own.h"
 #include "simd.h"
@@ -20,9 +21,9 @@ namespace ltr {
 float* scratch(int slot, size_t floats) {
   thread_local std::vector<float> bufs[8];
   auto& b = bufs[slot];
-  if (b.size() < floats + 8) b.resize(floats + 8);
+  if (b.size() < floats + 16) b.resize(floats + 16);
   auto addr = reinterpret_cast<uintptr_t>(b.data());
-  return reinterpret_cast<float*>((addr + 31) & ~uintptr_t(31));
+  return reinterpret_cast<float*>((addr + 63) & ~uintptr_t(63));
 }
 
 namespace {
@@ -166,6 +167,7 @@ void directForward(const ConvShape& s, const float* x, const float* w, float* y,
   }
   std::vector<float> zeros(size_t(C) + 8, 0.f);
   const float* z = zeros.data();
+  const bool wide = g_kernelIsa == kIsaAvx512;
 #pragma omp parallel num_threads(nt)
   {
     std::vector<const float*> src(size_t(T) * MR);
@@ -221,7 +223,8 @@ void directForward(const ConvShape& s, const float* x, const float* w, float* y,
           }
         }
       }
-      for (int kb = 0; kb < KB; ++kb) {
+      // Two panels at a time where AVX-512 is on (block512.h), the last odd one (or all) through the AVX2 block.
+      for (int kb = 0; kb < KB; kb += wide && kb + 1 < KB ? 2 : 1) {
         float* o[MR];
         const float* r[MR];
         for (int i = 0; i < nOut; ++i) {
@@ -229,8 +232,15 @@ void directForward(const ConvShape& s, const float* x, const float* w, float* y,
           r[i] = ep && ep->residual ? ep->residual + (o[i] - y) : nullptr;
         }
         for (int t = 0; t < ntaps; ++t) wt[t] = wp + (size_t(kb) * T + size_t(t) * (inside ? s.KW : 1)) * C * 16;
-        gconvBlock(ntaps, src.data(), wt.data(), J, o, nOut, std::min(16, K - kb * 16), ep ? ep->k + kb * 16 : nullptr,
-                   ep ? ep->b + kb * 16 : nullptr, ep && ep->residual ? r : nullptr, ep && ep->relu);
+        const float* ek = ep ? ep->k + kb * 16 : nullptr;
+        const float* eb = ep ? ep->b + kb * 16 : nullptr;
+        const float* const* er = ep && ep->residual ? r : nullptr;
+        const bool relu = ep && ep->relu;
+        if (wide && kb + 1 < KB)
+          gconvBlock512(ntaps, src.data(), wt.data(), size_t(T) * C * 16, J, o, nOut, std::min(32, K - kb * 16), ek, eb,
+                        er, relu);
+        else
+          gconvBlock(ntaps, src.data(), wt.data(), J, o, nOut, std::min(16, K - kb * 16), ek, eb, er, relu);
       }
     }
   }
@@ -302,6 +312,7 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
     for (int64_t r = 0; r < int64_t(s.N) * s.H; ++r) std::memset(dx + r * s.W * C, 0, sizeof(float) * size_t(s.W) * C);
   }
   const int nt = threadsFor(double(s.N) * s.H * s.W * C * K * T / (double(s.SH) * s.SW));
+  const bool wide = g_kernelIsa == kIsaAvx512;
 #pragma omp parallel num_threads(nt)
   {
     std::vector<const float*> src(size_t(T) * MR);
@@ -346,12 +357,15 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
           ++hi;
         }
       }
-      for (int cb = 0; cb < CB; ++cb) {
+      for (int cb = 0; cb < CB; cb += wide && cb + 1 < CB ? 2 : 1) {
         float* o[MR];
         for (int i = 0; i < nOut; ++i) o[i] = outp[i] + cb * 16;
-        const int cvalid = std::min(16, C - cb * 16);
         for (int t = 0; t < nTaps; ++t) wt[t] = wp + (size_t(cb) * T + g.taps[t]) * K * 16;
-        gconvBlock(nTaps, src.data(), wt.data(), K, o, nOut, cvalid);
+        if (wide && cb + 1 < CB)
+          gconvBlock512(nTaps, src.data(), wt.data(), size_t(T) * K * 16, K, o, nOut, std::min(32, C - cb * 16),
+                        nullptr, nullptr, nullptr, false);
+        else
+          gconvBlock(nTaps, src.data(), wt.data(), K, o, nOut, std::min(16, C - cb * 16));
       }
     }
   }
@@ -359,8 +373,6 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
 
 namespace {
 
-// acc rows i < RB (filter rows r0 + i, each a (tap, channel) pair read at base + off[i]) x 16 output channels,
-// accumulated over `n` pixels: base advances by `bstep` floats, dy by K. Loads/stores the partial sums in `part`.
 // acc rows i < RB (filter rows r0 + i, each a (tap, channel) pair read at base + off[i]) x 16 output channels,
 // accumulated over `rows` output rows of `cols` pixels: within a row the input base advances by `colStep` floats,
 // from row to row by `rowStep`; dy is contiguous (K floats per pixel). Loads/stores the partial sums in `part`.
@@ -405,8 +417,25 @@ void wgradRun(const float* base, int64_t colStep, int64_t rowStep, int rows, int
   }
 }
 
-void wgradDispatch(int rb, const float* base, int64_t colStep, int64_t rowStep, int rows, int cols, const int* off,
-                   const float* dyp, int K, float* part, int64_t partStride, int kvalid) {
+// The block for rb (1..6) rows: 32 channels (kvalid 1..32) at AVX-512 when `wide`, else 16 (kvalid 1..16).
+void wgradDispatch(bool wide, int rb, const float* base, int64_t colStep, int64_t rowStep, int rows, int cols,
+                   const int* off, const float* dyp, int K, float* part, int64_t partStride, int kvalid) {
+  if (wide) {
+    switch (rb) {
+      case 6:
+        return wgradRun512<6>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
+      case 5:
+        return wgradRun512<5>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
+      case 4:
+        return wgradRun512<4>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
+      case 3:
+        return wgradRun512<3>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
+      case 2:
+        return wgradRun512<2>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
+      default:
+        return wgradRun512<1>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
+    }
+  }
   switch (rb) {
     case 6:
       wgradRun<6>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
@@ -459,6 +488,7 @@ void directBackwardFilter(const ConvShape& s, const float* x, const float* dy, f
   float* parts = g_parts.get(size_t(G) * R * Kp);
   // Pixels per pass over the filter rows: whole output rows, about 128 pixels, so x and dy stay in cache.
   const int rowsPer = std::max(1, 128 / std::max(1, s.OW));
+  const bool wide = g_kernelIsa == kIsaAvx512;
   // Ranges handed out dynamically; each is summed (and its partial zeroed) by one thread.
 #pragma omp parallel for schedule(dynamic) num_threads(std::min(nt, G))
   for (int g = 0; g < G; ++g) {
@@ -470,13 +500,16 @@ void directBackwardFilter(const ConvShape& s, const float* x, const float* dy, f
         const int oh1 = std::min(s.OH, oh0 + rowsPer);
         for (int r0 = 0; r0 < R; r0 += MR) {
           const int rb = std::min(MR, R - r0);
-          for (int kb = 0; kb < KB; ++kb) {
+          // Two panels at a time at AVX-512 (block512.h), the last odd one (or all) at AVX2.
+          for (int kb = 0; kb < KB;) {
+            const bool pair = wide && kb + 1 < KB;
             float* pp = part + size_t(r0) * Kp + kb * 16;
-            const int kvalid = std::min(16, K - kb * 16);
+            const int kvalid = std::min(pair ? 32 : 16, K - kb * 16);
             const float* base = xs + ((int64_t(n) * HH + int64_t(oh0) * s.SH) * WW) * C;
             const float* dyp = dy + ((int64_t(n) * s.OH + oh0) * s.OW) * K + kb * 16;
-            wgradDispatch(rb, base, int64_t(s.SW) * C, int64_t(s.SH) * WW * C, oh1 - oh0, s.OW, off.data() + r0, dyp, K,
-                          pp, Kp, kvalid);
+            wgradDispatch(pair, rb, base, int64_t(s.SW) * C, int64_t(s.SH) * WW * C, oh1 - oh0, s.OW, off.data() + r0,
+                          dyp, K, pp, Kp, kvalid);
+            kb += pair ? 2 : 1;
           }
         }
       }

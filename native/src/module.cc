@@ -50,6 +50,7 @@
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <cstdlib>
 #include <string>
 
 #include "common.h"
@@ -59,6 +60,41 @@ namespace ltr {
 
 int g_threads = 2;
 int g_numerics = kDeterministic;
+int g_kernelIsa = kIsaAvx2;
+
+namespace {
+
+bool cpuHasAvx512() { return __builtin_cpu_supports("avx512f"); }
+
+// The widest kernel ISA this CPU runs, unless LTR_KERNEL_ISA=avx2 holds our kernels to AVX2 (for comparisons; the
+// results are the same either way).
+int defaultKernelIsa() {
+  const char* env = std::getenv("LTR_KERNEL_ISA");
+  if (env && std::string(env) == "avx2") return kIsaAvx2;
+  return cpuHasAvx512() ? kIsaAvx512 : kIsaAvx2;
+}
+
+}  // namespace
+
+// setKernelIsa("avx2" | "avx512"): the vector width of our own kernels from now on (common.h, KernelIsa).
+napi_value SetKernelIsa(napi_env env, napi_callback_info info) {
+  return guarded(env, "setKernelIsa", [&]() {
+    Args a(env, info);
+    size_t n = 0;
+    NAPI_OK(napi_get_value_string_utf8(env, a.at(0), nullptr, 0, &n));
+    std::string name(n, '\0');
+    NAPI_OK(napi_get_value_string_utf8(env, a.at(0), name.data(), n + 1, &n));
+    if (name == "avx2") {
+      g_kernelIsa = kIsaAvx2;
+    } else if (name == "avx512") {
+      if (!cpuHasAvx512()) throw ArgError{"kernel ISA 'avx512' needs a CPU with AVX-512F; this one has only 'avx2'"};
+      g_kernelIsa = kIsaAvx512;
+    } else {
+      throw ArgError{"kernel ISA must be 'avx2' or 'avx512', got '" + name + "'"};
+    }
+    return undef(env);
+  });
+}
 
 namespace {
 
@@ -151,6 +187,10 @@ napi_value Info(napi_env env, napi_callback_info info) {
     const std::string isa = std::string(isaName(dnnl::get_effective_cpu_isa())) + " (" + g_dnnlIsaNote + ")";
     NAPI_OK(napi_create_string_utf8(env, isa.c_str(), NAPI_AUTO_LENGTH, &v));
     NAPI_OK(napi_set_named_property(env, obj, "dnnlIsa", v));
+    NAPI_OK(napi_create_string_utf8(env, g_kernelIsa == kIsaAvx512 ? "avx512" : "avx2", NAPI_AUTO_LENGTH, &v));
+    NAPI_OK(napi_set_named_property(env, obj, "kernelIsa", v));
+    NAPI_OK(napi_get_boolean(env, cpuHasAvx512(), &v));
+    NAPI_OK(napi_set_named_property(env, obj, "cpuAvx512", v));
     NAPI_OK(
         napi_create_string_utf8(env, g_numerics == kDeterministic ? "deterministic" : "fast", NAPI_AUTO_LENGTH, &v));
     NAPI_OK(napi_set_named_property(env, obj, "numerics", v));
@@ -169,6 +209,7 @@ napi_value Init(napi_env env, napi_value exports) {
   } fns[] = {{"setThreads", ltr::SetThreads},
              {"setNumerics", ltr::SetNumerics},
              {"info", ltr::Info},
+             {"setKernelIsa", ltr::SetKernelIsa},
              {"sgemm", ltr::Sgemm},
              {"conv", ltr::Conv},
              {"convOwn", ltr::ConvOwn},
@@ -199,6 +240,7 @@ napi_value Init(napi_env env, napi_value exports) {
   }
   omp_set_num_threads(ltr::g_threads);
   openblas_set_num_threads(ltr::g_threads);
+  ltr::g_kernelIsa = ltr::defaultKernelIsa();
   return exports;
 }
 

@@ -8,6 +8,7 @@ namespace ltr {
 napi_value SetThreads(napi_env env, napi_callback_info info);
 napi_value SetNumerics(napi_env env, napi_callback_info info);
 napi_value Info(napi_env env, napi_callback_info info);
+napi_value SetKernelIsa(napi_env env, napi_callback_info info);
 
 // gemm.cc
 napi_value Sgemm(napi_env env, napi_callback_info info);

@@ -33,13 +33,14 @@ inline void storeN(float* p, __m256 v, int n) {
 // on first touch each time. `slot` separates buffers that are alive at the same time.
 float* scratch(int slot, size_t floats);
 
-// 32-byte aligned, growing buffer owned by one call site (shared read-only by the threads of a parallel region).
+// 64-byte aligned (one cache line, an AVX-512 vector), growing buffer owned by one call site (shared read-only by the
+// threads of a parallel region).
 struct AlignedBuf {
   std::vector<float> v;
   float* get(size_t n) {
-    if (v.size() < n + 8) v.resize(n + 8);
+    if (v.size() < n + 16) v.resize(n + 16);
     auto addr = reinterpret_cast<uintptr_t>(v.data());
-    return reinterpret_cast<float*>((addr + 31) & ~uintptr_t(31));
+    return reinterpret_cast<float*>((addr + 63) & ~uintptr_t(63));
   }
 };
 

@@ -5,7 +5,7 @@
 //   input gradient    the forward transform applied to dy with the filters rotated by 180° and transposed
 //   filter gradient   dg = Gᵀ [ Σ_tiles V ⊙ (A dY Aᵀ) ] G            (dY: a 4x4 tile of the output gradient)
 // The element-wise products summed over channels (or tiles) are 36 small GEMMs, computed here with an AVX2 block of
-// 6 tiles x 16 channels.
+// 6 tiles x 16 channels; winograd512.cc has the AVX-512 forms of the transforms and GEMMs (same bits).
 //
 // Determinism: a forward output tile is computed by one thread in a fixed order (transform, channels in order,
 // transform back). The filter gradient sums tiles in a fixed number of contiguous partial ranges (a function of the
@@ -19,14 +19,13 @@
 #include "common.h"
 #include "conv_own.h"
 #include "simd.h"
+#include "winograd.h"
 
 namespace ltr {
 
+using namespace wino;
+
 namespace {
-
-constexpr int TILE = 4, IN = 6, NPOS = 36, MR = 6;
-
-int roundUp(int v, int m) { return (v + m - 1) / m * m; }
 
 // G (6x3), the filter transform.
 constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
@@ -73,22 +72,6 @@ inline void aCol(const __m256* y, __m256* z) {
   z[4] = _mm256_sub_ps(r, t);
   z[5] = y[3];
 }
-
-// The tile grid of a convolution output: tiles of 4x4 output pixels, numbered (n, th, tw) row-major.
-struct Grid {
-  int N, H, W, C, OH, OW, PT, PL, TH, TW;
-  int64_t T;
-  Grid(int n, int h, int w, int c, int oh, int ow, int pt, int pl)
-      : N(n), H(h), W(w), C(c), OH(oh), OW(ow), PT(pt), PL(pl), TH((oh + 3) / 4), TW((ow + 3) / 4) {
-    T = int64_t(N) * TH * TW;
-  }
-  void locate(int64_t t, int* n, int* th, int* tw) const {
-    *n = int(t / (int64_t(TH) * TW));
-    const int64_t r = t % (int64_t(TH) * TW);
-    *th = int(r / TW);
-    *tw = int(r % TW);
-  }
-};
 
 // V[pos][tt][0..Cp) = Bᵀ d Bfor tiles t0 .. t0+nt of `g` (input x with C channels); rows tt >= nt are zeroed.
 void inputTransform(const Grid& g, const float* x, int64_t t0, int nt, int TB, int Cp, float* V) {
@@ -246,6 +229,7 @@ void winoConv(const Grid& g, int K, const float* x, const float* U, int Cp, int 
   const int64_t nb = (g.T + TB - 1) / TB;
   const double work = double(g.T) * NPOS * Cp * Kp;
   const int nt = work < 2e5 ? 1 : g_threads;
+  const bool wide = g_kernelIsa == kIsaAvx512;  // the AVX-512 forms (winograd512.cc): same bits, twice the width
   // Blocks handed out one at a time (common.h, "Work sharing"); each block's tiles are computed by one thread.
 #pragma omp parallel for schedule(dynamic) num_threads(nt)
   for (int64_t b = 0; b < nb; ++b) {
@@ -253,9 +237,15 @@ void winoConv(const Grid& g, int K, const float* x, const float* U, int Cp, int 
     float* M = scratch(1, size_t(NPOS) * TB * Kp);
     const int64_t t0 = b * TB;
     const int cnt = int(std::min<int64_t>(TB, g.T - t0));
-    inputTransform(g, x, t0, cnt, TB, Cp, V);
-    tileGemm(V, U, TB, Cp, Kp, M);
-    outputTransform(g, M, t0, cnt, TB, Kp, K, y, ep);
+    if (wide) {
+      inputTransform512(g, x, t0, cnt, TB, Cp, V);
+      tileGemm512(V, U, TB, Cp, Kp, M);
+      outputTransform512(g, M, t0, cnt, TB, Kp, K, y, ep);
+    } else {
+      inputTransform(g, x, t0, cnt, TB, Cp, V);
+      tileGemm(V, U, TB, Cp, Kp, M);
+      outputTransform(g, M, t0, cnt, TB, Kp, K, y, ep);
+    }
   }
 }
 
@@ -429,6 +419,7 @@ void winogradBackwardFilter(const ConvShape& s, const float* x, const float* dy,
   float* parts = g_parts.get(size_t(G) * partSize);
   const double work = double(g.T) * NPOS * Cp * Kp;
   const int nt = work < 2e5 ? 1 : std::min(g_threads, G);
+  const bool wide = g_kernelIsa == kIsaAvx512;
   // Ranges handed out dynamically (common.h, "Work sharing"); each range is summed by one thread, which also zeroes
   // its partial (in parallel, instead of one serial memset of all G partials).
 #pragma omp parallel for schedule(dynamic) num_threads(nt)
@@ -440,9 +431,15 @@ void winogradBackwardFilter(const ConvShape& s, const float* x, const float* dy,
     const int64_t r0 = g.T * r / G, r1 = g.T * (r + 1) / G;
     for (int64_t t0 = r0; t0 < r1; t0 += TB) {
       const int cnt = int(std::min<int64_t>(TB, r1 - t0));
-      inputTransform(g, x, t0, cnt, TB, Cp, V);
-      gradTransform(g, K, dy, t0, cnt, TB, Kp, D);
-      accumulateBlock(V, D, cnt, TB, C, Cp, Kp, P);
+      if (wide) {
+        inputTransform512(g, x, t0, cnt, TB, Cp, V);
+        gradTransform512(g, K, dy, t0, cnt, TB, Kp, D);
+        accumulateBlock512(V, D, cnt, TB, C, Cp, Kp, P);
+      } else {
+        inputTransform(g, x, t0, cnt, TB, Cp, V);
+        gradTransform(g, K, dy, t0, cnt, TB, Kp, D);
+        accumulateBlock(V, D, cnt, TB, C, Cp, Kp, P);
+      }
     }
   }
   // Partials in range order, then dw(i, j) = Σ_{a,b} G[a][i] dU[a][b] G[b][j] in double.

@@ -19,6 +19,12 @@ export interface NativeAddon {
   setNumerics(mode: 0 | 1): void;
   /** Library versions, the thread count, OpenBLAS's core, oneDNN's ISA in effect and the numerics mode. */
   info(): NativeInfo;
+  /**
+   * The vector width of our own kernels from now on: "avx512" (the default where the CPU has AVX-512F) or "avx2"
+   * (the default elsewhere, or with LTR_KERNEL_ISA=avx2). Both give the same bits (docs/DETERMINISM.md, "AVX2 and
+   * AVX-512"); throws for "avx512" on a CPU without it.
+   */
+  setKernelIsa(isa: KernelIsa): void;
   /** Row-major batched C[i] = op(A[i])·op(B[i]); a stride of 0 broadcasts that operand over the batch. */
   sgemm(
     batch: number,
@@ -255,8 +261,15 @@ export interface NativeInfo {
   openblasCore: string;
   /** oneDNN's effective ISA and whether it was capped. */
   dnnlIsa: string;
+  /** The vector width our own kernels run at (setKernelIsa). */
+  kernelIsa: KernelIsa;
+  /** Whether this CPU has AVX-512F. */
+  cpuAvx512: boolean;
   numerics: NumericsMode;
 }
+
+/** Vector widths of our own kernels (native/src/common.h, KernelIsa). */
+export type KernelIsa = "avx2" | "avx512";
 
 /** Outcome of trying to load the addon: the addon, or the one-line reason it is unavailable. */
 export type LoadResult = { addon: NativeAddon; path: string } | { addon: null; reason: string };

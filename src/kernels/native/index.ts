@@ -20,6 +20,7 @@ import { overrideKernel } from "./wrap.js";
 
 export {
   findPackageRoot,
+  type KernelIsa,
   type LoadResult,
   loadAddon,
   type NativeAddon,
@@ -51,7 +52,7 @@ export function installNativeKernels(report: KernelReport): void {
     const info = addon.info();
     report.native = info;
     report.notes.push(
-      `native kernel layer: ${info.numerics} numerics, ${info.threads} threads, OpenBLAS core ${info.openblasCore}, oneDNN ${info.dnnl} ISA ${info.dnnlIsa} (${loaded.path})`,
+      `native kernel layer: ${info.numerics} numerics, ${info.threads} threads, OpenBLAS core ${info.openblasCore}, oneDNN ${info.dnnl} ISA ${info.dnnlIsa}, own kernels ${info.kernelIsa} (${loaded.path})`,
     );
   } catch (e) {
     report.notes.push(`native kernel layer partly installed: ${(e as Error).message.split("\n")[0]}`);
