@@ -32,6 +32,7 @@ import { requestedThreads } from "../../src/kernels/native/index.js";
 import { backbones } from "../../src/models/index.js";
 import type { Backbone } from "../../src/models/types.js";
 import { Rng } from "../../src/rng.js";
+import { gitCommit } from "./machine.js";
 
 export interface ImagenetBenchOpts {
   quick: boolean;
@@ -349,10 +350,12 @@ export async function runImagenetBench(o: ImagenetBenchOpts): Promise<Record<str
   const report = {
     manifest: {
       date: new Date().toISOString(),
+      git_commit: gitCommit(),
       machine: { cpu: cpus()[0]?.model ?? "unknown", logical_cpus: cpus().length },
       threads,
       backend: { name: info.name, version: info.version },
       kernels: info.kernels.registered,
+      native: info.kernels.native ?? null,
       torch: peer ? peer.version : "skipped",
       omp_wait_policy: { ours: process.env.OMP_WAIT_POLICY ?? "default", torch: peerEnv.OMP_WAIT_POLICY ?? "default" },
       rounds,

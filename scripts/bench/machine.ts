@@ -3,6 +3,7 @@
  * and a guard that compares the kernel's system-wide busy time with the CPU time of this process and its children:
  * whatever else ran during a measurement shows up as "foreign" cores.
  */
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 
@@ -72,4 +73,21 @@ export function startGuard(): Guard {
       return wall > 0 ? Math.max(0, (b1 - b0 - (o1 - o0)) / wall) : null;
     },
   };
+}
+
+/** The commit being measured, "(uncommitted changes)" appended when tracked files differ from it. */
+export function gitCommit(): string {
+  try {
+    const c = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    return dirty ? `${c} (uncommitted changes)` : c;
+  } catch {
+    return "unknown";
+  }
 }

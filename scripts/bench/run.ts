@@ -45,7 +45,7 @@ import {
 } from "./epochs.js";
 import { type FeatureSizes, FULL_SIZES, QUICK_SIZES } from "./features.js";
 import { runImagenetBench } from "./imagenet.js";
-import { BUSY_LOAD_PER_CORE, type LoadCheck, loadCheck, startGuard } from "./machine.js";
+import { BUSY_LOAD_PER_CORE, gitCommit, type LoadCheck, loadCheck, startGuard } from "./machine.js";
 import { runTorchPeer } from "./peer.js";
 import { type PipelineRun, runOursPipeline, runTorchPipeline, type TorchPipelineRun } from "./pipeline.js";
 import { runStage2, STAGE2_WORKLOADS, type Stage2Result } from "./stage2.js";
@@ -116,22 +116,6 @@ function parseArgs(argv: string[]): Opts {
 
 const fmt = (x: number | null | undefined, d = 1) =>
   x !== null && x !== undefined && Number.isFinite(x) ? x.toFixed(d) : "–";
-
-function tryGit(): string {
-  try {
-    const c = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-    return dirty ? `${c} (uncommitted changes)` : c;
-  } catch {
-    return "unknown";
-  }
-}
 
 function torchAvailable(): boolean {
   return spawnSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore" }).status === 0;
@@ -325,7 +309,7 @@ async function main(): Promise<void> {
     const manifest = {
       date: new Date().toISOString(),
       mode: o.quick ? "quick" : "full",
-      git_commit: tryGit(),
+      git_commit: gitCommit(),
       node: process.version,
       tfjs: tf.version_core,
       backend: { name: info.name, package: info.package, version: info.version },
