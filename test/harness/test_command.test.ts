@@ -14,6 +14,10 @@ import { afterAll, describe, expect, it } from "vitest";
 const tmp = mkdtempSync(join(tmpdir(), "ltr-harness-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+// Inner runs are numbered so that each writes its own vitest report: the concurrent runs of one case file (the skip
+// test runs skip.case.ts twice at once) once shared a path, and one run's `rm -f` truncated the other's report.
+let innerRuns = 0;
+
 function testSh(
   caseFile: string,
   extraEnv: Record<string, string> = {},
@@ -23,7 +27,7 @@ function testSh(
     LTR_SKIP_TYPECHECK: "1",
     LTR_SKIP_BUILD: "1",
     LTR_FAIL_ON_SKIP: "",
-    LTR_VITEST_JSON: join(tmp, `${caseFile}.json`),
+    LTR_VITEST_JSON: join(tmp, `${caseFile}.${++innerRuns}.json`),
     ...extraEnv,
   };
   return new Promise((resolve) => {
