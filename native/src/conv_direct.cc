@@ -224,7 +224,8 @@ void directForward(const ConvShape& s, const float* x, const float* w, float* y,
         }
       }
       // Two panels at a time where AVX-512 is on (block512.h), the last odd one (or all) through the AVX2 block.
-      for (int kb = 0; kb < KB; kb += wide && kb + 1 < KB ? 2 : 1) {
+      for (int kb = 0; kb < KB;) {
+        const bool pair = wide && kb + 1 < KB;
         float* o[MR];
         const float* r[MR];
         for (int i = 0; i < nOut; ++i) {
@@ -236,11 +237,12 @@ void directForward(const ConvShape& s, const float* x, const float* w, float* y,
         const float* eb = ep ? ep->b + kb * 16 : nullptr;
         const float* const* er = ep && ep->residual ? r : nullptr;
         const bool relu = ep && ep->relu;
-        if (wide && kb + 1 < KB)
+        if (pair)
           gconvBlock512(ntaps, src.data(), wt.data(), size_t(T) * C * 16, J, o, nOut, std::min(32, K - kb * 16), ek, eb,
                         er, relu);
         else
           gconvBlock(ntaps, src.data(), wt.data(), J, o, nOut, std::min(16, K - kb * 16), ek, eb, er, relu);
+        kb += pair ? 2 : 1;
       }
     }
   }
@@ -357,15 +359,17 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
           ++hi;
         }
       }
-      for (int cb = 0; cb < CB; cb += wide && cb + 1 < CB ? 2 : 1) {
+      for (int cb = 0; cb < CB;) {
+        const bool pair = wide && cb + 1 < CB;
         float* o[MR];
         for (int i = 0; i < nOut; ++i) o[i] = outp[i] + cb * 16;
         for (int t = 0; t < nTaps; ++t) wt[t] = wp + (size_t(cb) * T + g.taps[t]) * K * 16;
-        if (wide && cb + 1 < CB)
+        if (pair)
           gconvBlock512(nTaps, src.data(), wt.data(), size_t(T) * K * 16, K, o, nOut, std::min(32, C - cb * 16),
                         nullptr, nullptr, nullptr, false);
         else
           gconvBlock(nTaps, src.data(), wt.data(), K, o, nOut, std::min(16, C - cb * 16));
+        cb += pair ? 2 : 1;
       }
     }
   }
@@ -420,42 +424,13 @@ void wgradRun(const float* base, int64_t colStep, int64_t rowStep, int rows, int
 // The block for rb (1..6) rows: 32 channels (kvalid 1..32) at AVX-512 when `wide`, else 16 (kvalid 1..16).
 void wgradDispatch(bool wide, int rb, const float* base, int64_t colStep, int64_t rowStep, int rows, int cols,
                    const int* off, const float* dyp, int K, float* part, int64_t partStride, int kvalid) {
-  if (wide) {
-    switch (rb) {
-      case 6:
-        return wgradRun512<6>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
-      case 5:
-        return wgradRun512<5>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
-      case 4:
-        return wgradRun512<4>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
-      case 3:
-        return wgradRun512<3>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
-      case 2:
-        return wgradRun512<2>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
-      default:
-        return wgradRun512<1>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
-    }
-  }
-  switch (rb) {
-    case 6:
-      wgradRun<6>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
-      break;
-    case 5:
-      wgradRun<5>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
-      break;
-    case 4:
-      wgradRun<4>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
-      break;
-    case 3:
-      wgradRun<3>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
-      break;
-    case 2:
-      wgradRun<2>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
-      break;
-    default:
-      wgradRun<1>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
-      break;
-  }
+  withRows<MR>(rb, [&](auto R) {
+    constexpr int RB = decltype(R)::value;
+    if (wide)
+      wgradRun512<RB>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
+    else
+      wgradRun<RB>(base, colStep, rowStep, rows, cols, off, dyp, K, part, partStride, kvalid);
+  });
 }
 
 AlignedBuf g_parts;

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace ltr {
@@ -27,6 +28,16 @@ inline void storeN(float* p, __m256 v, int n) {
     _mm256_storeu_ps(p, v);
   else
     _mm256_maskstore_ps(p, laneMask(n), v);
+}
+
+// f(std::integral_constant<int, R>{}) for R = min(rb, N) (rb >= 1): the run-time row count of a partial register
+// block turned into the compile-time count its template needs (the accumulators then stay in registers).
+template <int N, typename F>
+inline void withRows(int rb, F&& f) {
+  if constexpr (N > 1) {
+    if (rb < N) return withRows<N - 1>(rb, f);
+  }
+  f(std::integral_constant<int, N>{});
 }
 
 // A per-thread scratch buffer that only grows: fresh multi-megabyte allocations on every call would page-fault

@@ -380,26 +380,7 @@ void accumulateBlock(const float* V, const float* D, int nt, int TB, int C, int 
     for (int c0 = 0; c0 < C; c0 += MR) {
       const int rb = std::min(MR, C - c0);
       for (int kb = 0; kb < KB; ++kb) {
-        switch (rb) {
-          case 6:
-            accumulateRows<6>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp);
-            break;
-          case 5:
-            accumulateRows<5>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp);
-            break;
-          case 4:
-            accumulateRows<4>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp);
-            break;
-          case 3:
-            accumulateRows<3>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp);
-            break;
-          case 2:
-            accumulateRows<2>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp);
-            break;
-          default:
-            accumulateRows<1>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp);
-            break;
-        }
+        withRows<MR>(rb, [&](auto R) { accumulateRows<decltype(R)::value>(Vp, Dp, nt, Cp, Kp, c0, kb, Pp); });
       }
     }
   }

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "block512.h"
+#include "simd.h"
 #include "winograd.h"
 
 namespace ltr::wino {
@@ -110,14 +111,11 @@ LTR_AVX512 inline void accumulateRows(const float* V, const float* D, int nt, in
     for (int p = 0; p < P; ++p) _mm512_storeu_ps(base + int64_t(i) * Kp + 16 * p, acc[i][p]);
 }
 
-// The rows c0 .. c0+rb (rb < R) of a partial block, one template per count.
+// The rows c0 .. c0+rb (rb <= R) of a block, R a compile-time count (withRows, simd.h).
 template <int P, int R>
 LTR_AVX512 void accumulateTail(int rb, const float* V, const float* D, int nt, int Cp, int Kp, int c0, int kb,
                                float* Pp) {
-  if constexpr (R > 0) {
-    if (rb == R) return accumulateRows<R, P>(V, D, nt, Cp, Kp, c0, kb, Pp);
-    accumulateTail<P, R - 1>(rb, V, D, nt, Cp, Kp, c0, kb, Pp);
-  }
+  withRows<R>(rb, [&](auto n) { accumulateRows<decltype(n)::value, P>(V, D, nt, Cp, Kp, c0, kb, Pp); });
 }
 
 }  // namespace
@@ -167,15 +165,15 @@ LTR_AVX512 void tileGemm512(const float* V, const float* U, int TB, int Cp, int 
     const float* Vp = V + int64_t(pos) * TB * Cp;
     const float* Up = U + int64_t(pos) * Cp * Kp;
     float* Mp = M + int64_t(pos) * TB * Kp;
-    int tt = 0;
     // Pairs of panels, 6 tiles at a time.
-    for (; tt < TB; tt += MR)
+    for (int tt = 0; tt < TB; tt += MR)
       for (int kb = 0; kb + 1 < KB; kb += 2)
         gemmBlock<MR, 2>(Vp + int64_t(tt) * Cp, Up + kb * 16, Cp, Kp, Mp + int64_t(tt) * Kp + kb * 16);
     // The last single panel: 12 tiles at a time (12 independent chains), 6 for a remainder.
     if (KB % 2) {
       const int kb = KB - 1;
-      for (tt = 0; tt + 2 * MR <= TB; tt += 2 * MR)
+      int tt = 0;
+      for (; tt + 2 * MR <= TB; tt += 2 * MR)
         gemmBlock<2 * MR, 1>(Vp + int64_t(tt) * Cp, Up + kb * 16, Cp, Kp, Mp + int64_t(tt) * Kp + kb * 16);
       for (; tt < TB; tt += MR)
         gemmBlock<MR, 1>(Vp + int64_t(tt) * Cp, Up + kb * 16, Cp, Kp, Mp + int64_t(tt) * Kp + kb * 16);
