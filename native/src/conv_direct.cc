@@ -240,6 +240,8 @@ void directForward(const ConvShape& s, const float* x, const float* w, float* y,
         if (pair)
           gconvBlock512(ntaps, src.data(), wt.data(), size_t(T) * C * 16, J, o, nOut, std::min(32, K - kb * 16), ek, eb,
                         er, relu);
+        else if (wide)
+          gconvBlock512One(ntaps, src.data(), wt.data(), J, o, nOut, std::min(16, K - kb * 16), ek, eb, er, relu);
         else
           gconvBlock(ntaps, src.data(), wt.data(), J, o, nOut, std::min(16, K - kb * 16), ek, eb, er, relu);
         kb += pair ? 2 : 1;
@@ -367,6 +369,9 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
         if (pair)
           gconvBlock512(nTaps, src.data(), wt.data(), size_t(T) * K * 16, K, o, nOut, std::min(32, C - cb * 16),
                         nullptr, nullptr, nullptr, false);
+        else if (wide)
+          gconvBlock512One(nTaps, src.data(), wt.data(), K, o, nOut, std::min(16, C - cb * 16), nullptr, nullptr,
+                           nullptr, false);
         else
           gconvBlock(nTaps, src.data(), wt.data(), K, o, nOut, std::min(16, C - cb * 16));
         cb += pair ? 2 : 1;
