@@ -54,7 +54,7 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
     const float* kp = k.data();
     const float* bp = b.data();
     if (!Res && !relu) {
-#pragma omp parallel for schedule(dynamic, chunkRows(C)) if (R * C >= kParallelMin)
+#pragma omp parallel for schedule(guided, chunkRows(C)) if (R * C >= kParallelMin)
       for (int64_t i = 0; i < R; ++i) {
         const float* xi = X + i * C;
         float* oi = O + i * C;
@@ -63,7 +63,7 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
       }
       return undef(env);
     }
-#pragma omp parallel for schedule(dynamic, chunkRows(C)) if (R * C >= kParallelMin)
+#pragma omp parallel for schedule(guided, chunkRows(C)) if (R * C >= kParallelMin)
     for (int64_t i = 0; i < R; ++i) {
       const float* xi = X + i * C;
       const float* ri = Res ? Res + i * C : nullptr;
@@ -181,7 +181,7 @@ napi_value BnTrainGrad(napi_env env, napi_callback_info info) {
       c2[j] = static_cast<float>(inv[j] * inv[j] * sumDyXm[j] / double(R));
     }
     const float *kp = k.data(), *c1p = c1.data(), *c2p = c2.data(), *mp = m.data();
-#pragma omp parallel for schedule(dynamic, chunkRows(C)) if (R * C >= kParallelMin)
+#pragma omp parallel for schedule(guided, chunkRows(C)) if (R * C >= kParallelMin)
     for (int64_t i = 0; i < R; ++i) {
       const float* xi = X + i * C;
       const float* di = DY + i * C;
@@ -240,7 +240,7 @@ napi_value BnGrad(napi_env env, napi_callback_info info) {
       std::vector<float> k(C);
       for (int64_t j = 0; j < C; ++j) k[j] = s[j] * inv[j];
       const float* kp = k.data();
-#pragma omp parallel for schedule(dynamic, chunkRows(C)) if (R * C >= kParallelMin)
+#pragma omp parallel for schedule(guided, chunkRows(C)) if (R * C >= kParallelMin)
       for (int64_t i = 0; i < R; ++i) {
         const float* di = DY + i * C;
         float* oi = dX + i * C;

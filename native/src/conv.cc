@@ -198,7 +198,7 @@ void convImpl(napi_env env, napi_callback_info info) {
     std::vector<float> gathered;
     if (SH != 1 || SW != 1 || OH != H || OW != W) {
       gathered.resize(size_t(P) * C);
-#pragma omp parallel for schedule(dynamic, chunkRows(C)) if (P * C >= kParallelMin)
+#pragma omp parallel for schedule(guided, chunkRows(C)) if (P * C >= kParallelMin)
       for (int64_t q = 0; q < P; ++q) {
         const int64_t n = q / (int64_t(OH) * OW), r = q % (int64_t(OH) * OW), oh = r / OW, ow = r % OW;
         std::memcpy(gathered.data() + q * C, in1 + ((n * H + oh * SH) * W + ow * SW) * C, sizeof(float) * C);

@@ -30,7 +30,7 @@ namespace {
 
 constexpr int MR = 6;  // pixels per register block
 
-// Register blocks per dynamic chunk of the forward and input-gradient loops (common.h, "Work sharing"): a block is
+// Register blocks in the smallest chunk of the forward and input-gradient loops (common.h, "Work sharing"): a block is
 // 6 pixels, a few microseconds of work at 16-64 channels, so runs of 16 keep the hand-out cost negligible.
 constexpr int kBlocksPerChunk = 16;
 
@@ -111,7 +111,7 @@ inline void gconvBlock(int ntaps, const float* const* src, const float* const* w
 // reads memory at a constant offset from the pixel's base.
 void padCopy(const ConvShape& s, const float* x, int Hp, int Wp, float* xp, int nt) {
   const int C = s.C;
-#pragma omp parallel for schedule(dynamic, chunkRows(int64_t(Wp) * C)) num_threads(nt)
+#pragma omp parallel for schedule(guided, chunkRows(int64_t(Wp) * C)) num_threads(nt)
   for (int64_t row = 0; row < int64_t(s.N) * Hp; ++row) {
     const int64_t n = row / Hp;
     const int ih = int(row % Hp) - s.PT;
@@ -173,7 +173,7 @@ void directForward(const ConvShape& s, const float* x, const float* w, float* y,
     std::vector<const float*> src(size_t(T) * MR);
     std::vector<const float*> wt(T);
     // Blocks handed out in small runs (common.h, "Work sharing"); each block is computed by one thread.
-#pragma omp for schedule(dynamic, kBlocksPerChunk)
+#pragma omp for schedule(guided, kBlocksPerChunk)
     for (int64_t blk = 0; blk < nb; ++blk) {
       float* outp[MR];
       int nOut = 0;
@@ -312,7 +312,7 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
     }
   if (anyEmpty) {
     const int64_t total = int64_t(s.N) * s.H * s.W * C;
-#pragma omp parallel for schedule(dynamic, chunkRows(int64_t(s.W) * C)) if (total >= kParallelMin)
+#pragma omp parallel for schedule(guided, chunkRows(int64_t(s.W) * C)) if (total >= kParallelMin)
     for (int64_t r = 0; r < int64_t(s.N) * s.H; ++r) std::memset(dx + r * s.W * C, 0, sizeof(float) * size_t(s.W) * C);
   }
   const int nt = threadsFor(double(s.N) * s.H * s.W * C * K * T / (double(s.SH) * s.SW));
@@ -321,7 +321,7 @@ void directBackwardData(const ConvShape& s, const float* dy, const float* w, flo
   {
     std::vector<const float*> src(size_t(T) * MR);
     std::vector<const float*> wt(T);
-#pragma omp for schedule(dynamic, kBlocksPerChunk)
+#pragma omp for schedule(guided, kBlocksPerChunk)
     for (int64_t item = 0; item < totalBlocks * s.N; ++item) {
       int64_t n = item / totalBlocks;
       const int64_t r = item % totalBlocks;
@@ -469,8 +469,9 @@ void directBackwardFilter(const ConvShape& s, const float* x, const float* dy, f
   // Pixels per pass over the filter rows: whole output rows, about 128 pixels, so x and dy stay in cache.
   const int rowsPer = std::max(1, 128 / std::max(1, s.OW));
   const bool wide = g_kernelIsa == kIsaAvx512;
-  // Ranges handed out dynamically; each is summed (and its partial zeroed) by one thread.
-#pragma omp parallel for schedule(dynamic) num_threads(std::min(nt, G))
+  // Ranges handed out as threads are free (common.h, "Work sharing"); each is summed (and its partial zeroed) by one
+  // thread.
+#pragma omp parallel for schedule(guided) num_threads(std::min(nt, G))
   for (int g = 0; g < G; ++g) {
     float* part = parts + size_t(g) * R * Kp;
     std::memset(part, 0, sizeof(float) * size_t(R) * Kp);
@@ -495,7 +496,7 @@ void directBackwardFilter(const ConvShape& s, const float* x, const float* dy, f
       }
   }
   // Partials added in range order.
-#pragma omp parallel for schedule(dynamic, chunkRows(K)) num_threads(nt)
+#pragma omp parallel for schedule(guided, chunkRows(K)) num_threads(nt)
   for (int r = 0; r < R; ++r) {
     for (int k = 0; k < K; ++k) {
       float acc = parts[size_t(r) * Kp + k];

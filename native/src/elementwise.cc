@@ -57,11 +57,11 @@ void binaryKernel(int64_t R, int64_t C, const float* a, int64_t ra, const float*
   const bool flatB = CB == 1 ? (rb == C || R == 1) : rb == 0;
   if (flatA && flatB) {
     const int64_t n = R * C;
-#pragma omp parallel for simd schedule(dynamic, kChunkElems) if (n >= kParallelMin)
+#pragma omp parallel for simd schedule(guided, kChunkElems) if (n >= kParallelMin)
     for (int64_t k = 0; k < n; ++k) out[k] = binop<OP>(a[k * CA], b[k * CB]);
     return;
   }
-#pragma omp parallel for schedule(dynamic, chunkRows(C)) if (R * C >= kParallelMin)
+#pragma omp parallel for schedule(guided, chunkRows(C)) if (R * C >= kParallelMin)
   for (int64_t i = 0; i < R; ++i) {
     const float* ai = a + i * ra;
     const float* bi = b + i * rb;
@@ -142,7 +142,7 @@ enum UnOp { kRelu = 0, kStep, kNeg, kSquare, kRsqrt, kSqrt, kExp, kLog, kScale /
 
 template <int OP>
 void unaryKernel(int64_t n, const float* x, float* o, float alpha) {
-#pragma omp parallel for simd schedule(dynamic, kChunkElems) if (n >= kParallelMin)
+#pragma omp parallel for simd schedule(guided, kChunkElems) if (n >= kParallelMin)
   for (int64_t k = 0; k < n; ++k) {
     const float v = x[k];
     float r;
@@ -246,10 +246,10 @@ napi_value SqDiffGrad(napi_env env, napi_callback_info info) {
     if (bm == 0 || bm == 3) {
       // b full or scalar: one flat multi-threaded loop.
       const int64_t n = R * C;
-#pragma omp parallel for simd schedule(dynamic, kChunkElems) if (n >= kParallelMin)
+#pragma omp parallel for simd schedule(guided, kChunkElems) if (n >= kParallelMin)
       for (int64_t k = 0; k < n; ++k) DA[k] = 2.f * (A[k] - B[bm == 0 ? k : 0]) * DY[k];
     } else
-#pragma omp parallel for schedule(dynamic, chunkRows(C)) if (R * C >= kParallelMin)
+#pragma omp parallel for schedule(guided, chunkRows(C)) if (R * C >= kParallelMin)
       for (int64_t i = 0; i < R; ++i) {
         const float* ai = A + i * C;
         const float* bi = B + i * rb;
@@ -306,7 +306,7 @@ napi_value SgdStepF32(napi_env env, napi_callback_info info) {
     if (lg != lp || lb != lp || lop != lp || lob != lp)
       throw ArgError{"param, grad, buffer and outputs must have the same length"};
     const int64_t n = static_cast<int64_t>(lp);
-#pragma omp parallel for simd schedule(dynamic, kChunkElems) if (n >= kParallelMin)
+#pragma omp parallel for simd schedule(guided, kChunkElems) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) {
       const float d = useWd ? G[i] + P[i] * wd : G[i];
       const float v = useMu ? B[i] * mu + d : d;

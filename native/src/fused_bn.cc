@@ -77,7 +77,7 @@ napi_value BnActForward(napi_env env, napi_callback_info info) {
       b[j] = static_cast<float>(double(B[j]) - mean * kk);
     }
     const float *kp = k.data(), *bp = b.data();
-#pragma omp parallel for schedule(dynamic, chunkRows(C)) if (R * C >= kParallelMin)
+#pragma omp parallel for schedule(guided, chunkRows(C)) if (R * C >= kParallelMin)
     for (int64_t i = 0; i < R; ++i) {
       const float* xi = X + i * C;
       float* yi = Y + i * C;
@@ -175,7 +175,7 @@ napi_value BnActBackward(napi_env env, napi_callback_info info) {
       c2[j] = static_cast<float>(inv * inv * sgx[j] / double(R));
     }
     const float *kp = k.data(), *c1p = c1.data(), *c2p = c2.data();
-#pragma omp parallel for schedule(dynamic, chunkRows(C)) if (R * C >= kParallelMin)
+#pragma omp parallel for schedule(guided, chunkRows(C)) if (R * C >= kParallelMin)
     for (int64_t i = 0; i < R; ++i) {
       const float* di = DY + i * C;
       const float* xi = X + i * C;

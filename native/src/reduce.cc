@@ -69,7 +69,7 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
     }
     // General case: parallel over the outer axis; each outer slice is reduced row by row (contiguous reads),
     // e.g. global average pooling [N, H*W, C] or softmax row sums [B, K, 1].
-#pragma omp parallel for schedule(dynamic, chunkRows(Rd* I)) if (O * Rd * I >= kParallelMin)
+#pragma omp parallel for schedule(guided, chunkRows(Rd* I)) if (O * Rd * I >= kParallelMin)
     for (int64_t o = 0; o < O; ++o) {
       const float* xo = X + o * Rd * I;
       float* out = Out + o * I;
@@ -102,7 +102,7 @@ napi_value ArgMaxRows(napi_env env, napi_callback_info info) {
     const float* X = a.arr<float>(2, &lx);
     int32_t* O = a.arr<int32_t>(3, &lo);
     if (C < 1 || lx < size_t(R * C) || lo < size_t(R)) throw ArgError{"argMaxRows views are smaller than R/C imply"};
-#pragma omp parallel for schedule(dynamic, chunkRows(C)) if (R * C >= kParallelMin)
+#pragma omp parallel for schedule(guided, chunkRows(C)) if (R * C >= kParallelMin)
     for (int64_t i = 0; i < R; ++i) {
       const float* xi = X + i * C;
       int64_t best = 0;

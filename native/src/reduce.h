@@ -35,8 +35,8 @@ void chunkedColumnSums(int64_t R, int64_t I, Fn add, double* const* out) {
   for (int s = 0; s < S; ++s) std::fill(out[s], out[s] + I, 0.0);
   if (R <= 0 || I <= 0) return;
   const int64_t chunk = std::max<int64_t>(64, (R + 255) / 256), nc = (R + chunk - 1) / chunk;
-  // One partial per chunk, each on its own cache lines (chunks are handed out dynamically, so neighbours are often
-  // written by different threads).
+  // One partial per chunk, each on its own cache lines (chunks are handed out as threads are free, so neighbours are
+  // often written by different threads).
   const size_t stride = (size_t(S) * I + 7) / 8 * 8;
   std::vector<double> store(size_t(nc) * stride + 8, 0.0);
   double* part = store.data() + (8 - (reinterpret_cast<uintptr_t>(store.data()) / sizeof(double)) % 8) % 8;
@@ -46,7 +46,7 @@ void chunkedColumnSums(int64_t R, int64_t I, Fn add, double* const* out) {
     std::vector<float> f(static_cast<size_t>(S) * I);
     float* acc[S];
     for (int s = 0; s < S; ++s) acc[s] = f.data() + size_t(s) * I;
-#pragma omp for schedule(dynamic)
+#pragma omp for schedule(guided)
     for (int64_t c = 0; c < nc; ++c) {
       double* q = part + size_t(c) * stride;
       const int64_t e = std::min(R, (c + 1) * chunk);

@@ -42,7 +42,7 @@ napi_value SoftmaxXentGrad(napi_env env, napi_callback_info info) {
     std::vector<double> loss(R);
     std::vector<uint8_t> hit(R);
     const double inv = 1.0 / double(R);
-#pragma omp parallel for schedule(dynamic, chunkRows(C)) if (R * C >= kParallelMin)
+#pragma omp parallel for schedule(guided, chunkRows(C)) if (R * C >= kParallelMin)
     for (int64_t i = 0; i < R; ++i) {
       float* zi = Z + i * C;
       if (bias) {
@@ -114,7 +114,7 @@ napi_value SgdMomentumStep(napi_env env, napi_callback_info info) {
       throw ArgError{"param, grad and velocity lengths differ (" + std::to_string(lp) + ", " + std::to_string(lg) +
                      ", " + std::to_string(lv) + ")"};
     const int64_t n = static_cast<int64_t>(lp);
-#pragma omp parallel for simd schedule(dynamic, kChunkElems) if (n >= kParallelMin)
+#pragma omp parallel for simd schedule(guided, kChunkElems) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) {
       const double vi = mu * double(V[i]) + double(G[i]) + wd * double(P[i]);
       V[i] = static_cast<float>(vi);
@@ -199,7 +199,7 @@ napi_value NormalizeRows(napi_env env, napi_callback_info info) {
       throw ArgError{"normalizeRows views are smaller than R/D imply"};
     constexpr int64_t kRows = 4;
     const int64_t groups = (R + kRows - 1) / kRows;
-#pragma omp parallel for schedule(dynamic, std::max <int64_t>(1, chunkRows(kRows * D))) if (R * D >= kParallelMin)
+#pragma omp parallel for schedule(guided, std::max <int64_t>(1, chunkRows(kRows * D))) if (R * D >= kParallelMin)
     for (int64_t g = 0; g < groups; ++g) {
       const int64_t i0 = g * kRows, nr = std::min(kRows, R - i0);
       float* xr[kRows];

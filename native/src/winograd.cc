@@ -231,7 +231,7 @@ void winoConv(const Grid& g, int K, const float* x, const float* U, int Cp, int 
   const int nt = work < 2e5 ? 1 : g_threads;
   const bool wide = g_kernelIsa == kIsaAvx512;  // the AVX-512 forms (winograd512.cc): same bits, twice the width
   // Blocks handed out one at a time (common.h, "Work sharing"); each block's tiles are computed by one thread.
-#pragma omp parallel for schedule(dynamic) num_threads(nt)
+#pragma omp parallel for schedule(guided) num_threads(nt)
   for (int64_t b = 0; b < nb; ++b) {
     float* V = scratch(0, size_t(NPOS) * TB * Cp);
     float* M = scratch(1, size_t(NPOS) * TB * Kp);
@@ -255,7 +255,7 @@ void winoConv(const Grid& g, int K, const float* x, const float* U, int Cp, int 
 template <typename F>
 void filterTransform(int CI, int CO, int Cp, int Kp, float* U, F get) {
   const int nt = int64_t(CI) * CO >= 1024 ? g_threads : 1;
-#pragma omp parallel for schedule(dynamic) num_threads(nt)
+#pragma omp parallel for schedule(guided) num_threads(nt)
   for (int ci = 0; ci < Cp; ++ci) {
     for (int pos = 0; pos < NPOS; ++pos) std::memset(U + (size_t(pos) * Cp + ci) * Kp, 0, sizeof(float) * Kp);
     if (ci >= CI) continue;
@@ -401,9 +401,9 @@ void winogradBackwardFilter(const ConvShape& s, const float* x, const float* dy,
   const double work = double(g.T) * NPOS * Cp * Kp;
   const int nt = work < 2e5 ? 1 : std::min(g_threads, G);
   const bool wide = g_kernelIsa == kIsaAvx512;
-  // Ranges handed out dynamically (common.h, "Work sharing"); each range is summed by one thread, which also zeroes
-  // its partial (in parallel, instead of one serial memset of all G partials).
-#pragma omp parallel for schedule(dynamic) num_threads(nt)
+  // Ranges handed out as threads are free (common.h, "Work sharing"); each range is summed by one thread, which also
+  // zeroes its partial (in parallel, instead of one serial memset of all G partials).
+#pragma omp parallel for schedule(guided) num_threads(nt)
   for (int r = 0; r < G; ++r) {
     float* V = scratch(0, size_t(NPOS) * TB * Cp);
     float* D = scratch(1, size_t(NPOS) * TB * Kp);
@@ -425,7 +425,7 @@ void winogradBackwardFilter(const ConvShape& s, const float* x, const float* dy,
   }
   // Partials in range order, then dw(i, j) = Σ_{a,b} G[a][i] dU[a][b] G[b][j] in double.
   const int nt2 = double(C) * K < 4096 ? 1 : g_threads;
-#pragma omp parallel for schedule(dynamic) num_threads(nt2)
+#pragma omp parallel for schedule(guided) num_threads(nt2)
   for (int c = 0; c < C; ++c) {
     for (int k = 0; k < K; ++k) {
       double du[6][6];
