@@ -120,20 +120,11 @@ LTR_AVX512 inline void gconvBlock512One(int ntaps, const float* const* src, cons
   for (int i = 0; i < MR; ++i) acc[i] = _mm512_setzero_ps();
   for (int t = 0; t < ntaps; ++t) {
     const float* w = wt[t];
-    const float* s0 = src[t * MR + 0];
-    const float* s1 = src[t * MR + 1];
-    const float* s2 = src[t * MR + 2];
-    const float* s3 = src[t * MR + 3];
-    const float* s4 = src[t * MR + 4];
-    const float* s5 = src[t * MR + 5];
+    const float* const* px = src + t * MR;  // the block's 6 pixel rows for this tap
     for (int j = 0; j < J; ++j) {
       const __m512 w0 = _mm512_load_ps(w + j * 16);
-      acc[0] = _mm512_fmadd_ps(_mm512_set1_ps(s0[j]), w0, acc[0]);
-      acc[1] = _mm512_fmadd_ps(_mm512_set1_ps(s1[j]), w0, acc[1]);
-      acc[2] = _mm512_fmadd_ps(_mm512_set1_ps(s2[j]), w0, acc[2]);
-      acc[3] = _mm512_fmadd_ps(_mm512_set1_ps(s3[j]), w0, acc[3]);
-      acc[4] = _mm512_fmadd_ps(_mm512_set1_ps(s4[j]), w0, acc[4]);
-      acc[5] = _mm512_fmadd_ps(_mm512_set1_ps(s5[j]), w0, acc[5]);
+#pragma GCC unroll 6
+      for (int i = 0; i < MR; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(px[i][j]), w0, acc[i]);
     }
   }
   const __mmask16 m0 = lanes16(kvalid);
