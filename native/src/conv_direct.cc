@@ -172,7 +172,8 @@ void directForward(const ConvShape& s, const float* x, const float* w, float* y,
   {
     std::vector<const float*> src(size_t(T) * MR);
     std::vector<const float*> wt(T);
-    // Blocks handed out in small runs (common.h, "Work sharing"); each block is computed by one thread.
+    // Blocks handed out in shrinking runs of at least kBlocksPerChunk (common.h, "Work sharing"); each block is
+    // computed by one thread.
 #pragma omp for schedule(guided, kBlocksPerChunk)
     for (int64_t blk = 0; blk < nb; ++blk) {
       float* outp[MR];

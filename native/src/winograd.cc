@@ -230,7 +230,7 @@ void winoConv(const Grid& g, int K, const float* x, const float* U, int Cp, int 
   const double work = double(g.T) * NPOS * Cp * Kp;
   const int nt = work < 2e5 ? 1 : g_threads;
   const bool wide = g_kernelIsa == kIsaAvx512;  // the AVX-512 forms (winograd512.cc): same bits, twice the width
-  // Blocks handed out one at a time (common.h, "Work sharing"); each block's tiles are computed by one thread.
+  // Blocks handed out in shrinking runs (common.h, "Work sharing"); each block's tiles are computed by one thread.
 #pragma omp parallel for schedule(guided) num_threads(nt)
   for (int64_t b = 0; b < nb; ++b) {
     float* V = scratch(0, size_t(NPOS) * TB * Cp);

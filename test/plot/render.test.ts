@@ -98,6 +98,12 @@ describe.skipIf(!chromium)("FigureRenderer (headless chromium)", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("names the plotly bundle when it does not load in the page", async () => {
+    const r = new FigureRenderer({ plotlyPath: join(dir, "missing plotly & co.min.js") });
+    await expect(r.renderPng(fig)).rejects.toThrow(/the plotly bundle .*missing plotly & co\.min\.js did not load/);
+    await r.close();
+  });
+
   it("renders PNG bytes of the requested size", async () => {
     const png = await renderer.renderPng(fig, { width: 320, height: 200, scale: 1 });
     expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
