@@ -10,6 +10,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Rng } from "../rng.js";
+import { DecodeWorker } from "./decode_worker.js";
 import type { Batch, LoadBatchOpts, Split } from "./types.js";
 
 type SharpFn = typeof import("sharp").default;
@@ -133,6 +134,12 @@ export interface JpegSplitArgs {
   augmentEnabled: boolean;
   /** Images decoded at once (default 8; sharp also uses its own thread pool). */
   concurrency?: number;
+  /**
+   * Where batches are decoded: "worker" (default), a worker thread of this split, so that decoding never waits
+   * for the calling thread's event loop (src/data/decode_worker.ts); "thread", on the calling thread. The pixels
+   * are the same bit for bit.
+   */
+  decodeIn?: "worker" | "thread";
 }
 
 export class JpegSplit implements Split {
@@ -141,6 +148,7 @@ export class JpegSplit implements Split {
   readonly labels: Int32Array;
   private readonly a: JpegSplitArgs;
   private lutCache: Float32Array | null = null;
+  private worker: DecodeWorker | null = null;
 
   constructor(args: JpegSplitArgs) {
     if (args.paths.length !== args.labels.length)
@@ -154,8 +162,6 @@ export class JpegSplit implements Split {
   async loadBatch(indices: ArrayLike<number>, opts: LoadBatchOpts): Promise<Batch> {
     const { size: S } = this.a;
     const n = indices.length;
-    const P = S * S * 3;
-    const x = new Float32Array(n * P);
     const labels = new Int32Array(n);
     const rows = new Int32Array(n);
     const augment = opts.augment && this.a.augmentEnabled;
@@ -171,13 +177,37 @@ export class JpegSplit implements Split {
       labels[k] = this.labels[r];
       rngs.push(augment ? opts.rng.fork(k) : null);
     }
+    const x =
+      this.a.decodeIn === "thread"
+        ? await this.decodeRows(rows, rngs)
+        : await (this.worker ??= new DecodeWorker(this.name, this.a)).decode(
+            rows,
+            rngs.map((r) => (r ? r.state() : null)),
+          );
+    return { x, shape: [n, S, S, 3], labels, indices: rows };
+  }
+
+  /**
+   * Decode and transform `rows` on this thread (what the worker runs): `rngs[k]` is row k's augmentation stream,
+   * null for the eval transform. Returns rows × S × S × 3 floats.
+   */
+  async decodeRows(rows: Int32Array, rngs: (Rng | null)[]): Promise<Float32Array> {
+    const P = this.a.size * this.a.size * 3;
+    const n = rows.length;
+    const x = new Float32Array(n * P);
     const sharp = await getSharp();
     let next = 0;
-    const worker = async () => {
+    const lane = async () => {
       for (let k = next++; k < n; k = next++) await this.decodeInto(sharp, rows[k], x, k * P, rngs[k]);
     };
-    await Promise.all(Array.from({ length: Math.min(n, this.a.concurrency ?? 8) }, worker));
-    return { x, shape: [n, S, S, 3], labels, indices: rows };
+    await Promise.all(Array.from({ length: Math.min(n, this.a.concurrency ?? 8) }, lane));
+    return x;
+  }
+
+  /** Stop this split's decoding worker, if one was started (the next batch starts another). */
+  async close(): Promise<void> {
+    await this.worker?.close();
+    this.worker = null;
   }
 
   /** uint8 value -> normalised float, per channel (3 × 256), as the two-step conversion computes it. */

@@ -1,9 +1,10 @@
 /**
  * Feature extraction over a whole split at the model's speed, resumable, in bounded memory.
  *
- *  - Images are loaded ahead of the model: up to `prefetch` batches are being decoded (JPEG splits: sharp/libvips
- *    in libuv's thread pool) while the backbone runs on the current one. The model's forward pass holds the JS
- *    thread, so the loop hands the event loop one turn per batch (`setImmediate`) for the decodes to move on.
+ *  - Images are loaded ahead of the model: up to `prefetch` batches are being decoded (JPEG splits: in the split's
+ *    worker thread, src/data/decode_worker.ts) while the backbone runs on the current one. The model's forward pass
+ *    holds the JS thread, so the loop hands the event loop one turn per batch (`setImmediate`) for finished
+ *    batches to arrive (and, for splits that decode on this thread, for their decodes to move on).
  *    The time the model spends waiting for images is measured and reported: it says whether decoding bounds.
  *  - Rows go to a chunk folder (src/features/chunked.ts) as they are computed: each chunk is its own file with a
  *    SHA-256 in a manifest, so an interrupted extraction (Ctrl-C, a kill, a crash) continues from the verified
