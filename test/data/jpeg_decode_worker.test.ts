@@ -7,9 +7,9 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JpegSplit, type JpegSplitArgs } from "../../src/data/jpeg_split.js";
+import type { JpegSplit } from "../../src/data/jpeg_split.js";
 import { Rng } from "../../src/rng.js";
-import { writeJpegs } from "../features/helpers/extract_fixture.js";
+import { fixtureSplit, writeJpegs } from "../features/helpers/extract_fixture.js";
 import { removeTempDirs, tempDir } from "./helpers/synthetic.js";
 
 afterAll(removeTempDirs);
@@ -27,21 +27,14 @@ afterAll(async () => {
   for (const s of splits) await s.close();
 });
 
-function split(decodeIn: "worker" | "thread", over: Partial<JpegSplitArgs> = {}): JpegSplit {
-  const s = new JpegSplit({
+/** The fixture's split with augmentation and colour jitter on, decoding in a worker or on this thread. */
+function split(decodeIn: "worker" | "thread"): JpegSplit {
+  const s = fixtureSplit(paths, {
     name: "train",
-    paths,
-    labels: Int32Array.from(paths, (_, i) => i % 3),
     listFile: "decode_list.txt",
-    lines: Int32Array.from(paths, (_, i) => i + 1),
-    size: 32,
-    resize: 36,
-    mean: [0.485, 0.456, 0.406],
-    std: [0.229, 0.224, 0.225],
     colourJitter: true,
     augmentEnabled: true,
     decodeIn,
-    ...over,
   });
   splits.push(s);
   return s;

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
-import { JpegSplit } from "../../../src/data/jpeg_split.js";
+import { JpegSplit, type JpegSplitArgs } from "../../../src/data/jpeg_split.js";
 import { backbones } from "../../../src/models/index.js";
 import type { Backbone } from "../../../src/models/types.js";
 
@@ -31,8 +31,8 @@ export async function writeJpegs(dir: string): Promise<string[]> {
   return paths;
 }
 
-/** The eval transform at toy scale: shorter side 36, centre crop 32, ImageNet normalisation. */
-export function fixtureSplit(paths: string[]): JpegSplit {
+/** The eval transform at toy scale: shorter side 36, centre crop 32, ImageNet normalisation; `over` changes any argument. */
+export function fixtureSplit(paths: string[], over: Partial<JpegSplitArgs> = {}): JpegSplit {
   return new JpegSplit({
     name: "test",
     paths,
@@ -45,6 +45,7 @@ export function fixtureSplit(paths: string[]): JpegSplit {
     std: [0.229, 0.224, 0.225],
     colourJitter: false,
     augmentEnabled: false,
+    ...over,
   });
 }
 
