@@ -82,10 +82,7 @@ export class DecodeWorker {
 
   /** Stop the worker (pending batches are rejected); the next `decode` starts a new one. */
   async close(): Promise<void> {
-    const w = this.w;
-    if (!w) return;
-    this.fail(new Error(`the decoding worker of split '${this.splitName}' was closed`));
-    await w.terminate();
+    await this.fail(new Error(`the decoding worker of split '${this.splitName}' was closed`));
   }
 
   private start(): Worker {
@@ -93,16 +90,17 @@ export class DecodeWorker {
     const w = new Worker(entry.script, { workerData: this.workerData, eval: entry.eval });
     w.unref();
     w.on("message", (m: DecodeReply) => this.settle(m));
-    w.on("error", (e) =>
-      this.fail(
+    w.on("error", (e) => {
+      void this.fail(
         new Error(
           `the decoding worker of split '${this.splitName}' (${entry.file}) failed: ${e.message}; ` +
             `decodeIn: "thread" decodes on the calling thread instead`,
         ),
-      ),
-    );
+      );
+    });
     w.on("exit", (code) => {
-      if (this.w === w) this.fail(new Error(`the decoding worker of split '${this.splitName}' exited (code ${code})`));
+      if (this.w === w)
+        void this.fail(new Error(`the decoding worker of split '${this.splitName}' exited (code ${code})`));
     });
     this.w = w;
     return w;
@@ -117,12 +115,12 @@ export class DecodeWorker {
     else p.resolve(m.x);
   }
 
-  /** Reject every pending batch and forget the worker. */
-  private fail(e: Error): void {
+  /** Reject every pending batch and forget the worker; resolves when it has stopped. */
+  private async fail(e: Error): Promise<void> {
     const w = this.w;
     this.w = null;
-    if (w) void w.terminate();
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
+    if (w) await w.terminate();
   }
 }

@@ -207,7 +207,6 @@ export class JpegSplit implements Split {
   /** Stop this split's decoding worker, if one was started (the next batch starts another). */
   async close(): Promise<void> {
     await this.worker?.close();
-    this.worker = null;
   }
 
   /** uint8 value -> normalised float, per channel (3 × 256), as the two-step conversion computes it. */
